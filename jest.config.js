@@ -1,0 +1,25 @@
+// One Jest run covers every workspace. Database tests run once on SQLite and,
+// when TEST_DATABASE_URL is set, once more on PostgreSQL (a second project).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  },
+];
+
+const base = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  testMatch: ['<rootDir>/{gateway,subgraphs,test,scripts}/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  setupFiles: ['<rootDir>/test/setup-env.js'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+const projects = [{ ...base, displayName: 'sqlite', globals: { PORTAL_TEST_DB: 'sqlite' } }];
+if (process.env.TEST_DATABASE_URL) {
+  projects.push({ ...base, displayName: 'postgres', globals: { PORTAL_TEST_DB: 'postgres' } });
+}
+
+module.exports = { projects, testTimeout: 60_000 };

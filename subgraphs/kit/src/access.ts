@@ -1,0 +1,101 @@
+import DataLoader from 'dataloader';
+import type { Viewer } from './auth/tokens';
+import type { AuditAction, AuditTrail, RecordKind } from './audit';
+import { ErrorCode, forbidden, PortalError, unauthenticated } from './errors';
+
+/** Answers which of `patientIds` a practitioner viewer treats (identity owns care teams). */
+export type CareAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
+
+/** Record kinds a pharmacist may read: prescriptions and requests, not notes or results. */
+const PHARMACIST_KINDS: ReadonlySet<RecordKind> = new Set(['demographics', 'prescription', 'pharmacy_request']);
+
+/**
+ * The one place that decides whether the viewer may touch a patient's records.
+ * Built per request; every decision is audited.
+ */
+export class Access {
+  private readonly careLoader: DataLoader<string, boolean>;
+
+  constructor(
+    readonly viewer: Viewer | null,
+    private readonly audit: AuditTrail,
+    careAccess: CareAccessCheck,
+  ) {
+    this.careLoader = new DataLoader(async (ids) => {
+      const allowed = await careAccess(this.requireViewer(), ids);
+      return ids.map((id) => allowed.has(id));
+    });
+  }
+
+  requireViewer(): Viewer {
+    if (!this.viewer) throw unauthenticated();
+    return this.viewer;
+  }
+
+  /** The signed-in patient's own id, or UNAUTHENTICATED / FORBIDDEN. */
+  requirePatient(): string {
+    const viewer = this.requireViewer();
+    if (viewer.role !== 'PATIENT') throw forbidden('Only a patient can do this.');
+    return viewer.personId;
+  }
+
+  requireStaff(): Viewer {
+    const viewer = this.requireViewer();
+    if (viewer.role !== 'PRACTITIONER' && viewer.role !== 'PHARMACIST') throw forbidden('Only care staff can do this.');
+    return viewer;
+  }
+
+  /** Whether the viewer may read (or change) this kind of record of this patient, without side effects. */
+  async may(patientId: string, kind: RecordKind): Promise<boolean> {
+    const viewer = this.viewer;
+    if (!viewer) return false;
+    switch (viewer.role) {
+      case 'PATIENT':
+        return viewer.personId === patientId;
+      case 'PRACTITIONER':
+        return this.careLoader.load(patientId);
+      case 'PHARMACIST':
+        return PHARMACIST_KINDS.has(kind);
+      default:
+        return false;
+    }
+  }
+
+  /** Checks and audits; returns whether allowed. */
+  async check(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<boolean> {
+    this.requireViewer();
+    const allowed = await this.may(patientId, kind);
+    this.audit.record(patientId, kind, action, allowed ? 'ALLOWED' : 'DENIED');
+    return allowed;
+  }
+
+  /** Checks and audits; throws FORBIDDEN when denied. */
+  async assert(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<void> {
+    if (!(await this.check(patientId, kind, action))) throw forbidden();
+  }
+
+  /**
+   * Like `assert`, but a refusal looks exactly like a missing record, so ids
+   * of other patients' records cannot be probed.
+   */
+  async assertOrNotFound(patientId: string, kind: RecordKind, what: string, action: AuditAction = 'read'): Promise<void> {
+    if (!(await this.check(patientId, kind, action))) throw new PortalError(ErrorCode.NOT_FOUND, `${what} was not found.`);
+  }
+}
+
+/** Asks identity which patients a practitioner treats, with the viewer's own token. */
+export function remoteCareAccess(identityUrl: string): CareAccessCheck {
+  return async (viewer, patientIds) => {
+    const res = await fetch(`${identityUrl}/internal/care-access`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
+      body: JSON.stringify({ patientIds }),
+      signal: AbortSignal.timeout(5_000),
+    }).catch(() => null);
+    if (!res || !res.ok) {
+      throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
+    }
+    const body = (await res.json()) as { allowed?: unknown };
+    return new Set(Array.isArray(body.allowed) ? body.allowed.map(String) : []);
+  };
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { EntitySchema, Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import type { Viewer } from './auth/tokens';
+
+/** The kinds of health record an audit event can name. Identifiers only, never content. */
+export type RecordKind =
+  | 'demographics'
+  | 'care_team'
+  | 'appointment'
+  | 'message'
+  | 'prescription'
+  | 'pharmacy_request'
+  | 'lab_result'
+  | 'visit_note'
+  | 'condition'
+  | 'allergy'
+  | 'immunization'
+  | 'vital';
+
+export type AuditAction = 'read' | 'create' | 'update' | 'delete';
+
+export interface AuditEventRow {
+  id: string;
+  occurredAt: string;
+  requestId: string;
+  subgraph: string;
+  actorAccountId: string | null;
+  actorPersonId: string | null;
+  actorRole: string;
+  patientId: string;
+  recordKind: string;
+  action: string;
+  outcome: 'ALLOWED' | 'DENIED';
+}
+
+export const AuditEventEntity = new EntitySchema<AuditEventRow>({
+  name: 'AuditEvent',
+  tableName: 'audit_event',
+  columns: {
+    id: { type: 'varchar', length: 36, primary: true },
+    occurredAt: { name: 'occurred_at', type: 'varchar', length: 32 },
+    requestId: { name: 'request_id', type: 'varchar', length: 64 },
+    subgraph: { type: 'varchar', length: 32 },
+    actorAccountId: { name: 'actor_account_id', type: 'varchar', length: 64, nullable: true },
+    actorPersonId: { name: 'actor_person_id', type: 'varchar', length: 64, nullable: true },
+    actorRole: { name: 'actor_role', type: 'varchar', length: 16 },
+    patientId: { name: 'patient_id', type: 'varchar', length: 64 },
+    recordKind: { name: 'record_kind', type: 'varchar', length: 32 },
+    action: { type: 'varchar', length: 16 },
+    outcome: { type: 'varchar', length: 8 },
+  },
+});
+
+/** Creates the append-only audit table; every subgraph lists it first among its migrations. */
+export class CreateAuditEvent1764000000000 implements MigrationInterface {
+  name = 'CreateAuditEvent1764000000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'audit_event',
+        columns: [
+          { name: 'id', type: 'varchar', length: '36', isPrimary: true },
+          { name: 'occurred_at', type: 'varchar', length: '32' },
+          { name: 'request_id', type: 'varchar', length: '64' },
+          { name: 'subgraph', type: 'varchar', length: '32' },
+          { name: 'actor_account_id', type: 'varchar', length: '64', isNullable: true },
+          { name: 'actor_person_id', type: 'varchar', length: '64', isNullable: true },
+          { name: 'actor_role', type: 'varchar', length: '16' },
+          { name: 'patient_id', type: 'varchar', length: '64' },
+          { name: 'record_kind', type: 'varchar', length: '32' },
+          { name: 'action', type: 'varchar', length: '16' },
+          { name: 'outcome', type: 'varchar', length: '8' },
+        ],
+        indices: [{ columnNames: ['patient_id', 'occurred_at'] }],
+      }),
+    );
+    // Append-only in the database itself, not just by convention in code.
+    if (q.connection.options.type === 'postgres') {
+      await q.query(`CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'audit_event is append-only'; END; $$ LANGUAGE plpgsql`);
+      await q.query(`CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event
+        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()`);
+    } else {
+      await q.query(`CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+        BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END`);
+      await q.query(`CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+        BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END`);
+    }
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable('audit_event');
+  }
+}
+
+/**
+ * Collects the audit events of one request and writes them in one statement
+ * when the response is sent, so auditing costs the same whatever the row count.
+ */
+export class AuditTrail {
+  private readonly pending = new Map<string, AuditEventRow>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly subgraph: string,
+    private readonly requestId: string,
+    private readonly viewer: Viewer | null,
+  ) {}
+
+  record(patientId: string, recordKind: RecordKind, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
+    const key = `${patientId}|${recordKind}|${action}|${outcome}`;
+    if (this.pending.has(key)) return;
+    this.pending.set(key, {
+      id: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      requestId: this.requestId,
+      subgraph: this.subgraph,
+      actorAccountId: this.viewer?.accountId ?? null,
+      actorPersonId: this.viewer?.personId ?? null,
+      actorRole: this.viewer?.role ?? 'ANONYMOUS',
+      patientId,
+      recordKind,
+      action,
+      outcome,
+    });
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const rows = [...this.pending.values()];
+    this.pending.clear();
+    await this.dataSource.createQueryBuilder().insert().into(AuditEventEntity).values(rows).execute();
+  }
+}

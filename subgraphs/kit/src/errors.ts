@@ -1,0 +1,105 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/**
+ * Every error code a client may see. Codes are public API: add, never rename.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  ACCOUNT_LOCKED: 'ACCOUNT_LOCKED',
+  ACCOUNT_DEACTIVATED: 'ACCOUNT_DEACTIVATED',
+  CERTIFICATE_INVALID: 'CERTIFICATE_INVALID',
+  CERTIFICATE_EXPIRED: 'CERTIFICATE_EXPIRED',
+  CERTIFICATE_REVOKED: 'CERTIFICATE_REVOKED',
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  CHALLENGE_INVALID: 'CHALLENGE_INVALID',
+  CARD_NOT_REGISTERED: 'CARD_NOT_REGISTERED',
+  SLOT_UNAVAILABLE: 'SLOT_UNAVAILABLE',
+  APPOINTMENT_NOT_CANCELLABLE: 'APPOINTMENT_NOT_CANCELLABLE',
+  REPLY_WINDOW_CLOSED: 'REPLY_WINDOW_CLOSED',
+  REFILL_NOT_ALLOWED: 'REFILL_NOT_ALLOWED',
+  RENEWAL_NOT_ALLOWED: 'RENEWAL_NOT_ALLOWED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes produced by graphql-js / Apollo Server itself that are safe to pass on. */
+const FRAMEWORK_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), ...FRAMEWORK_CODES]);
+
+/** A GraphQLError whose `extensions.code` comes from the registry. */
+export class PortalError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extra, code } });
+    this.name = 'PortalError';
+  }
+}
+
+export const badInput = (message: string, field?: string) =>
+  new PortalError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const unauthenticated = (message = 'Sign in to see this.') =>
+  new PortalError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message = 'You are not allowed to see or change this.') =>
+  new PortalError(ErrorCode.FORBIDDEN, message);
+export const notFound = (what: string) => new PortalError(ErrorCode.NOT_FOUND, `${what} was not found.`);
+
+export const isKnownCode = (code: unknown): code is string => typeof code === 'string' && KNOWN_CODES.has(code);
+
+const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.';
+
+/**
+ * Masks everything that is not a deliberate client error: a driver error, a
+ * TypeError or a raw subgraph response must never reach a client, since it can
+ * carry SQL, stack traces or internal URLs.
+ */
+export function maskError(formatted: GraphQLFormattedError, original?: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  const base: GraphQLFormattedError = {
+    message: formatted.message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+  };
+  if (isKnownCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const extensions: Record<string, unknown> = { code };
+    const field = formatted.extensions?.field;
+    if (typeof field === 'string') extensions.field = field;
+    return { ...base, extensions };
+  }
+  if (original !== undefined && process.env.PORTAL_LOG_ERRORS !== '0') {
+    // Log the class and message only: parameters of a failed query can hold health data.
+    const err = unwrap(original);
+    console.error(`[error] ${err?.name ?? 'Error'}: ${scrub(err?.message ?? String(original))}`);
+  }
+  return { ...base, message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+function unwrap(e: unknown): Error | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur instanceof GraphQLError && cur.originalError; i++) cur = cur.originalError;
+  return cur instanceof Error ? cur : undefined;
+}
+
+/** Drops quoted literals and long digit runs from a message before it is logged. */
+export function scrub(message: string): string {
+  return message
+    .replace(/'[^']*'/g, "'?'")
+    .replace(/"[^"]*"/g, '"?"')
+    .replace(/\d{6,}/g, '#')
+    .slice(0, 300);
+}

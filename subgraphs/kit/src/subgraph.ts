@@ -1,0 +1,149 @@
+import type { IncomingMessage } from 'node:http';
+import type { DocumentNode } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import { Access, remoteCareAccess, type CareAccessCheck } from './access';
+import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
+import { TokenVerifier, type Viewer } from './auth/tokens';
+import type { PortalConfig } from './config';
+import { openDatabase, type PortalDataSource } from './db';
+import { isKnownCode, maskError } from './errors';
+import { listen, type RouteHandler, type RunningServer } from './http';
+
+/** What every resolver of every subgraph receives. */
+export interface SubgraphContext {
+  requestId: string;
+  viewer: Viewer | null;
+  access: Access;
+  audit: AuditTrail;
+  db: DataSource;
+}
+
+export interface SubgraphRuntime {
+  config: PortalConfig;
+  database: PortalDataSource;
+  verifier: TokenVerifier;
+}
+
+/** A subgraph described once; `startSubgraph` turns it into a running server. */
+export interface SubgraphModule<C extends SubgraphContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<C>;
+  entities: MixedList<EntitySchema<any>>;
+  migrations: Function[];
+  /** Adds this subgraph's loaders and services to the base context, once per request. */
+  createContext(base: SubgraphContext, runtime: SubgraphRuntime): C;
+  /** Identity answers care-access questions locally; the others ask identity. */
+  careAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareAccessCheck;
+  /** Identity verifies with its own keys; the others fetch identity's JWKS. */
+  verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
+  routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
+}
+
+export interface StartOptions {
+  config: PortalConfig;
+  port?: number;
+  host?: string;
+  /** Database name override: tests give each run its own SQLite file or PostgreSQL schema. */
+  databaseName?: string;
+  /** Test seams: verify tokens against these keys / answer care access without identity. */
+  verifier?: TokenVerifier;
+  careAccess?: CareAccessCheck;
+}
+
+export interface RunningSubgraph extends RunningServer {
+  name: string;
+  graphqlUrl: string;
+  database: PortalDataSource;
+  runtime: SubgraphRuntime;
+}
+
+const flushAudit: ApolloServerPlugin<SubgraphContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue }) {
+        await contextValue.audit.flush();
+      },
+    };
+  },
+};
+
+export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean): ApolloServer<C> {
+  return new ApolloServer<C>({
+    schema: buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> }),
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    formatError: (formatted, error) => maskError(formatted, error),
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>],
+  });
+}
+
+/** Opens the subgraph's database, runs migrations and starts its HTTP server. */
+export async function startSubgraph<C extends SubgraphContext>(module: SubgraphModule<C>, options: StartOptions): Promise<RunningSubgraph> {
+  const { config } = options;
+  const database = await openDatabase({
+    name: module.name,
+    schema: options.databaseName,
+    entities: [AuditEventEntity, ...(module.entities as EntitySchema<any>[])],
+    migrations: [CreateAuditEvent1764000000000, ...module.migrations],
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+  });
+  const partial = { config, database };
+  const verifier = options.verifier
+    ? options.verifier
+    : module.verifier
+    ? await module.verifier(partial)
+    : new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
+  const runtime: SubgraphRuntime = { ...partial, verifier };
+  const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
+  const apollo = buildSubgraphServer(module, config.production);
+  await apollo.start();
+
+  const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
+    let viewer: Viewer | null;
+    try {
+      viewer = await verifier.fromAuthorizationHeader(req.headers.authorization);
+    } catch (e) {
+      const code = e instanceof GraphQLError ? e.extensions.code : undefined;
+      throw new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
+        extensions: { code: isKnownCode(code) ? code : 'UNAUTHENTICATED', http: { status: code === 'SERVICE_UNAVAILABLE' ? 503 : 401 } },
+      });
+    }
+    const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
+    const access = new Access(viewer, audit, careAccess);
+    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource }, runtime);
+  };
+
+  const server = await listen<C>(
+    {
+      apollo,
+      context,
+      routes: module.routes?.(runtime),
+      ready: async () => {
+        await database.dataSource.query('SELECT 1');
+        return true;
+      },
+    },
+    options.port ?? 0,
+    options.host,
+  );
+  return {
+    ...server,
+    name: module.name,
+    graphqlUrl: `${server.url}/graphql`,
+    database,
+    runtime,
+    close: async () => {
+      await server.close();
+      await apollo.stop();
+      if (database.dataSource.isInitialized) await database.dataSource.destroy();
+    },
+  };
+}

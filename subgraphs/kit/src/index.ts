@@ -9,3 +9,5 @@ export * from './subgraph';
 export * from './loaders';
 export * from './pagination';
 export * from './scalars';
+export * from './sql';
+export * from './demo';

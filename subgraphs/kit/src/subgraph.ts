@@ -96,11 +96,9 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     databaseUrl: config.databaseUrl,
   });
   const partial = { config, database };
-  const verifier = options.verifier
-    ? options.verifier
-    : module.verifier
-    ? await module.verifier(partial)
-    : new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
+  // Always let the module initialise its own verifier (identity loads its signing key there).
+  const own = module.verifier ? await module.verifier(partial) : undefined;
+  const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
   const apollo = buildSubgraphServer(module, config.production);

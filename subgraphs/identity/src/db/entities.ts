@@ -1,0 +1,155 @@
+import { EntitySchema } from 'typeorm';
+
+export type PersonKind = 'PATIENT' | 'PRACTITIONER';
+export type AccountRole = 'PATIENT' | 'PRACTITIONER' | 'PHARMACIST' | 'ADMIN';
+
+export interface PersonRow {
+  id: string;
+  kind: PersonKind;
+  dodId: string;
+  givenName: string;
+  middleName: string | null;
+  familyName: string;
+  dateOfBirth: string;
+  /** Practitioners only: PRIMARY_CARE_PHYSICIAN, PHARMACIST, ... */
+  specialty: string | null;
+}
+
+export interface AffiliationRow {
+  id: string;
+  personId: string;
+  organization: string;
+  status: string;
+  startDate: string;
+  endDate: string | null;
+}
+
+export interface AccountRow {
+  id: string;
+  personId: string;
+  /** Lower-case DS Logon username; null for a smart-card-only account. */
+  username: string | null;
+  passwordHash: string | null;
+  role: AccountRole;
+  status: 'ACTIVE' | 'DEACTIVATED';
+  createdAt: string;
+  deactivatedAt: string | null;
+}
+
+export interface SessionRow {
+  id: string;
+  accountId: string;
+  method: string;
+  createdAt: string;
+  expiresAt: string;
+  endedAt: string | null;
+}
+
+export interface CareTeamRow {
+  id: string;
+  name: string;
+}
+
+export interface CareTeamMemberRow {
+  careTeamId: string;
+  personId: string;
+}
+
+export interface SignInThrottleRow {
+  usernameKey: string;
+  failures: number;
+  lockedUntil: string | null;
+}
+
+const varchar = (length: number, extra: object = {}) => ({ type: 'varchar' as const, length, ...extra });
+
+export const PersonEntity = new EntitySchema<PersonRow>({
+  name: 'Person',
+  tableName: 'person',
+  columns: {
+    id: varchar(64, { primary: true }),
+    kind: varchar(16),
+    dodId: varchar(10, { name: 'dod_id', unique: true }),
+    givenName: varchar(100, { name: 'given_name' }),
+    middleName: varchar(100, { name: 'middle_name', nullable: true }),
+    familyName: varchar(100, { name: 'family_name' }),
+    dateOfBirth: varchar(10, { name: 'date_of_birth' }),
+    specialty: varchar(64, { nullable: true }),
+  },
+});
+
+export const AffiliationEntity = new EntitySchema<AffiliationRow>({
+  name: 'Affiliation',
+  tableName: 'affiliation',
+  columns: {
+    id: varchar(64, { primary: true }),
+    personId: varchar(64, { name: 'person_id' }),
+    organization: varchar(8),
+    status: varchar(24),
+    startDate: varchar(10, { name: 'start_date' }),
+    endDate: varchar(10, { name: 'end_date', nullable: true }),
+  },
+});
+
+export const AccountEntity = new EntitySchema<AccountRow>({
+  name: 'Account',
+  tableName: 'account',
+  columns: {
+    id: varchar(64, { primary: true }),
+    personId: varchar(64, { name: 'person_id' }),
+    username: varchar(64, { nullable: true }),
+    passwordHash: varchar(255, { name: 'password_hash', nullable: true }),
+    role: varchar(16),
+    status: varchar(16),
+    createdAt: varchar(32, { name: 'created_at' }),
+    deactivatedAt: varchar(32, { name: 'deactivated_at', nullable: true }),
+  },
+});
+
+export const SessionEntity = new EntitySchema<SessionRow>({
+  name: 'Session',
+  tableName: 'session',
+  columns: {
+    id: varchar(64, { primary: true }),
+    accountId: varchar(64, { name: 'account_id' }),
+    method: varchar(16),
+    createdAt: varchar(32, { name: 'created_at' }),
+    expiresAt: varchar(32, { name: 'expires_at' }),
+    endedAt: varchar(32, { name: 'ended_at', nullable: true }),
+  },
+});
+
+export const CareTeamEntity = new EntitySchema<CareTeamRow>({
+  name: 'CareTeam',
+  tableName: 'care_team',
+  columns: { id: varchar(64, { primary: true }), name: varchar(120) },
+});
+
+export const CareTeamMemberEntity = new EntitySchema<CareTeamMemberRow>({
+  name: 'CareTeamMember',
+  tableName: 'care_team_member',
+  columns: {
+    careTeamId: varchar(64, { name: 'care_team_id', primary: true }),
+    personId: varchar(64, { name: 'person_id', primary: true }),
+  },
+});
+
+export const SignInThrottleEntity = new EntitySchema<SignInThrottleRow>({
+  name: 'SignInThrottle',
+  tableName: 'sign_in_throttle',
+  columns: {
+    usernameKey: varchar(64, { name: 'username_key', primary: true }),
+    failures: { type: 'integer' },
+    lockedUntil: varchar(32, { name: 'locked_until', nullable: true }),
+  },
+});
+
+export const entities = [
+  PersonEntity,
+  AffiliationEntity,
+  AccountEntity,
+  SessionEntity,
+  CareTeamEntity,
+  CareTeamMemberEntity,
+  SignInThrottleEntity,
+];

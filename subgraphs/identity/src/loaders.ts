@@ -1,0 +1,15 @@
+import { groupLoader, rowLoader } from '@portal/kit';
+import type { IdentityStore } from './db/store';
+
+/** Built once per request: a loader's cache must never outlive its viewer. */
+export function createLoaders(store: IdentityStore) {
+  return {
+    person: rowLoader((ids) => store.peopleByIds(ids), (p) => p.id),
+    account: rowLoader((ids) => store.accountsByIds(ids), (a) => a.id),
+    affiliations: groupLoader((ids) => store.affiliationsOf(ids), (a) => a.personId),
+    careTeamsOfPerson: groupLoader((ids) => store.careTeamsOf(ids), (t) => t.personId),
+    careTeam: rowLoader((ids) => store.careTeamsByIds(ids), (t) => t.id),
+  };
+}
+
+export type IdentityLoaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,24 @@
+import { notFound, type Viewer } from '@portal/kit';
+import type { IdentityContext } from '../context';
+import { toAccount, toPatient, toPractitioner } from './mappers';
+
+type MeModel = { viewer: Viewer };
+
+export const Me = {
+  async account({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
+    const account = await ctx.loaders.account.load(viewer.accountId);
+    if (!account) throw notFound('Your account');
+    return toAccount(account);
+  },
+  session: ({ viewer }: MeModel) => ({ method: viewer.method, expiresAt: viewer.expiresAt }),
+  async patient({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
+    if (viewer.role !== 'PATIENT') return null;
+    const person = await ctx.people.patient(viewer.personId);
+    return person && toPatient(person);
+  },
+  async practitioner({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
+    if (viewer.role !== 'PRACTITIONER' && viewer.role !== 'PHARMACIST') return null;
+    const person = await ctx.people.practitioner(viewer.personId);
+    return person && toPractitioner(person);
+  },
+};

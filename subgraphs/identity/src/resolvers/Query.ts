@@ -1,0 +1,11 @@
+import type { IdentityContext } from '../context';
+
+const SUPPORT_CONTACTS = [
+  { name: 'MHS GENESIS Patient Portal Help Desk', purpose: 'Problems with the patient portal', phone: '1-800-600-9332' },
+  { name: 'DS Logon Help Desk (DMDC)', purpose: 'Problems with a DS Logon account or password', phone: '1-800-538-9552' },
+];
+
+export const Query = {
+  me: (_: unknown, __: unknown, ctx: IdentityContext) => (ctx.viewer ? { viewer: ctx.viewer } : null),
+  supportContacts: () => SUPPORT_CONTACTS,
+};

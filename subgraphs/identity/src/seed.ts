@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { DEMO } from '@portal/kit';
+import {
+  AccountEntity,
+  AffiliationEntity,
+  CareTeamEntity,
+  CareTeamMemberEntity,
+  PersonEntity,
+  type AccountRow,
+  type AffiliationRow,
+  type PersonRow,
+} from './db/entities';
+import { hashPassword } from './services/passwords';
+
+/** The demo cast of contract/README.md. Idempotent: does nothing when already seeded. */
+export async function seedDemo(db: DataSource): Promise<void> {
+  if (await db.getRepository(PersonEntity).findOneBy({ id: DEMO.jane })) return;
+  const people: PersonRow[] = [
+    { id: DEMO.jane, kind: 'PATIENT', dodId: '1000000001', givenName: 'Jane', middleName: 'A', familyName: 'Doe', dateOfBirth: '1990-04-12', specialty: null },
+    { id: DEMO.john, kind: 'PATIENT', dodId: '1000000002', givenName: 'John', middleName: 'B', familyName: 'Roe', dateOfBirth: '1982-09-03', specialty: null },
+    { id: DEMO.alex, kind: 'PRACTITIONER', dodId: '2000000001', givenName: 'Alex', middleName: null, familyName: 'Kim', dateOfBirth: '1978-02-20', specialty: 'PRIMARY_CARE_PHYSICIAN' },
+    { id: DEMO.sam, kind: 'PRACTITIONER', dodId: '2000000002', givenName: 'Sam', middleName: null, familyName: 'Lee', dateOfBirth: '1985-11-30', specialty: 'PHARMACIST' },
+  ];
+  const affiliations: AffiliationRow[] = [
+    { id: 'af-jane-dod', personId: DEMO.jane, organization: 'DOD', status: 'ACTIVE_DUTY', startDate: '2012-06-01', endDate: null },
+    { id: 'af-john-dod', personId: DEMO.john, organization: 'DOD', status: 'ACTIVE_DUTY', startDate: '2004-06-01', endDate: '2012-05-31' },
+    { id: 'af-john-va', personId: DEMO.john, organization: 'VA', status: 'VETERAN', startDate: '2012-06-01', endDate: null },
+  ];
+  const now = new Date().toISOString();
+  const accounts: AccountRow[] = [
+    { id: 'ac-jane-doe', personId: DEMO.jane, username: 'jane.doe', passwordHash: await hashPassword('Demo-Password-1'), role: 'PATIENT', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
+    { id: 'ac-john-roe', personId: DEMO.john, username: 'john.roe', passwordHash: await hashPassword('Demo-Password-2'), role: 'PATIENT', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
+    { id: 'ac-alex-kim', personId: DEMO.alex, username: null, passwordHash: null, role: 'PRACTITIONER', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
+    { id: 'ac-sam-lee', personId: DEMO.sam, username: null, passwordHash: null, role: 'PHARMACIST', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
+  ];
+  await db.transaction(async (tx) => {
+    await tx.getRepository(PersonEntity).insert(people);
+    await tx.getRepository(AffiliationEntity).insert(affiliations);
+    await tx.getRepository(AccountEntity).insert(accounts);
+    await tx.getRepository(CareTeamEntity).insert([
+      { id: DEMO.careTeamBlue, name: 'Primary Care Team Blue' },
+      { id: DEMO.careTeamGreen, name: 'Behavioral Health Team Green' },
+    ]);
+    await tx.getRepository(CareTeamMemberEntity).insert([
+      { careTeamId: DEMO.careTeamBlue, personId: DEMO.jane },
+      { careTeamId: DEMO.careTeamBlue, personId: DEMO.john },
+      { careTeamId: DEMO.careTeamBlue, personId: DEMO.alex },
+      { careTeamId: DEMO.careTeamGreen, personId: DEMO.jane },
+    ]);
+  });
+}
+
+export interface ScalePatient {
+  patientId: string;
+  /** Rows per list (affiliations here). */
+  count: number;
+  username?: string;
+  password?: string;
+}
+
+/**
+ * A synthetic patient with `count` rows in each list this subgraph owns,
+ * for batching tests and benchmarks. Uses the demo care team and practitioner.
+ */
+export async function seedScalePatient(db: DataSource, s: ScalePatient): Promise<void> {
+  const dodId = String(3000000000 + Math.floor(Math.random() * 999999999)).slice(0, 10);
+  await db.transaction(async (tx) => {
+    await tx.getRepository(PersonEntity).insert({
+      id: s.patientId, kind: 'PATIENT', dodId, givenName: 'Synthetic', middleName: null, familyName: `Patient-${s.patientId.slice(-6)}`, dateOfBirth: '1970-01-01', specialty: null,
+    });
+    const affs: AffiliationRow[] = [];
+    for (let i = 0; i < s.count; i++) {
+      const year = 1990 + (i % 30);
+      affs.push({ id: randomUUID(), personId: s.patientId, organization: i % 2 ? 'VA' : 'DOD', status: i % 2 ? 'VETERAN' : 'RESERVE', startDate: `${year}-01-${String((i % 28) + 1).padStart(2, '0')}`, endDate: null });
+    }
+    for (let i = 0; i < affs.length; i += 200) await tx.getRepository(AffiliationEntity).insert(affs.slice(i, i + 200));
+    if (s.username && s.password) {
+      await tx.getRepository(AccountEntity).insert({
+        id: `ac-${s.patientId}`, personId: s.patientId, username: s.username, passwordHash: await hashPassword(s.password), role: 'PATIENT', status: 'ACTIVE', createdAt: new Date().toISOString(), deactivatedAt: null,
+      });
+    }
+    await tx.getRepository(CareTeamMemberEntity).insert({ careTeamId: DEMO.careTeamBlue, personId: s.patientId });
+  });
+}

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { GraphQLError } from 'graphql';
+import { isKnownCode, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
+import type { GatewayConfig } from './config';
+import { SUBGRAPHS, SUPERGRAPH_FILE, type SubgraphName } from './subgraphs';
+
+export interface GatewayContext {
+  requestId: string;
+  authorization?: string;
+}
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Defaults to the committed schema/supergraph.graphql. */
+  supergraphSdl?: string;
+  /** Extra HTTP routes (e.g. the record download) by "METHOD /path". */
+  routes?: (gateway: { execute: GatewayExecutor }) => Record<string, RouteHandler>;
+}
+
+export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
+
+/** Forwards the caller's credentials and the request id; every subgraph checks the token itself. */
+class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+    request.http?.headers.set('x-request-id', context.requestId);
+    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+  }
+}
+
+/** Builds the gateway (static supergraph, no polling of subgraphs) and its Apollo Server; does not listen. */
+export function createGateway(options: GatewayOptions): { apollo: ApolloServer<GatewayContext>; verifier: TokenVerifier } {
+  const { config } = options;
+  const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
+  const timeout = config.subgraphTimeoutMs;
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name }) =>
+      new AuthForwardingDataSource({
+        url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
+        // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph.
+        fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
+      }),
+  });
+  const production = config.portal.production;
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    formatError: (formatted, error) => maskError(formatted, error),
+    plugins: [
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+    ],
+  });
+  const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json` });
+  return { apollo, verifier };
+}
+
+/** Answers 200 only when every subgraph answers its own /health. */
+async function allSubgraphsReady(config: GatewayConfig): Promise<boolean> {
+  const results = await Promise.all(
+    SUBGRAPHS.map((s) =>
+      fetch(`${config.subgraphUrls[s.name]}/health`, { signal: AbortSignal.timeout(3_000) })
+        .then((r) => r.ok)
+        .catch(() => false),
+    ),
+  );
+  return results.every(Boolean);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
+  const { config } = options;
+  const { apollo, verifier } = createGateway(options);
+  await apollo.start();
+
+  const context = async (req: IncomingMessage): Promise<GatewayContext> => {
+    // The gateway assigns the request id; one sent by a client is not trusted.
+    const requestId = randomUUID();
+    const authorization = req.headers.authorization;
+    try {
+      await verifier.fromAuthorizationHeader(authorization);
+    } catch (e) {
+      const code = e instanceof GraphQLError ? e.extensions.code : undefined;
+      throw new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
+        extensions: { code: isKnownCode(code) ? code : 'UNAUTHENTICATED', http: { status: code === 'SERVICE_UNAVAILABLE' ? 503 : 401 } },
+      });
+    }
+    return { requestId, authorization };
+  };
+
+  const execute: GatewayExecutor = async (query, variables, authorization) => {
+    const res = await apollo.executeOperation({ query, variables }, { contextValue: { requestId: randomUUID(), authorization } });
+    if (res.body.kind !== 'single') throw new Error('unexpected incremental response');
+    return res.body.singleResult;
+  };
+
+  const server = await listen<GatewayContext>(
+    {
+      apollo,
+      context: (req) => context(req),
+      routes: options.routes?.({ execute }),
+      ready: () => allSubgraphsReady(config),
+    },
+    config.port,
+    config.host,
+  );
+  return {
+    ...server,
+    close: async () => {
+      await server.close();
+      await apollo.stop();
+    },
+  };
+}

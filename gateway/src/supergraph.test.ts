@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, validate, type OperationDefinitionNode } from 'graphql';
+import { apiSchemaOf, composeSupergraph } from './compose';
+import { REPO_ROOT, SUPERGRAPH_FILE } from './subgraphs';
+
+/**
+ * Operations of the contract whose fields a later issue adds. Each entry names
+ * the issue; remove it when that issue lands (the test fails if a pending
+ * operation starts validating, so this list cannot go stale).
+ */
+const PENDING: Record<string, string> = {
+  SmartCardChallenge: 'issue 3 (identity: smart cards)',
+  SignInWithSmartCard: 'issue 3 (identity: smart cards)',
+  CreateDsLogonAccount: 'issue 3 (identity: accounts)',
+  RegisterPivCard: 'issue 3 (identity: PIV)',
+  DeactivateDsLogonAccount: 'issue 3 (identity: accounts)',
+  SignOut: 'issue 3 (identity: sessions)',
+  AvailableSlots: 'issue 4 (appointments)',
+  BookAppointment: 'issue 4 (appointments)',
+  CancelAppointment: 'issue 4 (appointments)',
+  RescheduleAppointment: 'issue 4 (appointments)',
+  SendMessage: 'issue 5 (messaging)',
+  ReplyToThread: 'issue 5 (messaging)',
+  MarkThreadRead: 'issue 5 (messaging)',
+  ArchiveThread: 'issue 5 (messaging)',
+  RequestRefill: 'issue 6 (pharmacy)',
+  RequestRenewal: 'issue 6 (pharmacy)',
+  PendingPharmacyRequests: 'issue 6 (pharmacy)',
+  DecideRenewal: 'issue 6 (pharmacy)',
+};
+
+const supergraph = fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
+const operationsDir = path.join(REPO_ROOT, 'schema', 'operations');
+const operations = fs
+  .readdirSync(operationsDir)
+  .filter((f) => f.endsWith('.graphql'))
+  .flatMap((f) => parse(fs.readFileSync(path.join(operationsDir, f), 'utf8')).definitions)
+  .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+
+describe('schema/supergraph.graphql', () => {
+  it('is what the subgraphs’ SDL composes to (run `npm run compose` when this fails)', () => {
+    expect(supergraph).toBe(composeSupergraph());
+  });
+});
+
+describe('client operations in schema/operations', () => {
+  const api = apiSchemaOf(supergraph);
+
+  it('are all named, and none twice', () => {
+    const names = operations.map((o) => o.name?.value);
+    expect(names.every(Boolean)).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(operations.filter((o) => !PENDING[o.name!.value]).map((o) => [o.name!.value, o] as const))('%s validates against the supergraph', (_, op) => {
+    expect(validate(api, { kind: 'Document' as never, definitions: [op] }).map((e) => e.message)).toEqual([]);
+  });
+
+  it.each(Object.entries(PENDING))('%s is still pending (%s)', (name) => {
+    const op = operations.find((o) => o.name?.value === name);
+    expect(op).toBeDefined();
+    expect(validate(api, { kind: 'Document' as never, definitions: [op!] }).length).toBeGreaterThan(0);
+  });
+
+  it('matches the contract copy in ../shared/contract when it is there', () => {
+    const contract = path.join(REPO_ROOT, '..', 'shared', 'contract', 'portal.graphql');
+    if (!fs.existsSync(contract)) return;
+    expect(fs.readFileSync(path.join(operationsDir, 'portal.graphql'), 'utf8')).toBe(fs.readFileSync(contract, 'utf8'));
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * `npm start`: the five subgraphs and the gateway on one machine. In
+ * development the demo cast is seeded on first start; Ctrl-C stops everything.
+ */
+process.env.APOLLO_TELEMETRY_DISABLED = '1';
+import { readGatewayConfig } from '@portal/gateway';
+import { startStack } from './stack';
+
+async function main() {
+  const gatewayConfig = readGatewayConfig();
+  const { portal } = gatewayConfig;
+  const stack = await startStack({
+    config: portal,
+    port: gatewayConfig.port,
+    host: gatewayConfig.host,
+    seedDemo: !portal.production,
+    subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
+  });
+  for (const s of Object.values(stack.subgraphs)) console.log(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
+  const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
+  console.log(`\nPatient portal graph ready at ${shown}/graphql`);
+  if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox. Sign in as jane.doe / Demo-Password-1.`);
+  console.log(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    await stack.close();
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((e: Error) => {
+  console.error(`Could not start: ${e.message}`);
+  process.exit(1);
+});

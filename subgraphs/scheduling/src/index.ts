@@ -1,0 +1,3 @@
+export { createSchedulingModule } from './module';
+export { seedDemo, seedScalePatient } from './seed';
+export type { SchedulingContext } from './context';

@@ -1,0 +1,18 @@
+import type { SubgraphModule } from '@portal/kit';
+import { createContext, type SchedulingContext } from './context';
+import { entities } from './db/entities';
+import { CreateScheduling1764000000200 } from './db/migrations/1764000000200-CreateScheduling';
+import { resolvers } from './resolvers';
+import { typeDefs } from './schema';
+
+/** Scheduling: clinics, slots and appointments. Tokens and care access come from identity. */
+export function createSchedulingModule(): SubgraphModule<SchedulingContext> {
+  return {
+    name: 'scheduling',
+    typeDefs,
+    resolvers,
+    entities,
+    migrations: [CreateScheduling1764000000200],
+    createContext: (base) => createContext(base),
+  };
+}

@@ -1,0 +1,26 @@
+import type { AppointmentRow, ClinicRow } from '../db/entities';
+
+/** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
+export const toClinic = (c: ClinicRow) => ({
+  id: c.id,
+  name: c.name,
+  timeZone: c.timeZone,
+  phone: c.phone,
+  appointmentTypes: c.appointmentTypes.split(',').filter(Boolean),
+});
+
+export const toAppointment = (a: AppointmentRow) => ({
+  id: a.id,
+  start: new Date(a.startAt),
+  end: new Date(a.endAt),
+  status: a.status,
+  appointmentType: a.appointmentType,
+  reason: a.reason,
+  clinicId: a.clinicId,
+  practitioner: { id: a.practitionerId },
+  patient: { id: a.patientId },
+  cancellation: a.cancelledAt ? { reason: a.cancelReason, cancelledAt: new Date(a.cancelledAt), cancelledBy: a.cancelledBy ?? '' } : null,
+});
+
+export type ClinicModel = ReturnType<typeof toClinic>;
+export type AppointmentModel = ReturnType<typeof toAppointment>;

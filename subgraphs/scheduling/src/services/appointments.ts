@@ -1,0 +1,55 @@
+import { notFound, parsePage, type Access, type Connection, type PageArgs, toConnection } from '@portal/kit';
+import type { AppointmentRow, ClinicRow } from '../db/entities';
+import type { SchedulingStore } from '../db/store';
+import type { SchedulingLoaders } from '../loaders';
+
+/**
+ * Responsible for who may see which appointment. Clinics are not health data
+ * but are still only for signed-in callers; every appointment read is checked
+ * and audited as record kind 'appointment'.
+ */
+export class AppointmentService {
+  constructor(
+    private readonly access: Access,
+    private readonly loaders: SchedulingLoaders,
+    private readonly store: SchedulingStore,
+  ) {}
+
+  async clinics(): Promise<ClinicRow[]> {
+    this.access.requireViewer();
+    const clinics = await this.store.clinics();
+    for (const c of clinics) this.loaders.clinic.prime(c.id, c);
+    return clinics;
+  }
+
+  async clinic(id: string): Promise<ClinicRow | null> {
+    this.access.requireViewer();
+    return this.loaders.clinic.load(id);
+  }
+
+  /** An appointment by id; another patient's looks exactly like a missing one. */
+  async appointment(id: string): Promise<AppointmentRow> {
+    this.access.requireViewer();
+    const row = await this.loaders.appointment.load(id);
+    if (!row) throw notFound('Appointment');
+    await this.access.assertOrNotFound(row.patientId, 'appointment', 'Appointment');
+    return row;
+  }
+
+  async upcomingOf(patientId: string, first: number | null | undefined): Promise<AppointmentRow[]> {
+    await this.access.assert(patientId, 'appointment');
+    const { limit } = parsePage({ first }, 5);
+    return this.loaders.upcoming.load({ patientId, limit });
+  }
+
+  async appointmentsOf<T>(patientId: string, args: PageArgs, map: (row: AppointmentRow) => T): Promise<Connection<T>> {
+    await this.access.assert(patientId, 'appointment');
+    const page = parsePage(args, 10);
+    const after = page.after && { startAt: page.after.sort, id: page.after.id };
+    const [rows, total] = await Promise.all([
+      this.loaders.appointmentPage.load({ patientId, limit: page.limit + 1, after }),
+      this.loaders.appointmentCount.load(patientId),
+    ]);
+    return toConnection(rows, page, total, (r) => ({ sort: r.startAt, id: r.id }), map);
+  }
+}

@@ -15,6 +15,7 @@ export class StatementCounter implements Logger {
     this.count++;
   }
   logQueryError(error: string | Error): void {
+    if (process.env.PORTAL_QUIET === '1') return;
     const name = typeof error === 'string' ? 'QueryError' : error.name;
     console.error(`[db] statement failed (${name})`);
   }

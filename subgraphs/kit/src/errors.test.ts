@@ -1,0 +1,33 @@
+import { GraphQLError } from 'graphql';
+import { ErrorCode, maskError, PortalError, scrub } from './errors';
+
+describe('maskError', () => {
+  beforeAll(() => {
+    process.env.PORTAL_LOG_ERRORS = '0';
+  });
+
+  it('keeps a registered code and the message, and nothing else', () => {
+    const err = new PortalError(ErrorCode.SLOT_UNAVAILABLE, 'That slot was just taken.');
+    const out = maskError({ message: err.message, path: ['bookAppointment'], extensions: { code: 'SLOT_UNAVAILABLE', stacktrace: ['at x (/srv/a.ts:1)'], serviceName: 'scheduling' } }, err);
+    expect(out).toEqual({ message: 'That slot was just taken.', path: ['bookAppointment'], extensions: { code: 'SLOT_UNAVAILABLE' } });
+  });
+
+  it('replaces an unknown error (a driver error with SQL in it) by a generic internal error', () => {
+    const driver = new Error('duplicate key value violates unique constraint "slot_pkey" SELECT * FROM slot WHERE patient_id = 42');
+    const out = maskError({ message: driver.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, new GraphQLError(driver.message, { originalError: driver }));
+    expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(out.message).not.toMatch(/SELECT|constraint|slot/);
+  });
+
+  it('masks a code that is not in the registry', () => {
+    const out = maskError({ message: 'request to http://10.0.0.5:4003/graphql failed', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR' } });
+    expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(out.message).not.toContain('http://');
+  });
+});
+
+describe('scrub', () => {
+  it('drops quoted values and long numbers from a message before it is logged', () => {
+    expect(scrub(`invalid input "Jane" for dod_id '1000000001' 1000000001`)).toBe(`invalid input "?" for dod_id '?' #`);
+  });
+});

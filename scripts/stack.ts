@@ -14,7 +14,7 @@ import { startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '
 
 type AnyModule = SubgraphModule<any>;
 
-const MODULES: Record<SubgraphName, { create: () => AnyModule; seed: (db: DataSource, now?: Date) => Promise<void> }> = {
+export const MODULES: Record<SubgraphName, { create: () => AnyModule; seed: (db: DataSource, now?: Date) => Promise<void> }> = {
   identity: { create: createIdentityModule, seed: seedIdentity },
   scheduling: { create: createSchedulingModule, seed: seedScheduling },
   messaging: { create: createMessagingModule, seed: seedMessaging },

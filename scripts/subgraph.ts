@@ -1,0 +1,29 @@
+/**
+ * Runs one subgraph on its own, for deployments that give each subgraph its
+ * own process (or several instances on one PostgreSQL database):
+ *   PORT=4012 DATABASE_URL=postgres://... IDENTITY_URL=http://... npx tsx scripts/subgraph.ts scheduling
+ */
+process.env.APOLLO_TELEMETRY_DISABLED = '1';
+import { readConfig, startSubgraph } from '@portal/kit';
+import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
+import { MODULES } from './stack';
+
+async function main() {
+  const name = process.argv[2] as SubgraphName;
+  const def = SUBGRAPHS.find((s) => s.name === name);
+  if (!def) throw new Error(`usage: subgraph.ts ${SUBGRAPHS.map((s) => s.name).join('|')}`);
+  const config = readConfig();
+  const running = await startSubgraph(MODULES[name].create(), { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST });
+  console.log(`${name} subgraph at ${running.graphqlUrl}`);
+  const stop = async () => {
+    await running.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((e: Error) => {
+  console.error(`Could not start: ${e.message}`);
+  process.exit(1);
+});

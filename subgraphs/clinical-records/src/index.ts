@@ -1,0 +1,3 @@
+export { createClinicalRecordsModule } from './module';
+export { seedDemo, seedScalePatient } from './seed';
+export type { ClinicalContext } from './context';

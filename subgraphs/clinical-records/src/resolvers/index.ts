@@ -1,0 +1,23 @@
+import { scalarResolvers } from '@portal/kit';
+import { Appointment } from './Appointment';
+import { Condition } from './Condition';
+import { LabResult } from './LabResult';
+import { LabResultConnection } from './LabResultConnection';
+import { Medication } from './Medication';
+import { Patient } from './Patient';
+import { Query } from './Query';
+import { VisitNote } from './VisitNote';
+import { VisitNoteConnection } from './VisitNoteConnection';
+
+export const resolvers = {
+  ...scalarResolvers,
+  Query,
+  Patient,
+  LabResult,
+  LabResultConnection,
+  VisitNote,
+  VisitNoteConnection,
+  Condition,
+  Medication,
+  Appointment,
+};

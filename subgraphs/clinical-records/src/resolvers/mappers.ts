@@ -1,0 +1,70 @@
+import { toConnection, type Page } from '@portal/kit';
+import type { AllergyRow, ConditionRow, HealthTopicRow, ImmunizationRow, LabResultRow, VisitNoteRow, VitalRow } from '../db/entities';
+import type { HistoryPointRow } from '../db/store';
+import { interpret } from '../services/interpretation';
+
+/** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
+export const toLabResult = (r: LabResultRow) => ({
+  id: r.id,
+  testName: r.testName,
+  loincCode: r.loincCode,
+  value: r.value,
+  unit: r.unit,
+  referenceRange: r.refLow == null && r.refHigh == null && r.refText == null ? null : { low: r.refLow, high: r.refHigh, text: r.refText },
+  interpretation: interpret(r),
+  status: r.status,
+  source: r.source,
+  collectedAt: r.collectedAt,
+  resultedAt: r.resultedAt,
+});
+
+export const toLabResultPoint = (p: HistoryPointRow) => ({ value: p.value, resultedAt: p.resultedAt });
+
+export const toVisitNote = (n: VisitNoteRow) => ({
+  id: n.id,
+  title: n.title,
+  noteType: n.noteType,
+  status: n.status,
+  source: n.source,
+  authoredAt: n.authoredAt,
+  text: n.text,
+  // Stubs: identity and scheduling own practitioners and appointments.
+  author: { id: n.authorId },
+  appointment: n.appointmentId ? { id: n.appointmentId } : null,
+});
+
+export const toCondition = (c: ConditionRow) => ({
+  id: c.id,
+  name: c.name,
+  code: c.icd10Code,
+  clinicalStatus: c.clinicalStatus,
+  onsetDate: c.onsetDate,
+});
+
+export const toAllergy = (a: AllergyRow) => ({ id: a.id, substance: a.substance, reaction: a.reaction, severity: a.severity });
+
+export const toImmunization = (i: ImmunizationRow) => ({ id: i.id, vaccine: i.vaccine, occurrenceDate: i.occurrenceDate });
+
+export const toVital = (v: VitalRow) => ({ id: v.id, kind: v.kind, value: v.value, unit: v.unit, recordedAt: v.recordedAt });
+
+export const toHealthTopic = (t: HealthTopicRow) => ({
+  id: t.id,
+  title: t.title,
+  summary: t.summary,
+  body: t.body,
+  reviewedBy: t.reviewedBy,
+  reviewedAt: t.reviewedAt,
+});
+
+/**
+ * A connection of one patient's rows. `totalCount` is left to the connection
+ * type's resolver, so the COUNT runs (batched) only when a client asks for it.
+ */
+export function toPatientConnection<R extends { id: string }, T>(patientId: string, page: Page, rows: R[], sortOf: (row: R) => string, map: (row: R) => T) {
+  const { edges, pageInfo } = toConnection(rows, page, 0, (row) => ({ sort: sortOf(row), id: row.id }), map);
+  return { patientId, edges, pageInfo };
+}
+
+export type LabResultModel = ReturnType<typeof toLabResult>;
+export type ConditionModel = ReturnType<typeof toCondition>;
+export type PatientConnectionModel = ReturnType<typeof toPatientConnection>;

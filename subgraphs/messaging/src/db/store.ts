@@ -1,0 +1,167 @@
+import { In, type DataSource } from 'typeorm';
+import { sql, type Page } from '@portal/kit';
+import { MessageEntity, ThreadEntity, type MessageRow, type ThreadRow } from './entities';
+
+export type Folder = 'INBOX' | 'SENT' | 'DRAFTS' | 'ARCHIVE';
+
+/** Whose eyes a list is read with: folders and read state are the reader's own. */
+export interface ReaderScope {
+  readerId: string;
+  /** The care teams whose threads the reader may see; null means every team (a patient reading their own threads). */
+  teamIds: readonly string[] | null;
+}
+
+export interface ThreadPage {
+  /** Up to `limit + 1` rows, newest first; the extra row only tells that a next page exists. */
+  rows: ThreadRow[];
+  totalCount: number;
+}
+
+/** Which column a batch of pages is partitioned by: a patient's threads or a care team's. */
+export type ThreadOwner = 'patient' | 'careTeam';
+const OWNER_COLUMN: Record<ThreadOwner, string> = { patient: 't.patient_id', careTeam: 't.care_team_id' };
+
+const THREAD_COLUMNS = `t.id AS "id", t.patient_id AS "patientId", t.care_team_id AS "careTeamId", t.subject AS "subject",
+  t.category AS "category", t.source AS "source", t.created_at AS "createdAt", t.last_message_at AS "lastMessageAt"`;
+
+/** Numbers bound values as `$1, $2...` in the order a statement is assembled. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+  list(values: readonly unknown[]): string {
+    return values.map((v) => this.add(v)).join(', ');
+  }
+}
+
+/** Every SQL statement of the messaging subgraph. */
+export class MessagingStore {
+  constructor(private readonly db: DataSource) {}
+
+  threadsByIds(ids: readonly string[]): Promise<ThreadRow[]> {
+    return this.db.getRepository(ThreadEntity).findBy({ id: In([...ids]) });
+  }
+
+  /** The messages of several threads, each thread's oldest first. */
+  messagesOf(threadIds: readonly string[]): Promise<MessageRow[]> {
+    return this.db.getRepository(MessageEntity).find({ where: { threadId: In([...threadIds]) }, order: { sentAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** How many messages of each thread, sent by someone else, the reader has not read. Threads with none are left out. */
+  async unreadByThread(readerId: string, threadIds: readonly string[]): Promise<{ threadId: string; unread: number }[]> {
+    if (threadIds.length === 0) return [];
+    const p = new Params();
+    const reader = p.add(readerId);
+    const rows = await sql<{ threadId: string; unread: string | number }>(
+      this.db,
+      `SELECT m.thread_id AS "threadId", COUNT(*) AS "unread"
+         FROM message m
+         LEFT JOIN thread_reader_state rs ON rs.thread_id = m.thread_id AND rs.reader_id = ${reader}
+        WHERE m.thread_id IN (${p.list(threadIds)}) AND ${unreadMessage(reader)}
+        GROUP BY m.thread_id`,
+      p.values,
+    );
+    return rows.map((r) => ({ threadId: r.threadId, unread: Number(r.unread) }));
+  }
+
+  /** Per patient, the messages in their threads (within the reader's teams) that the reader has not read. */
+  async unreadByPatient(scope: ReaderScope, patientIds: readonly string[]): Promise<{ patientId: string; unread: number }[]> {
+    if (patientIds.length === 0 || scope.teamIds?.length === 0) return [];
+    const p = new Params();
+    const reader = p.add(scope.readerId);
+    const rows = await sql<{ patientId: string; unread: string | number }>(
+      this.db,
+      `SELECT t.patient_id AS "patientId", COUNT(*) AS "unread"
+         FROM message_thread t
+         JOIN message m ON m.thread_id = t.id
+         LEFT JOIN thread_reader_state rs ON rs.thread_id = t.id AND rs.reader_id = ${reader}
+        WHERE t.patient_id IN (${p.list(patientIds)}) ${teamFilter(scope, p)} AND ${unreadMessage(reader)}
+        GROUP BY t.patient_id`,
+      p.values,
+    );
+    return rows.map((r) => ({ patientId: r.patientId, unread: Number(r.unread) }));
+  }
+
+  /**
+   * One page of threads for each owner (patient or care team), newest first, in
+   * two statements whatever the number of owners: ROW_NUMBER() cuts each owner's
+   * page, GROUP BY counts each owner's total.
+   */
+  async threadPages(owner: ThreadOwner, ownerIds: readonly string[], scope: ReaderScope, folder: Folder | null, page: Page): Promise<Map<string, ThreadPage>> {
+    const pages = new Map<string, ThreadPage>(ownerIds.map((id) => [id, { rows: [], totalCount: 0 }]));
+    if (ownerIds.length === 0 || scope.teamIds?.length === 0) return pages;
+    const column = OWNER_COLUMN[owner];
+    const where = (p: Params) =>
+      `${column} IN (${p.list(ownerIds)}) ${teamFilter(scope, p)} ${folder ? `AND ${folderFilter(folder, p.add(scope.readerId))}` : ''}`;
+
+    const rowsParams = new Params();
+    const filter = where(rowsParams);
+    const after = page.after
+      ? (() => {
+          const sort = rowsParams.add(page.after.sort);
+          const id = rowsParams.add(page.after.id);
+          return `AND (t.last_message_at < ${sort} OR (t.last_message_at = ${sort} AND t.id < ${id}))`;
+        })()
+      : '';
+    const rows = await sql<ThreadRow & { owner: string }>(
+      this.db,
+      `SELECT x.* FROM (
+         SELECT ${THREAD_COLUMNS}, ${column} AS "owner",
+                ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY t.last_message_at DESC, t.id DESC) AS "rn"
+           FROM message_thread t
+          WHERE ${filter} ${after}
+       ) x
+       WHERE x."rn" <= ${rowsParams.add(page.limit + 1)}
+       ORDER BY x."owner", x."rn"`,
+      rowsParams.values,
+    );
+    const countParams = new Params();
+    const counts = await sql<{ owner: string; total: string | number }>(
+      this.db,
+      `SELECT ${column} AS "owner", COUNT(*) AS "total" FROM message_thread t WHERE ${where(countParams)} GROUP BY ${column}`,
+      countParams.values,
+    );
+    for (const row of rows) pages.get(row.owner)?.rows.push(toThreadRow(row));
+    for (const c of counts) {
+      const p = pages.get(c.owner);
+      if (p) p.totalCount = Number(c.total);
+    }
+    return pages;
+  }
+}
+
+/** A message (alias m, reader state rs) that someone else sent after the reader last read the thread. */
+const unreadMessage = (reader: string) => `m.sender_id <> ${reader} AND (rs.last_read_at IS NULL OR m.sent_at > rs.last_read_at)`;
+
+function teamFilter(scope: ReaderScope, p: Params): string {
+  return scope.teamIds ? `AND t.care_team_id IN (${p.list(scope.teamIds)})` : '';
+}
+
+function folderFilter(folder: Folder, reader: string): string {
+  const archived = `EXISTS (SELECT 1 FROM thread_reader_state rs WHERE rs.thread_id = t.id AND rs.reader_id = ${reader} AND rs.archived_at IS NOT NULL)`;
+  switch (folder) {
+    case 'INBOX':
+      return `NOT ${archived}`;
+    case 'ARCHIVE':
+      return archived;
+    case 'SENT':
+      return `EXISTS (SELECT 1 FROM message m WHERE m.thread_id = t.id AND m.sender_id = ${reader})`;
+    case 'DRAFTS':
+      return `EXISTS (SELECT 1 FROM message_draft d WHERE d.thread_id = t.id AND d.author_id = ${reader})`;
+  }
+}
+
+function toThreadRow(r: ThreadRow): ThreadRow {
+  return {
+    id: r.id,
+    patientId: r.patientId,
+    careTeamId: r.careTeamId,
+    subject: r.subject,
+    category: r.category,
+    source: r.source,
+    createdAt: r.createdAt,
+    lastMessageAt: r.lastMessageAt,
+  };
+}

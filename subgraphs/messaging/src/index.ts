@@ -1,0 +1,3 @@
+export { createMessagingModule } from './module';
+export { seedDemo, seedScalePatient } from './seed';
+export type { MessagingContext } from './context';

@@ -1,0 +1,48 @@
+import DataLoader from 'dataloader';
+import { groupLoader, rowLoader, type Page } from '@portal/kit';
+import type { Folder, MessagingStore, ReaderScope, ThreadOwner, ThreadPage } from './db/store';
+
+interface PageKey {
+  ownerId: string;
+  folder: Folder | null;
+  page: Page;
+}
+
+const pageSpec = (k: PageKey) => JSON.stringify([k.folder, k.page.limit, k.page.after?.sort ?? null, k.page.after?.id ?? null]);
+const pageKey = (k: PageKey) => JSON.stringify([k.ownerId, pageSpec(k)]);
+
+/**
+ * Pages of threads for many owners at once: keys asking for the same folder,
+ * page size and cursor share one batch (two statements), whatever the owners.
+ */
+function threadPageLoader(store: MessagingStore, owner: ThreadOwner, scope: ReaderScope) {
+  return new DataLoader<PageKey, ThreadPage, string>(
+    async (keys) => {
+      const bySpec = new Map<string, PageKey[]>();
+      for (const k of keys) bySpec.set(pageSpec(k), [...(bySpec.get(pageSpec(k)) ?? []), k]);
+      const found = new Map<string, ThreadPage>();
+      for (const group of bySpec.values()) {
+        const { folder, page } = group[0];
+        const pages = await store.threadPages(owner, [...new Set(group.map((k) => k.ownerId))], scope, folder, page);
+        for (const k of group) found.set(pageKey(k), pages.get(k.ownerId) ?? { rows: [], totalCount: 0 });
+      }
+      return keys.map((k) => found.get(pageKey(k))!);
+    },
+    { cacheKeyFn: pageKey },
+  );
+}
+
+/** Built once per request for one viewer: a loader's cache must never outlive its viewer. */
+export function createLoaders(store: MessagingStore, scope: ReaderScope) {
+  return {
+    thread: rowLoader((ids) => store.threadsByIds(ids), (t) => t.id),
+    messages: groupLoader((ids) => store.messagesOf(ids), (m) => m.threadId),
+    unreadInThread: rowLoader((ids) => store.unreadByThread(scope.readerId, ids), (r) => r.threadId),
+    unreadOfPatient: rowLoader((ids) => store.unreadByPatient(scope, ids), (r) => r.patientId),
+    patientThreads: threadPageLoader(store, 'patient', scope),
+    // A team's inbox is every thread of the team; the team itself was authorised by the caller.
+    careTeamThreads: threadPageLoader(store, 'careTeam', { readerId: scope.readerId, teamIds: null }),
+  };
+}
+
+export type MessagingLoaders = ReturnType<typeof createLoaders>;

@@ -53,6 +53,8 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // The process that owns the servers stops them on SIGINT/SIGTERM, in order.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error),
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),

@@ -10,11 +10,12 @@ import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/sche
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
 import { createPharmacyModule, seedDemo as seedPharmacy } from '@portal/pharmacy';
 import { createClinicalRecordsModule, seedDemo as seedClinicalRecords } from '@portal/clinical-records';
-import { startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
+import { fhirRoutes, startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
 
 type AnyModule = SubgraphModule<any>;
 
-export const MODULES: Record<SubgraphName, { create: () => AnyModule; seed: (db: DataSource, now?: Date) => Promise<void> }> = {
+/** `dataDir` lets identity's seed write the development PKI (dev CA and the cast's smart cards) beside the data. */
+export const MODULES: Record<SubgraphName, { create: () => AnyModule; seed: (db: DataSource, now?: Date, dataDir?: string) => Promise<void> }> = {
   identity: { create: createIdentityModule, seed: seedIdentity },
   scheduling: { create: createSchedulingModule, seed: seedScheduling },
   messaging: { create: createMessagingModule, seed: seedMessaging },
@@ -66,7 +67,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const subgraphs = Object.fromEntries([identity, ...rest].map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
     if (options.seedDemo) {
       if (options.config.production) throw new Error('NODE_ENV=production refuses to seed the demo cast.');
-      for (const s of Object.values(subgraphs)) await MODULES[s.name as SubgraphName].seed(s.database.dataSource);
+      for (const s of Object.values(subgraphs)) await MODULES[s.name as SubgraphName].seed(s.database.dataSource, undefined, options.config.dataDir);
     }
     const gatewayConfig: GatewayConfig = {
       portal: config,
@@ -75,7 +76,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphUrls: Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url])) as Record<SubgraphName, string>,
       subgraphTimeoutMs: options.subgraphTimeoutMs ?? 15_000,
     };
-    const gateway = await startGateway({ config: gatewayConfig });
+    // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph.
+    const gateway = await startGateway({ config: gatewayConfig, routes: fhirRoutes });
     return {
       gatewayUrl: gateway.url,
       graphqlUrl: `${gateway.url}/graphql`,

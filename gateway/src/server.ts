@@ -7,6 +7,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError } from 'graphql';
 import { isKnownCode, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
+import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/sessions';
 import type { GatewayConfig } from './config';
 import { SUBGRAPHS, SUPERGRAPH_FILE, type SubgraphName } from './subgraphs';
 
@@ -20,7 +21,7 @@ export interface GatewayOptions {
   /** Defaults to the committed schema/supergraph.graphql. */
   supergraphSdl?: string;
   /** Extra HTTP routes (e.g. the record download) by "METHOD /path". */
-  routes?: (gateway: { execute: GatewayExecutor }) => Record<string, RouteHandler>;
+  routes?: (gateway: { execute: GatewayExecutor; verifier: TokenVerifier }) => Record<string, RouteHandler>;
 }
 
 export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
@@ -34,7 +35,7 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 }
 
 /** Builds the gateway (static supergraph, no polling of subgraphs) and its Apollo Server; does not listen. */
-export function createGateway(options: GatewayOptions): { apollo: ApolloServer<GatewayContext>; verifier: TokenVerifier } {
+export function createGateway(options: GatewayOptions): { apollo: ApolloServer<GatewayContext>; verifier: TokenVerifier; sessions: SessionGuard } {
   const { config } = options;
   const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
   const timeout = config.subgraphTimeoutMs;
@@ -61,7 +62,8 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
     ],
   });
   const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json` });
-  return { apollo, verifier };
+  const sessions = defaultSessionGuard(config.portal, config.subgraphUrls.identity);
+  return { apollo, verifier, sessions };
 }
 
 /** Answers 200 only when every subgraph answers its own /health. */
@@ -78,7 +80,7 @@ async function allSubgraphsReady(config: GatewayConfig): Promise<boolean> {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const { config } = options;
-  const { apollo, verifier } = createGateway(options);
+  const { apollo, verifier, sessions } = createGateway(options);
   await apollo.start();
 
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
@@ -86,7 +88,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     const requestId = randomUUID();
     const authorization = req.headers.authorization;
     try {
-      await verifier.fromAuthorizationHeader(authorization);
+      const viewer = await verifier.fromAuthorizationHeader(authorization);
+      // An ended session is refused here already; each subgraph checks again, trusting no caller.
+      if (viewer && viewer.role !== 'SERVICE') await sessions.check(viewer);
     } catch (e) {
       const code = e instanceof GraphQLError ? e.extensions.code : undefined;
       throw new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
@@ -106,7 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     {
       apollo,
       context: (req) => context(req),
-      routes: options.routes?.({ execute }),
+      routes: options.routes?.({ execute, verifier }),
       ready: () => allSubgraphsReady(config),
     },
     config.port,
@@ -117,6 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     close: async () => {
       await server.close();
       await apollo.stop();
+      await sessions.close();
     },
   };
 }

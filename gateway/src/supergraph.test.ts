@@ -10,20 +10,6 @@ import { REPO_ROOT, SUPERGRAPH_FILE } from './subgraphs';
  * operation starts validating, so this list cannot go stale).
  */
 const PENDING: Record<string, string> = {
-  SmartCardChallenge: 'issue 3 (identity: smart cards)',
-  SignInWithSmartCard: 'issue 3 (identity: smart cards)',
-  CreateDsLogonAccount: 'issue 3 (identity: accounts)',
-  RegisterPivCard: 'issue 3 (identity: PIV)',
-  DeactivateDsLogonAccount: 'issue 3 (identity: accounts)',
-  SignOut: 'issue 3 (identity: sessions)',
-  AvailableSlots: 'issue 4 (appointments)',
-  BookAppointment: 'issue 4 (appointments)',
-  CancelAppointment: 'issue 4 (appointments)',
-  RescheduleAppointment: 'issue 4 (appointments)',
-  SendMessage: 'issue 5 (messaging)',
-  ReplyToThread: 'issue 5 (messaging)',
-  MarkThreadRead: 'issue 5 (messaging)',
-  ArchiveThread: 'issue 5 (messaging)',
   RequestRefill: 'issue 6 (pharmacy)',
   RequestRenewal: 'issue 6 (pharmacy)',
   PendingPharmacyRequests: 'issue 6 (pharmacy)',

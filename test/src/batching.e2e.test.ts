@@ -32,10 +32,10 @@ async function patientWith(count: number): Promise<string> {
   return stack.signIn(username, 'Scale-Password-1');
 }
 
-/** Statements each subgraph runs for one PortalView. */
-async function statementsFor(token: string): Promise<Record<string, number>> {
+/** Statements each subgraph runs for one operation of the contract (PortalView unless named). */
+async function statementsFor(token: string, name = 'PortalView', variables: Record<string, unknown> = {}): Promise<Record<string, number>> {
   for (const s of Object.values(stack.subgraphs)) s.database.counter.count = 0;
-  const res = await stack.query(operation('PortalView'), {}, token);
+  const res = await stack.query(operation(name), variables, token);
   expect(res.errors).toBeUndefined();
   return Object.fromEntries(Object.values(stack.subgraphs).map((s) => [s.name, s.database.counter.count]));
 }
@@ -49,4 +49,34 @@ it('PortalView costs the same number of SQL statements for 3 rows per list as fo
   console.info(`PortalView SQL statements per subgraph: 3 rows ${JSON.stringify(small)}; 200 rows ${JSON.stringify(large)}`);
   expect(large).toEqual(small);
   for (const n of Object.values(small)) expect(n).toBeLessThan(20);
+});
+
+it('LabResults (with trends and education), VisitNotes and HealthSummary cost the same for 3 rows as for 200', async () => {
+  const few = await patientWith(3);
+  const many = await patientWith(200);
+  const operations: [string, Record<string, unknown>][] = [
+    ['LabResults', { first: 100 }],
+    ['VisitNotes', { first: 100 }],
+    ['HealthSummary', {}],
+  ];
+  const lines: string[] = [];
+  for (const [name, variables] of operations) {
+    const small = await statementsFor(few, name, variables);
+    const large = await statementsFor(many, name, variables);
+    lines.push(`${name}: 3 rows ${small['clinical-records']}, 200 rows ${large['clinical-records']}`);
+    expect([name, large]).toEqual([name, small]);
+    expect(small['clinical-records']).toBeLessThan(10);
+  }
+  // The 200-row patient really does have long lists, trends and topics to batch.
+  const labs = await stack.query(operation('LabResults'), { first: 100 }, many);
+  const nodes = labs.data.me.patient.labResults.edges.map((e: any) => e.node);
+  expect(labs.data.me.patient.labResults.totalCount).toBe(200);
+  expect(nodes).toHaveLength(100);
+  expect(nodes[0].history.length).toBeGreaterThan(40);
+  expect(nodes.every((n: any) => n.education.length > 0)).toBe(true);
+  const summary = await stack.query(operation('HealthSummary'), {}, many);
+  expect(summary.data.me.patient.conditions).toHaveLength(200);
+  expect(summary.data.me.patient.conditions.every((c: any) => c.education.length > 0)).toBe(true);
+  // Printed for the record (counts only, no data).
+  console.info(`clinical-records SQL statements per operation: ${lines.join('; ')}`);
 });

@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { loadSigningKey, DEMO } from '@portal/kit';
-import { gql, mintToken, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
+import { loadSigningKey, signAccessToken, type PortalConfig } from '@portal/kit';
+import { gql, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
+import { devCardFiles, openSession, signChallenge } from '@portal/identity';
 import { startStack, type Stack } from '../../scripts/stack';
 
 export interface TestStack extends Stack {
@@ -14,13 +15,19 @@ export interface TestStack extends Stack {
   /** Runs an operation through the gateway. */
   query<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
   signIn(username: string, password: string): Promise<string>;
-  /** A token signed with identity's key, for people who sign in by smart card (issue 3). */
+  /** Signs in through the gateway with a demo card of DATA_DIR/pki: jane, john, alex, sam (CAC) or john-piv. */
+  signInWithCard(card: string): Promise<string>;
+  /**
+   * A token signed with identity's key for an existing account (`viewer.accountId`),
+   * with a real session opened for it, so that every subgraph accepts it.
+   */
   tokenFor(viewer: TestViewer): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startTestStack(): Promise<TestStack> {
-  const config = testConfig();
+/** `overrides` change the stack's settings, e.g. `redisUrl` and a unique `redisKeyPrefix` for sessions in Redis. */
+export async function startTestStack(overrides: Partial<PortalConfig> = {}): Promise<TestStack> {
+  const config = testConfig(overrides);
   const prefix = `t_${randomBytes(3).toString('hex')}`;
   const stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: prefix, subgraphTimeoutMs: 10_000 });
   const key = await loadSigningKey({ dataDir: config.dataDir, production: false });
@@ -37,7 +44,23 @@ export async function startTestStack(): Promise<TestStack> {
       if (!res.data?.signInWithDsLogon) throw new Error(`sign-in failed: ${JSON.stringify(res.errors)}`);
       return res.data.signInWithDsLogon.accessToken;
     },
-    tokenFor: (viewer) => mintToken(key, viewer),
+    async signInWithCard(card) {
+      const files = devCardFiles(config.dataDir, card);
+      const challenge = (await query<any>('{ smartCardChallenge { challenge } }')).data.smartCardChallenge.challenge as string;
+      const res = await query<any>(
+        'mutation($c: String!, $ch: String!, $s: String!) { signInWithSmartCard(input: { certificate: $c, challenge: $ch, signature: $s }) { accessToken } }',
+        { c: fs.readFileSync(files.certificate, 'utf8'), ch: challenge, s: signChallenge(fs.readFileSync(files.privateKey, 'utf8'), challenge) },
+      );
+      if (!res.data?.signInWithSmartCard) throw new Error(`smart-card sign-in failed: ${JSON.stringify(res.errors)}`);
+      return res.data.signInWithSmartCard.accessToken;
+    },
+    async tokenFor(viewer) {
+      const accountId = viewer.accountId ?? `acct-${viewer.personId}`;
+      const method = viewer.method ?? 'DS_LOGON';
+      const session = await openSession(config, stack.subgraphs.identity.database.dataSource, accountId, method);
+      const { token } = await signAccessToken(key, { ...viewer, accountId, role: viewer.role ?? 'PATIENT', method, sessionId: session.id });
+      return token;
+    },
     async stop() {
       await stack.close();
       for (const s of Object.values(stack.subgraphs)) await s.database.destroyAndDrop().catch(() => undefined);
@@ -46,10 +69,10 @@ export async function startTestStack(): Promise<TestStack> {
   };
 }
 
-export const alexToken = (s: TestStack) =>
-  s.tokenFor({ personId: DEMO.alex, accountId: 'ac-alex-kim', role: 'PRACTITIONER', method: 'CAC', careTeamIds: [DEMO.careTeamBlue] });
-export const samToken = (s: TestStack) =>
-  s.tokenFor({ personId: DEMO.sam, accountId: 'ac-sam-lee', role: 'PHARMACIST', method: 'CAC', careTeamIds: [] });
+/** Alex Kim (practitioner, Primary Care Team Blue) signed in with his demo CAC. */
+export const alexToken = (s: TestStack) => s.signInWithCard('alex');
+/** Sam Lee (pharmacist) signed in with his demo CAC. */
+export const samToken = (s: TestStack) => s.signInWithCard('sam');
 
 /** Reads one named operation from schema/operations, exactly as clients send it. */
 export function operation(name: string): string {

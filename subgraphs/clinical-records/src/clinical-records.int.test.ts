@@ -33,6 +33,7 @@ const EVERYTHING = `query($r: [_Any!]!) { _entities(representations: $r) { ... o
   labResults(first: 100) { totalCount pageInfo { hasNextPage } edges { node { id interpretation history { value } education { id } } } }
   visitNotes(first: 100) { totalCount edges { node { id author { id } appointment { id } } } }
   conditions { id education { id } } allergies { id } immunizations { id } vitals(first: 100) { id }
+  vitalSigns(first: 100) { totalCount edges { node { id } } }
 } } }`;
 
 let t: TestSubgraph;
@@ -317,8 +318,46 @@ describe('health summary lists', () => {
     expect(tooMany.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
   });
 
+  it('codes allergies (SNOMED CT) and immunizations (CVX) where the source did', async () => {
+    const res = await gql(t.url, ENTITIES('Patient', 'allergies { id snomedCode } immunizations { id cvxCode }'), patients(DEMO.john), john);
+    expect(res.errors).toBeUndefined();
+    expect(res.data._entities[0]).toEqual({
+      allergies: [{ id: 'al-john-sulfa', snomedCode: '763875007' }],
+      immunizations: [
+        { id: 'im-john-flu-2021', cvxCode: '141' },
+        { id: 'im-john-hepa', cvxCode: '85' },
+      ],
+    });
+  });
+
+  it('pages through every vital sign with cursors, sharing one statement with the vitals list', async () => {
+    const query = `query($r: [_Any!]!, $first: Int, $after: String) { _entities(representations: $r) { ... on Patient {
+      vitals(first: $first) { id }
+      vitalSigns(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id kind value unit recordedAt } } }
+    } } }`;
+    t.resetStatements();
+    const first = await gql(t.url, query, { ...patients(DEMO.jane), first: 4 }, jane);
+    // page, count, audit
+    expect(t.statements()).toBe(3);
+    expect(first.errors).toBeUndefined();
+    const p = first.data._entities[0];
+    expect(p.vitals.map((v: any) => v.id)).toEqual(['vt-jane-wt-1', 'vt-jane-hr-1', 'vt-jane-bp-1', 'vt-jane-wt-2']);
+    expect(p.vitalSigns.edges.map((e: any) => e.node.id)).toEqual(p.vitals.map((v: any) => v.id));
+    expect(p.vitalSigns.totalCount).toBe(6);
+    expect(p.vitalSigns.pageInfo).toEqual({ hasNextPage: true, endCursor: p.vitalSigns.edges[3].cursor });
+    expect(p.vitalSigns.edges[2].node).toEqual({ id: 'vt-jane-bp-1', kind: 'BLOOD_PRESSURE', value: '128/82', unit: 'mmHg', recordedAt: at(20, 15) });
+    const rest = await gql(t.url, query, { ...patients(DEMO.jane), first: 4, after: p.vitalSigns.pageInfo.endCursor }, jane);
+    expect(rest.data._entities[0].vitalSigns.edges.map((e: any) => e.node.id)).toEqual(['vt-jane-hr-2', 'vt-jane-bp-2']);
+    expect(rest.data._entities[0].vitalSigns.pageInfo.hasNextPage).toBe(false);
+    const bad = await gql(t.url, query, { ...patients(DEMO.jane), first: 101 }, jane);
+    expect(bad.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
+    const foreign = await gql(t.url, query, { ...patients(DEMO.john), first: 4 }, jane);
+    expect(foreign.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(foreign.data).toEqual({ _entities: [null] });
+  });
+
   it('refuses John’s token on each of Jane’s lists', async () => {
-    for (const field of ['conditions { id }', 'allergies { id }', 'immunizations { id }', 'vitals { id }']) {
+    for (const field of ['conditions { id }', 'allergies { id }', 'immunizations { id }', 'vitals { id }', 'vitalSigns { totalCount edges { node { id } } }']) {
       const res = await gql(t.url, ENTITIES('Patient', `id ${field}`), patients(DEMO.jane), john);
       expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       expect(res.data).toEqual({ _entities: [null] });
@@ -418,11 +457,13 @@ describe('SQL statements per request', () => {
     expect(p.labResults.edges[0].node.education.length).toBeGreaterThan(0);
     expect(p.visitNotes.totalCount).toBe(200);
     expect([p.conditions.length, p.allergies.length, p.immunizations.length, p.vitals.length]).toEqual([200, 200, 200, 100]);
+    expect(p.vitalSigns.totalCount).toBe(200);
     expect(few.data._entities[0].labResults.totalCount).toBe(3);
     // Printed for the record (counts only, no data).
     console.info(`clinical-records SQL statements: 3 rows ${few.n}; 200 rows ${many.n}`);
     expect(many.n).toBe(few.n);
-    // 2 lab queries + 2 counts + history + education (LOINC, ICD10) + 2 note queries + 3 lists + vitals + audit insert.
+    // Pages and counts of results, notes and vitals (6), history, education (one per code system asked at once:
+    // LOINC, then ICD-10), conditions, allergies, immunizations, the audit insert.
     expect(few.n).toBeLessThanOrEqual(13);
   });
 

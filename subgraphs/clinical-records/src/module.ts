@@ -2,6 +2,7 @@ import type { SubgraphModule } from '@portal/kit';
 import { createContext, type ClinicalContext } from './context';
 import { entities } from './db/entities';
 import { CreateClinicalRecords1764000000500 } from './db/migrations/1764000000500-CreateClinicalRecords';
+import { AddClinicalCodes1764000000501 } from './db/migrations/1764000000501-AddClinicalCodes';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 
@@ -17,7 +18,7 @@ export function createClinicalRecordsModule(): SubgraphModule<ClinicalContext> {
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateClinicalRecords1764000000500],
+    migrations: [CreateClinicalRecords1764000000500, AddClinicalCodes1764000000501],
     createContext,
   };
 }

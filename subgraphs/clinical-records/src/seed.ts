@@ -203,14 +203,14 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
     { id: 'cd-john-asthma', patientId: john, name: 'Mild intermittent asthma, uncomplicated', icd10Code: 'J45.909', clinicalStatus: 'ACTIVE', onsetDate: '2008-04-02' },
   ];
   const allergies: AllergyRow[] = [
-    { id: 'al-jane-penicillin', patientId: jane, substance: 'Penicillin', reaction: 'Hives', severity: 'MODERATE', recordedAt: '2014-02-11T12:00:00.000Z' },
-    { id: 'al-john-sulfa', patientId: john, substance: 'Sulfonamide antibiotics', reaction: 'Rash', severity: 'MILD', recordedAt: '2006-08-01T12:00:00.000Z' },
+    { id: 'al-jane-penicillin', patientId: jane, substance: 'Penicillin', snomedCode: '764146007', reaction: 'Hives', severity: 'MODERATE', recordedAt: '2014-02-11T12:00:00.000Z' },
+    { id: 'al-john-sulfa', patientId: john, substance: 'Sulfonamide antibiotics', snomedCode: '763875007', reaction: 'Rash', severity: 'MILD', recordedAt: '2006-08-01T12:00:00.000Z' },
   ];
   const immunizations: ImmunizationRow[] = [
-    { id: 'im-jane-flu', patientId: jane, vaccine: 'Influenza, seasonal, injectable', occurrenceDate: dateOf(40) },
-    { id: 'im-jane-tdap', patientId: jane, vaccine: 'Tdap (tetanus, diphtheria, pertussis)', occurrenceDate: '2019-07-09' },
-    { id: 'im-john-hepa', patientId: john, vaccine: 'Hepatitis A', occurrenceDate: '2004-06-15' },
-    { id: 'im-john-flu-2021', patientId: john, vaccine: 'Influenza, seasonal, injectable', occurrenceDate: '2021-10-04' },
+    { id: 'im-jane-flu', patientId: jane, vaccine: 'Influenza, seasonal, injectable', cvxCode: '141', occurrenceDate: dateOf(40) },
+    { id: 'im-jane-tdap', patientId: jane, vaccine: 'Tdap (tetanus, diphtheria, pertussis)', cvxCode: '115', occurrenceDate: '2019-07-09' },
+    { id: 'im-john-hepa', patientId: john, vaccine: 'Hepatitis A', cvxCode: '85', occurrenceDate: '2004-06-15' },
+    { id: 'im-john-flu-2021', patientId: john, vaccine: 'Influenza, seasonal, injectable', cvxCode: '141', occurrenceDate: '2021-10-04' },
   ];
   const vital = (id: string, patientId: string, kind: string, value: string, unit: string, recordedAt: string): VitalRow => ({ id, patientId, kind, value, unit, recordedAt });
   const vitals: VitalRow[] = [
@@ -279,8 +279,8 @@ export async function seedScalePatient(db: DataSource, s: ScalePatient, now: Dat
     });
     const condition = SCALE_CONDITIONS[i % SCALE_CONDITIONS.length];
     conditions.push({ id: randomUUID(), patientId: s.patientId, name: `${condition.name} (${i + 1})`, icd10Code: condition.icd10Code, clinicalStatus: 'ACTIVE', onsetDate: at(i).slice(0, 10) });
-    allergies.push({ id: randomUUID(), patientId: s.patientId, substance: `Synthetic allergen ${i + 1}`, reaction: 'Rash', severity: 'MILD', recordedAt: at(i) });
-    immunizations.push({ id: randomUUID(), patientId: s.patientId, vaccine: `Synthetic vaccine ${i + 1}`, occurrenceDate: at(i).slice(0, 10) });
+    allergies.push({ id: randomUUID(), patientId: s.patientId, substance: `Synthetic allergen ${i + 1}`, snomedCode: null, reaction: 'Rash', severity: 'MILD', recordedAt: at(i) });
+    immunizations.push({ id: randomUUID(), patientId: s.patientId, vaccine: `Synthetic vaccine ${i + 1}`, cvxCode: i % 2 ? '141' : null, occurrenceDate: at(i).slice(0, 10) });
     vitals.push({ id: randomUUID(), patientId: s.patientId, kind: 'HEART_RATE', value: String(60 + (i % 30)), unit: '/min', recordedAt: at(i) });
   }
   await db.transaction(async (tx) => {

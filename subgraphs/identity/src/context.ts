@@ -1,24 +1,44 @@
-import type { SigningKey, SubgraphContext } from '@portal/kit';
+import type { SubgraphContext } from '@portal/kit';
 import { IdentityStore } from './db/store';
+import type { KeyRing } from './keys';
 import { createLoaders, type IdentityLoaders } from './loaders';
+import { AccountService } from './services/accounts';
 import { PeopleService } from './services/people';
+import type { SessionService } from './services/sessions';
 import { SignInService } from './services/signIn';
+import { SmartCardService } from './services/smartCards';
+import { Throttle } from './services/throttle';
+import type { TrustStore } from './smartcard/trust';
+
+/** What identity holds for its whole life: keys, sessions, trusted CAs and the clock. */
+export interface IdentityDeps {
+  keys: KeyRing;
+  sessions: SessionService;
+  trust: TrustStore;
+  clock: () => Date;
+}
 
 export interface IdentityContext extends SubgraphContext {
   store: IdentityStore;
   loaders: IdentityLoaders;
   people: PeopleService;
   signIn: SignInService;
+  smartCards: SmartCardService;
+  accounts: AccountService;
 }
 
-export function createContext(base: SubgraphContext, key: SigningKey): IdentityContext {
+export function createContext(base: SubgraphContext, deps: IdentityDeps): IdentityContext {
   const store = new IdentityStore(base.db);
   const loaders = createLoaders(store);
+  const throttle = new Throttle(store, deps.clock);
+  const signIn = new SignInService(store, deps.keys, deps.sessions, throttle);
   return {
     ...base,
     store,
     loaders,
     people: new PeopleService(base.access, loaders),
-    signIn: new SignInService(store, key),
+    signIn,
+    smartCards: new SmartCardService(store, deps.trust, signIn, throttle, deps.clock),
+    accounts: new AccountService(store, base.access, deps.sessions, throttle, deps.clock),
   };
 }

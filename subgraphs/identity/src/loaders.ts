@@ -9,6 +9,7 @@ export function createLoaders(store: IdentityStore) {
     affiliations: groupLoader((ids) => store.affiliationsOf(ids), (a) => a.personId),
     careTeamsOfPerson: groupLoader((ids) => store.careTeamsOf(ids), (t) => t.personId),
     careTeam: rowLoader((ids) => store.careTeamsByIds(ids), (t) => t.id),
+    pivCardsOfAccount: groupLoader((ids) => store.pivCardsOfAccounts(ids), (c) => c.accountId),
   };
 }
 

@@ -1,37 +1,62 @@
-import { loadSigningKey, TokenVerifier, type SigningKey, type SubgraphModule } from '@portal/kit';
-import { createContext, type IdentityContext } from './context';
+import { TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
+import { createContext, type IdentityContext, type IdentityDeps } from './context';
 import { entities } from './db/entities';
 import { IdentityStore } from './db/store';
 import { CreateIdentity1764000000100 } from './db/migrations/1764000000100-CreateIdentity';
+import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000000150-SmartCardsSessionsServices';
+import { loadKeyRing } from './keys';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
 import { typeDefs } from './schema';
+import { createSessionService } from './services/sessions';
+import { devCaFile, ensureDevPki } from './smartcard/devPki';
+import { TrustStore } from './smartcard/trust';
+
+export interface IdentityOptions {
+  /** Test seam: the time sessions, challenges and lock-outs are measured against. */
+  clock?: () => Date;
+}
 
 /**
- * Identity: people, accounts, sign-in and tokens, care teams. It signs tokens,
- * so it verifies them with its own keys rather than fetching its own JWKS.
+ * Identity: people, accounts, sign-in, sessions and tokens, care teams. It
+ * signs tokens, so it verifies them with its own keys rather than fetching its
+ * own JWKS, and it checks sessions where they live rather than asking itself.
  */
-export function createIdentityModule(): SubgraphModule<IdentityContext> {
-  let signingKey: SigningKey | undefined;
-  const key = () => {
-    if (!signingKey) throw new Error('identity: signing key not loaded');
-    return signingKey;
+export function createIdentityModule(options: IdentityOptions = {}): SubgraphModule<IdentityContext> {
+  const clock = options.clock ?? (() => new Date());
+  let deps: IdentityDeps | undefined;
+  const need = () => {
+    if (!deps) throw new Error('identity: keys and sessions not loaded');
+    return deps;
   };
   return {
     name: 'identity',
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100],
-    async verifier({ config }) {
-      signingKey = await loadSigningKey({ file: config.tokenSigningKeyFile, dataDir: config.dataDir, production: config.production });
-      return new TokenVerifier({ jwks: { keys: [signingKey.publicJwk] } });
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150],
+    async verifier({ config, database }) {
+      const keys = await loadKeyRing(config);
+      deps = { keys, clock, trust: trustStoreFor(config), sessions: createSessionService(config, database.dataSource, clock) };
+      return new TokenVerifier({ jwks: { keys: keys.jwks } });
     },
     careAccess: ({ database }) => {
       const store = new IdentityStore(database.dataSource);
       return (viewer, ids) => (viewer.role === 'PRACTITIONER' ? store.patientsTreatedBy(viewer.personId, ids) : Promise.resolve(new Set()));
     },
-    createContext: (base) => createContext(base, key()),
-    routes: (runtime) => identityRoutes(runtime, () => [key()]),
+    sessions: () => need().sessions,
+    createContext: (base) => createContext(base, need()),
+    routes: (runtime) => identityRoutes(runtime, need()),
   };
+}
+
+/** SMARTCARD_CA_FILE, or in development the dev CA under DATA_DIR/pki, written on first use when missing. */
+function trustStoreFor(config: PortalConfig): TrustStore {
+  if (config.smartcardCaFile) return new TrustStore({ caFile: config.smartcardCaFile, crlFile: config.smartcardCrlFile });
+  if (config.production) throw new Error('SMARTCARD_CA_FILE is required in production.');
+  return new TrustStore({
+    caFile: devCaFile(config.dataDir),
+    crlFile: config.smartcardCrlFile,
+    prepare: async () => void (await ensureDevPki(config.dataDir)),
+  });
 }

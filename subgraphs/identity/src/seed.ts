@@ -12,9 +12,16 @@ import {
   type PersonRow,
 } from './db/entities';
 import { hashPassword } from './services/passwords';
+import { ensureDevPki } from './smartcard/devPki';
 
-/** The demo cast of contract/README.md. Idempotent: does nothing when already seeded. */
-export async function seedDemo(db: DataSource): Promise<void> {
+/**
+ * The demo cast of contract/README.md. Idempotent: does nothing when already
+ * seeded. Given DATA_DIR, it also writes the development PKI there when
+ * missing: a dev CA and the cast's smart cards (see smartcard/devPki.ts).
+ */
+export async function seedDemo(db: DataSource, now = new Date(), dataDir?: string): Promise<void> {
+  if (dataDir) await ensureDevPki(dataDir);
+  await seedClinicPractitioners(db, now);
   if (await db.getRepository(PersonEntity).findOneBy({ id: DEMO.jane })) return;
   const people: PersonRow[] = [
     { id: DEMO.jane, kind: 'PATIENT', dodId: '1000000001', givenName: 'Jane', middleName: 'A', familyName: 'Doe', dateOfBirth: '1990-04-12', specialty: null },
@@ -27,12 +34,12 @@ export async function seedDemo(db: DataSource): Promise<void> {
     { id: 'af-john-dod', personId: DEMO.john, organization: 'DOD', status: 'ACTIVE_DUTY', startDate: '2004-06-01', endDate: '2012-05-31' },
     { id: 'af-john-va', personId: DEMO.john, organization: 'VA', status: 'VETERAN', startDate: '2012-06-01', endDate: null },
   ];
-  const now = new Date().toISOString();
+  const createdAt = now.toISOString();
   const accounts: AccountRow[] = [
-    { id: 'ac-jane-doe', personId: DEMO.jane, username: 'jane.doe', passwordHash: await hashPassword('Demo-Password-1'), role: 'PATIENT', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
-    { id: 'ac-john-roe', personId: DEMO.john, username: 'john.roe', passwordHash: await hashPassword('Demo-Password-2'), role: 'PATIENT', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
-    { id: 'ac-alex-kim', personId: DEMO.alex, username: null, passwordHash: null, role: 'PRACTITIONER', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
-    { id: 'ac-sam-lee', personId: DEMO.sam, username: null, passwordHash: null, role: 'PHARMACIST', status: 'ACTIVE', createdAt: now, deactivatedAt: null },
+    { id: 'ac-jane-doe', personId: DEMO.jane, username: 'jane.doe', passwordHash: await hashPassword('Demo-Password-1'), role: 'PATIENT', status: 'ACTIVE', createdAt, deactivatedAt: null },
+    { id: 'ac-john-roe', personId: DEMO.john, username: 'john.roe', passwordHash: await hashPassword('Demo-Password-2'), role: 'PATIENT', status: 'ACTIVE', createdAt, deactivatedAt: null },
+    { id: 'ac-alex-kim', personId: DEMO.alex, username: null, passwordHash: null, role: 'PRACTITIONER', status: 'ACTIVE', createdAt, deactivatedAt: null },
+    { id: 'ac-sam-lee', personId: DEMO.sam, username: null, passwordHash: null, role: 'PHARMACIST', status: 'ACTIVE', createdAt, deactivatedAt: null },
   ];
   await db.transaction(async (tx) => {
     await tx.getRepository(PersonEntity).insert(people);
@@ -47,6 +54,26 @@ export async function seedDemo(db: DataSource): Promise<void> {
       { careTeamId: DEMO.careTeamBlue, personId: DEMO.john },
       { careTeamId: DEMO.careTeamBlue, personId: DEMO.alex },
       { careTeamId: DEMO.careTeamGreen, personId: DEMO.jane },
+      { careTeamId: DEMO.careTeamGreen, personId: DEMO.riley },
+    ]);
+  });
+}
+
+/**
+ * The practitioners who staff the demo's other clinics (scheduling seeds their
+ * slots). A step of its own, so databases seeded before they existed get them.
+ */
+async function seedClinicPractitioners(db: DataSource, now: Date): Promise<void> {
+  if (await db.getRepository(PersonEntity).findOneBy({ id: DEMO.morgan })) return;
+  const createdAt = now.toISOString();
+  await db.transaction(async (tx) => {
+    await tx.getRepository(PersonEntity).insert([
+      { id: DEMO.morgan, kind: 'PRACTITIONER', dodId: '2000000003', givenName: 'Morgan', middleName: null, familyName: 'Diaz', dateOfBirth: '1981-06-14', specialty: 'OPTOMETRIST' },
+      { id: DEMO.riley, kind: 'PRACTITIONER', dodId: '2000000004', givenName: 'Riley', middleName: null, familyName: 'Chen', dateOfBirth: '1983-03-08', specialty: 'PSYCHOLOGIST' },
+    ]);
+    await tx.getRepository(AccountEntity).insert([
+      { id: 'ac-morgan-diaz', personId: DEMO.morgan, username: null, passwordHash: null, role: 'PRACTITIONER', status: 'ACTIVE', createdAt, deactivatedAt: null },
+      { id: 'ac-riley-chen', personId: DEMO.riley, username: null, passwordHash: null, role: 'PRACTITIONER', status: 'ACTIVE', createdAt, deactivatedAt: null },
     ]);
   });
 }

@@ -9,6 +9,28 @@ export type CareAccessCheck = (viewer: Viewer, patientIds: readonly string[]) =>
 /** Record kinds a pharmacist may read: prescriptions and requests, not notes or results. */
 const PHARMACIST_KINDS: ReadonlySet<RecordKind> = new Set(['demographics', 'prescription', 'pharmacy_request']);
 
+/** Which subgraph's scope covers each record kind; a service credential holds `<subgraph>:read` or `:write`. */
+const SCOPE_AREA: Record<RecordKind, string> = {
+  demographics: 'identity',
+  care_team: 'identity',
+  appointment: 'scheduling',
+  message: 'messaging',
+  prescription: 'pharmacy',
+  pharmacy_request: 'pharmacy',
+  lab_result: 'clinical-records',
+  visit_note: 'clinical-records',
+  condition: 'clinical-records',
+  allergy: 'clinical-records',
+  immunization: 'clinical-records',
+  vital: 'clinical-records',
+};
+
+/** The scope a SERVICE token needs to do `action` on `kind`: reads need `:read`, changes `:write`. */
+export const scopeFor = (kind: RecordKind, action: AuditAction = 'read') => `${SCOPE_AREA[kind]}:${action === 'read' ? 'read' : 'write'}`;
+
+/** Every scope a service credential can be granted. */
+export const SERVICE_SCOPES: readonly string[] = [...new Set(Object.values(SCOPE_AREA))].flatMap((area) => [`${area}:read`, `${area}:write`]);
+
 /**
  * The one place that decides whether the viewer may touch a patient's records.
  * Built per request; every decision is audited.
@@ -46,7 +68,7 @@ export class Access {
   }
 
   /** Whether the viewer may read (or change) this kind of record of this patient, without side effects. */
-  async may(patientId: string, kind: RecordKind): Promise<boolean> {
+  async may(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<boolean> {
     const viewer = this.viewer;
     if (!viewer) return false;
     switch (viewer.role) {
@@ -56,6 +78,9 @@ export class Access {
         return this.careLoader.load(patientId);
       case 'PHARMACIST':
         return PHARMACIST_KINDS.has(kind);
+      case 'SERVICE':
+        // Another service sees exactly what its credential's scopes name, whichever patient.
+        return viewer.scopes.includes(scopeFor(kind, action));
       default:
         return false;
     }
@@ -64,7 +89,7 @@ export class Access {
   /** Checks and audits; returns whether allowed. */
   async check(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<boolean> {
     this.requireViewer();
-    const allowed = await this.may(patientId, kind);
+    const allowed = await this.may(patientId, kind, action);
     this.audit.record(patientId, kind, action, allowed ? 'ALLOWED' : 'DENIED');
     return allowed;
   }

@@ -10,7 +10,15 @@ export interface PortalConfig {
   /** Where subgraphs fetch identity's JWKS and ask care-team access questions. */
   identityUrl: string;
   tokenSigningKeyFile?: string;
+  /** Earlier signing keys (PEM, private or public) whose tokens still verify after a rotation. */
+  tokenPreviousKeyFiles?: string[];
   smartcardCaFile?: string;
+  /** PEM CRLs of the smart-card CAs; unset means no revocation check. */
+  smartcardCrlFile?: string;
+  /** Sessions live in Redis when set; otherwise identity's database holds them. */
+  redisUrl?: string;
+  /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
+  redisKeyPrefix?: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
@@ -26,8 +34,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     databaseUrl,
     identityUrl: env.IDENTITY_URL || `http://127.0.0.1:${env.IDENTITY_PORT || 4001}`,
     tokenSigningKeyFile: env.TOKEN_SIGNING_KEY_FILE || undefined,
+    tokenPreviousKeyFiles: (env.TOKEN_PREVIOUS_KEY_FILES ?? '').split(',').map((f) => f.trim()).filter(Boolean),
     smartcardCaFile: env.SMARTCARD_CA_FILE || undefined,
+    smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
   };
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
     const missing = [
       !config.tokenSigningKeyFile && 'TOKEN_SIGNING_KEY_FILE',
@@ -35,6 +48,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     ].filter(Boolean);
     if (missing.length) {
       throw new Error(`NODE_ENV=production refuses to start without ${missing.join(' and ')} set explicitly.`);
+    }
+    // The development key is generated in DATA_DIR on first start; it must never sign production tokens.
+    if (path.resolve(config.tokenSigningKeyFile!) === path.join(dataDir, 'keys', 'token-signing-key.pem')) {
+      throw new Error('NODE_ENV=production refuses the development signing key under DATA_DIR/keys: give TOKEN_SIGNING_KEY_FILE a key of its own.');
     }
   }
   return config;

@@ -7,6 +7,9 @@ export const DEMO = {
   john: 'pt-1000000002',
   alex: 'pr-2000000001',
   sam: 'pr-2000000002',
+  /** Practitioners of the other demo clinics (Eye Clinic, Behavioral Health Clinic). */
+  morgan: 'pr-2000000003',
+  riley: 'pr-2000000004',
   careTeamBlue: 'ct-primary-blue',
   careTeamGreen: 'ct-behavioral-green',
   familyHealthClinic: 'cl-family-health',

@@ -8,6 +8,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { Access, remoteCareAccess, type CareAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
+import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
 import type { PortalConfig } from './config';
 import { openDatabase, type PortalDataSource } from './db';
@@ -43,6 +44,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   /** Identity verifies with its own keys; the others fetch identity's JWKS. */
   verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
+  /** Identity checks sessions where they live; the others use Redis or ask identity. */
+  sessions?(runtime: SubgraphRuntime): SessionGuard;
 }
 
 export interface StartOptions {
@@ -54,6 +57,8 @@ export interface StartOptions {
   /** Test seams: verify tokens against these keys / answer care access without identity. */
   verifier?: TokenVerifier;
   careAccess?: CareAccessCheck;
+  /** Test seam: how sessions are checked; null checks none. */
+  sessions?: SessionGuard | null;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -79,6 +84,8 @@ export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphM
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // The process that owns the servers stops them on SIGINT/SIGTERM, in order.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>],
   });
@@ -101,6 +108,10 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
+  // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
+  // opened: such a server checks no sessions unless the test gives it a guard too.
+  const sessions =
+    options.sessions !== undefined ? options.sessions : options.verifier ? null : module.sessions ? module.sessions(runtime) : defaultSessionGuard(config);
   const apollo = buildSubgraphServer(module, config.production);
   await apollo.start();
 
@@ -108,6 +119,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     let viewer: Viewer | null;
     try {
       viewer = await verifier.fromAuthorizationHeader(req.headers.authorization);
+      // Service tokens are short-lived and open no session; every other token is refused once its session ended.
+      if (viewer && sessions && viewer.role !== 'SERVICE') viewer = { ...viewer, sessionExpiresAt: await sessions.check(viewer) };
     } catch (e) {
       const code = e instanceof GraphQLError ? e.extensions.code : undefined;
       throw new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
@@ -141,6 +154,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     close: async () => {
       await server.close();
       await apollo.stop();
+      await sessions?.close();
       if (database.dataSource.isInitialized) await database.dataSource.destroy();
     },
   };

@@ -1,15 +1,27 @@
 import type { SubgraphContext } from '@portal/kit';
 import { MessagingStore } from './db/store';
 import { createLoaders, type MessagingLoaders } from './loaders';
+import { DraftService } from './services/drafts';
 import { scopeOf, ThreadService } from './services/threads';
+import { MessageWriter } from './services/writes';
 
 export interface MessagingContext extends SubgraphContext {
   loaders: MessagingLoaders;
   threads: ThreadService;
+  writer: MessageWriter;
+  drafts: DraftService;
 }
 
 export function createContext(base: SubgraphContext): MessagingContext {
-  const loaders = createLoaders(new MessagingStore(base.db), scopeOf(base.viewer));
-  // One clock per request, so every thread of a response agrees on canReply.
-  return { ...base, loaders, threads: new ThreadService(base.access, base.audit, loaders, new Date()) };
+  const store = new MessagingStore(base.db);
+  const loaders = createLoaders(store, scopeOf(base.viewer));
+  const writer = new MessageWriter(base.access, base.audit, base.db, store, loaders);
+  return {
+    ...base,
+    loaders,
+    // One clock per request, so every thread of a response agrees on canReply.
+    threads: new ThreadService(base.access, base.audit, loaders, new Date()),
+    writer,
+    drafts: new DraftService(base.access, base.db, store, loaders, writer),
+  };
 }

@@ -34,14 +34,24 @@ function threadPageLoader(store: MessagingStore, owner: ThreadOwner, scope: Read
 
 /** Built once per request for one viewer: a loader's cache must never outlive its viewer. */
 export function createLoaders(store: MessagingStore, scope: ReaderScope) {
-  return {
+  const loaders = {
     thread: rowLoader((ids) => store.threadsByIds(ids), (t) => t.id),
     messages: groupLoader((ids) => store.messagesOf(ids), (m) => m.threadId),
     unreadInThread: rowLoader((ids) => store.unreadByThread(scope.readerId, ids), (r) => r.threadId),
     unreadOfPatient: rowLoader((ids) => store.unreadByPatient(scope, ids), (r) => r.patientId),
+    /** The reader's own draft in each thread. */
+    draftInThread: rowLoader((ids) => store.draftsOf(scope.readerId, ids), (d) => d.threadId ?? ''),
     patientThreads: threadPageLoader(store, 'patient', scope),
     // A team's inbox is every thread of the team; the team itself was authorised by the caller.
     careTeamThreads: threadPageLoader(store, 'careTeam', { readerId: scope.readerId, teamIds: null }),
+  };
+  return {
+    ...loaders,
+    /** Drops what a change of this thread made stale, so later fields of the same request read it afresh. */
+    forget(threadId: string): void {
+      for (const l of [loaders.thread, loaders.messages, loaders.unreadInThread, loaders.draftInThread]) l.clear(threadId);
+      for (const l of [loaders.unreadOfPatient, loaders.patientThreads, loaders.careTeamThreads]) l.clearAll();
+    },
   };
 }
 

@@ -237,7 +237,7 @@ describe('CareTeam.threads', () => {
 describe('SQL statements per request do not grow with rows', () => {
   const ALL_FOLDERS = ENTITIES(`... on Patient {
     unreadMessageCount
-    inbox: messageThreads(folder: INBOX, first: 100) { totalCount edges { node { id unread canReply careTeam { id } messages { id body senderName } } } }
+    inbox: messageThreads(folder: INBOX, first: 100) { totalCount edges { node { id unread canReply careTeam { id } messages { id body senderName practitioner { id } } draft { id body } } } }
     sent: messageThreads(folder: SENT, first: 100) { totalCount edges { node { id unread } } }
     drafts: messageThreads(folder: DRAFTS, first: 100) { totalCount edges { node { id } } }
     archive: messageThreads(folder: ARCHIVE, first: 100) { totalCount edges { node { id unread messages { id } } } }
@@ -261,6 +261,8 @@ describe('SQL statements per request do not grow with rows', () => {
     expect([m.inbox.totalCount, m.sent.totalCount, m.drafts.totalCount, m.archive.totalCount]).toEqual([200, 400, 200, 200]);
     expect(m.inbox.edges).toHaveLength(100);
     expect(m.inbox.edges[0].node.messages).toHaveLength(2);
+    expect(m.inbox.edges[0].node.messages[1].practitioner).toEqual({ id: DEMO.alex });
+    expect(m.inbox.edges.every((e: any) => e.node.draft?.body === 'Synthetic draft.')).toBe(true);
     // Every other thread (archived ones too) was last read before Alex's reply.
     expect(f.unreadMessageCount).toBe(3);
     expect(m.unreadMessageCount).toBe(200);

@@ -2,12 +2,14 @@ import type { SubgraphModule } from '@portal/kit';
 import { createContext, type MessagingContext } from './context';
 import { entities } from './db/entities';
 import { CreateMessaging1764000000300 } from './db/migrations/1764000000300-CreateMessaging';
+import { DraftThreads1764000000301 } from './db/migrations/1764000000301-DraftThreads';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 
 /**
  * Messaging: secure message threads between patients and their care teams,
- * folders and per-reader read state. Tokens are verified with identity's JWKS
+ * folders, per-reader read state, drafts, and a service-facing way for other
+ * subgraphs to post to a patient from a care team. Tokens are verified with identity's JWKS
  * and care access is asked of identity (the kit's defaults).
  */
 export function createMessagingModule(): SubgraphModule<MessagingContext> {
@@ -16,7 +18,7 @@ export function createMessagingModule(): SubgraphModule<MessagingContext> {
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateMessaging1764000000300],
+    migrations: [CreateMessaging1764000000300, DraftThreads1764000000301],
     createContext,
   };
 }

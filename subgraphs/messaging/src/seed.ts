@@ -55,6 +55,7 @@ function threadRows(t: DemoThread): { thread: ThreadRow; messages: MessageRow[];
     subject: t.subject,
     category: t.category,
     source: t.source ?? 'MHS_GENESIS',
+    state: 'OPEN',
     createdAt: messages[0].sentAt,
     lastMessageAt: messages[messages.length - 1].sentAt,
   };

@@ -42,6 +42,43 @@ function pageLoader(fetch: (patientIds: string[], limit: number, after: Appointm
 
 const pageKey = (k: PageKey) => JSON.stringify([k.patientId, k.limit, k.after ?? null]);
 
+/** One practitioner's appointments in [from, to) (ISO instants). */
+export interface ScheduleKey {
+  practitionerId: string;
+  from: string;
+  to: string;
+}
+
+const scheduleKey = (k: ScheduleKey) => JSON.stringify([k.practitionerId, k.from, k.to]);
+
+/** Practitioners asked for the same range share one statement. */
+function scheduleLoader(store: SchedulingStore) {
+  return new DataLoader<ScheduleKey, AppointmentRow[], string>(
+    async (keys) => {
+      const ranges = new Map<string, { from: string; to: string; ids: Set<string> }>();
+      for (const k of keys) {
+        const range = JSON.stringify([k.from, k.to]);
+        const group = ranges.get(range) ?? { from: k.from, to: k.to, ids: new Set<string>() };
+        group.ids.add(k.practitionerId);
+        ranges.set(range, group);
+      }
+      const byKey = new Map<string, AppointmentRow[]>();
+      await Promise.all(
+        [...ranges.values()].map(async (g) => {
+          for (const row of await store.scheduleOf([...g.ids], g.from, g.to)) {
+            const k = scheduleKey({ practitionerId: row.practitionerId, from: g.from, to: g.to });
+            const list = byKey.get(k);
+            if (list) list.push(row);
+            else byKey.set(k, [row]);
+          }
+        }),
+      );
+      return keys.map((k) => byKey.get(scheduleKey(k)) ?? []);
+    },
+    { cacheKeyFn: scheduleKey },
+  );
+}
+
 /** Built once per request: a loader's cache must never outlive its viewer. */
 export function createLoaders(store: SchedulingStore, now: Date) {
   return {
@@ -49,6 +86,7 @@ export function createLoaders(store: SchedulingStore, now: Date) {
     appointment: rowLoader((ids) => store.appointmentsByIds(ids), (a) => a.id),
     upcoming: pageLoader((ids, limit) => store.upcomingOf(ids, limit, now)),
     appointmentPage: pageLoader((ids, limit, after) => store.appointmentsOf(ids, limit, after)),
+    schedule: scheduleLoader(store),
     appointmentCount: new DataLoader<string, number>(async (ids) => {
       const counts = await store.appointmentCounts(ids);
       return ids.map((id) => counts.get(id) ?? 0);

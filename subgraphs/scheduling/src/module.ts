@@ -2,6 +2,7 @@ import type { SubgraphModule } from '@portal/kit';
 import { createContext, type SchedulingContext } from './context';
 import { entities } from './db/entities';
 import { CreateScheduling1764000000200 } from './db/migrations/1764000000200-CreateScheduling';
+import { IndexAppointmentPractitioner1764000000201 } from './db/migrations/1764000000201-IndexAppointmentPractitioner';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 
@@ -12,7 +13,7 @@ export function createSchedulingModule(): SubgraphModule<SchedulingContext> {
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateScheduling1764000000200],
+    migrations: [CreateScheduling1764000000200, IndexAppointmentPractitioner1764000000201],
     createContext: (base) => createContext(base),
   };
 }

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
-import { DEMO } from '@portal/kit';
+import { DEMO, sql } from '@portal/kit';
 import { AppointmentEntity, ClinicEntity, SlotEntity, type AppointmentRow, type ClinicRow, type SlotRow } from './db/entities';
 import { addDays, isWeekday, localDate, zonedInstant } from './services/clinicTime';
 
 const JANE_ACCOUNT = 'ac-jane-doe';
 const SLOT_MINUTES = 30;
-/** Free PRIMARY_CARE mornings and FOLLOW_UP early afternoons, clinic-local. */
-const PRIMARY_CARE_TIMES = ['09:00', '09:30', '10:00', '10:30', '11:00', '11:30'];
-const FOLLOW_UP_TIMES = ['13:00', '13:30', '14:00'];
+/** How far ahead the seed keeps free slots: at least 60 days whatever day it runs. */
 const SLOT_DAYS = 70;
+
+/** Practitioners of the other clinics; identity's demo seed holds them too. */
+export const OPTOMETRIST = DEMO.morgan;
+export const PSYCHOLOGIST = DEMO.riley;
 
 export const CLINICS: ClinicRow[] = [
   { id: DEMO.familyHealthClinic, name: 'Family Health Clinic', timeZone: 'America/New_York', phone: '(757) 555-0142', appointmentTypes: 'PRIMARY_CARE,FOLLOW_UP,IMMUNIZATION' },
@@ -19,18 +21,65 @@ export const CLINICS: ClinicRow[] = [
 
 const FAMILY_HEALTH_ZONE = CLINICS[0].timeZone;
 
+/** A weekly pattern of free slots, in the clinic's local time. */
+interface SlotPattern {
+  prefix: string;
+  clinic: ClinicRow;
+  practitionerId: string;
+  appointmentType: string;
+  /** ISO weekdays, 1 = Monday. */
+  weekdays: number[];
+  times: string[];
+  minutes: number;
+}
+
+/**
+ * Alex Kim at Family Health Clinic: PRIMARY_CARE mornings, FOLLOW_UP early
+ * afternoons and an IMMUNIZATION slot every weekday; beside them the Eye Clinic
+ * and the Behavioral Health Clinic a few days a week. Afternoons from 15:00 stay
+ * free of slots: synthetic scale patients hold Alex's appointments there.
+ */
+const PATTERNS: SlotPattern[] = [
+  { prefix: 'sl-fh', clinic: CLINICS[0], practitionerId: DEMO.alex, appointmentType: 'PRIMARY_CARE', weekdays: [1, 2, 3, 4, 5], times: ['09:00', '09:30', '10:00', '10:30', '11:00', '11:30'], minutes: SLOT_MINUTES },
+  { prefix: 'sl-fh', clinic: CLINICS[0], practitionerId: DEMO.alex, appointmentType: 'FOLLOW_UP', weekdays: [1, 2, 3, 4, 5], times: ['13:00', '13:30', '14:00'], minutes: SLOT_MINUTES },
+  { prefix: 'sl-fh', clinic: CLINICS[0], practitionerId: DEMO.alex, appointmentType: 'IMMUNIZATION', weekdays: [1, 2, 3, 4, 5], times: ['14:30'], minutes: SLOT_MINUTES },
+  { prefix: 'sl-eye', clinic: CLINICS[1], practitionerId: OPTOMETRIST, appointmentType: 'OPTOMETRY', weekdays: [2, 4], times: ['08:00', '08:40', '09:20', '10:00', '10:40'], minutes: 40 },
+  { prefix: 'sl-bh', clinic: CLINICS[2], practitionerId: PSYCHOLOGIST, appointmentType: 'BEHAVIORAL_HEALTH', weekdays: [1, 3, 5], times: ['09:00', '10:00', '11:00', '13:00'], minutes: 50 },
+];
+
+const isoWeekday = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDay() || 7;
+
+function slotAt(p: Pick<SlotPattern, 'prefix' | 'clinic' | 'practitionerId' | 'appointmentType' | 'minutes'>, date: string, time: string): SlotRow {
+  const [h, m] = time.split(':').map(Number);
+  const start = zonedInstant(date, h, m, p.clinic.timeZone);
+  return {
+    id: `${p.prefix}-${date}-${time.replace(':', '')}`,
+    clinicId: p.clinic.id,
+    practitionerId: p.practitionerId,
+    appointmentType: p.appointmentType,
+    startAt: start.toISOString(),
+    endAt: new Date(start.getTime() + p.minutes * 60_000).toISOString(),
+  };
+}
+
 /** A slot of Alex Kim at Family Health Clinic on a clinic-local date and time. */
 function familyHealthSlot(date: string, time: string, appointmentType: string): SlotRow {
-  const [h, m] = time.split(':').map(Number);
-  const start = zonedInstant(date, h, m, FAMILY_HEALTH_ZONE);
-  return {
-    id: `sl-fh-${date}-${time.replace(':', '')}`,
-    clinicId: DEMO.familyHealthClinic,
-    practitionerId: DEMO.alex,
-    appointmentType,
-    startAt: start.toISOString(),
-    endAt: new Date(start.getTime() + SLOT_MINUTES * 60_000).toISOString(),
-  };
+  return slotAt({ prefix: 'sl-fh', clinic: CLINICS[0], practitionerId: DEMO.alex, appointmentType, minutes: SLOT_MINUTES }, date, time);
+}
+
+/** Every slot of the patterns that starts after `now` and within SLOT_DAYS of it. */
+function futureSlots(now: Date): SlotRow[] {
+  const nowIso = now.toISOString();
+  const slots: SlotRow[] = [];
+  for (const p of PATTERNS) {
+    const today = localDate(now, p.clinic.timeZone);
+    for (let i = 0; i < SLOT_DAYS; i++) {
+      const date = addDays(today, i);
+      if (!p.weekdays.includes(isoWeekday(date))) continue;
+      for (const t of p.times) slots.push(slotAt(p, date, t));
+    }
+  }
+  return slots.filter((s) => s.startAt > nowIso);
 }
 
 /** The first weekday at or after (step 1) or at or before (step -1) `date`. */
@@ -71,31 +120,42 @@ async function ensureClinics(tx: EntityManager): Promise<void> {
   if (missing.length) await tx.getRepository(ClinicEntity).insert(missing);
 }
 
+/** Inserts the future slots that are not there yet; returns them all. */
+async function stockSlots(tx: EntityManager, now: Date): Promise<SlotRow[]> {
+  const slots = futureSlots(now);
+  const rows = await sql<{ id: string }>(tx, 'SELECT id FROM slot WHERE start_at > $1', [now.toISOString()]);
+  const existing = new Set(rows.map((r) => r.id));
+  await insertChunked(tx, SlotEntity, slots.filter((s) => !existing.has(s.id)));
+  return slots;
+}
+
 /**
- * The demo clinics, Alex Kim's free slots for the next 70 days and the demo
- * cast's appointments, all relative to `now`. Idempotent: does nothing when already seeded.
+ * The demo clinics, free slots for the next 70 days and the demo cast's
+ * appointments, all relative to `now`. Run again, it only adds the slots of
+ * days that have come into the 70-day horizon since, so the clinics stay
+ * stocked; running it twice on one day changes nothing.
  */
 export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<void> {
-  if (await db.getRepository(AppointmentEntity).findOneBy({ id: 'ap-jane-past-1' })) return;
+  await db.transaction(async (tx) => {
+    await ensureClinics(tx);
+    const stocked = await stockSlots(tx, now);
+    if (await tx.getRepository(AppointmentEntity).findOneBy({ id: 'ap-jane-past-1' })) return;
+    await seedAppointments(tx, now, stocked);
+  });
+}
+
+async function seedAppointments(tx: EntityManager, now: Date, stocked: SlotRow[]): Promise<void> {
   const today = localDate(now, FAMILY_HEALTH_ZONE);
   const nowIso = now.toISOString();
-
-  const free: SlotRow[] = [];
-  for (let i = 0; i < SLOT_DAYS; i++) {
-    const date = addDays(today, i);
-    if (!isWeekday(date)) continue;
-    for (const t of PRIMARY_CARE_TIMES) free.push(familyHealthSlot(date, t, 'PRIMARY_CARE'));
-    for (const t of FOLLOW_UP_TIMES) free.push(familyHealthSlot(date, t, 'FOLLOW_UP'));
-  }
-  const slots = free.filter((s) => s.startAt > nowIso);
   const futureSlot = (days: number, time: string) => {
     const id = familyHealthSlot(weekdayFrom(addDays(today, days), 1), time, 'PRIMARY_CARE').id;
-    return slots.find((s) => s.id === id)!;
+    return stocked.find((s) => s.id === id)!;
   };
   // Past slots exist only for the appointments that were booked on them.
+  const pastSlots: SlotRow[] = [];
   const pastSlot = (days: number, time: string, type: string) => {
     const slot = familyHealthSlot(weekdayFrom(addDays(today, -days), -1), time, type);
-    slots.push(slot);
+    pastSlots.push(slot);
     return slot;
   };
 
@@ -121,12 +181,8 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
     legacy('ap-john-2010', DEMO.john, '2010-03-15T14:00:00.000Z', 'PRIMARY_CARE', 'Pre-deployment physical'),
     legacy('ap-john-2021', DEMO.john, '2021-09-20T15:00:00.000Z', 'FOLLOW_UP', 'Hearing follow-up'),
   ];
-
-  await db.transaction(async (tx) => {
-    await ensureClinics(tx);
-    await insertChunked(tx, SlotEntity, slots);
-    await insertChunked(tx, AppointmentEntity, appointments);
-  });
+  await insertChunked(tx, SlotEntity, pastSlots);
+  await insertChunked(tx, AppointmentEntity, appointments);
 }
 
 function legacy(id: string, patientId: string, startAt: string, appointmentType: string, reason: string): AppointmentRow {

@@ -52,6 +52,8 @@ export interface AllergyRow {
   id: string;
   patientId: string;
   substance: string;
+  /** SNOMED CT code of the substance or product, when known. */
+  snomedCode: string | null;
   reaction: string | null;
   severity: string | null;
   recordedAt: string;
@@ -61,6 +63,8 @@ export interface ImmunizationRow {
   id: string;
   patientId: string;
   vaccine: string;
+  /** CDC CVX code of the vaccine, when known. */
+  cvxCode: string | null;
   occurrenceDate: string;
 }
 
@@ -151,6 +155,7 @@ export const AllergyEntity = new EntitySchema<AllergyRow>({
     id: id(),
     patientId: patientId(),
     substance: varchar(200),
+    snomedCode: varchar(32, { name: 'snomed_code', nullable: true }),
     reaction: varchar(200, { nullable: true }),
     severity: varchar(32, { nullable: true }),
     recordedAt: varchar(32, { name: 'recorded_at' }),
@@ -164,6 +169,7 @@ export const ImmunizationEntity = new EntitySchema<ImmunizationRow>({
     id: id(),
     patientId: patientId(),
     vaccine: varchar(200),
+    cvxCode: varchar(8, { name: 'cvx_code', nullable: true }),
     occurrenceDate: varchar(10, { name: 'occurrence_date' }),
   },
 });

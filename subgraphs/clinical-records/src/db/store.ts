@@ -66,9 +66,9 @@ export class ClinicalStore {
     return this.pages(VISIT_NOTES, patientIds, page.after, page.limit + 1);
   }
 
-  /** The newest `limit` vitals of each patient, in one statement. */
-  vitalPages(patientIds: readonly string[], limit: number): Promise<VitalRow[]> {
-    return this.pages(VITALS, patientIds, null, limit);
+  /** Up to `page.limit + 1` vitals of each patient, newest first, in one statement. */
+  vitalPages(patientIds: readonly string[], page: Page): Promise<VitalRow[]> {
+    return this.pages(VITALS, patientIds, page.after, page.limit + 1);
   }
 
   labResultCounts(patientIds: readonly string[]): Promise<{ patientId: string; n: number | string }[]> {
@@ -77,6 +77,10 @@ export class ClinicalStore {
 
   visitNoteCounts(patientIds: readonly string[]): Promise<{ patientId: string; n: number | string }[]> {
     return this.counts('visit_note', NOTE_VISIBLE, patientIds);
+  }
+
+  vitalCounts(patientIds: readonly string[]): Promise<{ patientId: string; n: number | string }[]> {
+    return this.counts('vital', null, patientIds);
   }
 
   /** Earlier visible values of the same test and patient, oldest first, for each of the given results. */
@@ -192,12 +196,12 @@ export class ClinicalStore {
     );
   }
 
-  private async counts(table: string, visible: string, patientIds: readonly string[]) {
+  private async counts(table: string, visible: string | null, patientIds: readonly string[]) {
     if (patientIds.length === 0) return [];
     return sql<{ patientId: string; n: number | string }>(
       this.db,
       `SELECT patient_id AS "patientId", COUNT(*) AS "n" FROM ${table}
-        WHERE patient_id IN (${placeholders(patientIds.length)}) AND ${visible}
+        WHERE patient_id IN (${placeholders(patientIds.length)})${visible ? ` AND ${visible}` : ''}
         GROUP BY patient_id`,
       [...patientIds],
     );

@@ -28,4 +28,8 @@ export const Patient = {
   async vitals(patient: PatientRef, { first }: { first?: number | null }, ctx: ClinicalContext) {
     return (await ctx.records.vitals(patient.id, first)).map(toVital);
   },
+  async vitalSigns(patient: PatientRef, args: PageArgs, ctx: ClinicalContext) {
+    const { page, rows } = await ctx.records.vitalSigns(patient.id, args);
+    return toPatientConnection(patient.id, page, rows, (v) => v.recordedAt, toVital);
+  },
 };

@@ -8,6 +8,7 @@ import { Patient } from './Patient';
 import { Query } from './Query';
 import { VisitNote } from './VisitNote';
 import { VisitNoteConnection } from './VisitNoteConnection';
+import { VitalConnection } from './VitalConnection';
 
 export const resolvers = {
   ...scalarResolvers,
@@ -17,6 +18,7 @@ export const resolvers = {
   LabResultConnection,
   VisitNote,
   VisitNoteConnection,
+  VitalConnection,
   Condition,
   Medication,
   Appointment,

@@ -41,9 +41,9 @@ export const toCondition = (c: ConditionRow) => ({
   onsetDate: c.onsetDate,
 });
 
-export const toAllergy = (a: AllergyRow) => ({ id: a.id, substance: a.substance, reaction: a.reaction, severity: a.severity });
+export const toAllergy = (a: AllergyRow) => ({ id: a.id, substance: a.substance, snomedCode: a.snomedCode, reaction: a.reaction, severity: a.severity });
 
-export const toImmunization = (i: ImmunizationRow) => ({ id: i.id, vaccine: i.vaccine, occurrenceDate: i.occurrenceDate });
+export const toImmunization = (i: ImmunizationRow) => ({ id: i.id, vaccine: i.vaccine, cvxCode: i.cvxCode, occurrenceDate: i.occurrenceDate });
 
 export const toVital = (v: VitalRow) => ({ id: v.id, kind: v.kind, value: v.value, unit: v.unit, recordedAt: v.recordedAt });
 

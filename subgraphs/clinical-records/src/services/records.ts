@@ -78,9 +78,20 @@ export class RecordsService {
     return this.loaders.immunizations.load(patientId);
   }
 
+  /** The newest vitals: the first page of `vitalSigns`, without its look-ahead row. */
   async vitals(patientId: string, first: number | null | undefined) {
+    const { page, rows } = await this.vitalSigns(patientId, { first });
+    return rows.slice(0, page.limit);
+  }
+
+  async vitalSigns(patientId: string, args: PageArgs) {
     await this.access.assert(patientId, 'vital');
-    const page = parsePage({ first }, DEFAULT_PAGE);
-    return this.loaders.vitalPage.load({ patientId, page });
+    const page = parsePage(args, DEFAULT_PAGE);
+    return { patientId, page, rows: await this.loaders.vitalPage.load({ patientId, page }) };
+  }
+
+  /** Only called for a connection that `vitalSigns` already authorized. */
+  vitalCount(patientId: string): Promise<number> {
+    return this.loaders.vitalCount.load(patientId);
   }
 }

@@ -41,8 +41,37 @@ export interface SessionRow {
   accountId: string;
   method: string;
   createdAt: string;
+  /** The absolute end: the token's own expiry. The idle limit runs from `lastSeenAt`. */
   expiresAt: string;
   endedAt: string | null;
+  /** The last request seen, written at most every 30 s (null until the first write). */
+  lastSeenAt: string | null;
+}
+
+export interface SmartCardChallengeRow {
+  challenge: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+export interface PivCardRow {
+  id: string;
+  /** The lower-case UUID of the card's `urn:uuid:` subject alternative name. */
+  cardUuid: string;
+  accountId: string;
+  /** SHA-256 (base64url) of the certificate registered last; identifies the certificate, not the card. */
+  fingerprint: string;
+  registeredAt: string;
+}
+
+export interface ServiceClientRow {
+  clientId: string;
+  secretHash: string;
+  /** Space-separated, e.g. `scheduling:read identity:read`. */
+  scopes: string;
+  createdAt: string;
+  disabledAt: string | null;
 }
 
 export interface CareTeamRow {
@@ -116,6 +145,42 @@ export const SessionEntity = new EntitySchema<SessionRow>({
     createdAt: varchar(32, { name: 'created_at' }),
     expiresAt: varchar(32, { name: 'expires_at' }),
     endedAt: varchar(32, { name: 'ended_at', nullable: true }),
+    lastSeenAt: varchar(32, { name: 'last_seen_at', nullable: true }),
+  },
+});
+
+export const SmartCardChallengeEntity = new EntitySchema<SmartCardChallengeRow>({
+  name: 'SmartCardChallenge',
+  tableName: 'smartcard_challenge',
+  columns: {
+    challenge: varchar(64, { primary: true }),
+    createdAt: varchar(32, { name: 'created_at' }),
+    expiresAt: varchar(32, { name: 'expires_at' }),
+    usedAt: varchar(32, { name: 'used_at', nullable: true }),
+  },
+});
+
+export const PivCardEntity = new EntitySchema<PivCardRow>({
+  name: 'PivCard',
+  tableName: 'piv_card',
+  columns: {
+    id: varchar(64, { primary: true }),
+    cardUuid: varchar(36, { name: 'card_uuid', unique: true }),
+    accountId: varchar(64, { name: 'account_id' }),
+    fingerprint: varchar(64),
+    registeredAt: varchar(32, { name: 'registered_at' }),
+  },
+});
+
+export const ServiceClientEntity = new EntitySchema<ServiceClientRow>({
+  name: 'ServiceClient',
+  tableName: 'service_client',
+  columns: {
+    clientId: varchar(64, { name: 'client_id', primary: true }),
+    secretHash: varchar(255, { name: 'secret_hash' }),
+    scopes: varchar(1000),
+    createdAt: varchar(32, { name: 'created_at' }),
+    disabledAt: varchar(32, { name: 'disabled_at', nullable: true }),
   },
 });
 
@@ -152,4 +217,7 @@ export const entities = [
   CareTeamEntity,
   CareTeamMemberEntity,
   SignInThrottleEntity,
+  SmartCardChallengeEntity,
+  PivCardEntity,
+  ServiceClientEntity,
 ];

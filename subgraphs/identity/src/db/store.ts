@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
 import { execute, placeholders, sql } from '@portal/kit';
 import {
@@ -7,12 +6,24 @@ import {
   CareTeamEntity,
   CareTeamMemberEntity,
   PersonEntity,
+  PivCardEntity,
+  ServiceClientEntity,
   SessionEntity,
+  SmartCardChallengeEntity,
   type AccountRow,
   type AffiliationRow,
   type CareTeamRow,
   type PersonRow,
+  type PivCardRow,
+  type ServiceClientRow,
+  type SessionRow,
 } from './entities';
+
+/** A unique index refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+export function isUniqueViolation(e: unknown): boolean {
+  const driver = (e as { driverError?: { code?: string } })?.driverError ?? (e as { code?: string });
+  return driver?.code === '23505' || driver?.code === 'SQLITE_CONSTRAINT_UNIQUE' || driver?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
 
 /** Every SQL statement of the identity subgraph. */
 export class IdentityStore {
@@ -103,16 +114,111 @@ export class IdentityStore {
     await execute(this.db, 'DELETE FROM sign_in_throttle WHERE username_key = $1', [usernameKey]);
   }
 
-  async createSession(accountId: string, method: string, expiresAt: Date): Promise<string> {
-    const id = randomUUID();
-    await this.db.getRepository(SessionEntity).insert({
-      id,
-      accountId,
-      method,
-      createdAt: new Date().toISOString(),
+  // ---------------------------------------------------------------- accounts and people
+
+  personByDodId(dodId: string): Promise<PersonRow | null> {
+    return this.db.getRepository(PersonEntity).findOneBy({ dodId });
+  }
+
+  accountsOfPerson(personId: string): Promise<AccountRow[]> {
+    return this.db.getRepository(AccountEntity).find({ where: { personId }, order: { createdAt: 'DESC', id: 'ASC' } });
+  }
+
+  async insertAccount(account: AccountRow): Promise<void> {
+    await this.db.getRepository(AccountEntity).insert(account);
+  }
+
+  /** Gives a smart-card-only account a DS Logon username and password; false when it is no longer that. */
+  async addDsLogon(accountId: string, username: string, passwordHash: string): Promise<boolean> {
+    return (
+      (await execute(
+        this.db,
+        `UPDATE account SET username = $2, password_hash = $3 WHERE id = $1 AND username IS NULL AND status = 'ACTIVE'`,
+        [accountId, username, passwordHash],
+      )) === 1
+    );
+  }
+
+  async deactivateAccount(accountId: string, at: Date): Promise<void> {
+    await execute(this.db, `UPDATE account SET status = 'DEACTIVATED', deactivated_at = $2 WHERE id = $1 AND status = 'ACTIVE'`, [accountId, at.toISOString()]);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  async createSession(session: SessionRow): Promise<void> {
+    await this.db.getRepository(SessionEntity).insert(session);
+  }
+
+  sessionById(id: string): Promise<SessionRow | null> {
+    return this.db.getRepository(SessionEntity).findOneBy({ id });
+  }
+
+  async touchSession(id: string, at: Date): Promise<void> {
+    await execute(this.db, 'UPDATE session SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL', [id, at.toISOString()]);
+  }
+
+  async endSession(id: string, at: Date): Promise<void> {
+    await execute(this.db, 'UPDATE session SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL', [id, at.toISOString()]);
+  }
+
+  async endSessionsOf(accountId: string, at: Date): Promise<void> {
+    await execute(this.db, 'UPDATE session SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL', [accountId, at.toISOString()]);
+  }
+
+  // ---------------------------------------------------------------- smart cards
+
+  async insertChallenge(challenge: string, createdAt: Date, expiresAt: Date): Promise<void> {
+    await this.db.getRepository(SmartCardChallengeEntity).insert({
+      challenge,
+      createdAt: createdAt.toISOString(),
       expiresAt: expiresAt.toISOString(),
-      endedAt: null,
+      usedAt: null,
     });
-    return id;
+  }
+
+  /**
+   * Uses a challenge up: one atomic UPDATE, so of any number of racing
+   * attempts on any instance exactly one gets `true`, and only once.
+   */
+  async consumeChallenge(challenge: string, now: Date): Promise<boolean> {
+    const iso = now.toISOString();
+    return (await execute(this.db, 'UPDATE smartcard_challenge SET used_at = $2 WHERE challenge = $1 AND used_at IS NULL AND expires_at > $2', [challenge, iso])) === 1;
+  }
+
+  async purgeChallenges(expiredBefore: Date): Promise<void> {
+    await execute(this.db, 'DELETE FROM smartcard_challenge WHERE expires_at < $1', [expiredBefore.toISOString()]);
+  }
+
+  pivCardByUuid(cardUuid: string): Promise<PivCardRow | null> {
+    return this.db.getRepository(PivCardEntity).findOneBy({ cardUuid });
+  }
+
+  pivCardsOfAccounts(accountIds: readonly string[]): Promise<PivCardRow[]> {
+    return this.db.getRepository(PivCardEntity).find({ where: { accountId: In([...accountIds]) }, order: { registeredAt: 'ASC' } });
+  }
+
+  async insertPivCard(card: PivCardRow): Promise<void> {
+    await this.db.getRepository(PivCardEntity).insert(card);
+  }
+
+  /** Moves a registration to another account only if it still points where the caller saw it. */
+  async relinkPivCard(id: string, fromAccountId: string, card: Pick<PivCardRow, 'accountId' | 'fingerprint' | 'registeredAt'>): Promise<boolean> {
+    return (
+      (await execute(
+        this.db,
+        'UPDATE piv_card SET account_id = $3, fingerprint = $4, registered_at = $5 WHERE id = $1 AND account_id = $2',
+        [id, fromAccountId, card.accountId, card.fingerprint, card.registeredAt],
+      )) === 1
+    );
+  }
+
+  // ---------------------------------------------------------------- service credentials
+
+  async insertServiceClient(client: ServiceClientRow): Promise<void> {
+    await this.db.getRepository(ServiceClientEntity).insert(client);
+  }
+
+  serviceClientById(clientId: string): Promise<ServiceClientRow | null> {
+    return this.db.getRepository(ServiceClientEntity).findOneBy({ clientId });
   }
 }

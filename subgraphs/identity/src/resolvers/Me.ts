@@ -10,7 +10,11 @@ export const Me = {
     if (!account) throw notFound('Your account');
     return toAccount(account);
   },
-  session: ({ viewer }: MeModel) => ({ method: viewer.method, expiresAt: viewer.expiresAt }),
+  // The idle deadline, unless the token's absolute end comes first.
+  session: ({ viewer }: MeModel) => ({
+    method: viewer.method,
+    expiresAt: viewer.sessionExpiresAt && viewer.sessionExpiresAt < viewer.expiresAt ? viewer.sessionExpiresAt : viewer.expiresAt,
+  }),
   async patient({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
     if (viewer.role !== 'PATIENT') return null;
     const person = await ctx.people.patient(viewer.personId);

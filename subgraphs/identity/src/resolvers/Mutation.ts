@@ -1,9 +1,23 @@
 import type { IdentityContext } from '../context';
-import { toAccount } from './mappers';
+import type { NewDsLogonAccount } from '../services/accounts';
+import type { CardProof, PivRegistration } from '../services/smartCards';
+import { toAccount, toPivCard, toSignInPayload } from './mappers';
 
 export const Mutation = {
   async signInWithDsLogon(_: unknown, { input }: { input: { username: string; password: string } }, ctx: IdentityContext) {
-    const result = await ctx.signIn.withDsLogon(input.username, input.password);
-    return { accessToken: result.accessToken, expiresAt: result.expiresAt, account: toAccount(result.account) };
+    return toSignInPayload(await ctx.signIn.withDsLogon(input.username, input.password));
   },
+  async signInWithSmartCard(_: unknown, { input }: { input: CardProof }, ctx: IdentityContext) {
+    return toSignInPayload(await ctx.smartCards.signInWithCard(input));
+  },
+  async createDsLogonAccount(_: unknown, { input }: { input: NewDsLogonAccount }, ctx: IdentityContext) {
+    return toAccount(await ctx.accounts.create(input));
+  },
+  async registerPivCard(_: unknown, { input }: { input: PivRegistration }, ctx: IdentityContext) {
+    return toPivCard(await ctx.smartCards.registerPiv(input));
+  },
+  async deactivateDsLogonAccount(_: unknown, { accountId }: { accountId: string }, ctx: IdentityContext) {
+    return toAccount(await ctx.accounts.deactivate(accountId));
+  },
+  signOut: (_: unknown, __: unknown, ctx: IdentityContext) => ctx.signIn.signOut(ctx.access.requireViewer()),
 };

@@ -6,6 +6,8 @@ const SUPPORT_CONTACTS = [
 ];
 
 export const Query = {
-  me: (_: unknown, __: unknown, ctx: IdentityContext) => (ctx.viewer ? { viewer: ctx.viewer } : null),
+  // A service token names no person and opens no session: it has no `me`.
+  me: (_: unknown, __: unknown, ctx: IdentityContext) => (ctx.viewer && ctx.viewer.role !== 'SERVICE' ? { viewer: ctx.viewer } : null),
   supportContacts: () => SUPPORT_CONTACTS,
+  smartCardChallenge: (_: unknown, __: unknown, ctx: IdentityContext) => ctx.smartCards.challenge(),
 };

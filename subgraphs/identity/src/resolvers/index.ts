@@ -1,4 +1,5 @@
 import { scalarResolvers } from '@portal/kit';
+import { Account } from './Account';
 import { CareTeam } from './CareTeam';
 import { Me } from './Me';
 import { Mutation } from './Mutation';
@@ -6,4 +7,4 @@ import { Patient } from './Patient';
 import { Practitioner } from './Practitioner';
 import { Query } from './Query';
 
-export const resolvers = { ...scalarResolvers, Query, Mutation, Me, Patient, Practitioner, CareTeam };
+export const resolvers = { ...scalarResolvers, Query, Mutation, Me, Account, Patient, Practitioner, CareTeam };

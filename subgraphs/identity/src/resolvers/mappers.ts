@@ -1,4 +1,5 @@
-import type { AccountRow, AffiliationRow, PersonRow } from '../db/entities';
+import type { AccountRow, AffiliationRow, PersonRow, PivCardRow } from '../db/entities';
+import type { SignInResult } from '../services/signIn';
 
 /** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
 export const toPatient = (p: PersonRow) => ({
@@ -21,13 +22,17 @@ export const toAffiliation = (a: AffiliationRow) => ({
   endDate: a.endDate,
 });
 
+/** `signInMethods` is resolved in Account.ts: it needs the account's PIV cards. */
 export const toAccount = (a: AccountRow, locked = false) => ({
   id: a.id,
   username: a.username,
   status: a.status === 'DEACTIVATED' ? 'DEACTIVATED' : locked ? 'LOCKED' : 'ACTIVE',
-  // Every person in the registry has an EDIPI on a common access card.
-  signInMethods: [...(a.username ? ['DS_LOGON'] : []), 'CAC'],
 });
 
+export const toSignInPayload = (r: SignInResult) => ({ accessToken: r.accessToken, expiresAt: r.expiresAt, account: toAccount(r.account) });
+
+export const toPivCard = (c: PivCardRow) => ({ id: c.id, uuid: c.cardUuid, registeredAt: c.registeredAt });
+
+export type AccountModel = ReturnType<typeof toAccount>;
 export type PatientModel = ReturnType<typeof toPatient>;
 export type PractitionerModel = ReturnType<typeof toPractitioner>;

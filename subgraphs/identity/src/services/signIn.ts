@@ -1,13 +1,17 @@
-import { ErrorCode, PortalError, badInput, signAccessToken, type SigningKey } from '@portal/kit';
+import { ErrorCode, PortalError, badInput, signAccessToken, type Viewer } from '@portal/kit';
+import { SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
 import type { AccountRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
+import type { KeyRing } from '../keys';
 import { burnPasswordCheck, verifyPassword } from './passwords';
+import type { SessionService } from './sessions';
+import { LOCK_MINUTES, Throttle } from './throttle';
 
-export const MAX_FAILED_SIGN_INS = 5;
-export const LOCK_MINUTES = 15;
+export { LOCK_MINUTES, MAX_FAILED_SIGN_INS } from './throttle';
 
 export interface SignInResult {
   accessToken: string;
+  /** When the session ends if unused (the token itself lives longer; the session decides). */
   expiresAt: Date;
   account: AccountRow;
 }
@@ -15,39 +19,45 @@ export interface SignInResult {
 const invalidCredentials = () =>
   new PortalError(ErrorCode.INVALID_CREDENTIALS, 'The username or password is not right. Check both and try again.');
 
+export const dsLogonLocked = (until: string) =>
+  new PortalError(
+    ErrorCode.ACCOUNT_LOCKED,
+    `Too many wrong passwords: sign-in is locked until ${until}. Try again then, or call the DS Logon help desk.`,
+  );
+
 /** Lower-cased, trimmed: the key a username is stored and throttled under. */
 export const usernameKey = (username: string) => username.trim().toLowerCase();
 
 /**
- * DS Logon sign-in. Failures are counted per username, known or not, so a
- * locked-out reply cannot tell an attacker whether a username exists.
+ * DS Logon sign-in, and the session and token every sign-in ends with.
+ * Failures are counted per username, known or not, so a locked-out reply
+ * cannot tell an attacker whether a username exists.
  */
 export class SignInService {
   constructor(
     private readonly store: IdentityStore,
-    private readonly key: SigningKey,
+    private readonly keys: KeyRing,
+    private readonly sessions: SessionService,
+    private readonly throttle: Throttle,
   ) {}
 
-  async withDsLogon(username: string, password: string, now = new Date()): Promise<SignInResult> {
+  async withDsLogon(username: string, password: string): Promise<SignInResult> {
     if (!username.trim() || username.length > 64) throw badInput('Enter your DS Logon username.', 'username');
     if (!password || password.length > 256) throw badInput('Enter your DS Logon password.', 'password');
     const key = usernameKey(username);
-
-    const throttle = await this.store.throttleOf(key);
-    if (throttle?.lockedUntil && new Date(throttle.lockedUntil) > now) {
-      throw new PortalError(
-        ErrorCode.ACCOUNT_LOCKED,
-        `Too many wrong passwords: sign-in is locked until ${throttle.lockedUntil}. Try again then, or call the DS Logon help desk.`,
-      );
+    // No username holds a colon; such a key belongs to the smart-card throttles and must not be locked from here.
+    if (key.includes(':')) {
+      await burnPasswordCheck(password);
+      throw invalidCredentials();
     }
+
+    const lockedUntil = await this.throttle.lockedUntil(key);
+    if (lockedUntil) throw dsLogonLocked(lockedUntil);
 
     const account = await this.store.accountByUsername(key);
     const ok = account?.passwordHash ? await verifyPassword(password, account.passwordHash) : (await burnPasswordCheck(password), false);
     if (!account || !ok) {
-      const failures = await this.store.recordFailure(key);
-      if (failures >= MAX_FAILED_SIGN_INS) {
-        const until = new Date(now.getTime() + LOCK_MINUTES * 60_000);
-        await this.store.lock(key, until);
+      if (await this.throttle.fail(key)) {
         throw new PortalError(
           ErrorCode.ACCOUNT_LOCKED,
           `Too many wrong passwords: sign-in is locked for ${LOCK_MINUTES} minutes. Try again then, or call the DS Logon help desk.`,
@@ -59,23 +69,26 @@ export class SignInService {
     if (account.status === 'DEACTIVATED') {
       throw new PortalError(ErrorCode.ACCOUNT_DEACTIVATED, 'This DS Logon account has been deactivated. Create a new DS Logon account to sign in.');
     }
-    if (throttle) await this.store.clearFailures(key);
+    await this.throttle.clear(key);
     return this.issue(account, 'DS_LOGON');
   }
 
   /** Opens a session and signs its access token. */
   async issue(account: AccountRow, method: 'DS_LOGON' | 'CAC' | 'PIV'): Promise<SignInResult> {
     const careTeamIds = await this.store.careTeamIdsOf(account.personId);
-    const expiresAt = new Date(Date.now() + 15 * 60_000);
-    const sessionId = await this.store.createSession(account.id, method, expiresAt);
-    const { token, expiresAt: exp } = await signAccessToken(this.key, {
-      accountId: account.id,
-      personId: account.personId,
-      role: account.role,
-      method,
-      sessionId,
-      careTeamIds,
-    });
-    return { accessToken: token, expiresAt: exp, account };
+    const session = await this.sessions.open(account.id, method);
+    const { token } = await signAccessToken(
+      this.keys.signing,
+      { accountId: account.id, personId: account.personId, role: account.role, method, sessionId: session.id, careTeamIds },
+      SESSION_MAX_SECONDS,
+    );
+    return { accessToken: token, expiresAt: session.idleExpiresAt, account };
+  }
+
+  /** Ends the viewer's session; service tokens have none. */
+  async signOut(viewer: Viewer): Promise<boolean> {
+    if (viewer.role === 'SERVICE') return false;
+    await this.sessions.end(viewer);
+    return true;
   }
 }

@@ -32,7 +32,10 @@ export interface Viewer {
   sessionId: string;
   careTeamIds: string[];
   scopes: string[];
+  /** When the token itself expires (the session's absolute end). */
   expiresAt: Date;
+  /** When the session ends if no further request comes; set once the session was checked. */
+  sessionExpiresAt?: Date;
   token: string;
 }
 
@@ -79,6 +82,21 @@ export async function signingKeyFromPem(pem: string): Promise<SigningKey> {
   const publicJwk = await exportJWK(createPublicKey(privateKey));
   const kid = await calculateJwkThumbprint(publicJwk);
   return { privateKey, alg, kid, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
+}
+
+/**
+ * The public half of a key, as the JWKS publishes it: rotated-out keys keep
+ * verifying the tokens they signed. Takes a private or a public PEM.
+ */
+export async function publicJwkFromPem(pem: string): Promise<JWK> {
+  const publicKey = createPublicKey(pem);
+  let alg: SigningKey['alg'];
+  if (publicKey.asymmetricKeyType === 'ed25519') alg = 'EdDSA';
+  else if (publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') alg = 'ES256';
+  else throw new Error('A token signing key must be P-256 or Ed25519.');
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { ...jwk, kid, alg, use: 'sig' };
 }
 
 export interface TokenClaims {

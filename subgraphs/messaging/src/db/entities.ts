@@ -3,6 +3,8 @@ import { EntitySchema } from 'typeorm';
 export type MessageCategory = 'GENERAL' | 'APPOINTMENT' | 'MEDICATION' | 'TEST_RESULT' | 'EDUCATION';
 export type RecordSource = 'MHS_GENESIS' | 'TRICARE_ONLINE';
 export type SenderRole = 'PATIENT' | 'PRACTITIONER' | 'PHARMACIST' | 'SYSTEM';
+/** OPEN once the first message is sent; DRAFT while it is a patient's unsent new thread, seen by that patient only. */
+export type ThreadState = 'OPEN' | 'DRAFT';
 
 export interface ThreadRow {
   id: string;
@@ -11,8 +13,9 @@ export interface ThreadRow {
   subject: string;
   category: MessageCategory;
   source: RecordSource;
+  state: ThreadState;
   createdAt: string;
-  /** Denormalised sent_at of the newest message: threads are listed and paged by it. */
+  /** Denormalised sent_at of the newest message (of a DRAFT thread: its last edit): threads are listed and paged by it. */
   lastMessageAt: string;
 }
 
@@ -37,7 +40,11 @@ export interface ReaderStateRow {
   archivedAt: string | null;
 }
 
-/** An unsent message: a reply in a thread, or (threadId null) the start of a new thread. */
+/**
+ * An unsent message: a reply in an OPEN thread, or the body of a DRAFT thread
+ * (whose subject, category and care team live on the thread row; category and
+ * subject here stay null). One draft per author and thread.
+ */
 export interface DraftRow {
   id: string;
   authorId: string;
@@ -63,6 +70,7 @@ export const ThreadEntity = new EntitySchema<ThreadRow>({
     subject: varchar(200),
     category: varchar(16),
     source: varchar(16),
+    state: varchar(16, { default: 'OPEN' }),
     createdAt: varchar(32, { name: 'created_at' }),
     lastMessageAt: varchar(32, { name: 'last_message_at' }),
   },

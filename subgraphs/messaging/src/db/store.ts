@@ -1,6 +1,6 @@
-import { In, type DataSource } from 'typeorm';
-import { sql, type Page } from '@portal/kit';
-import { MessageEntity, ThreadEntity, type MessageRow, type ThreadRow } from './entities';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { execute, isPostgres, sql, type Page } from '@portal/kit';
+import { DraftEntity, MessageEntity, ThreadEntity, type DraftRow, type MessageRow, type ThreadRow } from './entities';
 
 export type Folder = 'INBOX' | 'SENT' | 'DRAFTS' | 'ARCHIVE';
 
@@ -22,7 +22,7 @@ export type ThreadOwner = 'patient' | 'careTeam';
 const OWNER_COLUMN: Record<ThreadOwner, string> = { patient: 't.patient_id', careTeam: 't.care_team_id' };
 
 const THREAD_COLUMNS = `t.id AS "id", t.patient_id AS "patientId", t.care_team_id AS "careTeamId", t.subject AS "subject",
-  t.category AS "category", t.source AS "source", t.created_at AS "createdAt", t.last_message_at AS "lastMessageAt"`;
+  t.category AS "category", t.source AS "source", t.state AS "state", t.created_at AS "createdAt", t.last_message_at AS "lastMessageAt"`;
 
 /** Numbers bound values as `$1, $2...` in the order a statement is assembled. */
 class Params {
@@ -38,7 +38,16 @@ class Params {
 
 /** Every SQL statement of the messaging subgraph. */
 export class MessagingStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource | EntityManager) {}
+
+  get postgres(): boolean {
+    return isPostgres(this.db);
+  }
+
+  /** Runs `write` in one transaction, with a store bound to it. */
+  transaction<T>(write: (tx: MessagingStore) => Promise<T>): Promise<T> {
+    return (this.db as DataSource).transaction((tx) => write(new MessagingStore(tx)));
+  }
 
   threadsByIds(ids: readonly string[]): Promise<ThreadRow[]> {
     return this.db.getRepository(ThreadEntity).findBy({ id: In([...ids]) });
@@ -93,8 +102,10 @@ export class MessagingStore {
     const pages = new Map<string, ThreadPage>(ownerIds.map((id) => [id, { rows: [], totalCount: 0 }]));
     if (ownerIds.length === 0 || scope.teamIds?.length === 0) return pages;
     const column = OWNER_COLUMN[owner];
+    // An unsent new thread is in its author's DRAFTS folder and nowhere else.
+    const sent = folder === 'DRAFTS' ? '' : `AND t.state = 'OPEN'`;
     const where = (p: Params) =>
-      `${column} IN (${p.list(ownerIds)}) ${teamFilter(scope, p)} ${folder ? `AND ${folderFilter(folder, p.add(scope.readerId))}` : ''}`;
+      `${column} IN (${p.list(ownerIds)}) ${sent} ${teamFilter(scope, p)} ${folder ? `AND ${folderFilter(folder, p.add(scope.readerId))}` : ''}`;
 
     const rowsParams = new Params();
     const filter = where(rowsParams);
@@ -130,6 +141,115 @@ export class MessagingStore {
     }
     return pages;
   }
+
+  /** The reader's own drafts in these threads (at most one per thread). */
+  draftsOf(authorId: string, threadIds: readonly string[]): Promise<DraftRow[]> {
+    return this.db.getRepository(DraftEntity).findBy({ authorId, threadId: In([...threadIds]) });
+  }
+
+  // ---------------------------------------------------------------- the write side
+
+  threadById(id: string): Promise<ThreadRow | null> {
+    return this.db.getRepository(ThreadEntity).findOneBy({ id });
+  }
+
+  messageById(id: string): Promise<MessageRow | null> {
+    return this.db.getRepository(MessageEntity).findOneBy({ id });
+  }
+
+  /** The message a sender already sent with this retry key, if any. */
+  messageBySenderKey(senderId: string, idempotencyKey: string): Promise<MessageRow | null> {
+    return this.db.getRepository(MessageEntity).findOneBy({ senderId, idempotencyKey });
+  }
+
+  /** The id of the message that opened the thread. */
+  async firstMessageId(threadId: string): Promise<string | null> {
+    const first = await this.db.getRepository(MessageEntity).findOne({ where: { threadId }, order: { sentAt: 'ASC', id: 'ASC' } });
+    return first?.id ?? null;
+  }
+
+  async insertThread(row: ThreadRow): Promise<void> {
+    await this.db.getRepository(ThreadEntity).insert(row);
+  }
+
+  async insertMessage(row: MessageRow): Promise<void> {
+    await this.db.getRepository(MessageEntity).insert(row);
+  }
+
+  /**
+   * After a message was added: the thread moves up its lists, and comes back
+   * out of the archive of every reader who had archived it.
+   */
+  async messageAdded(threadId: string, sentAt: string): Promise<void> {
+    await execute(this.db, 'UPDATE message_thread SET last_message_at = $2 WHERE id = $1 AND last_message_at < $2', [threadId, sentAt]);
+    await execute(this.db, 'UPDATE thread_reader_state SET archived_at = NULL WHERE thread_id = $1 AND archived_at IS NOT NULL', [threadId]);
+  }
+
+  /** The reader has read everything in the thread sent up to `at`. */
+  async markRead(threadId: string, readerId: string, at: string): Promise<void> {
+    await execute(
+      this.db,
+      `INSERT INTO thread_reader_state (thread_id, reader_id, last_read_at, archived_at) VALUES ($1, $2, $3, NULL)
+       ON CONFLICT (thread_id, reader_id) DO UPDATE SET last_read_at = excluded.last_read_at`,
+      [threadId, readerId, at],
+    );
+  }
+
+  async archive(threadId: string, readerId: string, at: string): Promise<void> {
+    await execute(
+      this.db,
+      `INSERT INTO thread_reader_state (thread_id, reader_id, last_read_at, archived_at) VALUES ($1, $2, NULL, $3)
+       ON CONFLICT (thread_id, reader_id) DO UPDATE SET archived_at = excluded.archived_at`,
+      [threadId, readerId, at],
+    );
+  }
+
+  draftById(id: string): Promise<DraftRow | null> {
+    return this.db.getRepository(DraftEntity).findOneBy({ id });
+  }
+
+  draftOf(authorId: string, threadId: string): Promise<DraftRow | null> {
+    return this.db.getRepository(DraftEntity).findOneBy({ authorId, threadId });
+  }
+
+  async insertDraft(row: DraftRow): Promise<void> {
+    await this.db.getRepository(DraftEntity).insert(row);
+  }
+
+  async updateDraftBody(id: string, body: string, updatedAt: string): Promise<void> {
+    await execute(this.db, 'UPDATE message_draft SET body = $2, updated_at = $3 WHERE id = $1', [id, body, updatedAt]);
+  }
+
+  /** Edits an unsent new thread; its place in the DRAFTS folder follows the last edit. */
+  async updateDraftThread(id: string, fields: Pick<ThreadRow, 'careTeamId' | 'category' | 'subject'>, editedAt: string): Promise<void> {
+    await execute(
+      this.db,
+      `UPDATE message_thread SET care_team_id = $2, category = $3, subject = $4, last_message_at = $5 WHERE id = $1 AND state = 'DRAFT'`,
+      [id, fields.careTeamId, fields.category, fields.subject, editedAt],
+    );
+    await execute(this.db, 'UPDATE message_draft SET care_team_id = $2 WHERE thread_id = $1', [id, fields.careTeamId]);
+  }
+
+  /** A DRAFT thread becomes an OPEN one whose first message was sent at `sentAt`; false when it was no longer a draft. */
+  async openDraftThread(id: string, sentAt: string): Promise<boolean> {
+    return (await execute(this.db, `UPDATE message_thread SET state = 'OPEN', created_at = $2, last_message_at = $2 WHERE id = $1 AND state = 'DRAFT'`, [id, sentAt])) === 1;
+  }
+
+  /** Deletes a draft; with it the thread too when that was an unsent new thread. False when it was already gone. */
+  async deleteDraft(draft: DraftRow): Promise<boolean> {
+    const deleted = (await execute(this.db, 'DELETE FROM message_draft WHERE id = $1', [draft.id])) === 1;
+    if (deleted && draft.threadId) {
+      await execute(this.db, `DELETE FROM thread_reader_state WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM message_thread WHERE id = $1 AND state = 'DRAFT')`, [draft.threadId]);
+      await execute(this.db, `DELETE FROM message_thread WHERE id = $1 AND state = 'DRAFT'`, [draft.threadId]);
+    }
+    return deleted;
+  }
+}
+
+/** A unique index or primary key refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
+export function isUniqueViolation(e: unknown): boolean {
+  const driver = (e as { driverError?: { code?: string } })?.driverError ?? (e as { code?: string });
+  return driver?.code === '23505' || driver?.code === 'SQLITE_CONSTRAINT_UNIQUE' || driver?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 /** A message (alias m, reader state rs) that someone else sent after the reader last read the thread. */
@@ -161,6 +281,7 @@ function toThreadRow(r: ThreadRow): ThreadRow {
     subject: r.subject,
     category: r.category,
     source: r.source,
+    state: r.state,
     createdAt: r.createdAt,
     lastMessageAt: r.lastMessageAt,
   };

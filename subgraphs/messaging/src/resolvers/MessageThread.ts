@@ -1,5 +1,5 @@
 import type { MessagingContext } from '../context';
-import { toMessage, toThread, type ThreadModel } from './mappers';
+import { toDraft, toMessage, toThread, type ThreadModel } from './mappers';
 
 export const MessageThread = {
   async __resolveReference(ref: { id: string }, ctx: MessagingContext) {
@@ -11,5 +11,9 @@ export const MessageThread = {
   patient: (t: ThreadModel) => ({ id: t.patientId }),
   async messages(t: ThreadModel, _: unknown, ctx: MessagingContext) {
     return (await ctx.threads.messages(t.id)).map(toMessage);
+  },
+  async draft(t: ThreadModel, _: unknown, ctx: MessagingContext) {
+    const draft = await ctx.threads.draft(t.id);
+    return draft && toDraft(draft);
   },
 };

@@ -1,8 +1,11 @@
 import { scalarResolvers } from '@portal/kit';
 import { CareTeam } from './CareTeam';
+import { Message } from './Message';
+import { MessageDraft } from './MessageDraft';
 import { MessageThread } from './MessageThread';
+import { Mutation } from './Mutation';
 import { Patient } from './Patient';
 import { Query } from './Query';
 
 // The messaging SDL declares DateTime only.
-export const resolvers = { DateTime: scalarResolvers.DateTime, Query, MessageThread, Patient, CareTeam };
+export const resolvers = { DateTime: scalarResolvers.DateTime, Query, Mutation, MessageThread, Message, MessageDraft, Patient, CareTeam };

@@ -1,5 +1,5 @@
 import type { Connection } from '@portal/kit';
-import type { MessageRow, ThreadRow } from '../db/entities';
+import type { DraftRow, MessageRow, ThreadRow } from '../db/entities';
 
 /** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
 export const toThread = (t: ThreadRow) => ({
@@ -11,6 +11,7 @@ export const toThread = (t: ThreadRow) => ({
   // Kept for the thread's own fields (careTeam, patient, canReply), not exposed as such.
   patientId: t.patientId,
   careTeamId: t.careTeamId,
+  state: t.state,
 });
 
 export const toMessage = (m: MessageRow) => ({
@@ -19,6 +20,16 @@ export const toMessage = (m: MessageRow) => ({
   sentAt: m.sentAt,
   senderName: m.senderName,
   senderRole: m.senderRole,
+  // Kept for Message.practitioner, not exposed as such.
+  senderId: m.senderId,
+});
+
+export const toDraft = (d: DraftRow) => ({
+  id: d.id,
+  body: d.body,
+  updatedAt: d.updatedAt,
+  // Kept for MessageDraft.thread, not exposed as such.
+  threadId: d.threadId ?? '',
 });
 
 export const toThreadConnection = (c: Connection<ThreadRow>) => ({
@@ -28,3 +39,5 @@ export const toThreadConnection = (c: Connection<ThreadRow>) => ({
 });
 
 export type ThreadModel = ReturnType<typeof toThread>;
+export type MessageModel = ReturnType<typeof toMessage>;
+export type DraftModel = ReturnType<typeof toDraft>;

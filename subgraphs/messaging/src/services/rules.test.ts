@@ -17,4 +17,9 @@ describe('canReply', () => {
   it('never takes replies in a legacy TRICARE Online thread, however recent', () => {
     expect(canReply({ source: 'TRICARE_ONLINE', lastMessageAt: daysAgo(1) }, now)).toBe(false);
   });
+
+  it('never takes replies in an unsent draft thread: the draft is sent instead', () => {
+    expect(canReply({ source: 'MHS_GENESIS', lastMessageAt: daysAgo(0), state: 'DRAFT' }, now)).toBe(false);
+    expect(canReply({ source: 'MHS_GENESIS', lastMessageAt: daysAgo(0), state: 'OPEN' }, now)).toBe(true);
+  });
 });

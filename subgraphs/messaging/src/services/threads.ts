@@ -1,5 +1,5 @@
 import { forbidden, notFound, parsePage, toConnection, type Access, type AuditTrail, type Connection, type Page, type PageArgs, type Viewer } from '@portal/kit';
-import type { MessageRow, ThreadRow } from '../db/entities';
+import type { DraftRow, MessageRow, ThreadRow } from '../db/entities';
 import type { Folder, ReaderScope, ThreadPage } from '../db/store';
 import type { MessagingLoaders } from '../loaders';
 import { canReply } from './rules';
@@ -77,12 +77,22 @@ export class ThreadService {
     return this.loaders.messages.load(threadId);
   }
 
-  canReply(thread: Pick<ThreadRow, 'source' | 'lastMessageAt'>): boolean {
+  canReply(thread: Pick<ThreadRow, 'source' | 'lastMessageAt' | 'state'>): boolean {
     return canReply(thread, this.now);
+  }
+
+  /** The viewer's own unsent draft in the thread, if any: drafts are never shown to anyone else. */
+  async draft(threadId: string): Promise<DraftRow | null> {
+    return this.loaders.draftInThread.load(threadId);
   }
 
   private async mayRead(thread: ThreadRow): Promise<boolean> {
     const viewer = this.access.requireViewer();
+    // An unsent new thread is its patient's alone: not even their care team sees it yet.
+    if (thread.state === 'DRAFT' && !(viewer.role === 'PATIENT' && viewer.personId === thread.patientId)) {
+      this.audit.record(thread.patientId, 'message', 'read', 'DENIED');
+      return false;
+    }
     if (viewer.role === 'PRACTITIONER' && !viewer.careTeamIds.includes(thread.careTeamId)) {
       this.audit.record(thread.patientId, 'message', 'read', 'DENIED');
       return false;

@@ -1,6 +1,6 @@
-import { In, type DataSource } from 'typeorm';
-import { placeholders, sql } from '@portal/kit';
-import { AppointmentEntity, ClinicEntity, type AppointmentRow, type ClinicRow } from './entities';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { ErrorCode, execute, isPostgres, placeholders, PortalError, sql } from '@portal/kit';
+import { AppointmentEntity, ClinicEntity, type AppointmentRow, type AppointmentStatus, type ClinicRow, type SlotRow } from './entities';
 
 /** Columns of `appointment` under the names of AppointmentRow; `a` is the table alias. */
 const APPOINTMENT_COLUMNS = `a.id AS "id", a.slot_id AS "slotId", a.patient_id AS "patientId", a.practitioner_id AS "practitionerId",
@@ -12,15 +12,37 @@ const APPOINTMENT_COLUMNS = `a.id AS "id", a.slot_id AS "slotId", a.patient_id A
 const OUTER_COLUMNS = `w."id", w."slotId", w."patientId", w."practitionerId", w."clinicId", w."appointmentType", w."startAt", w."endAt",
   w."status", w."reason", w."createdAt", w."cancelledAt", w."cancelledBy", w."cancelReason", w."idempotencyKey"`;
 
+const SLOT_COLUMNS = `s.id AS "id", s.clinic_id AS "clinicId", s.practitioner_id AS "practitionerId",
+  s.appointment_type AS "appointmentType", s.start_at AS "startAt", s.end_at AS "endAt"`;
+
 /** Where a newest-first page continues: strictly after (older than) this appointment. */
 export interface AppointmentKeyset {
   startAt: string;
   id: string;
 }
 
-/** Every SQL statement of the scheduling subgraph. */
+export interface Cancellation {
+  cancelledAt: string;
+  /** The account id of whoever cancelled. */
+  cancelledBy: string;
+  reason: string | null;
+}
+
+/**
+ * Every SQL statement of the scheduling subgraph. Built on the data source for
+ * reads, or on a transaction's entity manager for a booking's statements.
+ */
 export class SchedulingStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource | EntityManager) {}
+
+  /** The same statements inside transaction `tx`. */
+  within(tx: EntityManager): SchedulingStore {
+    return new SchedulingStore(tx);
+  }
+
+  get postgres(): boolean {
+    return isPostgres(this.db);
+  }
 
   clinics(): Promise<ClinicRow[]> {
     return this.db.getRepository(ClinicEntity).find({ order: { name: 'ASC', id: 'ASC' } });
@@ -95,4 +117,131 @@ export class SchedulingStore {
     // PostgreSQL returns COUNT(*) as a bigint string.
     return new Map(rows.map((r) => [r.patientId, Number(r.total)]));
   }
+
+  // ---------------------------------------------------------------- slots
+
+  async slotById(id: string): Promise<SlotRow | null> {
+    const [row] = await sql<SlotRow>(this.db, `SELECT ${SLOT_COLUMNS} FROM slot s WHERE s.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  /**
+   * Slots of a clinic and type starting in [from, to) that no appointment but a
+   * cancelled one holds, soonest first. The NOT EXISTS reads the partial unique
+   * index that also guards bookings, so "free" here and "free" there agree.
+   */
+  freeSlots(clinicId: string, appointmentType: string, from: string, to: string): Promise<SlotRow[]> {
+    return sql<SlotRow>(
+      this.db,
+      `SELECT ${SLOT_COLUMNS} FROM slot s
+        WHERE s.clinic_id = $1 AND s.appointment_type = $2 AND s.start_at >= $3 AND s.start_at < $4
+          AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.slot_id = s.id AND a.status <> 'CANCELLED')
+        ORDER BY s.start_at, s.id`,
+      [clinicId, appointmentType, from, to],
+    );
+  }
+
+  async slotHeld(slotId: string): Promise<boolean> {
+    const rows = await sql(this.db, `SELECT 1 AS "held" FROM appointment WHERE slot_id = $1 AND status <> 'CANCELLED'`, [slotId]);
+    return rows.length > 0;
+  }
+
+  // ---------------------------------------------------------------- booking
+
+  /**
+   * Serialises one patient's booking transactions across every instance on
+   * this PostgreSQL database until the transaction ends (a transaction-scoped
+   * advisory lock), so an overlap check and the insert it allows cannot
+   * interleave with another booking of the same patient. Only inside a transaction.
+   */
+  async lockPatient(patientId: string): Promise<void> {
+    if (this.postgres) await sql(this.db, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`scheduling.patient:${patientId}`]);
+  }
+
+  async appointmentById(id: string): Promise<AppointmentRow | null> {
+    const [row] = await sql<AppointmentRow>(this.db, `SELECT ${APPOINTMENT_COLUMNS} FROM appointment a WHERE a.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  async appointmentByIdempotencyKey(patientId: string, key: string): Promise<AppointmentRow | null> {
+    const [row] = await sql<AppointmentRow>(
+      this.db,
+      `SELECT ${APPOINTMENT_COLUMNS} FROM appointment a WHERE a.patient_id = $1 AND a.idempotency_key = $2`,
+      [patientId, key],
+    );
+    return row ?? null;
+  }
+
+  /** Whether the patient holds an appointment (any but a cancelled one) overlapping [start, end), other than `exceptId`. */
+  async hasOverlap(patientId: string, start: string, end: string, exceptId: string | null): Promise<boolean> {
+    const rows = await sql(
+      this.db,
+      `SELECT 1 AS "overlaps" FROM appointment
+        WHERE patient_id = $1 AND status <> 'CANCELLED' AND start_at < $3 AND end_at > $2 AND id <> $4`,
+      [patientId, start, end, exceptId ?? ''],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Inserts a booking. The partial unique index on held slots refuses a second
+   * holder whichever instance tries: that refusal is SLOT_UNAVAILABLE, not a failure.
+   */
+  async insertAppointment(row: AppointmentRow): Promise<void> {
+    try {
+      await this.db.getRepository(AppointmentEntity).insert(row);
+    } catch (e) {
+      if (isUniqueViolation(e, 'appointment_slot_held_unique', 'appointment.slot_id')) throw slotUnavailable();
+      if (isUniqueViolation(e, 'appointment_patient_idempotency_unique', 'appointment.idempotency_key')) throw new IdempotencyKeyTaken();
+      throw e;
+    }
+  }
+
+  /** Cancels a booked appointment that has not started by `now`; returns whether it did. */
+  async cancel(id: string, c: Cancellation, now: string): Promise<boolean> {
+    const changed = await execute(
+      this.db,
+      `UPDATE appointment SET status = 'CANCELLED', cancelled_at = $2, cancelled_by = $3, cancel_reason = $4
+        WHERE id = $1 AND status = 'BOOKED' AND start_at > $5`,
+      [id, c.cancelledAt, c.cancelledBy, c.reason, now],
+    );
+    return changed === 1;
+  }
+
+  /** Moves an appointment from status `from` to `to`; false when it is no longer in `from`. */
+  async setStatus(id: string, from: AppointmentStatus, to: AppointmentStatus): Promise<boolean> {
+    return (await execute(this.db, 'UPDATE appointment SET status = $3 WHERE id = $1 AND status = $2', [id, from, to])) === 1;
+  }
+
+  // ---------------------------------------------------------------- practitioners
+
+  /** The practitioners' appointments (all but cancelled ones) starting in [from, to), soonest first. */
+  async scheduleOf(practitionerIds: readonly string[], from: string, to: string): Promise<AppointmentRow[]> {
+    if (practitionerIds.length === 0) return [];
+    return sql<AppointmentRow>(
+      this.db,
+      `SELECT ${APPOINTMENT_COLUMNS} FROM appointment a
+        WHERE a.practitioner_id IN (${placeholders(practitionerIds.length, 3)})
+          AND a.start_at >= $1 AND a.start_at < $2 AND a.status <> 'CANCELLED'
+        ORDER BY a.practitioner_id, a.start_at, a.id`,
+      [from, to, ...practitionerIds],
+    );
+  }
+}
+
+export const slotUnavailable = () =>
+  new PortalError(ErrorCode.SLOT_UNAVAILABLE, 'That slot has just been booked by someone else. Choose another slot.');
+
+/** A concurrent booking of the same patient stored this idempotency key first. */
+export class IdempotencyKeyTaken extends Error {}
+
+/**
+ * A unique-index refusal by PostgreSQL (SQLSTATE 23505, naming the index) or
+ * SQLite (SQLITE_CONSTRAINT_UNIQUE, naming the indexed columns).
+ */
+function isUniqueViolation(e: unknown, index: string, sqliteColumn: string): boolean {
+  const err = e as { code?: unknown; constraint?: unknown; message?: unknown; driverError?: { code?: unknown; constraint?: unknown; message?: unknown } };
+  const d = err?.driverError ?? err;
+  if (d?.code === '23505') return d.constraint === index;
+  return typeof d?.code === 'string' && d.code.startsWith('SQLITE_CONSTRAINT') && String(d.message).includes(sqliteColumn);
 }

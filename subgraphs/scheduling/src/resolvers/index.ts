@@ -1,7 +1,10 @@
 import { scalarResolvers } from '@portal/kit';
 import { Appointment } from './Appointment';
 import { Clinic } from './Clinic';
+import { Mutation } from './Mutation';
 import { Patient } from './Patient';
+import { Practitioner } from './Practitioner';
 import { Query } from './Query';
+import { Slot } from './Slot';
 
-export const resolvers = { DateTime: scalarResolvers.DateTime, Query, Clinic, Appointment, Patient };
+export const resolvers = { DateTime: scalarResolvers.DateTime, Query, Mutation, Clinic, Slot, Appointment, Patient, Practitioner };

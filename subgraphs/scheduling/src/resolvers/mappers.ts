@@ -1,4 +1,4 @@
-import type { AppointmentRow, ClinicRow } from '../db/entities';
+import type { AppointmentRow, ClinicRow, SlotRow } from '../db/entities';
 
 /** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
 export const toClinic = (c: ClinicRow) => ({
@@ -24,3 +24,14 @@ export const toAppointment = (a: AppointmentRow) => ({
 
 export type ClinicModel = ReturnType<typeof toClinic>;
 export type AppointmentModel = ReturnType<typeof toAppointment>;
+
+export const toSlot = (s: SlotRow) => ({
+  id: s.id,
+  start: new Date(s.startAt),
+  end: new Date(s.endAt),
+  appointmentType: s.appointmentType,
+  clinicId: s.clinicId,
+  practitioner: { id: s.practitionerId },
+});
+
+export type SlotModel = ReturnType<typeof toSlot>;

@@ -1,4 +1,4 @@
-import { notFound, parsePage, type Access, type Connection, type PageArgs, toConnection } from '@portal/kit';
+import { notFound, parsePage, type Access, type AuditTrail, type Connection, type PageArgs, toConnection } from '@portal/kit';
 import type { AppointmentRow, ClinicRow } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';
@@ -11,6 +11,7 @@ import type { SchedulingLoaders } from '../loaders';
 export class AppointmentService {
   constructor(
     private readonly access: Access,
+    private readonly audit: AuditTrail,
     private readonly loaders: SchedulingLoaders,
     private readonly store: SchedulingStore,
   ) {}
@@ -27,11 +28,18 @@ export class AppointmentService {
     return this.loaders.clinic.load(id);
   }
 
-  /** An appointment by id; another patient's looks exactly like a missing one. */
+  /**
+   * An appointment by id; another patient's looks exactly like a missing one.
+   * Its own practitioner sees it whatever the care teams (it is on their schedule).
+   */
   async appointment(id: string): Promise<AppointmentRow> {
-    this.access.requireViewer();
+    const viewer = this.access.requireViewer();
     const row = await this.loaders.appointment.load(id);
     if (!row) throw notFound('Appointment');
+    if (viewer.role === 'PRACTITIONER' && viewer.personId === row.practitionerId) {
+      this.audit.record(row.patientId, 'appointment', 'read', 'ALLOWED');
+      return row;
+    }
     await this.access.assertOrNotFound(row.patientId, 'appointment', 'Appointment');
     return row;
   }

@@ -1,0 +1,155 @@
+import type { IncomingMessage } from 'node:http';
+import { TokenVerifier } from '@portal/kit';
+import { mintToken, testSigningKey } from '@portal/kit/src/testing';
+import type { GatewayExecutor } from '../server';
+import { sampleRecord } from './fixture';
+import { EVERYTHING_QUERY, MAX_PAGES } from './record';
+import { fhirBaseOf, fhirRoutes } from './route';
+
+type Key = Awaited<ReturnType<typeof testSigningKey>>;
+let key: Key;
+let verifier: TokenVerifier;
+beforeAll(async () => {
+  key = await testSigningKey();
+  verifier = new TokenVerifier({ jwks: { keys: [key.publicJwk] } });
+});
+
+const page = <T>(nodes: T[], hasNextPage = false, endCursor: string | null = null) => ({ pageInfo: { hasNextPage, endCursor }, edges: nodes.map((node) => ({ node })) });
+
+/** What the graph would answer for the sample record. */
+function graphAnswer() {
+  const r = sampleRecord();
+  return {
+    me: {
+      patient: {
+        ...r.patient,
+        appointments: page(r.appointments),
+        inbox: page(r.threads),
+        archive: page([]),
+        labResults: page(r.labResults),
+        visitNotes: page(r.visitNotes),
+        vitals: page(r.vitals),
+        prescriptions: r.prescriptions,
+        conditions: r.conditions,
+        allergies: r.allergies,
+        immunizations: r.immunizations,
+      },
+    },
+  };
+}
+
+const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+async function call(execute: GatewayExecutor, headers: Record<string, string>) {
+  const route = fhirRoutes({ execute, verifier, now: () => new Date('2025-06-01T00:00:00Z') })['GET /fhir/Patient/$everything'];
+  return route(request({ host: 'portal.example', ...headers }), Buffer.alloc(0));
+}
+
+const bearer = async (role: 'PATIENT' | 'PRACTITIONER' = 'PATIENT') => ({ authorization: `Bearer ${await mintToken(key, { personId: 'pt-1000000002', role })}` });
+
+describe('GET /fhir/Patient/$everything', () => {
+  it('answers a patient with their Bundle as application/fhir+json, read with their own token', async () => {
+    const calls: { query: string; authorization?: string }[] = [];
+    const headers = await bearer();
+    const res = await call(async (query, _vars, authorization) => {
+      calls.push({ query, authorization });
+      return { data: graphAnswer() };
+    }, headers);
+    expect(res.status).toBe(200);
+    expect(res.headers?.['content-type']).toBe('application/fhir+json; charset=utf-8');
+    expect(res.headers?.['cache-control']).toBe('no-store');
+    expect(calls).toEqual([{ query: EVERYTHING_QUERY, authorization: headers.authorization }]);
+    const bundle = res.body as any;
+    expect(bundle.resourceType).toBe('Bundle');
+    expect(bundle.entry[0].fullUrl).toBe('http://portal.example/fhir/Patient/pt-1000000002');
+  });
+
+  it('reads the further pages of a long list, and only of that list', async () => {
+    const r = sampleRecord();
+    const queries: string[] = [];
+    const res = await call(async (query, vars) => {
+      queries.push(query);
+      if (query === EVERYTHING_QUERY) {
+        const answer = graphAnswer();
+        answer.me.patient.labResults = page(r.labResults.slice(0, 1), true, 'c1');
+        return { data: answer };
+      }
+      expect(query).toContain('labResults: labResults(first: 100, after: $after)');
+      return { data: { me: { patient: { labResults: vars.after === 'c1' ? page(r.labResults.slice(1, 2), true, 'c2') : page(r.labResults.slice(2)) } } } };
+    }, await bearer());
+    expect(res.status).toBe(200);
+    expect(queries).toHaveLength(3);
+    const observations = (res.body as any).entry.filter((e: any) => e.resource.resourceType === 'Observation' && e.resource.category[0].coding[0].code === 'laboratory');
+    expect(observations.map((e: any) => e.resource.id)).toEqual(r.labResults.map((l) => l.id));
+  });
+
+  it('refuses a record longer than the page cap instead of cutting it short', async () => {
+    let n = 0;
+    const res = await call(async (query) => {
+      n++;
+      const answer = graphAnswer();
+      if (query === EVERYTHING_QUERY) {
+        answer.me.patient.vitals = page([], true, 'c');
+        return { data: answer };
+      }
+      return { data: { me: { patient: { vitals: page([], true, 'c') } } } };
+    }, await bearer());
+    expect(res.status).toBe(500);
+    expect((res.body as any).issue[0].code).toBe('too-costly');
+    expect(n).toBe(MAX_PAGES);
+  });
+
+  it('answers 401 with an OperationOutcome without a token, with a bad one, or when the session has ended', async () => {
+    const execute: GatewayExecutor = async () => ({ data: { me: null }, errors: [{ message: '401: Unauthorized', extensions: { code: 'UNAUTHENTICATED' } }] });
+    const forged = await mintToken(await testSigningKey(), { personId: 'pt-1000000002' });
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: `Bearer ${forged}` }, await bearer()]) {
+      const res = await call(execute, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers?.['www-authenticate']).toMatch(/^Bearer /);
+      expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
+    }
+  });
+
+  it('answers 403 to anyone but a patient, without reading anything', async () => {
+    let called = false;
+    const res = await call(async () => {
+      called = true;
+      return { data: graphAnswer() };
+    }, await bearer('PRACTITIONER'));
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'forbidden' }] });
+    expect(called).toBe(false);
+  });
+
+  it('fails the whole download on any error, saying nothing internal', async () => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const partial = graphAnswer();
+    const res = await call(async () => ({ data: partial, errors: [{ message: 'connect ECONNREFUSED http://10.0.0.5:4004/graphql', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }), await bearer());
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(res.body)).not.toMatch(/10\.0\.0\.5|ECONNREFUSED|graphql|stack/i);
+    const thrown = await call(async () => {
+      throw new Error('socket hang up at http://127.0.0.1:4005');
+    }, await bearer());
+    expect(thrown.status).toBe(500);
+    expect(JSON.stringify(thrown.body)).not.toMatch(/127\.0\.0\.1|socket/);
+    const busy = await call(async () => ({ errors: [{ message: 'x', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }), await bearer());
+    expect(busy.status).toBe(503);
+    expect(busy.headers?.['retry-after']).toBe('30');
+    expect(spy.mock.calls.flat().join(' ')).not.toMatch(/inhaler|Roe|ECONNREFUSED/);
+    spy.mockRestore();
+  });
+
+  it('also answers the percent-encoded path', () => {
+    const routes = fhirRoutes({ execute: async () => ({}), verifier });
+    expect(Object.keys(routes).sort()).toEqual(['GET /fhir/Patient/$everything', 'GET /fhir/Patient/%24everything']);
+  });
+});
+
+describe('fhirBaseOf', () => {
+  it('uses the host the client addressed, and only when it looks like a host', () => {
+    expect(fhirBaseOf(request({ host: '127.0.0.1:4000' }))).toBe('http://127.0.0.1:4000/fhir');
+    expect(fhirBaseOf(request({ host: 'gw', 'x-forwarded-host': 'portal.example', 'x-forwarded-proto': 'https' }))).toBe('https://portal.example/fhir');
+    expect(fhirBaseOf(request({ host: 'evil.example/"><script>' }))).toBe('http://localhost/fhir');
+    expect(fhirBaseOf(request({}))).toBe('http://localhost/fhir');
+  });
+});

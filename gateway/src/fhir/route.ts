@@ -1,0 +1,90 @@
+/**
+ * `GET /fhir/Patient/$everything`: the signed-in patient downloads their whole
+ * record as a FHIR R4 Bundle. The gateway reads it through its own graph with
+ * the caller's token, so each subgraph authorizes and audits every read as it
+ * does for any client; this route adds only the HTTP and FHIR framing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { OperationOutcome } from 'fhir/r4';
+import { GraphQLError } from 'graphql';
+import type { RouteHandler, TokenVerifier, Viewer } from '@portal/kit';
+import type { GatewayExecutor } from '../server';
+import { buildPatientBundle } from './bundle';
+import { operationOutcome } from './outcome';
+import { readPatientRecord, RecordUnavailable } from './record';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+export interface FhirRouteDeps {
+  execute: GatewayExecutor;
+  verifier: TokenVerifier;
+  now?: () => Date;
+}
+
+type Reply = Awaited<ReturnType<RouteHandler>>;
+
+const HEADERS = { 'content-type': FHIR_JSON, 'cache-control': 'no-store' };
+
+const refuse = (status: number, outcome: OperationOutcome, extra: Record<string, string> = {}): Reply => ({
+  status,
+  body: outcome,
+  headers: { ...HEADERS, ...extra },
+});
+
+const unauthenticated = (message: string) =>
+  refuse(401, operationOutcome('login', message), { 'www-authenticate': 'Bearer realm="patient-portal", error="invalid_token"' });
+const notAPatient = () => refuse(403, operationOutcome('forbidden', 'Only a signed-in patient can download their own record.'));
+const unavailable = () => refuse(503, operationOutcome('transient', 'Your record could not be gathered right now. Try again in a few minutes.'), { 'retry-after': '30' });
+
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The FHIR base as the client addressed it, for the bundle's fullUrls. Only
+ * shapes of a host are taken from the request; anything else falls back.
+ */
+export function fhirBaseOf(req: IncomingMessage): string {
+  const forwardedHost = String(req.headers['x-forwarded-host'] ?? '').split(',')[0].trim();
+  const host = [forwardedHost, req.headers.host ?? ''].find((h) => HOST.test(h)) ?? 'localhost';
+  const proto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'https' ? 'https' : 'http';
+  return `${proto}://${host}/fhir`;
+}
+
+export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
+  const now = deps.now ?? (() => new Date());
+
+  const everything: RouteHandler = async (req) => {
+    const authorization = req.headers.authorization;
+    if (!authorization) return unauthenticated('Sign in, then send your access token as "Authorization: Bearer <token>".');
+    let viewer: Viewer | null;
+    try {
+      viewer = await deps.verifier.fromAuthorizationHeader(authorization);
+    } catch (e) {
+      if (e instanceof GraphQLError && e.extensions.code === 'SERVICE_UNAVAILABLE') return unavailable();
+      return unauthenticated('Your session has ended or the access token is not valid. Sign in again.');
+    }
+    if (!viewer) return unauthenticated('Sign in to download your record.');
+    if (viewer.role !== 'PATIENT') return notAPatient();
+
+    try {
+      const record = await readPatientRecord(deps.execute, authorization);
+      const bundle = buildPatientBundle(record, { baseUrl: fhirBaseOf(req), id: randomUUID(), now: now() });
+      return { status: 200, body: bundle, headers: HEADERS };
+    } catch (e) {
+      if (e instanceof RecordUnavailable) {
+        if (e.reason === 'unauthenticated') return unauthenticated('Your session has ended. Sign in again.');
+        if (e.reason === 'not-a-patient') return notAPatient();
+        if (e.reason === 'too-large') {
+          return refuse(500, operationOutcome('too-costly', 'Your record is larger than this download can assemble. Call the help desk for a copy.'));
+        }
+        if (e.code === 'SERVICE_UNAVAILABLE') return unavailable();
+      }
+      // The class and the graph's error code only: never the record, never a raw message.
+      console.error(`[fhir] download failed: ${e instanceof RecordUnavailable ? `${e.reason} ${e.code ?? ''}` : (e as Error)?.name ?? 'error'}`);
+      return refuse(500, operationOutcome('exception', 'Your record could not be assembled. Try again later; if it keeps happening, call the help desk.'));
+    }
+  };
+
+  // Clients write the operation's `$` as is or percent-encoded.
+  return { 'GET /fhir/Patient/$everything': everything, 'GET /fhir/Patient/%24everything': everything };
+}

@@ -1,0 +1,64 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { SERVICE_SCOPES, signAccessToken } from '@portal/kit';
+import { IdentityStore } from '../db/store';
+import type { KeyRing } from '../keys';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
+
+/** Service tokens are short: a service asks for a new one rather than holding a long-lived bearer token. */
+export const SERVICE_TOKEN_TTL_SECONDS = 5 * 60;
+export const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+/**
+ * Registers another service and returns its secret, which is shown once and
+ * stored only as an scrypt hash. The secret is 256 random bits, so it cannot
+ * be guessed however many times the token endpoint is tried.
+ */
+export async function createServiceClient(db: DataSource, clientId: string, scopes: string[], now = new Date()): Promise<string> {
+  if (!CLIENT_ID.test(clientId)) throw new Error('A client id is 3 to 64 lower-case letters, digits, dots, dashes or underscores.');
+  const unknown = scopes.filter((s) => !SERVICE_SCOPES.includes(s));
+  if (scopes.length === 0 || unknown.length) throw new Error(`Give one or more of these scopes: ${SERVICE_SCOPES.join(' ')}`);
+  const store = new IdentityStore(db);
+  if (await store.serviceClientById(clientId)) throw new Error(`A service client ${clientId} exists already.`);
+  const secret = randomBytes(32).toString('base64url');
+  await store.insertServiceClient({
+    clientId,
+    secretHash: await hashPassword(secret),
+    scopes: [...new Set(scopes)].sort().join(' '),
+    createdAt: now.toISOString(),
+    disabledAt: null,
+  });
+  return secret;
+}
+
+export type TokenResponse =
+  | { ok: true; body: { access_token: string; token_type: 'Bearer'; expires_in: number; scope: string } }
+  | { ok: false; status: number; body: { error: string; error_description: string } };
+
+/** The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) for other services. */
+export class ServiceTokens {
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly keys: KeyRing,
+  ) {}
+
+  async exchange(clientId: string, clientSecret: string, requestedScope?: string): Promise<TokenResponse> {
+    const client = CLIENT_ID.test(clientId) ? await this.store.serviceClientById(clientId) : null;
+    const ok = client ? await verifyPassword(clientSecret, client.secretHash) : (await burnPasswordCheck(clientSecret), false);
+    if (!client || !ok || client.disabledAt) {
+      return { ok: false, status: 401, body: { error: 'invalid_client', error_description: 'The client id or secret is not right, or the client is disabled.' } };
+    }
+    const granted = client.scopes.split(' ').filter(Boolean);
+    const asked = requestedScope?.trim() ? requestedScope.trim().split(/\s+/) : granted;
+    if (asked.some((s) => !granted.includes(s))) {
+      return { ok: false, status: 400, body: { error: 'invalid_scope', error_description: `This client may ask only for: ${granted.join(' ')}` } };
+    }
+    const { token } = await signAccessToken(
+      this.keys.signing,
+      // `service:` keeps a client id from ever reading as a patient's or practitioner's id.
+      { accountId: `service:${client.clientId}`, personId: `service:${client.clientId}`, role: 'SERVICE', method: 'SERVICE', sessionId: randomUUID(), scopes: asked },
+      SERVICE_TOKEN_TTL_SECONDS,
+    );
+    return { ok: true, body: { access_token: token, token_type: 'Bearer', expires_in: SERVICE_TOKEN_TTL_SECONDS, scope: asked.join(' ') } };
+  }
+}

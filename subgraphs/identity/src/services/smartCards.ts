@@ -1,0 +1,229 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ErrorCode, PortalError, badInput } from '@portal/kit';
+import type { AccountRow, PersonRow, PivCardRow } from '../db/entities';
+import { isUniqueViolation, type IdentityStore } from '../db/store';
+import { parseCard, signatureMatches, verifyCard, type CardIdentity, type ParsedCard, type VerifiedCard } from '../smartcard/certificate';
+import type { TrustStore } from '../smartcard/trust';
+import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
+import { burnPasswordCheck, verifyPassword } from './passwords';
+import { dsLogonLocked, usernameKey, type SignInResult, type SignInService } from './signIn';
+import { throttleKey, type Throttle } from './throttle';
+
+/** A challenge is good for five minutes, once. */
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+const MAX_CHALLENGE_LENGTH = 128;
+const MAX_SIGNATURE_LENGTH = 2_048;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+export interface CardProof {
+  certificate: string;
+  challenge: string;
+  signature: string;
+}
+
+export interface PivRegistration extends IdentityDetails, CardProof {
+  dsLogonUsername: string;
+  dsLogonPassword: string;
+}
+
+const challengeInvalid = () =>
+  new PortalError(ErrorCode.CHALLENGE_INVALID, 'The challenge is unknown, expired or already used. Ask for a new one (smartCardChallenge) and sign that.');
+const signatureInvalid = () =>
+  new PortalError(ErrorCode.SIGNATURE_INVALID, 'The signature does not match this card’s certificate. Sign the challenge exactly as issued, with this card.');
+const cardLocked = (until: string) =>
+  new PortalError(ErrorCode.ACCOUNT_LOCKED, `Too many failed smart-card sign-ins: they are locked until ${until}. Try again then.`);
+const notRegistered = (message: string) => new PortalError(ErrorCode.CARD_NOT_REGISTERED, message);
+
+/** Who a verified card signs in: an account, an account to create on success, or a refusal to give once the card proved itself. */
+type Target = { account: AccountRow } | { createFor: PersonRow } | { refusal: PortalError };
+
+/**
+ * Smart-card sign-in (CAC and PIV) and PIV registration. Order matters: the
+ * challenge is used up first (cheap, and a failed attempt still spends it),
+ * then the certificate is checked, then the signature; what the card maps to
+ * is told only to someone whose signature proved they hold the card.
+ */
+export class SmartCardService {
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly trust: TrustStore,
+    private readonly signIn: SignInService,
+    private readonly throttle: Throttle,
+    private readonly clock: () => Date,
+  ) {}
+
+  async challenge(): Promise<{ challenge: string; expiresAt: Date }> {
+    const now = this.clock();
+    const challenge = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
+    await this.store.insertChallenge(challenge, now, expiresAt);
+    // Spent and expired challenges are worth nothing; an hour later they go.
+    await this.store.purgeChallenges(new Date(now.getTime() - 60 * 60_000));
+    return { challenge, expiresAt };
+  }
+
+  async signInWithCard(proof: CardProof): Promise<SignInResult> {
+    validateProof(proof);
+    const now = this.clock();
+    await this.useChallenge(proof.challenge, now);
+    const card = parseCard(proof.certificate);
+    const cardKey = await this.assertCardOpen(card);
+    const verified = await verifyCard(card, this.trust, now);
+    const target = await this.targetOf(verified.identity);
+    const accountKey = 'account' in target ? throttleKey('card-account', target.account.id) : null;
+    if (accountKey) {
+      const until = await this.throttle.lockedUntil(accountKey);
+      if (until) throw cardLocked(until);
+    }
+    if (!signatureMatches(verified, proof.challenge, proof.signature)) {
+      // Counted for the card and for the account it would sign in: someone with the (public) certificate but not the key.
+      const locked = [await this.throttle.fail(cardKey), accountKey ? await this.throttle.fail(accountKey) : null].find(Boolean);
+      throw locked ? cardLocked(locked) : signatureInvalid();
+    }
+    if ('refusal' in target) throw target.refusal;
+    const account = 'account' in target ? target.account : await this.createSmartCardAccount(target.createFor, now);
+    await this.throttle.clear(cardKey);
+    if (accountKey) await this.throttle.clear(accountKey);
+    return this.signIn.issue(account, verified.identity.kind);
+  }
+
+  /**
+   * Links a PIV card to a DS Logon account after checking that the card is
+   * good, that it signed the challenge, and that the name, birth date, DoD ID,
+   * username and password all belong to one person.
+   */
+  async registerPiv(input: PivRegistration): Promise<PivCardRow> {
+    validateDetails(input);
+    if (!input.dsLogonUsername.trim() || input.dsLogonUsername.length > 64) throw badInput('Enter your DS Logon username.', 'dsLogonUsername');
+    if (!input.dsLogonPassword || input.dsLogonPassword.length > 256) throw badInput('Enter your DS Logon password.', 'dsLogonPassword');
+    validateProof(input);
+    const now = this.clock();
+    const userKey = usernameKey(input.dsLogonUsername);
+    if (!userKey.includes(':')) {
+      const until = await this.throttle.lockedUntil(userKey);
+      if (until) throw dsLogonLocked(until);
+    }
+    await this.useChallenge(input.challenge, now);
+    const card = parseCard(input.certificate);
+    const cardKey = await this.assertCardOpen(card);
+    const verified = await verifyCard(card, this.trust, now);
+    if (verified.identity.kind !== 'PIV') throw badInput('This is a CAC: it signs in by itself and needs no registration.', 'certificate');
+    if (!signatureMatches(verified, input.challenge, input.signature)) {
+      const locked = await this.throttle.fail(cardKey);
+      throw locked ? cardLocked(locked) : signatureInvalid();
+    }
+
+    const account = userKey.includes(':') ? null : await this.store.accountByUsername(userKey);
+    const passwordOk = account?.passwordHash ? await verifyPassword(input.dsLogonPassword, account.passwordHash) : (await burnPasswordCheck(input.dsLogonPassword), false);
+    const [person] = account && passwordOk ? await this.store.peopleByIds([account.personId]) : [];
+    if (!account || !person || !identityMatches(person, input)) {
+      // One answer whichever detail was wrong, counted against the username like a wrong password.
+      const locked = userKey.includes(':') ? null : await this.throttle.fail(userKey);
+      throw locked ? dsLogonLocked(locked) : identityNotVerified();
+    }
+    if (account.status === 'DEACTIVATED') {
+      throw new PortalError(ErrorCode.ACCOUNT_DEACTIVATED, 'This DS Logon account has been deactivated. Create a new DS Logon account, then register the card to it.');
+    }
+    await this.throttle.clear(userKey);
+    await this.throttle.clear(cardKey);
+    return this.link((verified.identity as { uuid: string }).uuid, account, verified, now);
+  }
+
+  private async useChallenge(challenge: string, now: Date): Promise<void> {
+    if (challenge.length > MAX_CHALLENGE_LENGTH || !(await this.store.consumeChallenge(challenge, now))) throw challengeInvalid();
+  }
+
+  private async assertCardOpen(card: ParsedCard): Promise<string> {
+    const key = throttleKey('card', card.fingerprint);
+    const until = await this.throttle.lockedUntil(key);
+    if (until) throw cardLocked(until);
+    return key;
+  }
+
+  /**
+   * A CAC signs in the person with its EDIPI: a practitioner's own account, or
+   * a patient's active account (one made for smart cards on their first CAC
+   * sign-in if they have none). A PIV card signs in the account it is registered to.
+   */
+  private async targetOf(identity: CardIdentity): Promise<Target> {
+    if (identity.kind === 'PIV') {
+      const registration = await this.store.pivCardByUuid(identity.uuid);
+      if (!registration) return { refusal: notRegistered('This PIV card is not registered. Register it with your DS Logon account first (registerPivCard).') };
+      const [account] = await this.store.accountsByIds([registration.accountId]);
+      if (!account || account.status !== 'ACTIVE') {
+        return {
+          refusal: new PortalError(
+            ErrorCode.ACCOUNT_DEACTIVATED,
+            'The DS Logon account this PIV card is registered to has been deactivated. Create a new DS Logon account and register the card again.',
+          ),
+        };
+      }
+      return { account };
+    }
+    const person = await this.store.personByDodId(identity.edipi);
+    if (!person) return { refusal: notRegistered('No one with this card’s DoD ID is known to the portal. Call the portal help desk.') };
+    const accounts = await this.store.accountsOfPerson(person.id);
+    const active = accounts.find((a) => a.status === 'ACTIVE');
+    if (active) return { account: active };
+    if (person.kind === 'PATIENT') return { createFor: person };
+    return accounts.length
+      ? { refusal: new PortalError(ErrorCode.ACCOUNT_DEACTIVATED, 'Your portal account has been deactivated. Call the portal help desk.') }
+      : { refusal: notRegistered('There is no portal account for this practitioner. Call the portal help desk.') };
+  }
+
+  private async createSmartCardAccount(person: PersonRow, now: Date): Promise<AccountRow> {
+    const account: AccountRow = {
+      id: randomUUID(),
+      personId: person.id,
+      username: null,
+      passwordHash: null,
+      role: 'PATIENT',
+      status: 'ACTIVE',
+      createdAt: now.toISOString(),
+      deactivatedAt: null,
+    };
+    try {
+      await this.store.insertAccount(account);
+      return account;
+    } catch (e) {
+      // A racing first sign-in made it first; one active account per person is the database's rule.
+      if (!isUniqueViolation(e)) throw e;
+      const active = (await this.store.accountsOfPerson(person.id)).find((a) => a.status === 'ACTIVE');
+      if (!active) throw e;
+      return active;
+    }
+  }
+
+  private async link(uuid: string, account: AccountRow, card: VerifiedCard, now: Date): Promise<PivCardRow> {
+    const existing = await this.store.pivCardByUuid(uuid);
+    const registeredAt = now.toISOString();
+    if (!existing) {
+      const row: PivCardRow = { id: randomUUID(), cardUuid: uuid, accountId: account.id, fingerprint: card.fingerprint, registeredAt };
+      try {
+        await this.store.insertPivCard(row);
+        return row;
+      } catch (e) {
+        if (isUniqueViolation(e)) throw alreadyRegistered();
+        throw e;
+      }
+    }
+    if (existing.accountId === account.id) return existing;
+    const [previous] = await this.store.accountsByIds([existing.accountId]);
+    // A card moves only from a deactivated account of the same person: it keeps signing in to the same record.
+    if (previous && (previous.status === 'ACTIVE' || previous.personId !== account.personId)) throw alreadyRegistered();
+    const moved = { accountId: account.id, fingerprint: card.fingerprint, registeredAt };
+    if (!(await this.store.relinkPivCard(existing.id, existing.accountId, moved))) throw alreadyRegistered();
+    return { ...existing, ...moved };
+  }
+}
+
+const alreadyRegistered = () =>
+  new PortalError(ErrorCode.CONFLICT, 'This PIV card is registered to another DS Logon account. Call the DS Logon help desk.');
+
+function validateProof(proof: CardProof): void {
+  if (!proof.certificate.trim()) throw badInput('Send the card’s certificate (PEM).', 'certificate');
+  if (!proof.challenge.trim()) throw badInput('Send the challenge you signed.', 'challenge');
+  if (!proof.signature.trim() || proof.signature.length > MAX_SIGNATURE_LENGTH || !BASE64.test(proof.signature.trim())) {
+    throw badInput('Send the signature over the challenge, in base64.', 'signature');
+  }
+}

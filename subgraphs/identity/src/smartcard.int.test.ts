@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { DEMO, sql } from '@portal/kit';
+import { x509 } from './smartcard/x509';
+import { certificatePem, generateKeys, issueCard, signChallenge, SMARTCARD_LOGON, type Issued } from './smartcard/pki';
+import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
+
+let pki: TestPki;
+let identity: TestIdentity;
+let jane: Issued;
+let alex: Issued;
+let revoked: Issued;
+let forgedRevoked: Issued;
+
+beforeAll(async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  pki = await createTestPki(mkdtempSync(join(tmpdir(), 'identity-pki-')));
+  jane = await pki.card({ commonName: 'DOE.JANE.A.1000000001' });
+  alex = await pki.card({ commonName: 'KIM.ALEX.2000000001', keyKind: 'P-256' });
+  revoked = await pki.card({ commonName: 'ROE.JOHN.B.1000000002' });
+  forgedRevoked = await pki.card({ commonName: 'ROE.JOHN.B.1000000002' });
+  await pki.writeCrls([revoked], [forgedRevoked]);
+  identity = await startIdentity({ pki });
+});
+afterAll(() => identity?.stop());
+
+/** Signs in and reads `me` with the new token. */
+async function meAfter(res: Awaited<ReturnType<TestIdentity['signInWithCard']>>) {
+  expect(res.errors).toBeUndefined();
+  return (await identity.query(ME, {}, res.data.signInWithSmartCard.accessToken)).data.me;
+}
+
+describe('smartCardChallenge', () => {
+  it('issues 32 random bytes, base64url, valid for five minutes, different each time', async () => {
+    const res = await identity.query('{ smartCardChallenge { challenge expiresAt } }');
+    const { challenge, expiresAt } = res.data.smartCardChallenge;
+    expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(4.9 * 60_000);
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    expect(await identity.challenge()).not.toBe(challenge);
+    const rows = await sql(identity.server.database.dataSource, 'SELECT used_at FROM smartcard_challenge WHERE challenge = $1', [challenge]);
+    expect(rows).toEqual([{ used_at: null }]);
+  });
+});
+
+describe('CAC sign-in', () => {
+  it('signs Jane in with an RSA card (CN LAST.FIRST.MIDDLE.EDIPI) to her own account', async () => {
+    const res = await identity.signInWithCard(jane);
+    expect(res.data.signInWithSmartCard.account).toEqual({ id: 'ac-jane-doe', status: 'ACTIVE' });
+    const me = await meAfter(res);
+    expect(me.session.method).toBe('CAC');
+    expect(me.patient).toEqual({ id: DEMO.jane });
+    expect(me.account.signInMethods).toEqual(['DS_LOGON', 'CAC']);
+  });
+
+  it('signs Alex in with a P-256 card (CN LAST.FIRST.EDIPI) as a practitioner', async () => {
+    const res = await identity.signInWithCard(alex);
+    expect(res.data.signInWithSmartCard.account).toEqual({ id: 'ac-alex-kim', status: 'ACTIVE' });
+    const me = await meAfter(res);
+    expect(me).toMatchObject({ session: { method: 'CAC' }, patient: null, practitioner: { id: DEMO.alex } });
+  });
+
+  it('follows an intermediate CA sent after the card’s certificate', async () => {
+    const card = await pki.card({ commonName: 'LEE.SAM.2000000002' }, pki.unbundled);
+    const res = await identity.signInWithCard(card, { chain: [pki.unbundled] });
+    expect(res.data.signInWithSmartCard.account.id).toBe('ac-sam-lee');
+    // Without the intermediate the chain does not reach the trusted bundle.
+    expect(codeOf(await identity.signInWithCard(card))).toBe('CERTIFICATE_INVALID');
+  });
+
+  it('accepts smartcardLogon as the extended key usage, and a card with none', async () => {
+    const logon = await pki.card({ commonName: 'DOE.JANE.A.1000000001', extendedKeyUsage: [SMARTCARD_LOGON] });
+    const none = await pki.card({ commonName: 'DOE.JANE.A.1000000001', extendedKeyUsage: null });
+    expect(codeOf(await identity.signInWithCard(logon))).toBe('OK');
+    expect(codeOf(await identity.signInWithCard(none))).toBe('OK');
+  });
+
+  it('gives a patient without an account a smart-card account on the first sign-in, and the same one after', async () => {
+    await identity.server.database.dataSource.query(
+      `INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth) VALUES ('pt-cac-only', 'PATIENT', '1000000077', 'Cac', 'Only', '1991-01-01')`,
+    );
+    const card = await pki.card({ commonName: 'ONLY.CAC.1000000077' });
+    const first = await identity.signInWithCard(card);
+    const second = await identity.signInWithCard(card);
+    const id = first.data.signInWithSmartCard.account.id;
+    expect(second.data.signInWithSmartCard.account.id).toBe(id);
+    const me = await meAfter(second);
+    expect(me.account).toEqual({ id, username: null, status: 'ACTIVE', signInMethods: ['CAC'] });
+    expect(me.patient).toEqual({ id: 'pt-cac-only' });
+  });
+});
+
+describe('refusals, each with its own code, signing no one in', () => {
+  const expectRefused = (res: Awaited<ReturnType<TestIdentity['signInWithCard']>>, code: string) => {
+    expect(codeOf(res)).toBe(code);
+    expect(res.data).toBeNull();
+  };
+
+  it('CERTIFICATE_EXPIRED for an expired card and for one not valid yet', async () => {
+    const day = 86_400_000;
+    const expired = await pki.card({ commonName: 'DOE.JANE.A.1000000001', notBefore: new Date(Date.now() - 400 * day), notAfter: new Date(Date.now() - day) });
+    const early = await pki.card({ commonName: 'DOE.JANE.A.1000000001', notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 400 * day) });
+    const a = await identity.signInWithCard(expired);
+    const b = await identity.signInWithCard(early);
+    expectRefused(a, 'CERTIFICATE_EXPIRED');
+    expectRefused(b, 'CERTIFICATE_EXPIRED');
+    expect(a.errors?.[0].message).toMatch(/expired/);
+    expect(b.errors?.[0].message).toMatch(/not valid until/);
+  });
+
+  it('CERTIFICATE_REVOKED for a card the CA’s CRL lists; a CRL signed by another key revokes nothing', async () => {
+    expectRefused(await identity.signInWithCard(revoked), 'CERTIFICATE_REVOKED');
+    expect(codeOf(await identity.signInWithCard(forgedRevoked))).toBe('OK');
+  });
+
+  it('picks up a new CRL without a restart', async () => {
+    const card = await pki.card({ commonName: 'ROE.JOHN.B.1000000002' });
+    expect(codeOf(await identity.signInWithCard(card))).toBe('OK');
+    await pki.writeCrls([revoked, card], [forgedRevoked]);
+    expectRefused(await identity.signInWithCard(card), 'CERTIFICATE_REVOKED');
+  });
+
+  it('CERTIFICATE_INVALID for a self-signed certificate', async () => {
+    const keys = await generateKeys('RSA');
+    const leaf = await x509.X509CertificateGenerator.createSelfSigned({
+      name: 'CN=DOE.JANE.A.1000000001',
+      keys,
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+    });
+    const res = await identity.signInWithCard({ cert: leaf, keys });
+    expectRefused(res, 'CERTIFICATE_INVALID');
+    expect(res.errors?.[0].message).toMatch(/self-signed/);
+  });
+
+  it('CERTIFICATE_INVALID for a card issued by an untrusted CA, even one named like a trusted CA', async () => {
+    const stranger = await issueCard(pki.impostor, { commonName: 'DOE.JANE.A.1000000001' });
+    const res = await identity.signInWithCard(stranger, { chain: [pki.impostor] });
+    expectRefused(res, 'CERTIFICATE_INVALID');
+    expect(res.errors?.[0].message).toMatch(/trusted CA/);
+  });
+
+  it('CERTIFICATE_INVALID for the wrong key usage: no digital signature, or an extended usage not for sign-in', async () => {
+    const encipherOnly = await pki.card({ commonName: 'DOE.JANE.A.1000000001', keyUsage: x509.KeyUsageFlags.keyEncipherment });
+    const noKeyUsage = await pki.card({ commonName: 'DOE.JANE.A.1000000001', keyUsage: null });
+    const serverAuth = await pki.card({ commonName: 'DOE.JANE.A.1000000001', extendedKeyUsage: ['1.3.6.1.5.5.7.3.1'] });
+    for (const card of [encipherOnly, noKeyUsage, serverAuth]) expectRefused(await identity.signInWithCard(card), 'CERTIFICATE_INVALID');
+  });
+
+  it('CERTIFICATE_INVALID for a CA certificate used as a card', async () => {
+    expectRefused(await identity.signInWithCard(pki.intermediate), 'CERTIFICATE_INVALID');
+  });
+
+  it('CERTIFICATE_INVALID for a malformed PEM', async () => {
+    const challenge = await identity.challenge();
+    const signature = signChallenge(jane.keys, challenge);
+    const garbled = certificatePem(jane).replace(/[A-Za-z]{20}/, 'notbase64!'.repeat(2));
+    for (const certificate of ['hello', garbled, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----']) {
+      const res = await identity.query(
+        'mutation($c: String!, $ch: String!, $s: String!) { signInWithSmartCard(input: { certificate: $c, challenge: $ch, signature: $s }) { accessToken } }',
+        { c: certificate, ch: await identity.challenge(), s: signature },
+      );
+      expectRefused(res, 'CERTIFICATE_INVALID');
+    }
+  });
+
+  it('SIGNATURE_INVALID for a signature by another key or over another challenge', async () => {
+    expectRefused(await identity.signInWithCard(jane, { signWith: alex }), 'SIGNATURE_INVALID');
+    const other = await identity.challenge();
+    expectRefused(await identity.signInWithCard(jane, { signed: signChallenge(jane.keys, other) }), 'SIGNATURE_INVALID');
+    expectRefused(await identity.signInWithCard(alex, { signed: Buffer.from('not a signature').toString('base64') }), 'SIGNATURE_INVALID');
+  });
+
+  it('CHALLENGE_INVALID for an unknown, a reused and an expired challenge', async () => {
+    expectRefused(await identity.signInWithCard(jane, { challenge: 'made-up-challenge' }), 'CHALLENGE_INVALID');
+    const used = await identity.challenge();
+    expect(codeOf(await identity.signInWithCard(jane, { challenge: used }))).toBe('OK');
+    expectRefused(await identity.signInWithCard(jane, { challenge: used }), 'CHALLENGE_INVALID');
+    const old = await identity.challenge();
+    identity.clock.advance(5 * 60_000 + 1_000);
+    try {
+      expectRefused(await identity.signInWithCard(jane, { challenge: old }), 'CHALLENGE_INVALID');
+    } finally {
+      identity.clock.advance(-(5 * 60_000 + 1_000));
+    }
+  });
+
+  it('spends the challenge on a failed attempt too', async () => {
+    const challenge = await identity.challenge();
+    expectRefused(await identity.signInWithCard(jane, { challenge, signWith: alex }), 'SIGNATURE_INVALID');
+    expectRefused(await identity.signInWithCard(jane, { challenge }), 'CHALLENGE_INVALID');
+  });
+
+  it('lets exactly one of many racing attempts use a challenge', async () => {
+    const challenge = await identity.challenge();
+    const results = await Promise.all(Array.from({ length: 8 }, () => identity.signInWithCard(jane, { challenge })));
+    expect(results.map(codeOf).sort()).toEqual(['CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'OK']);
+  });
+
+  it('CARD_NOT_REGISTERED for a CAC whose EDIPI matches nobody, a PIV card never registered, and a practitioner with no account', async () => {
+    expectRefused(await identity.signInWithCard(await pki.card({ commonName: 'NOBODY.KNOWN.9999999999' })), 'CARD_NOT_REGISTERED');
+    expectRefused(await identity.signInWithCard(await pki.card({ commonName: 'Some PIV Holder', uuid: randomUUID() })), 'CARD_NOT_REGISTERED');
+    await identity.server.database.dataSource.query(
+      `INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth, specialty) VALUES ('pr-no-account', 'PRACTITIONER', '2000000055', 'No', 'Account', '1970-01-01', 'NURSE')`,
+    );
+    expectRefused(await identity.signInWithCard(await pki.card({ commonName: 'ACCOUNT.NO.2000000055' })), 'CARD_NOT_REGISTERED');
+  });
+
+  it('tells who the card maps to only after the signature proved the card: a bad signature on an unknown card is SIGNATURE_INVALID', async () => {
+    const nobody = await pki.card({ commonName: 'NOBODY.KNOWN.9999999999' });
+    expectRefused(await identity.signInWithCard(nobody, { signWith: jane }), 'SIGNATURE_INVALID');
+  });
+
+  it('BAD_USER_INPUT for an empty certificate or a signature that is not base64', async () => {
+    const ch = await identity.challenge();
+    const res = await identity.query(
+      'mutation($c: String!, $ch: String!, $s: String!) { signInWithSmartCard(input: { certificate: $c, challenge: $ch, signature: $s }) { accessToken } }',
+      { c: '', ch, s: 'AAAA' },
+    );
+    expect(res.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'certificate' });
+    const bad = await identity.signInWithCard(jane, { signed: 'not base64 at all!' });
+    expect(bad.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'signature' });
+  });
+});
+
+describe('rate limiting', () => {
+  it('locks a card after five bad signatures in a row, even for a good one, and frees it after 15 minutes', async () => {
+    await identity.server.database.dataSource.query(
+      `INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth) VALUES ('pt-locked-card', 'PATIENT', '1000000066', 'Locked', 'Card', '1992-02-02')`,
+    );
+    const card = await pki.card({ commonName: 'CARD.LOCKED.1000000066' });
+    expect(codeOf(await identity.signInWithCard(card))).toBe('OK');
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) codes.push(codeOf(await identity.signInWithCard(card, { signWith: alex })));
+    expect(codes).toEqual(['SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'ACCOUNT_LOCKED']);
+    expect(codeOf(await identity.signInWithCard(card))).toBe('ACCOUNT_LOCKED');
+    // The account is locked too: another (renewed) card of the same person does not get round it.
+    const renewed = await pki.card({ commonName: 'CARD.LOCKED.1000000066' });
+    expect(codeOf(await identity.signInWithCard(renewed))).toBe('ACCOUNT_LOCKED');
+    identity.clock.advance(16 * 60_000);
+    try {
+      expect(codeOf(await identity.signInWithCard(card))).toBe('OK');
+    } finally {
+      identity.clock.advance(-16 * 60_000);
+    }
+  });
+
+  it('counts failures in a row: a success starts the count again', async () => {
+    await identity.server.database.dataSource.query(
+      `INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth) VALUES ('pt-in-a-row', 'PATIENT', '1000000065', 'Row', 'InA', '1993-03-03')`,
+    );
+    const card = await pki.card({ commonName: 'INA.ROW.1000000065', keyKind: 'P-256' });
+    const codes: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) codes.push(codeOf(await identity.signInWithCard(card, { signWith: jane })));
+      codes.push(codeOf(await identity.signInWithCard(card)));
+    }
+    expect(codes.filter((c) => c === 'ACCOUNT_LOCKED')).toEqual([]);
+    expect(codes.filter((c) => c === 'OK')).toHaveLength(2);
+  });
+});

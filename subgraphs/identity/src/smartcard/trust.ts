@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import { x509 } from './x509';
+
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+// OpenSSL writes `X509 CRL`, some tools plain `CRL`.
+const CRL_BLOCK = /-----BEGIN (?:X509 )?CRL-----[\s\S]*?-----END (?:X509 )?CRL-----/g;
+
+export interface TrustSource {
+  caFile: string;
+  crlFile?: string;
+  /** Runs once before the CA file is first read (development: writes the dev PKI when missing). */
+  prepare?: () => Promise<void>;
+}
+
+interface Loaded<T> {
+  version: string;
+  items: T[];
+}
+
+/**
+ * The CA certificates trusted for smart-card sign-in and the CRLs configured
+ * beside them. Files are re-read when they change, so a new CRL takes effect
+ * without a restart.
+ */
+export class TrustStore {
+  private prepared?: Promise<void>;
+  private anchorsLoaded?: Loaded<x509.X509Certificate>;
+  private crlsLoaded?: Loaded<x509.X509Crl>;
+
+  constructor(private readonly source: TrustSource) {}
+
+  /** Every CA in the trusted bundle: a chain that reaches any of them is trusted. */
+  async anchors(): Promise<x509.X509Certificate[]> {
+    await (this.prepared ??= this.source.prepare?.() ?? Promise.resolve());
+    this.anchorsLoaded = reload(this.source.caFile, this.anchorsLoaded, (text) => {
+      const blocks = text.match(CERTIFICATE_BLOCK) ?? [];
+      if (blocks.length === 0) throw new Error(`SMARTCARD_CA_FILE ${this.source.caFile} holds no certificate.`);
+      return blocks.map((b) => new x509.X509Certificate(b));
+    });
+    return this.anchorsLoaded.items;
+  }
+
+  /** The configured CRLs, unverified: whoever uses one checks its signature against the issuing CA. */
+  crls(): x509.X509Crl[] {
+    if (!this.source.crlFile) return [];
+    this.crlsLoaded = reload(this.source.crlFile, this.crlsLoaded, (text) => (text.match(CRL_BLOCK) ?? []).map((b) => new x509.X509Crl(b)));
+    return this.crlsLoaded.items;
+  }
+}
+
+function reload<T>(file: string, current: Loaded<T> | undefined, parse: (text: string) => T[]): Loaded<T> {
+  const stat = fs.statSync(file);
+  const version = `${stat.mtimeMs}:${stat.ctimeMs}:${stat.size}`;
+  if (current && current.version === version) return current;
+  return { version, items: parse(fs.readFileSync(file, 'utf8')) };
+}

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { badInput, ErrorCode, forbidden, notFound, PortalError, type Access, type AuditAction, type AuditTrail, type Viewer } from '@portal/kit';
+import { runChange } from '../db/changes';
+import type { MessageCategory, MessageRow, SenderRole, ThreadRow } from '../db/entities';
+import { isUniqueViolation, type MessagingStore } from '../db/store';
+import type { MessagingLoaders } from '../loaders';
+import { canReply, REPLY_WINDOW_DAYS } from './rules';
+import { checkBody, checkId, checkIdempotencyKey, checkSenderName, checkSubject } from './validation';
+
+const THREAD = 'Message thread';
+
+/** The scope a service credential needs to post for a care team. */
+export const SERVICE_WRITE_SCOPE = 'messaging:write';
+
+/**
+ * What new messages store as senderName. Messaging owns no names (identity
+ * does, and they change), and asking identity on every send would tie sending
+ * to identity's availability; so a new message stores a label, and clients
+ * show the person's current name from `MessageThread.patient` (the only
+ * patient who can write in a thread) or `Message.practitioner`.
+ */
+export const SENDER_LABEL = { PATIENT: 'Patient', PRACTITIONER: 'Care team member', SYSTEM: 'Your care team' } as const;
+
+export interface SendMessageInput {
+  careTeamId: string;
+  category: MessageCategory;
+  subject: string;
+  body: string;
+  idempotencyKey?: string | null;
+}
+
+export interface ReplyToThreadInput {
+  threadId: string;
+  body: string;
+  idempotencyKey?: string | null;
+}
+
+export interface PostCareTeamMessageInput {
+  patientId: string;
+  careTeamId: string;
+  category: MessageCategory;
+  subject: string;
+  body: string;
+  idempotencyKey: string;
+  senderName?: string | null;
+}
+
+export interface Sender {
+  id: string;
+  role: SenderRole;
+  name: string;
+}
+
+interface NewThread {
+  patientId: string;
+  careTeamId: string;
+  category: MessageCategory;
+  subject: string;
+  body: string;
+  sender: Sender;
+  key: string | null;
+}
+
+const conflict = () =>
+  new PortalError(ErrorCode.CONFLICT, 'This idempotency key was already used for a different message. Use a new key for a new message.', {
+    field: 'idempotencyKey',
+  });
+
+/**
+ * Sends messages and changes a reader's state of a thread: the write side's
+ * rules and authorization. Every change is decided and written inside
+ * `runChange`, so duplicates sent at the same moment store one message.
+ */
+export class MessageWriter {
+  constructor(
+    private readonly access: Access,
+    private readonly audit: AuditTrail,
+    private readonly db: DataSource,
+    private readonly store: MessagingStore,
+    private readonly loaders: MessagingLoaders,
+  ) {}
+
+  /** A patient starts a thread with one of their own care teams. */
+  async sendMessage(input: SendMessageInput): Promise<ThreadRow> {
+    const patientId = this.access.requirePatient();
+    const subject = checkSubject(input.subject);
+    const body = checkBody(input.body);
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    this.assertOwnCareTeam(input.careTeamId);
+    await this.access.assert(patientId, 'message', 'create');
+    const sender: Sender = { id: patientId, role: 'PATIENT', name: SENDER_LABEL.PATIENT };
+    return this.startThread({ patientId, careTeamId: input.careTeamId, category: input.category, subject, body, key, sender });
+  }
+
+  /** Another service (never a person) starts a thread from a care team to a patient. */
+  async postCareTeamMessage(input: PostCareTeamMessageInput): Promise<ThreadRow> {
+    const viewer = this.access.requireViewer();
+    if (viewer.role !== 'SERVICE' || !viewer.scopes.includes(SERVICE_WRITE_SCOPE)) {
+      this.audit.record(input.patientId, 'message', 'create', 'DENIED');
+      throw forbidden(`Only a service credential with scope ${SERVICE_WRITE_SCOPE} can post a message for a care team.`);
+    }
+    const patientId = checkId(input.patientId, 'patientId');
+    const careTeamId = checkId(input.careTeamId, 'careTeamId');
+    const subject = checkSubject(input.subject);
+    const body = checkBody(input.body);
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    const name = checkSenderName(input.senderName, SENDER_LABEL.SYSTEM);
+    await this.access.assert(patientId, 'message', 'create');
+    const sender: Sender = { id: viewer.personId, role: 'SYSTEM', name };
+    return this.startThread({ patientId, careTeamId, category: input.category, subject, body, key, sender });
+  }
+
+  /** The patient of the thread, or a practitioner of its care team, replies. */
+  async reply(input: ReplyToThreadInput): Promise<MessageRow> {
+    const viewer = this.requireThreadWriter();
+    const body = checkBody(input.body);
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    const thread = await this.writableThread(input.threadId, 'create');
+    const sender = this.senderOf(viewer);
+    const message = await runChange(this.db, async () => {
+      const replay = key ? await this.replayedReply(thread.id, sender.id, key, body) : null;
+      if (replay) return replay;
+      this.assertReplyable(thread);
+      const row: MessageRow = { id: randomUUID(), threadId: thread.id, senderId: sender.id, senderRole: sender.role, senderName: sender.name, body, sentAt: new Date().toISOString(), idempotencyKey: key };
+      try {
+        await this.store.transaction(async (tx) => {
+          await tx.insertMessage(row);
+          await tx.messageAdded(thread.id, row.sentAt);
+        });
+      } catch (e) {
+        // A duplicate sent at the same moment won the unique index: answer with its message.
+        const winner = key && isUniqueViolation(e) ? await this.replayedReply(thread.id, sender.id, key, body) : null;
+        if (winner) return winner;
+        throw e;
+      }
+      return row;
+    });
+    this.loaders.forget(thread.id);
+    return message;
+  }
+
+  /** Everything in the thread is read, for the viewer only. */
+  async markRead(threadId: string): Promise<ThreadRow> {
+    const viewer = this.requireThreadWriter();
+    const thread = await this.writableThread(threadId, 'update');
+    const now = new Date().toISOString();
+    // A message stamped by a clock slightly ahead of this one is read too: the viewer has it in front of them.
+    await runChange(this.db, () => this.store.markRead(thread.id, viewer.personId, now > thread.lastMessageAt ? now : thread.lastMessageAt));
+    this.loaders.forget(thread.id);
+    return thread;
+  }
+
+  /** The thread moves to the viewer's ARCHIVE, for the viewer only, until a new message arrives. */
+  async archive(threadId: string): Promise<ThreadRow> {
+    const viewer = this.requireThreadWriter();
+    const thread = await this.writableThread(threadId, 'update');
+    await runChange(this.db, () => this.store.archive(thread.id, viewer.personId, new Date().toISOString()));
+    this.loaders.forget(thread.id);
+    return thread;
+  }
+
+  // ---------------------------------------------------------------- shared with drafts
+
+  /** Only the patient and the practitioners of their care team write in a thread: not pharmacists, administrators or services. */
+  requireThreadWriter(): Viewer {
+    const viewer = this.access.requireViewer();
+    if (viewer.role !== 'PATIENT' && viewer.role !== 'PRACTITIONER') {
+      throw forbidden('Only a patient and the practitioners of their care team can write in a message thread.');
+    }
+    return viewer;
+  }
+
+  senderOf(viewer: Viewer): Sender {
+    return viewer.role === 'PATIENT'
+      ? { id: viewer.personId, role: 'PATIENT', name: SENDER_LABEL.PATIENT }
+      : { id: viewer.personId, role: 'PRACTITIONER', name: SENDER_LABEL.PRACTITIONER };
+  }
+
+  /**
+   * A thread the viewer may write in (or change their state of): the patient's
+   * own, or one of a practitioner's care teams; anything else is NOT_FOUND,
+   * exactly like a missing thread.
+   */
+  async writableThread(id: string, action: AuditAction): Promise<ThreadRow> {
+    const viewer = this.requireThreadWriter();
+    const thread = await this.store.threadById(id);
+    if (!thread) throw notFound(THREAD);
+    const draftOfAnother = thread.state === 'DRAFT' && viewer.personId !== thread.patientId;
+    const otherTeam = viewer.role === 'PRACTITIONER' && !viewer.careTeamIds.includes(thread.careTeamId);
+    if (draftOfAnother || otherTeam) {
+      this.audit.record(thread.patientId, 'message', action, 'DENIED');
+      throw notFound(THREAD);
+    }
+    await this.access.assertOrNotFound(thread.patientId, 'message', THREAD, action);
+    return thread;
+  }
+
+  /** A patient writes only to a care team they belong to (the teams their token names). */
+  assertOwnCareTeam(careTeamId: string): void {
+    const viewer = this.access.requireViewer();
+    if (!viewer.careTeamIds.includes(careTeamId)) {
+      this.audit.record(viewer.personId, 'message', 'create', 'DENIED');
+      throw forbidden('You can write only to a care team you belong to (see careTeams).');
+    }
+  }
+
+  assertReplyable(thread: ThreadRow): void {
+    if (thread.state === 'DRAFT') throw badInput('This thread has not been sent yet: send its draft with sendMessageDraft.', 'threadId');
+    if (thread.source === 'TRICARE_ONLINE') {
+      throw new PortalError(ErrorCode.REPLY_WINDOW_CLOSED, 'This thread was carried over from TRICARE Online and is read-only. Start a new thread instead.');
+    }
+    if (!canReply(thread, new Date())) {
+      throw new PortalError(
+        ErrorCode.REPLY_WINDOW_CLOSED,
+        `The newest message in this thread is more than ${REPLY_WINDOW_DAYS} days old, so it no longer takes replies. Start a new thread instead.`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- new threads and retries
+
+  private startThread(t: NewThread): Promise<ThreadRow> {
+    return runChange(this.db, async () => {
+      const replay = await this.replayedThread(t);
+      if (replay) return replay;
+      const sentAt = new Date().toISOString();
+      const thread: ThreadRow = {
+        id: randomUUID(),
+        patientId: t.patientId,
+        careTeamId: t.careTeamId,
+        subject: t.subject,
+        category: t.category,
+        source: 'MHS_GENESIS',
+        state: 'OPEN',
+        createdAt: sentAt,
+        lastMessageAt: sentAt,
+      };
+      const message: MessageRow = { id: randomUUID(), threadId: thread.id, senderId: t.sender.id, senderRole: t.sender.role, senderName: t.sender.name, body: t.body, sentAt, idempotencyKey: t.key };
+      try {
+        await this.store.transaction(async (tx) => {
+          await tx.insertThread(thread);
+          await tx.insertMessage(message);
+        });
+      } catch (e) {
+        // A duplicate sent at the same moment won the unique index; this transaction stored nothing.
+        const winner = t.key && isUniqueViolation(e) ? await this.replayedThread(t) : null;
+        if (winner) return winner;
+        throw e;
+      }
+      return thread;
+    });
+  }
+
+  /** The thread a send with this key already started, or null; CONFLICT when the key went with another message. */
+  private async replayedThread(t: NewThread): Promise<ThreadRow | null> {
+    if (!t.key) return null;
+    const first = await this.store.messageBySenderKey(t.sender.id, t.key);
+    if (!first) return null;
+    const thread = await this.store.threadById(first.threadId);
+    const same =
+      thread !== null &&
+      thread.patientId === t.patientId &&
+      thread.careTeamId === t.careTeamId &&
+      thread.category === t.category &&
+      thread.subject === t.subject &&
+      first.body === t.body &&
+      first.senderName === t.sender.name &&
+      (await this.store.firstMessageId(thread.id)) === first.id;
+    if (!same) throw conflict();
+    return thread;
+  }
+
+  /** The reply a send with this key already stored, or null; CONFLICT when the key went with another message. */
+  private async replayedReply(threadId: string, senderId: string, key: string, body: string): Promise<MessageRow | null> {
+    const first = await this.store.messageBySenderKey(senderId, key);
+    if (!first) return null;
+    if (first.threadId !== threadId || first.body !== body || (await this.store.firstMessageId(threadId)) === first.id) throw conflict();
+    return first;
+  }
+}

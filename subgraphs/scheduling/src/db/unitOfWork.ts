@@ -1,0 +1,65 @@
+import type { DataSource } from 'typeorm';
+import { SchedulingStore } from './store';
+
+/** What the read step of a change decided: a result to return as it is, or a plan to write. */
+export type Decision<P, T> = { done: T } | { plan: P };
+
+/**
+ * Runs one change of a patient's appointments as "decide, then write", never
+ * interleaved with another change of the same patient, on either database.
+ *
+ * PostgreSQL: one transaction that first takes the patient's advisory lock, so
+ * two instances on one database queue behind each other; a slot's single
+ * holder is guaranteed by the unique index whatever the locks.
+ *
+ * SQLite: TypeORM's better-sqlite3 driver gives every request the same single
+ * connection, so two open transactions would nest as savepoints of one
+ * another, and a refusal's ROLLBACK would also undo whatever other requests
+ * wrote meanwhile (their audit events). Changes therefore queue per data
+ * source in this process, read before BEGIN, and the transaction holds only the
+ * writes, which a refusal never reaches.
+ */
+export async function changePatient<P, T>(
+  db: DataSource,
+  patientId: string,
+  decide: (store: SchedulingStore) => Promise<Decision<P, T>>,
+  write: (store: SchedulingStore, plan: P) => Promise<T>,
+): Promise<T> {
+  const store = new SchedulingStore(db);
+  if (store.postgres) {
+    return db.transaction(async (tx) => {
+      const inTx = store.within(tx);
+      await inTx.lockPatient(patientId);
+      const decision = await decide(inTx);
+      return 'done' in decision ? decision.done : write(inTx, decision.plan);
+    });
+  }
+  return queueOf(db).run(async () => {
+    const decision = await decide(store);
+    if ('done' in decision) return decision.done;
+    return db.transaction((tx) => write(store.within(tx), decision.plan));
+  });
+}
+
+/** Runs tasks one after another, in the order they arrive. */
+class Queue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+// Keyed by data source: one queue per SQLite connection, dropped with it.
+const queues = new WeakMap<DataSource, Queue>();
+
+function queueOf(db: DataSource): Queue {
+  let q = queues.get(db);
+  if (!q) {
+    q = new Queue();
+    queues.set(db, q);
+  }
+  return q;
+}

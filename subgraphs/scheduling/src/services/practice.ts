@@ -1,0 +1,59 @@
+import { badInput, ErrorCode, forbidden, notFound, PortalError, type Access, type AuditTrail } from '@portal/kit';
+import type { AppointmentRow, AppointmentStatus } from '../db/entities';
+import type { SchedulingStore } from '../db/store';
+import type { SchedulingLoaders } from '../loaders';
+import { parseId, parseRange, STAFF_STATUSES, statusChangeRefusedBecause } from './rules';
+
+export interface StatusInput {
+  appointmentId: string;
+  status: AppointmentStatus;
+}
+
+/**
+ * Responsible for a practitioner's own work: their schedule and the status of
+ * their appointments. The right comes from being the appointment's
+ * practitioner, not from a care team, so decisions are audited directly.
+ */
+export class PracticeService {
+  constructor(
+    private readonly access: Access,
+    private readonly audit: AuditTrail,
+    private readonly loaders: SchedulingLoaders,
+    private readonly store: SchedulingStore,
+    private readonly now: Date,
+  ) {}
+
+  async schedule(practitionerId: string, from: Date, to: Date): Promise<AppointmentRow[]> {
+    const viewer = this.access.requireViewer();
+    if (viewer.role !== 'PRACTITIONER' || viewer.personId !== practitionerId) throw forbidden('A practitioner can see only their own schedule.');
+    const range = parseRange(from, to);
+    const rows = await this.loaders.schedule.load({ practitionerId, from: range.from.toISOString(), to: range.to.toISOString() });
+    for (const row of rows) this.audit.record(row.patientId, 'appointment', 'read', 'ALLOWED');
+    return rows;
+  }
+
+  async updateStatus(input: StatusInput): Promise<AppointmentRow> {
+    const viewer = this.access.requireViewer();
+    if (viewer.role !== 'PRACTITIONER') throw forbidden('Only the appointment’s practitioner can change its status.');
+    const id = parseId(input.appointmentId, 'appointmentId');
+    if (!STAFF_STATUSES.includes(input.status)) {
+      throw badInput('status must be CHECKED_IN, FULFILLED or NO_SHOW; patients cancel and reschedule their own appointments.', 'status');
+    }
+    const row = await this.store.appointmentById(id);
+    if (!row) throw notFound('Appointment');
+    // Another practitioner's appointment looks like a missing one.
+    if (row.practitionerId !== viewer.personId) {
+      this.audit.record(row.patientId, 'appointment', 'update', 'DENIED');
+      throw notFound('Appointment');
+    }
+    this.audit.record(row.patientId, 'appointment', 'update', 'ALLOWED');
+    if (row.status === input.status) return row;
+    const why = statusChangeRefusedBecause(row.status, input.status, new Date(row.startAt), new Date(row.endAt), this.now);
+    if (why) throw new PortalError(ErrorCode.CONFLICT, `This appointment cannot be marked ${input.status}: ${why}.`);
+    // Conditional on the status just read: a patient's cancel racing this one wins or loses whole.
+    if (!(await this.store.setStatus(id, row.status, input.status))) {
+      throw new PortalError(ErrorCode.CONFLICT, 'This appointment has just been changed. Reload it and try again.');
+    }
+    return { ...row, status: input.status };
+  }
+}

@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { DEMO } from '@portal/kit';
+import { gql } from '@portal/kit/src/testing';
+import { createServiceClient, devCardFiles, readDevCards, signChallenge } from '@portal/identity';
+import { dropRedisKeys, REDIS_URL } from '@portal/identity/src/testing';
+import { operation, startTestStack, type TestStack } from './harness';
+
+const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Patient { id FIELDS } } }`;
+/** A health field of Patient that each subgraph owns. */
+const PATIENT_FIELDS: Record<string, string> = {
+  identity: 'dodId',
+  scheduling: 'appointments(first: 5) { totalCount }',
+  messaging: 'unreadMessageCount',
+  pharmacy: 'prescriptions { id }',
+  'clinical-records': 'conditions { name }',
+};
+
+describe.each([
+  ['identity’s database', false],
+  ['Redis', true],
+])('sign-in through the gateway, sessions in %s', (_, redis) => {
+  let stack: TestStack;
+  const prefix = `portal-e2e-${randomBytes(4).toString('hex')}:`;
+
+  beforeAll(async () => {
+    stack = await startTestStack(redis ? { redisUrl: REDIS_URL, redisKeyPrefix: prefix } : {});
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (redis) await dropRedisKeys(REDIS_URL, prefix);
+  });
+
+  /** The card's proof over a fresh challenge from the SmartCardChallenge operation. */
+  async function proof(card: string) {
+    const files = devCardFiles(stack.dataDir, card);
+    const res = await stack.query(operation('SmartCardChallenge'));
+    const { challenge, expiresAt } = res.data.smartCardChallenge;
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+    return { certificate: fs.readFileSync(files.certificate, 'utf8'), challenge, signature: signChallenge(fs.readFileSync(files.privateKey, 'utf8'), challenge) };
+  }
+
+  /** The gateway refuses the token: at once with Redis, within the 5-second trust of a live answer without. */
+  async function expectRefusedSoon(token: string) {
+    const started = Date.now();
+    let res = await stack.query(operation('PortalView'), {}, token);
+    while (res.status !== 401 && Date.now() - started < 7_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      res = await stack.query(operation('PortalView'), {}, token);
+    }
+    expect(res.status).toBe(401);
+    expect(res.errors?.[0]).toMatchObject({ message: 'Your session has ended; sign in again.', extensions: { code: 'UNAUTHENTICATED' } });
+    expect(Date.now() - started).toBeLessThan(redis ? 1_000 : 6_000);
+  }
+
+  async function cardSignIn(card: string) {
+    return stack.query(operation('SignInWithSmartCard'), await proof(card));
+  }
+
+  it('signs the demo cast in with the development PKI’s cards: Jane (RSA CAC) sees her portal, Alex (P-256 CAC) his care team’s inbox', async () => {
+    const jane = await cardSignIn('jane');
+    expect(jane.data.signInWithSmartCard.account).toEqual({ id: 'ac-jane-doe', status: 'ACTIVE' });
+    const view = await stack.query(operation('PortalView'), {}, jane.data.signInWithSmartCard.accessToken);
+    expect(view.errors).toBeUndefined();
+    expect(view.data.me.session.method).toBe('CAC');
+    expect(view.data.me.patient.id).toBe(DEMO.jane);
+    expect(view.data.me.patient.prescriptions.length).toBeGreaterThan(0);
+
+    const alex = await cardSignIn('alex');
+    expect(alex.data.signInWithSmartCard.account).toEqual({ id: 'ac-alex-kim', status: 'ACTIVE' });
+    const inbox = await stack.query(operation('CareTeamInbox'), { first: 5 }, alex.data.signInWithSmartCard.accessToken);
+    expect(inbox.errors).toBeUndefined();
+    expect(inbox.data.me.practitioner.careTeams.map((t: { id: string }) => t.id)).toContain(DEMO.careTeamBlue);
+  });
+
+  it('refuses a challenge used once already', async () => {
+    const p = await proof('sam');
+    expect((await stack.query(operation('SignInWithSmartCard'), p)).errors).toBeUndefined();
+    const again = await stack.query(operation('SignInWithSmartCard'), p);
+    expect(again.errors?.[0].extensions?.code).toBe('CHALLENGE_INVALID');
+    expect(again.data).toBeNull();
+  });
+
+  it('registers John’s PIV card, signs him in with it, and after he deactivates his account and makes a new one, signs in to the same record', async () => {
+    const piv = readDevCards(stack.dataDir).find((c) => c.name === 'john-piv')!;
+    expect(piv.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await cardSignIn('john-piv')).errors?.[0].extensions?.code).toBe('CARD_NOT_REGISTERED');
+    const details = { firstName: 'John', lastName: 'Roe', dateOfBirth: '1982-09-03', personIdentifier: '1000000002' };
+    const registered = await stack.query(operation('RegisterPivCard'), {
+      input: { ...details, dsLogonUsername: 'john.roe', dsLogonPassword: 'Demo-Password-2', ...(await proof('john-piv')) },
+    });
+    expect(registered.errors).toBeUndefined();
+    expect(registered.data.registerPivCard.uuid).toBe(piv.uuid);
+
+    const first = await cardSignIn('john-piv');
+    const token = first.data.signInWithSmartCard.accessToken;
+    const before = await stack.query(operation('PortalView'), {}, token);
+    expect(before.data.me.session.method).toBe('PIV');
+    expect(before.data.me.account.signInMethods).toEqual(['DS_LOGON', 'CAC', 'PIV']);
+    expect(before.data.me.patient.affiliations.map((a: { organization: string }) => a.organization)).toEqual(['DOD', 'VA']);
+
+    const deactivated = await stack.query(operation('DeactivateDsLogonAccount'), { accountId: 'ac-john-roe' }, token);
+    expect(deactivated.data.deactivateDsLogonAccount).toEqual({ id: 'ac-john-roe', status: 'DEACTIVATED' });
+    await expectRefusedSoon(token);
+    expect((await cardSignIn('john-piv')).errors?.[0].extensions?.code).toBe('ACCOUNT_DEACTIVATED');
+
+    const created = await stack.query(operation('CreateDsLogonAccount'), {
+      input: { ...details, username: 'john.roe.new', password: 'Fresh-Start-Password-3' },
+    });
+    expect(created.data.createDsLogonAccount).toMatchObject({ username: 'john.roe.new', status: 'ACTIVE' });
+    const again = await stack.query(operation('RegisterPivCard'), {
+      input: { ...details, dsLogonUsername: 'john.roe.new', dsLogonPassword: 'Fresh-Start-Password-3', ...(await proof('john-piv')) },
+    });
+    expect(again.errors).toBeUndefined();
+    const second = await cardSignIn('john-piv');
+    expect(second.data.signInWithSmartCard.account).toEqual({ id: created.data.createDsLogonAccount.id, status: 'ACTIVE' });
+    const after = await stack.query(operation('PortalView'), {}, second.data.signInWithSmartCard.accessToken);
+    expect(after.errors).toBeUndefined();
+    expect(after.data.me.patient.id).toBe(DEMO.john);
+    expect(after.data.me.patient.upcomingAppointments).toEqual(before.data.me.patient.upcomingAppointments);
+    expect(after.data.me.patient.prescriptions).toEqual(before.data.me.patient.prescriptions);
+  });
+
+  it('SignOut ends the session: the gateway and every subgraph called directly refuse the token', async () => {
+    const jane = await stack.signIn('jane.doe', 'Demo-Password-1');
+    const direct = (name: string) =>
+      gql(stack.subgraphs[name as keyof typeof stack.subgraphs].graphqlUrl, ENTITIES.replace('FIELDS', PATIENT_FIELDS[name]), { r: [{ __typename: 'Patient', id: DEMO.jane }] }, jane);
+    for (const name of Object.keys(PATIENT_FIELDS)) expect((await direct(name)).errors).toBeUndefined();
+    expect((await stack.query(operation('SignOut'), {}, jane)).data).toEqual({ signOut: true });
+
+    // With Redis every check reads Redis; without it a subgraph trusts identity's last "live" answer for at most 5 s.
+    const started = Date.now();
+    const refusedEverywhere = async () => {
+      const results = [await stack.query(operation('PortalView'), {}, jane), ...(await Promise.all(Object.keys(PATIENT_FIELDS).map(direct)))];
+      return results.every((r) => r.status === 401 && r.errors?.[0].extensions?.code === 'UNAUTHENTICATED' && r.data === undefined);
+    };
+    while (!(await refusedEverywhere()) && Date.now() - started < 7_000) await new Promise((r) => setTimeout(r, 250));
+    expect(await refusedEverywhere()).toBe(true);
+    expect(Date.now() - started).toBeLessThan(redis ? 1_000 : 6_000);
+    const res = await stack.query(operation('PortalView'), {}, jane);
+    expect(res.errors?.[0].message).toBe('Your session has ended; sign in again.');
+  });
+
+  it('answers another service called directly only within its credential’s scopes', async () => {
+    const secret = await createServiceClient(stack.subgraphs.identity.database.dataSource, 'reminder-service', ['scheduling:read']);
+    const res = await fetch(`${stack.subgraphs.identity.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'reminder-service', client_secret: secret }).toString(),
+    });
+    const { access_token: token } = (await res.json()) as { access_token: string };
+    const r = { r: [{ __typename: 'Patient', id: DEMO.jane }] };
+    const appointments = await gql(stack.subgraphs.scheduling.graphqlUrl, ENTITIES.replace('FIELDS', PATIENT_FIELDS.scheduling), r, token);
+    expect(appointments.errors).toBeUndefined();
+    expect(appointments.data._entities[0].appointments.totalCount).toBeGreaterThan(0);
+    const prescriptions = await gql(stack.subgraphs.pharmacy.graphqlUrl, ENTITIES.replace('FIELDS', PATIENT_FIELDS.pharmacy), r, token);
+    expect(prescriptions.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const demographics = await gql(stack.subgraphs.identity.graphqlUrl, ENTITIES.replace('FIELDS', PATIENT_FIELDS.identity), r, token);
+    expect(demographics.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(demographics.data)).not.toContain('1000000001');
+  });
+});

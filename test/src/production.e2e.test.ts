@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readConfig } from '@portal/kit';
+import { gql, testConfig } from '@portal/kit/src/testing';
+import { startStack, type Stack } from '../../scripts/stack';
+
+const stacks: Stack[] = [];
+afterAll(async () => {
+  for (const s of stacks) {
+    await s.close();
+    for (const sub of Object.values(s.subgraphs)) await sub.database.destroyAndDrop().catch(() => undefined);
+  }
+});
+
+function productionFiles(dir: string) {
+  const key = path.join(dir, 'prod-signing-key.pem');
+  fs.writeFileSync(key, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  // A CA bundle file is required to exist; smart-card checks are tested elsewhere.
+  const ca = path.join(dir, 'prod-ca.pem');
+  fs.writeFileSync(ca, '');
+  return { key, ca };
+}
+
+describe('NODE_ENV=production', () => {
+  it('refuses to start without an explicit signing key and smart-card CA file', () => {
+    expect(() => readConfig({ NODE_ENV: 'production' })).toThrow(/TOKEN_SIGNING_KEY_FILE and SMARTCARD_CA_FILE/);
+  });
+
+  it('refuses the development signing key generated under DATA_DIR', () => {
+    const dataDir = fs.mkdtempSync('/tmp/portal-prod-');
+    expect(() =>
+      readConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, TOKEN_SIGNING_KEY_FILE: path.join(dataDir, 'keys', 'token-signing-key.pem'), SMARTCARD_CA_FILE: '/dev/null' }),
+    ).toThrow(/development signing key/);
+  });
+
+  it('never seeds the demo cast, and refuses a database that holds it', async () => {
+    const dev = testConfig();
+    const prefix = `t_${randomBytes(3).toString('hex')}`;
+    const seeded = await startStack({ config: dev, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: prefix });
+    await seeded.close();
+    const files = productionFiles(dev.dataDir);
+    const prod = { ...dev, production: true, tokenSigningKeyFile: files.key, smartcardCaFile: files.ca };
+    await expect(startStack({ config: prod, port: 0, ephemeralPorts: true, seedDemo: false, databasePrefix: prefix })).rejects.toThrow(/demo cast/);
+    await expect(startStack({ config: prod, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: `t_${randomBytes(3).toString('hex')}` })).rejects.toThrow(/demo cast/);
+    for (const sub of Object.values(seeded.subgraphs)) await sub.database.destroyAndDrop().catch(() => undefined);
+  });
+
+  it('turns off introspection and Sandbox', async () => {
+    const dev = testConfig();
+    const files = productionFiles(dev.dataDir);
+    const stack = await startStack({
+      config: { ...dev, production: true, tokenSigningKeyFile: files.key, smartcardCaFile: files.ca },
+      port: 0,
+      ephemeralPorts: true,
+      seedDemo: false,
+      databasePrefix: `t_${randomBytes(3).toString('hex')}`,
+    });
+    stacks.push(stack);
+    const res = await gql(stack.graphqlUrl, '{ __schema { types { name } } }');
+    expect(res.data).toBeUndefined();
+    expect(res.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const direct = await gql(stack.subgraphs.identity.graphqlUrl, '{ __schema { types { name } } }');
+    expect(direct.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const page = await fetch(stack.graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toMatch(/sandbox|embeddable/i);
+    // Public operations still answer.
+    const contacts = await gql(stack.graphqlUrl, '{ supportContacts { phone } }');
+    expect(contacts.data.supportContacts).toHaveLength(2);
+  });
+});

@@ -11,3 +11,4 @@ export * from './pagination';
 export * from './scalars';
 export * from './sql';
 export * from './demo';
+export * from './writes';

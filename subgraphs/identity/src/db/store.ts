@@ -19,11 +19,6 @@ import {
   type SessionRow,
 } from './entities';
 
-/** A unique index refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
-export function isUniqueViolation(e: unknown): boolean {
-  const driver = (e as { driverError?: { code?: string } })?.driverError ?? (e as { code?: string });
-  return driver?.code === '23505' || driver?.code === 'SQLITE_CONSTRAINT_UNIQUE' || driver?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
 
 /** Every SQL statement of the identity subgraph. */
 export class IdentityStore {

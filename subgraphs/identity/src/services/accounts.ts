@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, PortalError, badInput, forbidden, notFound, type Access } from '@portal/kit';
 import type { AccountRole, AccountRow, PersonRow } from '../db/entities';
-import { isUniqueViolation, type IdentityStore } from '../db/store';
+import type { IdentityStore } from '../db/store';
+import { isUniqueViolation } from '@portal/kit';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
 import { hashPassword } from './passwords';
 import { passwordProblem, USERNAME } from './passwordPolicy';

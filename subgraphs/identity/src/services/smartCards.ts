@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ErrorCode, PortalError, badInput } from '@portal/kit';
 import type { AccountRow, PersonRow, PivCardRow } from '../db/entities';
-import { isUniqueViolation, type IdentityStore } from '../db/store';
+import type { IdentityStore } from '../db/store';
+import { isUniqueViolation } from '@portal/kit';
 import { parseCard, signatureMatches, verifyCard, type CardIdentity, type ParsedCard, type VerifiedCard } from '../smartcard/certificate';
 import type { TrustStore } from '../smartcard/trust';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';

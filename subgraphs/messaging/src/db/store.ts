@@ -246,11 +246,6 @@ export class MessagingStore {
   }
 }
 
-/** A unique index or primary key refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
-export function isUniqueViolation(e: unknown): boolean {
-  const driver = (e as { driverError?: { code?: string } })?.driverError ?? (e as { code?: string });
-  return driver?.code === '23505' || driver?.code === 'SQLITE_CONSTRAINT_UNIQUE' || driver?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
 
 /** A message (alias m, reader state rs) that someone else sent after the reader last read the thread. */
 const unreadMessage = (reader: string) => `m.sender_id <> ${reader} AND (rs.last_read_at IS NULL OR m.sent_at > rs.last_read_at)`;

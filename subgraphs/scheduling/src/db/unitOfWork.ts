@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { runChange } from '@portal/kit';
 import { SchedulingStore } from './store';
 
 /** What the read step of a change decided: a result to return as it is, or a plan to write. */
@@ -34,32 +35,9 @@ export async function changePatient<P, T>(
       return 'done' in decision ? decision.done : write(inTx, decision.plan);
     });
   }
-  return queueOf(db).run(async () => {
+  return runChange(db, async () => {
     const decision = await decide(store);
     if ('done' in decision) return decision.done;
     return db.transaction((tx) => write(store.within(tx), decision.plan));
   });
-}
-
-/** Runs tasks one after another, in the order they arrive. */
-class Queue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-// Keyed by data source: one queue per SQLite connection, dropped with it.
-const queues = new WeakMap<DataSource, Queue>();
-
-function queueOf(db: DataSource): Queue {
-  let q = queues.get(db);
-  if (!q) {
-    q = new Queue();
-    queues.set(db, q);
-  }
-  return q;
 }

@@ -5,10 +5,10 @@
  */
 import type { DataSource } from 'typeorm';
 import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
-import { createIdentityModule, seedDemo as seedIdentity } from '@portal/identity';
+import { createIdentityModule, ensureServiceClient, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
-import { createPharmacyModule, seedDemo as seedPharmacy } from '@portal/pharmacy';
+import { createPharmacyModule, readNotifierTiming, seedDemo as seedPharmacy, type NotifierOptions } from '@portal/pharmacy';
 import { createClinicalRecordsModule, seedDemo as seedClinicalRecords } from '@portal/clinical-records';
 import { fhirRoutes, startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
 
@@ -49,9 +49,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const s of started.reverse()) await s.close().catch(() => undefined);
   };
   try {
-    const start = async (name: SubgraphName, config: PortalConfig) => {
+    const start = async (name: SubgraphName, config: PortalConfig, module: AnyModule = MODULES[name].create()) => {
       const def = SUBGRAPHS.find((s) => s.name === name)!;
-      const running = await startSubgraph(MODULES[name].create(), {
+      const running = await startSubgraph(module, {
         config,
         port: options.ephemeralPorts ? 0 : def.port,
         host: options.host,
@@ -63,7 +63,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const identity = await start('identity', options.config);
     if (options.config.production) await refuseDemoCast(identity.database.dataSource);
     const config = { ...options.config, identityUrl: identity.url };
-    const rest = await Promise.all((['scheduling', 'messaging', 'pharmacy', 'clinical-records'] as const).map((n) => start(n, config)));
+    // Messaging first: pharmacy's outbox worker posts to it.
+    const messaging = await start('messaging', config);
+    const notifier = await pharmacyNotifier(options.config, identity, messaging.url);
+    const rest = [
+      messaging,
+      ...(await Promise.all([
+        start('scheduling', config),
+        start('pharmacy', config, createPharmacyModule({ notifier })),
+        start('clinical-records', config),
+      ])),
+    ];
     const subgraphs = Object.fromEntries([identity, ...rest].map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
     if (options.seedDemo) {
       if (options.config.production) throw new Error('NODE_ENV=production refuses to seed the demo cast.');
@@ -91,6 +101,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await closeAll();
     throw e;
   }
+}
+
+/**
+ * Pharmacy tells patients of renewal decisions through messaging's
+ * postCareTeamMessage, as service client `pharmacy` (scope messaging:write).
+ * Development: the client is created, or its secret rotated, on every start,
+ * and the secret goes straight to pharmacy, never to a file. Production: the
+ * credentials come from PHARMACY_CLIENT_ID and PHARMACY_CLIENT_SECRET; without
+ * them decisions still store their messages, delivered once a start has them.
+ * PHARMACY_OUTBOX_POLL_MS, PHARMACY_OUTBOX_RETRY_BASE_MS and _MAX_MS tune the worker.
+ */
+async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph, messagingUrl: string): Promise<NotifierOptions | undefined> {
+  const timing = readNotifierTiming(process.env);
+  if (config.production) {
+    const clientId = process.env.PHARMACY_CLIENT_ID;
+    const clientSecret = process.env.PHARMACY_CLIENT_SECRET;
+    if (!clientId || !clientSecret) {
+      if (process.env.PORTAL_QUIET !== '1') console.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
+      return undefined;
+    }
+    return { messagingUrl, identityUrl: identity.url, clientId, clientSecret, ...timing };
+  }
+  const clientSecret = await ensureServiceClient(identity.database.dataSource, 'pharmacy', ['messaging:write']);
+  return { messagingUrl, identityUrl: identity.url, clientId: 'pharmacy', clientSecret, ...timing };
 }
 
 /** A production database must never hold the demo cast, whose passwords are public. */

@@ -2,6 +2,6 @@ export { createIdentityModule, type IdentityOptions } from './module';
 export { seedDemo, seedScalePatient } from './seed';
 export type { IdentityContext } from './context';
 export { openSession } from './services/sessions';
-export { createServiceClient } from './services/serviceClients';
+export { createServiceClient, ensureServiceClient } from './services/serviceClients';
 export { DEV_CARDS, devCardFiles, ensureDevPki, readDevCards } from './smartcard/devPki';
 export { signChallenge } from './smartcard/pki';

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DocumentNode } from 'graphql';
 import { GraphQLError } from 'graphql';
@@ -46,6 +47,27 @@ export interface SubgraphModule<C extends SubgraphContext> {
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
   /** Identity checks sessions where they live; the others use Redis or ask identity. */
   sessions?(runtime: SubgraphRuntime): SessionGuard;
+  /**
+   * Work of the subgraph that runs beside its requests (e.g. pharmacy's outbox
+   * worker): started once the server listens, stopped first on close, before
+   * the database is.
+   */
+  background?(runtime: SubgraphRuntime): BackgroundTask;
+}
+
+export interface BackgroundTask {
+  stop(): Promise<void>;
+}
+
+const background = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `work` (and everything it starts: awaits, timers) as a module's
+ * background work, whose SQL statements are left out of the database's
+ * statement counter, which counts what requests cost.
+ */
+export function asBackground<T>(work: () => T): T {
+  return background.run(true, work);
 }
 
 export interface StartOptions {
@@ -145,6 +167,11 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     options.port ?? 0,
     options.host,
   );
+  const countRequestStatement = database.counter.logQuery.bind(database.counter);
+  database.counter.logQuery = () => {
+    if (!background.getStore()) countRequestStatement();
+  };
+  const task = module.background ? asBackground(() => module.background!(runtime)) : undefined;
   return {
     ...server,
     name: module.name,
@@ -152,6 +179,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     database,
     runtime,
     close: async () => {
+      await task?.stop();
       await server.close();
       await apollo.stop();
       await sessions?.close();

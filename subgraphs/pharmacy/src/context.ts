@@ -3,17 +3,30 @@ import { utcDate } from './dates';
 import { PharmacyStore } from './db/store';
 import { createLoaders, type PharmacyLoaders } from './loaders';
 import { PrescriptionService } from './services/prescriptions';
+import { RequestService } from './services/requests';
 
 export interface PharmacyContext extends SubgraphContext {
   store: PharmacyStore;
   loaders: PharmacyLoaders;
   prescriptions: PrescriptionService;
+  requests: RequestService;
 }
 
-export function createContext(base: SubgraphContext, now: Date = new Date()): PharmacyContext {
+export interface ContextDeps {
+  /** Wakes this instance's outbox worker after a decision committed. */
+  kickOutbox(): void;
+}
+
+export function createContext(base: SubgraphContext, deps: ContextDeps = { kickOutbox: () => undefined }, now: Date = new Date()): PharmacyContext {
   // One "today" per request, so a request spanning midnight never mixes two answers.
   const today = utcDate(now);
   const store = new PharmacyStore(base.db);
   const loaders = createLoaders(store, today);
-  return { ...base, store, loaders, prescriptions: new PrescriptionService(base.access, loaders, today) };
+  return {
+    ...base,
+    store,
+    loaders,
+    prescriptions: new PrescriptionService(base.access, loaders, today),
+    requests: new RequestService(base.access, base.db, store, loaders, now, today, deps.kickOutbox),
+  };
 }

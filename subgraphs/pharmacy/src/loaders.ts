@@ -30,14 +30,26 @@ export function createLoaders(store: PharmacyStore, today: string) {
     return keys.map((k) => lists.get(k) ?? []);
   });
 
+  const renewals = groupLoader((ids) => store.renewalsOf(ids), (p: PrescriptionRow) => p.renewedFromId ?? '');
+  const fills = groupLoader((ids) => store.fillsOf(ids), (f) => f.prescriptionId);
+  const pendingRequests = groupLoader((ids) => store.pendingRequestsOf(ids), (r) => r.prescriptionId);
+
   return {
     medication: rowLoader((codes) => store.medicationsByCodes(codes), (m) => m.rxnormCode),
     prescription,
     prescriptionsOfPatient,
-    renewals: groupLoader((ids) => store.renewalsOf(ids), (p) => p.renewedFromId ?? ''),
-    fills: groupLoader((ids) => store.fillsOf(ids), (f) => f.prescriptionId),
-    pendingRequests: groupLoader((ids) => store.pendingRequestsOf(ids), (r) => r.prescriptionId),
+    renewals,
+    fills,
+    pendingRequests,
     request: rowLoader((ids) => store.requestsByIds(ids), (r) => r.id),
+    /** After a change of this prescription in this request: later fields read it again. */
+    forget(prescriptionId: string): void {
+      prescription.clear(prescriptionId);
+      prescriptionsOfPatient.clearAll();
+      renewals.clear(prescriptionId);
+      fills.clear(prescriptionId);
+      pendingRequests.clear(prescriptionId);
+    },
   };
 }
 

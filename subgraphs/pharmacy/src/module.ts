@@ -2,21 +2,48 @@ import type { SubgraphModule } from '@portal/kit';
 import { createContext, type PharmacyContext } from './context';
 import { entities } from './db/entities';
 import { CreatePharmacy1764000000400 } from './db/migrations/1764000000400-CreatePharmacy';
+import { PharmacyWrites1764000000410 } from './db/migrations/1764000000410-PharmacyWrites';
+import { OutboxWorker } from './outbox/worker';
+import { notifierSettings, type NotifierOptions } from './outbox/settings';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 
+export interface PharmacyOptions {
+  /**
+   * Where and as whom to post the messages that tell patients of decisions.
+   * Left out, this instance delivers nothing: decisions still store their
+   * messages in the outbox, for an instance that has a notifier.
+   */
+  notifier?: NotifierOptions;
+}
+
 /**
- * Pharmacy: medications, prescriptions, fills, refill and renewal requests.
- * Tokens are verified against identity's JWKS and care access is asked of
- * identity (the kit's defaults).
+ * Pharmacy: medications, prescriptions, fills, refill and renewal requests,
+ * and the outbox of messages to patients. Tokens are verified against
+ * identity's JWKS and care access is asked of identity (the kit's defaults).
  */
-export function createPharmacyModule(): SubgraphModule<PharmacyContext> {
+export function createPharmacyModule(options: PharmacyOptions = {}): SubgraphModule<PharmacyContext> {
+  let worker: OutboxWorker | null = null;
+  const notifier = options.notifier;
   return {
     name: 'pharmacy',
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreatePharmacy1764000000400],
-    createContext: (base) => createContext(base),
+    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410],
+    createContext: (base) => createContext(base, { kickOutbox: () => worker?.kick() }),
+    background: notifier
+      ? (runtime) => {
+          const running = new OutboxWorker(runtime.database.dataSource, notifierSettings(notifier, runtime.config.identityUrl));
+          worker = running;
+          running.start();
+          return {
+            stop: async () => {
+              if (worker === running) worker = null;
+              await running.stop();
+            },
+          };
+        }
+      : undefined,
   };
 }

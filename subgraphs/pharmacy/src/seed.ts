@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { DEMO } from '@portal/kit';
 import { addDays } from './dates';
 import {
@@ -75,6 +75,8 @@ function prescription(s: RxSpec, now: Date): PrescriptionRow {
     renewedFromId: s.renewedFromId ?? null,
     discontinuedAt: s.discontinuedDaysAgo === undefined ? null : new Date(now.getTime() - s.discontinuedDaysAgo * 86_400_000).toISOString(),
     createdAt: new Date(now.getTime() - s.writtenDaysAgo * 86_400_000).toISOString(),
+    // Jane and John are both patients of Primary Care Team Blue, where Alex Kim wrote these.
+    careTeamId: DEMO.careTeamBlue,
   };
 }
 
@@ -88,7 +90,11 @@ const daysAgoIso = (now: Date, days: number) => new Date(now.getTime() - days * 
  * Idempotent: does nothing when already seeded.
  */
 export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<void> {
-  if (await db.getRepository(PrescriptionEntity).findOneBy({ id: 'rx-jane-lisinopril' })) return;
+  if (await db.getRepository(PrescriptionEntity).findOneBy({ id: 'rx-jane-lisinopril' })) {
+    // A database seeded before prescriptions named their care team gets the demo cast's.
+    await db.getRepository(PrescriptionEntity).update({ patientId: In([DEMO.jane, DEMO.john]), careTeamId: IsNull() }, { careTeamId: DEMO.careTeamBlue });
+    return;
+  }
   const specs: RxSpec[] = [
     // Jane Doe
     { id: 'rx-jane-lisinopril', patientId: DEMO.jane, code: RXNORM.lisinopril, quantity: 30, daysSupply: 30, refillsAuthorized: 5, refillsRemaining: 3, writtenDaysAgo: 60, expiresInDays: 305 },

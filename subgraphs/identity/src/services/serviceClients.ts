@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { SERVICE_SCOPES, signAccessToken } from '@portal/kit';
+import { ServiceClientEntity } from '../db/entities';
 import { IdentityStore } from '../db/store';
 import type { KeyRing } from '../keys';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
@@ -28,6 +29,31 @@ export async function createServiceClient(db: DataSource, clientId: string, scop
     createdAt: now.toISOString(),
     disabledAt: null,
   });
+  return secret;
+}
+
+/**
+ * Creates the client, or gives an existing one a new secret and these scopes
+ * (and enables it again), and returns the secret. For the development stack,
+ * which hands a fresh secret to its own services on every start; the old
+ * secret stops working at once.
+ */
+export async function ensureServiceClient(db: DataSource, clientId: string, scopes: string[], now = new Date()): Promise<string> {
+  const store = new IdentityStore(db);
+  if (!(await store.serviceClientById(clientId))) {
+    try {
+      return await createServiceClient(db, clientId, scopes, now);
+    } catch (e) {
+      // Another process created it meanwhile: rotate that one below.
+      if (!(await store.serviceClientById(clientId))) throw e;
+    }
+  }
+  const unknown = scopes.filter((s) => !SERVICE_SCOPES.includes(s));
+  if (scopes.length === 0 || unknown.length) throw new Error(`Give one or more of these scopes: ${SERVICE_SCOPES.join(' ')}`);
+  const secret = randomBytes(32).toString('base64url');
+  await db
+    .getRepository(ServiceClientEntity)
+    .update({ clientId }, { secretHash: await hashPassword(secret), scopes: [...new Set(scopes)].sort().join(' '), disabledAt: null });
   return secret;
 }
 

@@ -31,6 +31,8 @@ export interface PrescriptionRow {
   renewedFromId: string | null;
   discontinuedAt: string | null;
   createdAt: string;
+  /** The care team the prescription was written in: a decision's message to the patient comes from it. */
+  careTeamId: string | null;
 }
 
 export interface FillRow {
@@ -59,18 +61,32 @@ export interface PharmacyRequestRow {
   idempotencyKey: string | null;
 }
 
-/** A notification to deliver after a change commits (e.g. a secure message telling the patient of a decision). */
+/**
+ * A secure message to the patient, stored in the transaction of the change it
+ * reports (a renewal decision) and delivered to messaging afterwards, with
+ * retries, until messaging accepts it.
+ */
 export interface OutboxRow {
   id: string;
-  topic: string;
-  aggregateId: string;
+  /** postCareTeamMessage's idempotencyKey, e.g. `renewal-decision:<requestId>`. */
+  idempotencyKey: string;
+  requestId: string;
   patientId: string;
-  /** JSON. */
-  payload: string;
+  careTeamId: string;
+  category: 'MEDICATION';
+  subject: string;
+  /** Plain text. */
+  body: string;
+  senderName: string;
   createdAt: string;
+  /** Delivery attempts started (a claim counts as one). */
   attempts: number;
   nextAttemptAt: string;
-  dispatchedAt: string | null;
+  /** While set and in the future, one worker is delivering the row. */
+  lockedUntil: string | null;
+  lockedBy: string | null;
+  deliveredAt: string | null;
+  /** The class of the last failure, e.g. `HTTP 503`, `NetworkError`; never a response body. */
   lastError: string | null;
 }
 
@@ -107,6 +123,7 @@ export const PrescriptionEntity = new EntitySchema<PrescriptionRow>({
     renewedFromId: varchar(64, { name: 'renewed_from_id', nullable: true }),
     discontinuedAt: varchar(32, { name: 'discontinued_at', nullable: true }),
     createdAt: varchar(32, { name: 'created_at' }),
+    careTeamId: varchar(64, { name: 'care_team_id', nullable: true }),
   },
 });
 
@@ -146,14 +163,20 @@ export const OutboxEntity = new EntitySchema<OutboxRow>({
   tableName: 'pharmacy_outbox',
   columns: {
     id: varchar(64, { primary: true }),
-    topic: varchar(64),
-    aggregateId: varchar(64, { name: 'aggregate_id' }),
+    idempotencyKey: varchar(100, { name: 'idempotency_key' }),
+    requestId: varchar(64, { name: 'request_id' }),
     patientId: varchar(64, { name: 'patient_id' }),
-    payload: { type: 'text' },
+    careTeamId: varchar(64, { name: 'care_team_id' }),
+    category: varchar(16),
+    subject: varchar(120),
+    body: { type: 'text' },
+    senderName: varchar(100, { name: 'sender_name' }),
     createdAt: varchar(32, { name: 'created_at' }),
     attempts: integer(),
     nextAttemptAt: varchar(32, { name: 'next_attempt_at' }),
-    dispatchedAt: varchar(32, { name: 'dispatched_at', nullable: true }),
+    lockedUntil: varchar(32, { name: 'locked_until', nullable: true }),
+    lockedBy: varchar(64, { name: 'locked_by', nullable: true }),
+    deliveredAt: varchar(32, { name: 'delivered_at', nullable: true }),
     lastError: varchar(200, { name: 'last_error', nullable: true }),
   },
 });

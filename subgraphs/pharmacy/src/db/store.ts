@@ -1,21 +1,47 @@
-import { In, LessThan, MoreThanOrEqual, type DataSource, type FindOptionsWhere } from 'typeorm';
+import { In, IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { execute, isPostgres, placeholders, sql } from '@portal/kit';
 import {
   FillEntity,
   MedicationEntity,
+  OutboxEntity,
   PharmacyRequestEntity,
   PrescriptionEntity,
   type FillRow,
   type MedicationRow,
+  type OutboxRow,
   type PharmacyRequestRow,
   type PrescriptionRow,
+  type RequestKind,
+  type RequestStatus,
 } from './entities';
+
+/** What a decision writes onto the request it claims. */
+export interface DecisionStamp {
+  status: Exclude<RequestStatus, 'PENDING'>;
+  decidedAt: string;
+  decidedBy: string;
+  decisionNote: string | null;
+}
 
 /** The status filter of Patient.prescriptions; EXPIRED and ACTIVE depend on today's date. */
 export type PrescriptionFilter = 'ACTIVE' | 'EXPIRED' | 'DISCONTINUED' | null;
 
-/** Every SQL statement of the pharmacy subgraph. Each read takes many keys, one statement for all. */
+/**
+ * Every SQL statement of the pharmacy subgraph. Each read takes many keys, one
+ * statement for all. Built on the data source, or on a transaction's entity
+ * manager for the statements of one change.
+ */
 export class PharmacyStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource | EntityManager) {}
+
+  /** The same statements inside transaction `tx`. */
+  within(tx: EntityManager): PharmacyStore {
+    return new PharmacyStore(tx);
+  }
+
+  get postgres(): boolean {
+    return isPostgres(this.db);
+  }
 
   medicationsByCodes(codes: readonly string[]): Promise<MedicationRow[]> {
     if (codes.length === 0) return Promise.resolve([]);
@@ -64,5 +90,132 @@ export class PharmacyStore {
   requestsByIds(ids: readonly string[]): Promise<PharmacyRequestRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.db.getRepository(PharmacyRequestEntity).findBy({ id: In([...ids]) });
+  }
+
+  // ---------------------------------------------------------------- the write side
+
+  prescriptionById(id: string): Promise<PrescriptionRow | null> {
+    return this.db.getRepository(PrescriptionEntity).findOneBy({ id });
+  }
+
+  requestById(id: string): Promise<PharmacyRequestRow | null> {
+    return this.db.getRepository(PharmacyRequestEntity).findOneBy({ id });
+  }
+
+  /** The request this person already made with this key, if any. */
+  requestByKey(requestedBy: string, idempotencyKey: string): Promise<PharmacyRequestRow | null> {
+    return this.db.getRepository(PharmacyRequestEntity).findOneBy({ requestedBy, idempotencyKey });
+  }
+
+  /** Whether a newer prescription was created by renewing this one. */
+  async isRenewed(prescriptionId: string): Promise<boolean> {
+    return (await this.db.getRepository(PrescriptionEntity).countBy({ renewedFromId: prescriptionId })) > 0;
+  }
+
+  /** Requests waiting for staff, oldest first (the queue's order). */
+  pendingQueue(kind: RequestKind | null): Promise<PharmacyRequestRow[]> {
+    return this.db.getRepository(PharmacyRequestEntity).find({
+      where: kind ? { status: 'PENDING', kind } : { status: 'PENDING' },
+      order: { requestedAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /** Refused by `pharmacy_request_one_pending` or `pharmacy_request_idempotency` when a duplicate won the race. */
+  async insertRequest(row: PharmacyRequestRow): Promise<void> {
+    await this.db.getRepository(PharmacyRequestEntity).insert(row);
+  }
+
+  /**
+   * Moves a PENDING request of `kind` to its decision. Returns false when it is
+   * not PENDING (anymore): of two staff deciding at once, exactly one sees true.
+   */
+  async claimDecision(id: string, kind: RequestKind, d: DecisionStamp): Promise<boolean> {
+    const affected = await execute(
+      this.db,
+      `UPDATE pharmacy_request SET status = $2, decided_at = $3, decided_by = $4, decision_note = $5
+       WHERE id = $1 AND kind = $6 AND status = 'PENDING'`,
+      [id, d.status, d.decidedAt, d.decidedBy, d.decisionNote, kind],
+    );
+    return affected === 1;
+  }
+
+  async linkNewPrescription(requestId: string, prescriptionId: string): Promise<void> {
+    await execute(this.db, 'UPDATE pharmacy_request SET new_prescription_id = $2 WHERE id = $1', [requestId, prescriptionId]);
+  }
+
+  /** Refused by `prescription_renewed_from_unique` if the old prescription was renewed already. */
+  async insertPrescription(row: PrescriptionRow): Promise<void> {
+    await this.db.getRepository(PrescriptionEntity).insert(row);
+  }
+
+  /** One refill used; false when none was left (the check constraint would refuse it anyway). */
+  async useRefill(prescriptionId: string): Promise<boolean> {
+    const affected = await execute(
+      this.db,
+      'UPDATE prescription SET refills_remaining = refills_remaining - 1 WHERE id = $1 AND refills_remaining > 0',
+      [prescriptionId],
+    );
+    return affected === 1;
+  }
+
+  async insertFill(row: FillRow): Promise<void> {
+    await this.db.getRepository(FillEntity).insert(row);
+  }
+
+  // ---------------------------------------------------------------- the outbox
+
+  async insertOutbox(row: OutboxRow): Promise<void> {
+    await this.db.getRepository(OutboxEntity).insert(row);
+  }
+
+  outboxOfRequest(requestId: string): Promise<OutboxRow[]> {
+    return this.db.getRepository(OutboxEntity).findBy({ requestId });
+  }
+
+  /**
+   * Claims up to `limit` rows that are due and not leased, for `lease.by`
+   * until `lease.until`, counting the attempt. PostgreSQL: SELECT ... FOR
+   * UPDATE SKIP LOCKED in a short transaction, so instances on one database
+   * never claim the same row; SQLite: one UPDATE, run through the kit's
+   * runChange by the caller.
+   */
+  async claimDue(now: string, lease: { by: string; until: string }, limit: number): Promise<OutboxRow[]> {
+    const due = `delivered_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)`;
+    if (this.postgres) {
+      return this.db.transaction(async (tx) => {
+        const rows = await sql<{ id: string }>(tx, `SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
+        if (rows.length === 0) return [];
+        const ids = rows.map((r) => r.id);
+        await execute(tx, `UPDATE pharmacy_outbox SET attempts = attempts + 1, locked_until = $1, locked_by = $2 WHERE id IN (${placeholders(ids.length, 3)})`, [
+          lease.until,
+          lease.by,
+          ...ids,
+        ]);
+        return tx.getRepository(OutboxEntity).find({ where: { id: In(ids) }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
+      });
+    }
+    const claimed = await execute(
+      this.db,
+      `UPDATE pharmacy_outbox SET attempts = attempts + 1, locked_until = $2, locked_by = $3
+       WHERE id IN (SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, id LIMIT $4)`,
+      [now, lease.until, lease.by, limit],
+    );
+    if (claimed === 0) return [];
+    return this.db.getRepository(OutboxEntity).find({ where: { lockedBy: lease.by, deliveredAt: IsNull() }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Delivered is final, whoever holds the lease: messaging answered with the one thread for this key. */
+  async markDelivered(id: string, at: string): Promise<void> {
+    await execute(this.db, 'UPDATE pharmacy_outbox SET delivered_at = $2, locked_until = NULL, locked_by = NULL, last_error = NULL WHERE id = $1 AND delivered_at IS NULL', [id, at]);
+  }
+
+  /** Releases a failed row for another attempt at `nextAttemptAt`, unless the lease passed to someone else meanwhile. */
+  async markFailed(id: string, by: string, nextAttemptAt: string, error: string): Promise<void> {
+    await execute(
+      this.db,
+      `UPDATE pharmacy_outbox SET next_attempt_at = $3, last_error = $4, locked_until = NULL, locked_by = NULL
+       WHERE id = $1 AND locked_by = $2 AND delivered_at IS NULL`,
+      [id, by, nextAttemptAt, error],
+    );
   }
 }

@@ -8,4 +8,8 @@ export const PharmacyRequest = {
   prescription: async (request: PharmacyRequestModel, _: unknown, ctx: PharmacyContext) =>
     toPrescription(await ctx.prescriptions.prescriptionOfRequest(request)),
   patient: (request: PharmacyRequestModel) => ({ id: request.patientId }),
+  async newPrescription(request: PharmacyRequestModel, _: unknown, ctx: PharmacyContext) {
+    const rx = await ctx.prescriptions.newPrescriptionOf(request);
+    return rx && toPrescription(rx);
+  },
 };

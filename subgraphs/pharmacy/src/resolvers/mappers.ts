@@ -35,6 +35,9 @@ export const toPharmacyRequest = (r: PharmacyRequestRow) => ({
   status: r.status,
   requestedAt: new Date(r.requestedAt),
   note: r.note,
+  decidedAt: r.decidedAt === null ? null : new Date(r.decidedAt),
+  decisionNote: r.decisionNote,
+  newPrescriptionId: r.newPrescriptionId,
 });
 
 export type PrescriptionModel = ReturnType<typeof toPrescription>;

@@ -99,6 +99,13 @@ export class PrescriptionService {
     return row;
   }
 
+  /** The prescription an approved renewal created, if any. */
+  async newPrescriptionOf(request: { newPrescriptionId: string | null; patientId: string }): Promise<PrescriptionRow | null> {
+    if (!request.newPrescriptionId) return null;
+    await this.access.assert(request.patientId, 'prescription');
+    return this.loaders.prescription.load(request.newPrescriptionId);
+  }
+
   async fills(rx: PrescriptionRef) {
     return this.loaders.fills.load(rx.id);
   }

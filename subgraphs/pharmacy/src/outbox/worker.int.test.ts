@@ -1,0 +1,238 @@
+/**
+ * The outbox worker against its real database (SQLite or PostgreSQL) and
+ * stand-ins for identity's token endpoint and messaging, whose answers each
+ * test chooses. The whole path through the real services is in
+ * test/src/pharmacy-outbox.e2e.test.ts.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { DEMO } from '@portal/kit';
+import { startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
+import type { OutboxRow } from '../db/entities';
+import { PharmacyStore } from '../db/store';
+import { pharmacyFactory } from '../factories';
+import { createPharmacyModule } from '../module';
+import { seedDemo } from '../seed';
+import { notifierSettings, type NotifierOptions } from './settings';
+import { OutboxWorker } from './worker';
+
+type Answer = { status: number; body: unknown } | 'hang';
+
+interface Fake {
+  url: string;
+  /** Bodies received, in order. */
+  received: { authorization?: string; body: any }[];
+  answer: (body: any) => Answer;
+  close(): Promise<void>;
+}
+
+async function fakeServer(answer: Fake['answer']): Promise<Fake> {
+  const fake: Fake = { url: '', received: [], answer, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const body = JSON.parse(raw || '{}');
+      fake.received.push({ authorization: req.headers.authorization, body });
+      const a = fake.answer(body);
+      if (a === 'hang') return;
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.close = () => new Promise((resolve) => server.close(() => resolve()));
+  server.closeAllConnections?.();
+  return fake;
+}
+
+const accepted = (body: any): Answer => ({ status: 200, body: { data: { postCareTeamMessage: { id: `th-${body.variables.input.idempotencyKey}` } } } });
+
+let t: TestSubgraph;
+let store: PharmacyStore;
+let identity: Fake;
+let messaging: Fake;
+let tokens = 0;
+const workers: OutboxWorker[] = [];
+
+beforeAll(async () => {
+  t = await startTestSubgraph(createPharmacyModule());
+  await seedDemo(t.server.database.dataSource);
+  store = new PharmacyStore(t.server.database.dataSource);
+  identity = await fakeServer(() => ({ status: 200, body: { access_token: `token-${++tokens}`, token_type: 'Bearer', expires_in: 300, scope: 'messaging:write' } }));
+  messaging = await fakeServer(accepted);
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.stop();
+  // Leave no due row behind for the next test.
+  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET delivered_at = 'cleared' WHERE delivered_at IS NULL`);
+  messaging.answer = accepted;
+  messaging.received.length = 0;
+});
+afterAll(async () => {
+  await identity?.close();
+  await messaging?.close();
+  await t?.stop();
+});
+
+function worker(over: Partial<NotifierOptions> = {}): OutboxWorker {
+  const w = new OutboxWorker(
+    t.server.database.dataSource,
+    notifierSettings({ messagingUrl: messaging.url, identityUrl: identity.url, clientId: 'pharmacy', clientSecret: 'secret', retryBaseMs: 200, retryMaxMs: 1_000, pollMs: 60_000, ...over }, ''),
+  );
+  workers.push(w);
+  return w;
+}
+
+/** Outbox rows of fresh requests (the foreign key needs a request). */
+async function queue(n: number): Promise<OutboxRow[]> {
+  const make = pharmacyFactory(t.server.database.dataSource);
+  const rows: OutboxRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const request = await make.request(await make.prescription(DEMO.jane, { refillsRemaining: 0 }), 'RENEWAL', { status: 'DENIED' });
+    const at = new Date(Date.now() - 1_000).toISOString();
+    const row: OutboxRow = {
+      id: randomUUID(), idempotencyKey: `renewal-decision:${request.id}`, requestId: request.id, patientId: DEMO.jane, careTeamId: DEMO.careTeamBlue,
+      category: 'MEDICATION', subject: 'Your prescription renewal was not approved', body: `Reason: test ${i}`, senderName: 'Your care team',
+      createdAt: at, attempts: 0, nextAttemptAt: at, lockedUntil: null, lockedBy: null, deliveredAt: null, lastError: null,
+    };
+    await store.insertOutbox(row);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const stored = async (row: OutboxRow) => (await store.outboxOfRequest(row.requestId))[0];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+it('posts each due message to messaging with a service token asked for once, and marks it delivered', async () => {
+  const rows = await queue(3);
+  const tokensBefore = tokens;
+  expect(await worker().tick()).toBe(3);
+  expect(tokens - tokensBefore).toBe(1);
+  expect(messaging.received.map((r) => r.body.variables.input)).toEqual(
+    rows.map((r) => ({
+      patientId: DEMO.jane, careTeamId: DEMO.careTeamBlue, category: 'MEDICATION', subject: r.subject, body: r.body,
+      idempotencyKey: r.idempotencyKey, senderName: 'Your care team',
+    })),
+  );
+  expect(messaging.received[0].authorization).toBe(`Bearer token-${tokens}`);
+  expect(identity.received.at(-1)?.body).toEqual({ grant_type: 'client_credentials', client_id: 'pharmacy', client_secret: 'secret', scope: 'messaging:write' });
+  for (const r of rows) expect(await stored(r)).toMatchObject({ attempts: 1, deliveredAt: expect.any(String), lockedUntil: null, lockedBy: null, lastError: null });
+  // Nothing is due any more.
+  expect(await worker().tick()).toBe(0);
+  expect(messaging.received).toHaveLength(3);
+});
+
+it('backs off exponentially while messaging fails, keeps only the error class, and delivers once it answers', async () => {
+  const [row] = await queue(1);
+  messaging.answer = () => ({ status: 503, body: { errors: [{ message: `patient ${DEMO.jane} is on lisinopril`, extensions: { code: 'SERVICE_UNAVAILABLE' } }] } });
+  const w = worker();
+  const t0 = Date.now();
+  expect(await w.tick()).toBe(0);
+  let now = await stored(row);
+  expect(now).toMatchObject({ attempts: 1, deliveredAt: null, lastError: 'GraphQL SERVICE_UNAVAILABLE', lockedBy: null });
+  expect(Date.parse(now.nextAttemptAt) - t0).toBeGreaterThanOrEqual(150);
+  expect(Date.parse(now.nextAttemptAt) - t0).toBeLessThan(1_000);
+  // Not due yet: no attempt.
+  expect(await w.tick()).toBe(0);
+  expect((await stored(row)).attempts).toBe(1);
+
+  await sleep(Date.parse(now.nextAttemptAt) - Date.now() + 20);
+  messaging.answer = () => ({ status: 502, body: 'Bad gateway' });
+  const t1 = Date.now();
+  await w.tick();
+  now = await stored(row);
+  expect(now).toMatchObject({ attempts: 2, lastError: 'HTTP 502' });
+  // The second failure waits twice as long as the first.
+  expect(Date.parse(now.nextAttemptAt) - t1).toBeGreaterThanOrEqual(350);
+
+  await sleep(Date.parse(now.nextAttemptAt) - Date.now() + 20);
+  messaging.answer = accepted;
+  expect(await w.tick()).toBe(1);
+  expect(await stored(row)).toMatchObject({ attempts: 3, deliveredAt: expect.any(String), lastError: null });
+});
+
+it('caps the back-off and never gives up; a refused connection is a NetworkError', async () => {
+  const [row] = await queue(1);
+  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET attempts = 40 WHERE id = '${row.id}'`);
+  const down = worker({ messagingUrl: 'http://127.0.0.1:1' });
+  const t0 = Date.now();
+  await down.tick();
+  const now = await stored(row);
+  expect(now).toMatchObject({ attempts: 41, lastError: 'NetworkError', deliveredAt: null });
+  expect(Date.parse(now.nextAttemptAt) - t0).toBeGreaterThanOrEqual(950);
+  expect(Date.parse(now.nextAttemptAt) - t0).toBeLessThan(2_000);
+});
+
+it('asks identity for a new token when messaging refuses the cached one', async () => {
+  const [a, b] = await queue(2);
+  const w = worker();
+  let refused = false;
+  messaging.answer = (body) => {
+    if (body.variables.input.idempotencyKey === a.idempotencyKey && !refused) {
+      refused = true;
+      return { status: 200, body: { errors: [{ message: 'The access token is not valid.', extensions: { code: 'UNAUTHENTICATED' } }] } };
+    }
+    return accepted(body);
+  };
+  const before = tokens;
+  expect(await w.tick()).toBe(1);
+  expect((await stored(a)).lastError).toBe('GraphQL UNAUTHENTICATED');
+  expect((await stored(b)).deliveredAt).not.toBeNull();
+  expect(tokens - before).toBe(2);
+});
+
+it('never posts one message twice when two workers run at the same moment', async () => {
+  const rows = await queue(12);
+  const [one, two] = [worker({ batchSize: 3 }), worker({ batchSize: 3 })];
+  const [a, b] = await Promise.all([one.tick(), two.tick()]);
+  expect(a + b).toBe(12);
+  const keys = messaging.received.map((r) => r.body.variables.input.idempotencyKey);
+  expect(keys.sort()).toEqual(rows.map((r) => r.idempotencyKey).sort());
+});
+
+it('leaves a row another worker holds alone until the lease lapses', async () => {
+  const [row] = await queue(1);
+  const until = new Date(Date.now() + 400).toISOString();
+  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET locked_until = '${until}', locked_by = 'crashed-worker', attempts = 1 WHERE id = '${row.id}'`);
+  const w = worker();
+  expect(await w.tick()).toBe(0);
+  await sleep(450);
+  expect(await w.tick()).toBe(1);
+  expect(await stored(row)).toMatchObject({ attempts: 2, deliveredAt: expect.any(String) });
+});
+
+it('runs by itself once started: a kick delivers at once, a poll picks up the rest (uncounted), stop ends it', async () => {
+  const w = worker({ pollMs: 150 });
+  w.start();
+  const [row] = await queue(1);
+  w.kick();
+  for (let i = 0; i < 50 && !(await stored(row)).deliveredAt; i++) await sleep(20);
+  expect((await stored(row)).deliveredAt).not.toBeNull();
+  const [later] = await queue(1);
+  for (let i = 0; i < 50 && !(await stored(later)).deliveredAt; i++) await sleep(20);
+  expect((await stored(later)).deliveredAt).not.toBeNull();
+  // Its polls are background work: they never show in the statement count that tests and benchmarks read of requests.
+  t.resetStatements();
+  await sleep(400);
+  expect(t.statements()).toBe(0);
+  await w.stop();
+  const [after] = await queue(1);
+  await sleep(400);
+  expect((await stored(after)).deliveredAt).toBeNull();
+});
+
+it('stops promptly in the middle of a delivery and gives the row back', async () => {
+  const [row] = await queue(1);
+  messaging.answer = () => 'hang';
+  const w = worker({ requestTimeoutMs: 30_000 });
+  const pass = w.tick();
+  for (let i = 0; i < 50 && messaging.received.length === 0; i++) await sleep(20);
+  const t0 = Date.now();
+  await w.stop();
+  await pass;
+  expect(Date.now() - t0).toBeLessThan(1_000);
+  expect(await stored(row)).toMatchObject({ deliveredAt: null, lockedBy: null, lastError: 'Stopped' });
+});

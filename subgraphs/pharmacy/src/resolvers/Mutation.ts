@@ -1,0 +1,15 @@
+import type { PharmacyContext } from '../context';
+import type { DecisionInput } from '../services/inputs';
+import type { RequestRefillInput, RequestRenewalInput } from '../services/requests';
+import { toPharmacyRequest } from './mappers';
+
+export const Mutation = {
+  requestRefill: async (_: unknown, { input }: { input: RequestRefillInput }, ctx: PharmacyContext) =>
+    toPharmacyRequest(await ctx.requests.requestRefill(input)),
+  requestRenewal: async (_: unknown, { input }: { input: RequestRenewalInput }, ctx: PharmacyContext) =>
+    toPharmacyRequest(await ctx.requests.requestRenewal(input)),
+  decideRenewal: async (_: unknown, { input }: { input: DecisionInput }, ctx: PharmacyContext) =>
+    toPharmacyRequest((await ctx.requests.decideRenewal(input)).request),
+  completeRefill: async (_: unknown, { input }: { input: { requestId: string } }, ctx: PharmacyContext) =>
+    toPharmacyRequest(await ctx.requests.completeRefill(input)),
+};

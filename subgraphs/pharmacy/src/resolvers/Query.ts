@@ -1,0 +1,8 @@
+import type { PharmacyContext } from '../context';
+import type { RequestKind } from '../db/entities';
+import { toPharmacyRequest } from './mappers';
+
+export const Query = {
+  pendingPharmacyRequests: async (_: unknown, args: { kind?: RequestKind | null }, ctx: PharmacyContext) =>
+    (await ctx.requests.pending(args.kind ?? null)).map(toPharmacyRequest),
+};

@@ -1,0 +1,73 @@
+/** Checks of mutation inputs: each refusal is BAD_USER_INPUT naming the field. */
+import { badInput } from '@portal/kit';
+
+export const IDEMPOTENCY_KEY_MAX = 100;
+export const NOTE_MAX = 500;
+/** Bounds of what a renewal's decider may give the new prescription. */
+export const REFILLS_MAX = 11;
+export const DAYS_SUPPLY_MAX = 365;
+/** How long a prescription created by an approved renewal is valid. */
+export const RENEWED_VALID_DAYS = 365;
+/** Ids are varchar(64) everywhere in the portal. */
+const ID_MAX = 64;
+
+/** Characters as a person counts them (code points, so an emoji is one). */
+const lengthOf = (s: string) => [...s].length;
+
+export function parseId(raw: string, field: string): string {
+  if (raw.trim().length === 0 || raw.length > ID_MAX) throw badInput(`${field} is not a valid id.`, field);
+  return raw;
+}
+
+/** An opaque retry key, 1 to 100 characters, compared exactly; null when not given. */
+export function parseIdempotencyKey(raw: string | null | undefined, field = 'idempotencyKey'): string | null {
+  if (raw === null || raw === undefined) return null;
+  if (raw.length === 0 || raw.length > IDEMPOTENCY_KEY_MAX || raw.includes('\u0000')) {
+    throw badInput(`An idempotency key has 1 to ${IDEMPOTENCY_KEY_MAX} characters.`, field);
+  }
+  return raw;
+}
+
+/** A free-text note, trimmed, at most 500 characters; blank or left out is null. */
+export function parseNote(raw: string | null | undefined, field = 'note'): string | null {
+  if (raw === null || raw === undefined) return null;
+  const note = raw.trim();
+  // PostgreSQL text cannot hold NUL; refusing it here keeps a driver error from ever being the answer.
+  if (note.includes('\u0000')) throw badInput('The note contains a character that cannot be stored (NUL).', field);
+  if (lengthOf(note) > NOTE_MAX) throw badInput(`The note is too long: at most ${NOTE_MAX} characters.`, field);
+  return note.length === 0 ? null : note;
+}
+
+/** A whole number in [min, max], or `fallback` when left out. */
+export function parseBounded(raw: number | null | undefined, field: string, min: number, max: number, fallback: number): number {
+  if (raw === null || raw === undefined) return fallback;
+  if (!Number.isInteger(raw) || raw < min || raw > max) throw badInput(`${field} must be a whole number from ${min} to ${max}.`, field);
+  return raw;
+}
+
+export interface DecisionInput {
+  requestId: string;
+  approve: boolean;
+  note?: string | null;
+  refills?: number | null;
+  daysSupply?: number | null;
+}
+
+/** A checked decision; refills and days of supply fall back to the old prescription's once it is known. */
+export interface Decision {
+  requestId: string;
+  approve: boolean;
+  note: string | null;
+  refills: number | null;
+  daysSupply: number | null;
+}
+
+/** A denial needs a reason (1-500 characters); refills and days of supply must be in range whenever given. */
+export function parseDecision(input: DecisionInput): Decision {
+  const requestId = parseId(input.requestId, 'requestId');
+  const note = parseNote(input.note);
+  if (!input.approve && note === null) throw badInput('Give the reason for denying the renewal: the patient is told it.', 'note');
+  const refills = input.refills == null ? null : parseBounded(input.refills, 'refills', 0, REFILLS_MAX, 0);
+  const daysSupply = input.daysSupply == null ? null : parseBounded(input.daysSupply, 'daysSupply', 1, DAYS_SUPPLY_MAX, 1);
+  return { requestId, approve: input.approve, note, refills, daysSupply };
+}

@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { badInput, ErrorCode, isUniqueViolation, notFound, PortalError, runChange, type Access, type Viewer } from '@portal/kit';
+import { addDays } from '../dates';
+import type { OutboxRow, PharmacyRequestRow, PrescriptionRow, RequestKind } from '../db/entities';
+import type { PharmacyStore } from '../db/store';
+import type { PharmacyLoaders } from '../loaders';
+import { refillVerdict, renewalVerdict, type PrescriptionFacts } from './eligibility';
+import { parseDecision, parseId, parseIdempotencyKey, parseNote, RENEWED_VALID_DAYS, type DecisionInput } from './inputs';
+import { NOTICE_CATEGORY, NOTICE_SENDER, renewalNotice, renewalNoticeKey } from './notices';
+
+export interface RequestRefillInput {
+  prescriptionId: string;
+  idempotencyKey?: string | null;
+}
+
+export interface RequestRenewalInput extends RequestRefillInput {
+  note?: string | null;
+}
+
+/** What a decision returns: the request as decided, and the prescription an approval created. */
+export interface Decided {
+  request: PharmacyRequestRow;
+  newPrescription: PrescriptionRow | null;
+}
+
+const REQUEST = 'Pharmacy request';
+
+const refusalCode = (kind: RequestKind) => (kind === 'REFILL' ? ErrorCode.REFILL_NOT_ALLOWED : ErrorCode.RENEWAL_NOT_ALLOWED);
+
+const alreadyDecided = (kind: RequestKind) =>
+  new PortalError(ErrorCode.CONFLICT, kind === 'REFILL' ? 'This refill request has already been completed.' : 'This renewal request has already been decided.');
+
+/**
+ * The write side of pharmacy requests: patients ask for refills and renewals
+ * of their own prescriptions; staff decide renewals and complete refills.
+ * Rules and authorization live here; every change runs through the kit's
+ * `runChange` (one SQLite connection is shared), and races are settled by the
+ * database: the one-PENDING-per-kind unique index for requests, and an UPDATE
+ * guarded by `status = 'PENDING'` for decisions.
+ */
+export class RequestService {
+  constructor(
+    private readonly access: Access,
+    private readonly db: DataSource,
+    private readonly store: PharmacyStore,
+    private readonly loaders: PharmacyLoaders,
+    private readonly now: Date,
+    private readonly today: string,
+    /** Tells the outbox worker that a message is waiting (a no-op when this instance runs none). */
+    private readonly kickOutbox: () => void,
+  ) {}
+
+  requestRefill(input: RequestRefillInput): Promise<PharmacyRequestRow> {
+    return this.request('REFILL', input, null);
+  }
+
+  requestRenewal(input: RequestRenewalInput): Promise<PharmacyRequestRow> {
+    return this.request('RENEWAL', input, parseNote(input.note));
+  }
+
+  /**
+   * Staff's queue, oldest first: pharmacists see every patient's requests,
+   * practitioners those of the patients they treat (one care-access question
+   * for all of them). Only what is returned is audited as read.
+   */
+  async pending(kind: RequestKind | null): Promise<PharmacyRequestRow[]> {
+    this.access.requireStaff();
+    const rows = await this.store.pendingQueue(kind);
+    const patients = [...new Set(rows.map((r) => r.patientId))];
+    const visible = new Set<string>();
+    await Promise.all(
+      patients.map(async (p) => {
+        if (await this.access.may(p, 'pharmacy_request')) visible.add(p);
+      }),
+    );
+    for (const p of visible) await this.access.check(p, 'pharmacy_request');
+    const mine = rows.filter((r) => visible.has(r.patientId));
+    for (const r of mine) this.loaders.request.prime(r.id, r);
+    return mine;
+  }
+
+  /**
+   * Approve (a new prescription linked to the old one) or deny (with a
+   * reason) a pending renewal, exactly once. The decision, the new
+   * prescription and the message to the patient commit together.
+   */
+  async decideRenewal(input: DecisionInput): Promise<Decided> {
+    const viewer = this.access.requireStaff();
+    const decision = parseDecision(input);
+    const request = await this.staffRequest(decision.requestId);
+    if (request.kind !== 'RENEWAL') throw badInput('This is a refill request: complete it with completeRefill. Only renewals are decided.', 'requestId');
+    if (request.status !== 'PENDING') throw alreadyDecided('RENEWAL');
+    const old = await this.prescriptionOf(request);
+    if (decision.approve) await this.access.assert(request.patientId, 'prescription', 'create');
+
+    const decidedAt = this.now.toISOString();
+    const newRx = decision.approve ? this.renewalOf(old, viewer, decision.refills, decision.daysSupply, decidedAt) : null;
+    const stamp = { status: decision.approve ? ('APPROVED' as const) : ('DENIED' as const), decidedAt, decidedBy: viewer.personId, decisionNote: decision.note };
+    const outbox = await this.noticeOf(request, old, newRx, decision.note, viewer, decidedAt);
+
+    try {
+      await runChange(this.db, () =>
+        this.db.transaction(async (tx) => {
+          const store = this.store.within(tx);
+          // Of two staff deciding at the same moment, only one moves the request out of PENDING.
+          if (!(await store.claimDecision(request.id, 'RENEWAL', stamp))) throw alreadyDecided('RENEWAL');
+          if (newRx) {
+            await store.insertPrescription(newRx);
+            await store.linkNewPrescription(request.id, newRx.id);
+          }
+          await store.insertOutbox(outbox);
+        }),
+      );
+    } catch (e) {
+      // prescription_renewed_from_unique: the old prescription was renewed by another request meanwhile.
+      if (isUniqueViolation(e)) throw alreadyDecided('RENEWAL');
+      throw e;
+    }
+    this.kickOutbox();
+    this.forget(old);
+    this.loaders.request.clear(request.id);
+    if (newRx) this.loaders.prescription.prime(newRx.id, newRx);
+    return { request: { ...request, ...stamp, newPrescriptionId: newRx?.id ?? null }, newPrescription: newRx };
+  }
+
+  /** A pharmacist fills a pending refill: one refill is used and a fill recorded, together. */
+  async completeRefill(input: { requestId: string }): Promise<PharmacyRequestRow> {
+    const viewer = this.access.requireStaff();
+    const request = await this.staffRequest(parseId(input.requestId, 'requestId'));
+    if (request.kind !== 'REFILL') throw badInput('This is a renewal request: decide it with decideRenewal.', 'requestId');
+    if (request.status !== 'PENDING') throw alreadyDecided('REFILL');
+    const rx = await this.prescriptionOf(request);
+    // The request was allowed when made; the prescription may have expired or been discontinued since.
+    const verdict = refillVerdict({ ...(await this.facts(this.store, rx)), pendingKinds: [] }, this.today);
+    if (!verdict.allowed) throw new PortalError(ErrorCode.REFILL_NOT_ALLOWED, verdict.message);
+    await this.access.assert(request.patientId, 'prescription', 'update');
+
+    const stamp = { status: 'COMPLETED' as const, decidedAt: this.now.toISOString(), decidedBy: viewer.personId, decisionNote: null };
+    await runChange(this.db, () =>
+      this.db.transaction(async (tx) => {
+        const store = this.store.within(tx);
+        if (!(await store.claimDecision(request.id, 'REFILL', stamp))) throw alreadyDecided('REFILL');
+        if (!(await store.useRefill(rx.id))) throw new PortalError(ErrorCode.REFILL_NOT_ALLOWED, 'This prescription has no refills left.');
+        await store.insertFill({ id: randomUUID(), prescriptionId: rx.id, filledOn: this.today, quantity: rx.quantity });
+      }),
+    );
+    this.forget(rx);
+    this.loaders.request.clear(request.id);
+    return { ...request, ...stamp };
+  }
+
+  // ---------------------------------------------------------------- requests by patients
+
+  private async request(kind: RequestKind, input: RequestRefillInput, note: string | null): Promise<PharmacyRequestRow> {
+    const patientId = this.access.requirePatient();
+    const prescriptionId = parseId(input.prescriptionId, 'prescriptionId');
+    const key = parseIdempotencyKey(input.idempotencyKey);
+    const rx = await this.store.prescriptionById(prescriptionId);
+    if (!rx) throw notFound('Prescription');
+    // Another patient's prescription is NOT_FOUND, exactly like a missing one.
+    await this.access.assertOrNotFound(rx.patientId, 'pharmacy_request', 'Prescription', 'create');
+    let row: PharmacyRequestRow;
+    try {
+      row = await runChange(this.db, async () => {
+        // A retry returns the first result, even if the rules would now refuse a new request.
+        const first = key ? await this.store.requestByKey(patientId, key) : null;
+        if (first) return replay(first, prescriptionId, kind);
+        await this.assertAllowed(kind, prescriptionId);
+        const fresh: PharmacyRequestRow = {
+          id: randomUUID(),
+          prescriptionId,
+          patientId,
+          kind,
+          status: 'PENDING',
+          requestedAt: this.now.toISOString(),
+          requestedBy: patientId,
+          note,
+          decidedAt: null,
+          decidedBy: null,
+          decisionNote: null,
+          newPrescriptionId: null,
+          idempotencyKey: key,
+        };
+        await this.store.insertRequest(fresh);
+        return fresh;
+      });
+    } catch (e) {
+      // A duplicate sent at the same moment won. On PostgreSQL it may commit between this request's
+      // read of the key and its insert (refused by a unique index) or its rule check (refused as
+      // pending); on SQLite changes queue, so the duplicate reads the winner first. The same key
+      // answers with the winner; anything else is refused as a sequential duplicate would be.
+      const lost = isUniqueViolation(e) || (e instanceof PortalError && e.extensions.code === refusalCode(kind));
+      const first = lost && key ? await this.store.requestByKey(patientId, key) : null;
+      if (first) return replay(first, prescriptionId, kind);
+      if (!isUniqueViolation(e)) throw e;
+      await this.assertAllowed(kind, prescriptionId);
+      throw new PortalError(refusalCode(kind), `A ${kind === 'REFILL' ? 'refill' : 'renewal'} of this prescription is already pending.`);
+    }
+    this.forget(rx);
+    return row;
+  }
+
+  /** The rules of PRODUCT.md on what is stored now, or REFILL_NOT_ALLOWED / RENEWAL_NOT_ALLOWED saying which failed. */
+  private async assertAllowed(kind: RequestKind, prescriptionId: string): Promise<void> {
+    const rx = await this.store.prescriptionById(prescriptionId);
+    if (!rx) throw notFound('Prescription');
+    const facts = await this.facts(this.store, rx);
+    const verdict = kind === 'REFILL' ? refillVerdict(facts, this.today) : renewalVerdict(facts, this.today);
+    if (!verdict.allowed) throw new PortalError(refusalCode(kind), verdict.message);
+  }
+
+  private async facts(store: PharmacyStore, rx: PrescriptionRow): Promise<PrescriptionFacts> {
+    const [pending, renewed] = await Promise.all([store.pendingRequestsOf([rx.id]), store.isRenewed(rx.id)]);
+    return {
+      discontinued: rx.status === 'DISCONTINUED',
+      refillsRemaining: rx.refillsRemaining,
+      expiresOn: rx.expiresOn,
+      pendingKinds: pending.map((r) => r.kind),
+      renewed,
+    };
+  }
+
+  // ---------------------------------------------------------------- staff decisions
+
+  /** A request staff may change: a practitioner only those of patients they treat; anything else NOT_FOUND. */
+  private async staffRequest(id: string): Promise<PharmacyRequestRow> {
+    const request = await this.store.requestById(id);
+    if (!request) throw notFound(REQUEST);
+    await this.access.assertOrNotFound(request.patientId, 'pharmacy_request', REQUEST, 'update');
+    return request;
+  }
+
+  private async prescriptionOf(request: PharmacyRequestRow): Promise<PrescriptionRow> {
+    const rx = await this.store.prescriptionById(request.prescriptionId);
+    // The foreign key makes this unreachable; a bare Error is masked as INTERNAL_SERVER_ERROR.
+    if (!rx) throw new Error('pharmacy request without its prescription');
+    return rx;
+  }
+
+  /**
+   * The new prescription of an approval: same medication, directions and
+   * quantity; refills and days of supply as the decider gave them (else the
+   * old ones); valid a year from today; prescribed by the deciding practitioner
+   * (a pharmacist approving keeps the old prescriber); in the same care team.
+   */
+  private renewalOf(old: PrescriptionRow, viewer: Viewer, refills: number | null, daysSupply: number | null, at: string): PrescriptionRow {
+    const granted = refills ?? old.refillsAuthorized;
+    return {
+      id: randomUUID(),
+      patientId: old.patientId,
+      medicationCode: old.medicationCode,
+      directions: old.directions,
+      quantity: old.quantity,
+      daysSupply: daysSupply ?? old.daysSupply,
+      refillsAuthorized: granted,
+      refillsRemaining: granted,
+      writtenOn: this.today,
+      expiresOn: addDays(this.today, RENEWED_VALID_DAYS),
+      status: 'ACTIVE',
+      prescriberId: viewer.role === 'PRACTITIONER' ? viewer.personId : old.prescriberId,
+      renewedFromId: old.id,
+      discontinuedAt: null,
+      createdAt: at,
+      careTeamId: old.careTeamId,
+    };
+  }
+
+  /** The outbox row telling the patient, from the care team the prescription was written in. */
+  private async noticeOf(request: PharmacyRequestRow, old: PrescriptionRow, newRx: PrescriptionRow | null, note: string | null, viewer: Viewer, at: string): Promise<OutboxRow> {
+    // Prescriptions stored before care teams were recorded fall back to the deciding practitioner's team.
+    const careTeamId = old.careTeamId ?? viewer.careTeamIds[0];
+    if (!careTeamId) {
+      throw new PortalError(ErrorCode.CONFLICT, 'This prescription names no care team to tell the patient from. Ask a practitioner of the patient’s care team to decide it.');
+    }
+    const [medication] = await this.store.medicationsByCodes([old.medicationCode]);
+    const notice = renewalNotice({
+      approved: newRx !== null,
+      medicationName: medication?.name ?? 'medication',
+      note,
+      refills: newRx?.refillsAuthorized,
+      expiresOn: newRx?.expiresOn,
+    });
+    return {
+      id: randomUUID(),
+      idempotencyKey: renewalNoticeKey(request.id),
+      requestId: request.id,
+      patientId: request.patientId,
+      careTeamId,
+      category: NOTICE_CATEGORY,
+      subject: notice.subject,
+      body: notice.body,
+      senderName: NOTICE_SENDER,
+      createdAt: at,
+      attempts: 0,
+      nextAttemptAt: at,
+      lockedUntil: null,
+      lockedBy: null,
+      deliveredAt: null,
+      lastError: null,
+    };
+  }
+
+  /** Drops what this request's loaders know of a changed prescription, so the answer shows the change. */
+  private forget(rx: PrescriptionRow): void {
+    this.loaders.forget(rx.id);
+  }
+}
+
+/** The first request made with this key; CONFLICT when the key went with another prescription or kind. */
+function replay(first: PharmacyRequestRow, prescriptionId: string, kind: RequestKind): PharmacyRequestRow {
+  if (first.prescriptionId !== prescriptionId || first.kind !== kind) {
+    throw new PortalError(ErrorCode.CONFLICT, 'This idempotencyKey was already used for another request. Send a new key for a new request.', { field: 'idempotencyKey' });
+  }
+  return first;
+}

@@ -1,0 +1,182 @@
+/**
+ * Prescriptions through the gateway: the contract's pharmacy operations, as
+ * the demo cast sends them, with messaging running (the outage case is in
+ * pharmacy-outbox.e2e.test.ts).
+ */
+import { DEMO } from '@portal/kit';
+import type { GraphQLResponse } from '@portal/kit/src/testing';
+import { pharmacyFactory } from '@portal/pharmacy/src/factories';
+import { alexToken, operation, samToken, startTestStack, type TestStack } from './harness';
+
+let stack: TestStack;
+let jane: string;
+let john: string;
+let alex: string;
+let sam: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  [jane, john, alex, sam] = await Promise.all([
+    stack.signIn('jane.doe', 'Demo-Password-1'),
+    stack.signIn('john.roe', 'Demo-Password-2'),
+    alexToken(stack),
+    samToken(stack),
+  ]);
+});
+afterAll(async () => {
+  // Let the worker finish telling patients first: a post in flight while messaging closes fails noisily.
+  for (let i = 0; stack && i < 50; i++) {
+    const [{ n }] = await pharmacyDb().query(`SELECT COUNT(*) AS "n" FROM pharmacy_outbox WHERE delivered_at IS NULL`);
+    if (Number(n) === 0) break;
+    await sleep(100);
+  }
+  await stack?.stop();
+});
+
+const codes = (res: GraphQLResponse) => res.errors?.map((e) => e.extensions?.code);
+const pharmacyDb = () => stack.subgraphs.pharmacy.database.dataSource;
+const count = async (table: string, where: string) => Number((await pharmacyDb().query(`SELECT COUNT(*) AS "n" FROM ${table} WHERE ${where}`))[0].n);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const prescriptionsOf = async (token: string, status?: string) => {
+  const res = await stack.query(operation('Prescriptions'), status ? { status } : {}, token);
+  expect(res.errors).toBeUndefined();
+  return res.data.me.patient.prescriptions as any[];
+};
+
+describe('prescriptions through the gateway', () => {
+  it('shows Jane her active prescriptions with the one action available, and her prescriber from identity', async () => {
+    const active = await prescriptionsOf(jane, 'ACTIVE');
+    expect(active.map((p) => [p.id, p.status, p.refillsRemaining, p.refillable, p.renewable, p.prescriber, p.pendingRequest, p.renewedFrom])).toEqual([
+      ['rx-jane-lisinopril', 'ACTIVE', 3, true, false, { id: DEMO.alex, name: { family: 'Kim' } }, null, null],
+      ['rx-jane-metformin', 'ACTIVE', 0, false, true, { id: DEMO.alex, name: { family: 'Kim' } }, null, null],
+    ]);
+    expect(active[0].medication).toEqual({ rxnormCode: '314076', name: 'Lisinopril', strength: '10 mg', form: 'tablet' });
+  });
+
+  it('adds Medication.education from clinical-records', async () => {
+    const res = await stack.query(`{ me { patient { prescriptions(status: ACTIVE) { id medication { rxnormCode name education { id title } } } } } }`, {}, jane);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.me.patient.prescriptions.map((p: any) => [p.medication.name, p.medication.education])).toEqual([
+      ['Lisinopril', [{ id: 'ht-lisinopril', title: 'Lisinopril and blood pressure' }]],
+      ['Metformin', [{ id: 'ht-metformin', title: 'Metformin: what to know' }]],
+    ]);
+  });
+});
+
+describe('refill, renewal, decision and the patient told', () => {
+  it('round trip: Jane asks, Sam sees the queue, Alex approves, Jane sees the new prescription and a message', async () => {
+    const refill = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-jane-lisinopril', idempotencyKey: 'e2e-refill-1' }, jane);
+    expect(refill.errors).toBeUndefined();
+    expect(refill.data.requestRefill).toEqual({
+      id: expect.any(String), kind: 'REFILL', status: 'PENDING', requestedAt: expect.any(String), prescription: { id: 'rx-jane-lisinopril', refillable: false },
+    });
+    expect(await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-jane-lisinopril', idempotencyKey: 'e2e-refill-1' }, jane)).toEqual(refill);
+
+    const renewal = await stack.query(operation('RequestRenewal'), { prescriptionId: 'rx-jane-metformin', note: 'Nearly out of tablets.' }, jane);
+    expect(renewal.errors).toBeUndefined();
+    expect(renewal.data.requestRenewal).toMatchObject({ kind: 'RENEWAL', status: 'PENDING', prescription: { id: 'rx-jane-metformin', renewable: false } });
+    const renewalId = renewal.data.requestRenewal.id;
+
+    const queue = await stack.query(operation('PendingPharmacyRequests'), {}, sam);
+    expect(queue.errors).toBeUndefined();
+    const list = queue.data.pendingPharmacyRequests;
+    // Oldest first: John's seeded renewal (two days old) before Jane's new requests.
+    expect(list.map((r: any) => r.id)).toEqual(['rq-john-atorvastatin-renewal', refill.data.requestRefill.id, renewalId]);
+    expect(list[2]).toEqual({
+      id: renewalId, kind: 'RENEWAL', status: 'PENDING', requestedAt: expect.any(String), note: 'Nearly out of tablets.',
+      patient: { id: DEMO.jane, name: { family: 'Doe' } }, prescription: { id: 'rx-jane-metformin', medication: { name: 'Metformin' } },
+    });
+    const renewalsOnly = await stack.query(operation('PendingPharmacyRequests'), { kind: 'RENEWAL' }, alex);
+    expect(renewalsOnly.data.pendingPharmacyRequests.map((r: any) => r.id)).toEqual(['rq-john-atorvastatin-renewal', renewalId]);
+
+    const decided = await stack.query(operation('DecideRenewal'), { requestId: renewalId, approve: true, refills: 3, daysSupply: 90, note: 'Renewed for a year.' }, alex);
+    expect(decided.errors).toBeUndefined();
+    const newRx = decided.data.decideRenewal.newPrescription;
+    expect(decided.data.decideRenewal).toEqual({
+      id: renewalId, status: 'APPROVED', decidedAt: expect.any(String), decisionNote: 'Renewed for a year.',
+      newPrescription: { id: expect.any(String), status: 'ACTIVE', refillsRemaining: 3, expiresOn: expect.any(String), renewedFrom: { id: 'rx-jane-metformin' } },
+    });
+
+    const after = await prescriptionsOf(jane, 'ACTIVE');
+    expect(after.find((p) => p.id === newRx.id)).toMatchObject({ refillsRemaining: 3, daysSupply: 90, renewedFrom: { id: 'rx-jane-metformin' }, prescriber: { id: DEMO.alex } });
+    expect(after.find((p) => p.id === 'rx-jane-metformin')).toMatchObject({ renewable: false, pendingRequest: null });
+
+    // The patient is told, from her care team, shortly after the decision.
+    let threads: any[] = [];
+    for (let i = 0; i < 50; i++) {
+      const inbox = await stack.query(operation('MessageThreads'), { folder: 'INBOX', first: 20 }, jane);
+      threads = inbox.data.me.patient.messageThreads.edges.map((e: any) => e.node).filter((n: any) => n.subject === 'Your prescription renewal was approved');
+      if (threads.length) break;
+      await sleep(100);
+    }
+    expect(threads).toEqual([expect.objectContaining({ category: 'MEDICATION', unread: true, canReply: true, careTeam: { id: DEMO.careTeamBlue, name: 'Primary Care Team Blue' } })]);
+    const thread = await stack.query(`query($id: ID!) { messageThread(id: $id) { messages { body senderName senderRole } } }`, { id: threads[0].id }, jane);
+    expect(thread.data.messageThread.messages).toEqual([
+      { body: expect.stringContaining('approved your request to renew your Metformin prescription'), senderName: 'Your care team', senderRole: 'SYSTEM' },
+    ]);
+    expect(thread.data.messageThread.messages[0].body).toContain('Note from your care team: Renewed for a year.');
+  });
+
+  it('answers bad input with clear codes and stores nothing half-written', async () => {
+    const make = pharmacyFactory(pharmacyDb());
+    const old = await make.prescription(DEMO.john, { refillsRemaining: 0 });
+    const request = await make.request(old, 'RENEWAL');
+    const before = { rx: await count('prescription', '1 = 1'), outbox: await count('pharmacy_outbox', '1 = 1') };
+
+    // Another patient's prescription id looks exactly like a missing one.
+    const theirs = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-jane-lisinopril' }, john);
+    const missing = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-nothing' }, john);
+    expect(codes(theirs)).toEqual(['NOT_FOUND']);
+    expect(theirs.errors?.[0].message).toBe(missing.errors?.[0].message);
+    expect(JSON.stringify(theirs)).not.toMatch(/Lisinopril/);
+
+    // Patients calling staff operations.
+    expect(codes(await stack.query(operation('PendingPharmacyRequests'), {}, jane))).toEqual(['FORBIDDEN']);
+    expect(codes(await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true }, john))).toEqual(['FORBIDDEN']);
+
+    // Refills and days of supply out of range.
+    for (const vars of [{ refills: 12 }, { refills: -1 }, { daysSupply: 0 }, { daysSupply: 400 }]) {
+      const res = await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true, ...vars }, sam);
+      expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+    }
+    expect({ rx: await count('prescription', '1 = 1'), outbox: await count('pharmacy_outbox', '1 = 1') }).toEqual(before);
+
+    // A second decision.
+    expect((await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: false, note: 'Book a visit first.' }, sam)).errors).toBeUndefined();
+    const second = await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true }, alex);
+    expect(codes(second)).toEqual(['CONFLICT']);
+    expect(await count('prescription', `renewed_from_id = '${old.id}'`)).toBe(0);
+    expect(await count('pharmacy_outbox', `request_id = '${request.id}'`)).toBe(1);
+
+    // Refusals by the rules say why.
+    const noRefills = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-john-atorvastatin' }, john);
+    expect(codes(noRefills)).toEqual(['REFILL_NOT_ALLOWED']);
+    expect(noRefills.errors?.[0].message).toMatch(/no refills left/);
+    const hasRefills = await stack.query(operation('RequestRenewal'), { prescriptionId: 'rx-john-albuterol-2' }, john);
+    expect(codes(hasRefills)).toEqual(['RENEWAL_NOT_ALLOWED']);
+    expect(hasRefills.errors?.[0].message).toMatch(/Request a refill instead/);
+  });
+
+  it('stores one refill request of ten sent at the same moment', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => stack.query(operation('RequestRefill'), { prescriptionId: 'rx-john-albuterol-2' }, john)));
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.flatMap((r) => codes(r) ?? [])).toEqual(Array(9).fill('REFILL_NOT_ALLOWED'));
+    expect(await count('pharmacy_request', `prescription_id = 'rx-john-albuterol-2' AND kind = 'REFILL'`)).toBe(1);
+  });
+
+  it('decides a request once when Sam and Alex decide it at the same moment', async () => {
+    const decisions = await Promise.all([
+      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: true, refills: 2 }, sam),
+      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: false, note: 'Needs a lipid panel first.' }, alex),
+      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: true, refills: 5 }, alex),
+      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: false, note: 'No.' }, sam),
+    ]);
+    const winners = decisions.filter((r) => !r.errors);
+    expect(winners).toHaveLength(1);
+    expect(decisions.flatMap((r) => codes(r) ?? [])).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT']);
+    const newRx = await count('prescription', `renewed_from_id = 'rx-john-atorvastatin'`);
+    expect(newRx).toBe(winners[0].data.decideRenewal.status === 'APPROVED' ? 1 : 0);
+    expect(newRx).toBeLessThanOrEqual(1);
+    expect(await count('pharmacy_outbox', `request_id = 'rq-john-atorvastatin-renewal'`)).toBe(1);
+  });
+});

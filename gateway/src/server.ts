@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import { isKnownCode, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
 import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/sessions';
 import type { GatewayConfig } from './config';
+import { depthLimit } from './depthLimit';
 import { SUBGRAPHS, SUPERGRAPH_FILE, type SubgraphName } from './subgraphs';
 
 export interface GatewayContext {
@@ -56,6 +57,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
     csrfPrevention: true,
     // The process that owns the servers stops them on SIGINT/SIGTERM, in order.
     stopOnTerminationSignals: false,
+    validationRules: [depthLimit()],
     formatError: (formatted, error) => maskError(formatted, error),
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),

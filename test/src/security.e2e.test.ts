@@ -104,3 +104,14 @@ describe('errors and health', () => {
     expect(JSON.stringify(res)).not.toContain('stacktrace');
   });
 });
+
+describe('query depth', () => {
+  it('refuses an operation nested too deep at the gateway, before any subgraph runs it', async () => {
+    let inner = 'id';
+    for (let i = 0; i < 4; i++) inner = `careTeams { threads(first: 1) { edges { node { patient { ${inner} } } } } }`;
+    const res = await stack.query(`{ me { patient { ${inner} } } }`, {}, jane);
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(res.errors?.[0].message).toMatch(/nested more than 15 levels/);
+    expect(res.data).toBeUndefined();
+  });
+});

@@ -5,8 +5,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError } from 'graphql';
-import { isKnownCode, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
+import { authenticationFailure, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
 import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/sessions';
 import type { GatewayConfig } from './config';
 import { depthLimit } from './depthLimit';
@@ -94,10 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       // An ended session is refused here already; each subgraph checks again, trusting no caller.
       if (viewer && viewer.role !== 'SERVICE') await sessions.check(viewer);
     } catch (e) {
-      const code = e instanceof GraphQLError ? e.extensions.code : undefined;
-      throw new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
-        extensions: { code: isKnownCode(code) ? code : 'UNAUTHENTICATED', http: { status: code === 'SERVICE_UNAVAILABLE' ? 503 : 401 } },
-      });
+      throw authenticationFailure(e);
     }
     return { requestId, authorization };
   };

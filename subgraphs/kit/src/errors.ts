@@ -105,3 +105,15 @@ export function scrub(message: string): string {
     .replace(/\d{6,}/g, '#')
     .slice(0, 300);
 }
+
+/**
+ * A failed token or session check as a context-creation error: its own code
+ * (UNAUTHENTICATED, or SERVICE_UNAVAILABLE when the check could not be made)
+ * and the matching HTTP status, so the whole request is refused.
+ */
+export function authenticationFailure(e: unknown): GraphQLError {
+  const code = e instanceof GraphQLError ? e.extensions.code : undefined;
+  return new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
+    extensions: { code: isKnownCode(code) ? code : ErrorCode.UNAUTHENTICATED, http: { status: code === ErrorCode.SERVICE_UNAVAILABLE ? 503 : 401 } },
+  });
+}

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DocumentNode } from 'graphql';
-import { GraphQLError } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -13,7 +12,7 @@ import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
 import type { PortalConfig } from './config';
 import { openDatabase, type PortalDataSource } from './db';
-import { isKnownCode, maskError } from './errors';
+import { authenticationFailure, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
 
 /** What every resolver of every subgraph receives. */
@@ -144,10 +143,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       // Service tokens are short-lived and open no session; every other token is refused once its session ended.
       if (viewer && sessions && viewer.role !== 'SERVICE') viewer = { ...viewer, sessionExpiresAt: await sessions.check(viewer) };
     } catch (e) {
-      const code = e instanceof GraphQLError ? e.extensions.code : undefined;
-      throw new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
-        extensions: { code: isKnownCode(code) ? code : 'UNAUTHENTICATED', http: { status: code === 'SERVICE_UNAVAILABLE' ? 503 : 401 } },
-      });
+      throw authenticationFailure(e);
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
     const access = new Access(viewer, audit, careAccess);

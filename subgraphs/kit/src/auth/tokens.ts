@@ -134,6 +134,17 @@ export async function signAccessToken(
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
+/**
+ * Whether verification failed because identity's JWKS could not be fetched, not
+ * because of the token: jose's timeout, its generic error (raised only for a
+ * non-200 or non-JSON JWKS answer), or Node's own error for the connection
+ * (ECONNREFUSED, ECONNRESET, ENOTFOUND...). Such a failure must not tell the
+ * user to sign in again.
+ */
+function jwksUnreachable(code: string | undefined): boolean {
+  return code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || /^E[A-Z]+$/.test(code ?? '');
+}
+
 const ROLES: ReadonlySet<string> = new Set(['PATIENT', 'PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE']);
 const METHODS: ReadonlySet<string> = new Set(['DS_LOGON', 'CAC', 'PIV', 'SERVICE']);
 
@@ -168,9 +179,7 @@ export class TokenVerifier {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new PortalError(ErrorCode.UNAUTHENTICATED, 'Your session has expired. Sign in again.');
-      if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' && /fetch|network/i.test(String((e as Error).message))) {
-        throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in could not be checked right now. Try again shortly.');
-      }
+      if (jwksUnreachable(code)) throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in could not be checked right now. Try again shortly.');
       throw new PortalError(ErrorCode.UNAUTHENTICATED, 'The access token is not valid. Sign in again.');
     }
     const role = String(payload.role);

@@ -1,0 +1,312 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, SignJWT, type JWTPayload } from 'jose';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  loadSigningKey,
+  publicJwkFromPem,
+  signAccessToken,
+  signingKeyFromPem,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  TokenVerifier,
+  type SigningKey,
+  type TokenClaims,
+} from './tokens';
+
+const pemOf = (type: 'ec' | 'ed25519' | 'rsa', options: object = {}) => {
+  const { privateKey, publicKey } = generateKeyPairSync(type as 'ec', options as { namedCurve: string });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+};
+const p256 = () => pemOf('ec', { namedCurve: 'P-256' });
+
+const CLAIMS: TokenClaims = {
+  accountId: 'ac-1',
+  personId: 'pt-1',
+  role: 'PRACTITIONER',
+  method: 'CAC',
+  sessionId: 'sess-1',
+  careTeamIds: ['ct-a', 'ct-b'],
+  scopes: ['identity:read', 'pharmacy:write'],
+};
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Signs `payload` with `key` exactly as given: lets a test make every claim wrong in turn. */
+function rawToken(key: SigningKey, payload: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
+}
+
+const goodPayload = (over: JWTPayload = {}): JWTPayload => ({
+  iss: TOKEN_ISSUER,
+  aud: TOKEN_AUDIENCE,
+  sub: 'ac-1',
+  iat: now(),
+  exp: now() + 600,
+  sid: 'sess-1',
+  pid: 'pt-1',
+  role: 'PATIENT',
+  amr: 'DS_LOGON',
+  ...over,
+});
+
+async function refusal(p: Promise<unknown>): Promise<{ code: unknown; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return { code: (e as { extensions?: { code?: unknown } }).extensions?.code, message: (e as Error).message };
+  }
+  throw new Error('expected a refusal');
+}
+
+const INVALID = { code: 'UNAUTHENTICATED', message: 'The access token is not valid. Sign in again.' };
+
+describe('signing keys', () => {
+  it('takes a P-256 key as ES256 and an Ed25519 key as EdDSA, named by their JWK thumbprint, publishing only the public half', async () => {
+    const ec = await signingKeyFromPem(p256().privatePem);
+    expect(ec.alg).toBe('ES256');
+    expect(ec.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(ec.publicJwk).toMatchObject({ kty: 'EC', crv: 'P-256', kid: ec.kid, alg: 'ES256', use: 'sig' });
+    expect(ec.publicJwk).not.toHaveProperty('d');
+    const ed = await signingKeyFromPem(pemOf('ed25519').privatePem);
+    expect(ed.alg).toBe('EdDSA');
+    expect(ed.publicJwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: ed.kid, alg: 'EdDSA', use: 'sig' });
+    expect(ed.publicJwk).not.toHaveProperty('d');
+    expect(ed.kid).not.toBe(ec.kid);
+  });
+
+  it('refuses RSA and other curves for signing', async () => {
+    await expect(signingKeyFromPem(pemOf('rsa', { modulusLength: 2048 }).privatePem)).rejects.toThrow('The token signing key must be P-256 or Ed25519.');
+    await expect(signingKeyFromPem(pemOf('ec', { namedCurve: 'P-384' }).privatePem)).rejects.toThrow('The token signing key must be P-256 or Ed25519.');
+  });
+
+  it('publishes the same public JWK from the private or the public PEM, and refuses other key types', async () => {
+    const { privatePem, publicPem } = p256();
+    const key = await signingKeyFromPem(privatePem);
+    expect(await publicJwkFromPem(privatePem)).toEqual(key.publicJwk);
+    expect(await publicJwkFromPem(publicPem)).toEqual(key.publicJwk);
+    const ed = pemOf('ed25519');
+    expect(await publicJwkFromPem(ed.publicPem)).toEqual((await signingKeyFromPem(ed.privatePem)).publicJwk);
+    await expect(publicJwkFromPem(pemOf('rsa', { modulusLength: 2048 }).publicPem)).rejects.toThrow('A token signing key must be P-256 or Ed25519.');
+    await expect(publicJwkFromPem(pemOf('ec', { namedCurve: 'P-384' }).publicPem)).rejects.toThrow('A token signing key must be P-256 or Ed25519.');
+  });
+
+  describe('loadSigningKey', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-keys-test-'));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the configured file, in production too', async () => {
+      const { privatePem } = p256();
+      const file = path.join(dir, 'key.pem');
+      fs.writeFileSync(file, privatePem);
+      const expected = await signingKeyFromPem(privatePem);
+      expect((await loadSigningKey({ file, dataDir: dir, production: true })).kid).toBe(expected.kid);
+      expect(fs.existsSync(path.join(dir, 'keys'))).toBe(false);
+    });
+
+    it('refuses to invent a key in production', async () => {
+      await expect(loadSigningKey({ dataDir: dir, production: true })).rejects.toThrow('TOKEN_SIGNING_KEY_FILE is required in production.');
+      expect(fs.existsSync(path.join(dir, 'keys'))).toBe(false);
+    });
+
+    it('in development generates a P-256 key readable only by its owner, once, and keeps using it', async () => {
+      const first = await loadSigningKey({ dataDir: dir, production: false });
+      const file = path.join(dir, 'keys', 'token-signing-key.pem');
+      expect(first.alg).toBe('ES256');
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+      const again = await loadSigningKey({ dataDir: dir, production: false });
+      expect(again.kid).toBe(first.kid);
+    });
+  });
+});
+
+describe('access tokens', () => {
+  let key: SigningKey;
+  let verifier: TokenVerifier;
+  beforeAll(async () => {
+    key = await signingKeyFromPem(p256().privatePem);
+    verifier = new TokenVerifier({ jwks: { keys: [key.publicJwk] } });
+  });
+
+  it('carries who, how and which session, for 15 minutes by default, issued by identity for the graph', async () => {
+    const before = now();
+    const { token, expiresAt } = await signAccessToken(key, CLAIMS);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, sub: 'ac-1', pid: 'pt-1', role: 'PRACTITIONER', amr: 'CAC', sid: 'sess-1', teams: ['ct-a', 'ct-b'], scope: 'identity:read pharmacy:write' });
+    expect(claims.iat).toBeGreaterThanOrEqual(before);
+    expect(claims.exp! - claims.iat!).toBe(ACCESS_TOKEN_TTL_SECONDS);
+    expect(ACCESS_TOKEN_TTL_SECONDS).toBe(900);
+    expect(expiresAt.getTime()).toBe(claims.exp! * 1000);
+    const custom = decodeJwt((await signAccessToken(key, CLAIMS, 60)).token);
+    expect(custom.exp! - custom.iat!).toBe(60);
+  });
+
+  it('verifies into the viewer the token names', async () => {
+    const { token, expiresAt } = await signAccessToken(key, CLAIMS);
+    expect(await verifier.verify(token)).toEqual({
+      accountId: 'ac-1',
+      personId: 'pt-1',
+      role: 'PRACTITIONER',
+      method: 'CAC',
+      sessionId: 'sess-1',
+      careTeamIds: ['ct-a', 'ct-b'],
+      scopes: ['identity:read', 'pharmacy:write'],
+      expiresAt,
+      token,
+    });
+  });
+
+  it('gives no teams and no scopes when the token names none', async () => {
+    const { token } = await signAccessToken(key, { ...CLAIMS, careTeamIds: undefined, scopes: undefined });
+    expect(decodeJwt(token)).toMatchObject({ teams: [], scope: '' });
+    const viewer = await verifier.verify(token);
+    expect(viewer.careTeamIds).toEqual([]);
+    expect(viewer.scopes).toEqual([]);
+    const odd = await verifier.verify(await rawToken(key, goodPayload({ teams: 'ct-a', scope: ['x:read'] })));
+    expect(odd.careTeamIds).toEqual([]);
+    expect(odd.scopes).toEqual([]);
+    expect((await verifier.verify(await rawToken(key, goodPayload({ teams: [1], scope: 'one' })))).careTeamIds).toEqual(['1']);
+  });
+
+  it('refuses a token for another audience', async () => {
+    expect(await refusal(verifier.verify(await rawToken(key, goodPayload({ aud: 'urn:patient-portal:other' }))))).toEqual(INVALID);
+    const { aud: _, ...noAudience } = goodPayload();
+    expect(await refusal(verifier.verify(await rawToken(key, noAudience)))).toEqual(INVALID);
+  });
+
+  it('refuses a token from another issuer', async () => {
+    expect(await refusal(verifier.verify(await rawToken(key, goodPayload({ iss: 'urn:someone-else' }))))).toEqual(INVALID);
+    const { iss: _, ...noIssuer } = goodPayload();
+    expect(await refusal(verifier.verify(await rawToken(key, noIssuer)))).toEqual(INVALID);
+  });
+
+  it('refuses an expired token, saying so', async () => {
+    const expired = await rawToken(key, goodPayload({ iat: now() - 3600, exp: now() - 120 }));
+    expect(await refusal(verifier.verify(expired))).toEqual({ code: 'UNAUTHENTICATED', message: 'Your session has expired. Sign in again.' });
+    const { token } = await signAccessToken(key, CLAIMS, -120);
+    expect(await refusal(verifier.verify(token))).toEqual({ code: 'UNAUTHENTICATED', message: 'Your session has expired. Sign in again.' });
+  });
+
+  it('refuses a token without subject, expiry, issue time or session', async () => {
+    for (const claim of ['sub', 'exp', 'iat', 'sid']) {
+      const payload = goodPayload();
+      delete payload[claim];
+      expect([claim, await refusal(verifier.verify(await rawToken(key, payload)))]).toEqual([claim, INVALID]);
+    }
+  });
+
+  it('refuses an unknown role or sign-in method, and a token without a person', async () => {
+    for (const over of [{ role: 'ROOT' }, { role: undefined }, { amr: 'PASSWORD' }, { amr: undefined }, { pid: 42 }, { pid: undefined }]) {
+      expect([over, await refusal(verifier.verify(await rawToken(key, goodPayload(over))))]).toEqual([over, INVALID]);
+    }
+    for (const role of ['PATIENT', 'PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE'] as const) {
+      expect((await verifier.verify(await rawToken(key, goodPayload({ role })))).role).toBe(role);
+    }
+    for (const amr of ['DS_LOGON', 'CAC', 'PIV', 'SERVICE'] as const) {
+      expect((await verifier.verify(await rawToken(key, goodPayload({ amr })))).method).toBe(amr);
+    }
+  });
+
+  it('refuses a token signed by another key, a tampered one, and an unsigned one', async () => {
+    const other = await signingKeyFromPem(p256().privatePem);
+    const { token: foreign } = await signAccessToken({ ...other, kid: key.kid }, CLAIMS);
+    expect(await refusal(verifier.verify(foreign))).toEqual(INVALID);
+    const { token } = await signAccessToken(key, CLAIMS);
+    const [h, , s] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...decodeJwt(token), role: 'ADMIN' })).toString('base64url');
+    expect(await refusal(verifier.verify(`${h}.${forged}.${s}`))).toEqual(INVALID);
+    const none = Buffer.from(JSON.stringify({ alg: 'none', kid: key.kid })).toString('base64url');
+    expect(await refusal(verifier.verify(`${none}.${token.split('.')[1]}.`))).toEqual(INVALID);
+  });
+
+  it('accepts only ES256 and EdDSA: an Ed25519 key verifies, an RSA key in the JWKS does not', async () => {
+    const ed = await signingKeyFromPem(pemOf('ed25519').privatePem);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { exportJWK } = await import('jose');
+    const rsaJwk = { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' };
+    const both = new TokenVerifier({ jwks: { keys: [ed.publicJwk, rsaJwk] } });
+    expect((await both.verify((await signAccessToken(ed, CLAIMS)).token)).accountId).toBe('ac-1');
+    const rs256 = await new SignJWT(goodPayload()).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey);
+    expect(await refusal(both.verify(rs256))).toEqual(INVALID);
+  });
+
+  describe('fromAuthorizationHeader', () => {
+    it('is null without credentials', async () => {
+      expect(await verifier.fromAuthorizationHeader(undefined)).toBeNull();
+      expect(await verifier.fromAuthorizationHeader(null)).toBeNull();
+      expect(await verifier.fromAuthorizationHeader('')).toBeNull();
+    });
+
+    it('takes "Bearer <token>", with surrounding spaces', async () => {
+      const { token } = await signAccessToken(key, CLAIMS);
+      expect((await verifier.fromAuthorizationHeader(`Bearer ${token}`))?.accountId).toBe('ac-1');
+      expect((await verifier.fromAuthorizationHeader(`  Bearer ${token} `))?.sessionId).toBe('sess-1');
+    });
+
+    it('refuses anything else as a malformed header, before looking at the token', async () => {
+      const { token } = await signAccessToken(key, CLAIMS);
+      const malformed = { code: 'UNAUTHENTICATED', message: 'The Authorization header must be "Bearer <access token>".' };
+      for (const header of [token, `bearer ${token}`, `Basic ${token}`, `xBearer ${token}`, `Bearer ${token} x`, `Bearer  ${token}`, 'Bearer a.b', 'Bearer a.b.c.d', 'Bearer a.b.', 'Bearer a+.b.c', `Bearer ${token}=`]) {
+        expect([header, await refusal(verifier.fromAuthorizationHeader(header))]).toEqual([header, malformed]);
+      }
+      // Well-formed but not a token of ours: the verifier's refusal, not the header's.
+      expect(await refusal(verifier.fromAuthorizationHeader('Bearer a-_9.b.c'))).toEqual(INVALID);
+    });
+  });
+
+  describe('with a remote JWKS', () => {
+    let server: http.Server;
+    let url: string;
+    let answer: (res: http.ServerResponse) => void;
+    beforeAll(async () => {
+      server = http.createServer((_, res) => answer(res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('verifies against the keys it fetches', async () => {
+      answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+      const { token } = await signAccessToken(key, CLAIMS);
+      expect((await new TokenVerifier({ jwksUrl: url }).verify(token)).personId).toBe('pt-1');
+    });
+
+    it('answers SERVICE_UNAVAILABLE, not "sign in again", when the JWKS cannot be fetched', async () => {
+      const { token } = await signAccessToken(key, CLAIMS);
+      const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Sign-in could not be checked right now. Try again shortly.' };
+      answer = (res) => res.writeHead(503).end('down');
+      expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual(unavailable);
+      const closed = http.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
+      await new Promise((resolve) => closed.close(resolve));
+      expect(await refusal(new TokenVerifier({ jwksUrl: closedUrl }).verify(token))).toEqual(unavailable);
+      answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [');
+      expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual(unavailable);
+    });
+
+    it('answers SERVICE_UNAVAILABLE when the JWKS does not come within 5 seconds', async () => {
+      const { token } = await signAccessToken(key, CLAIMS);
+      answer = () => undefined;
+      expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Sign-in could not be checked right now. Try again shortly.',
+      });
+    });
+  });
+});

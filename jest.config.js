@@ -13,6 +13,8 @@ const base = {
   transform: { '^.+\\.ts$': swc },
   testMatch: ['<rootDir>/{gateway,subgraphs,test,scripts}/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
+  // StrykerJS's copy of the repository while `npm run test:mutation` runs.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   setupFiles: ['<rootDir>/test/setup-env.js'],
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

@@ -1,0 +1,332 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, randomUUID, webcrypto } from 'node:crypto';
+import { identify, parseCard, signatureMatches, verifyCard, type VerifiedCard } from './certificate';
+import {
+  certificatePem,
+  CLIENT_AUTH,
+  createCrl,
+  createIntermediateCa,
+  createRootCa,
+  EMAIL_PROTECTION,
+  issueCard,
+  signChallenge,
+  SMARTCARD_LOGON,
+  type CardOptions,
+  type Issued,
+  type KeyPair,
+} from './pki';
+import { TrustStore } from './trust';
+import { x509 } from './x509';
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const DAY = 86_400_000;
+
+async function refusal(p: Promise<unknown> | (() => unknown)): Promise<{ code: unknown; message: string } | 'OK'> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+    return 'OK';
+  } catch (e) {
+    return { code: (e as { extensions?: { code?: unknown } }).extensions?.code, message: (e as Error).message };
+  }
+}
+const invalid = (message: string) => ({ code: 'CERTIFICATE_INVALID', message });
+const NOT_TRUSTED = invalid('The certificate was not issued by a trusted CA.');
+
+/** A certificate made by hand: for the shapes issueCard does not make. */
+async function custom(options: { issuer: Issued | null; subject: string; keys?: KeyPair; extensions: x509.Extension[]; notBefore?: Date; notAfter?: Date }): Promise<Issued> {
+  const keys = options.keys ?? ((await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as KeyPair);
+  const signer = options.issuer?.keys ?? keys;
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: options.subject,
+    issuer: options.issuer ? options.issuer.cert.subject : options.subject,
+    publicKey: keys.publicKey,
+    signingKey: signer.privateKey,
+    signingAlgorithm: signer.privateKey.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    notBefore: options.notBefore ?? new Date(Date.now() - DAY),
+    notAfter: options.notAfter ?? new Date(Date.now() + DAY),
+    extensions: options.extensions,
+  });
+  return { cert, keys };
+}
+const cardExtensions = () => [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)];
+
+describe('smart-card certificates', () => {
+  let dir: string;
+  let root: Issued;
+  let intermediate: Issued;
+  /** Issued by the trusted root but not in the bundle. */
+  let unbundled: Issued;
+  /** Named like the intermediate, issued by a root nobody trusts. */
+  let impostor: Issued;
+  let caFile: string;
+  let crlFile: string;
+  let trust: TrustStore;
+  let jane: Issued;
+
+  const card = (options: Partial<CardOptions> = {}, issuer: Issued = intermediate) => issueCard(issuer, { commonName: 'DOE.JANE.A.1000000001', keyKind: 'P-256', ...options });
+  const pemOf = (...certs: Issued[]) => certs.map(certificatePem).join('');
+  const verify = (pem: string, now = new Date(), store = trust) => verifyCard(parseCard(pem), store, now);
+  const writeCrls = async (...crls: x509.X509Crl[]) => fs.writeFileSync(crlFile, crls.map((c) => c.toString('pem')).join('\n'));
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-cert-test-'));
+    root = await createRootCa('CN=Unit Root CA, O=Portal Tests, C=US', { keyKind: 'P-256' });
+    intermediate = await createIntermediateCa(root, 'CN=Unit ID CA-1, O=Portal Tests, C=US', { keyKind: 'P-256' });
+    unbundled = await createIntermediateCa(root, 'CN=Unit ID CA-2, O=Portal Tests, C=US', { keyKind: 'P-256' });
+    impostor = await createIntermediateCa(await createRootCa('CN=Impostor Root, C=US', { keyKind: 'P-256' }), 'CN=Unit ID CA-1, O=Portal Tests, C=US', { keyKind: 'P-256' });
+    caFile = path.join(dir, 'ca.pem');
+    crlFile = path.join(dir, 'crls.pem');
+    fs.writeFileSync(caFile, pemOf(intermediate, root));
+    fs.writeFileSync(crlFile, '');
+    trust = new TrustStore({ caFile, crlFile });
+    jane = await card();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => fs.writeFileSync(crlFile, ''));
+
+  describe('parseCard', () => {
+    it('reads the card’s certificate first and any intermediates after it, fingerprinted by the SHA-256 of its DER', () => {
+      const parsed = parseCard(`some text before\n${pemOf(jane, unbundled)}trailing`);
+      expect(parsed.leaf.serialNumber).toBe(jane.cert.serialNumber);
+      expect(parsed.intermediates.map((c) => c.serialNumber)).toEqual([unbundled.cert.serialNumber]);
+      expect(parsed.fingerprint).toBe(createHash('sha256').update(Buffer.from(jane.cert.rawData)).digest('base64url'));
+      expect(parseCard(pemOf(jane)).intermediates).toEqual([]);
+    });
+
+    it('takes up to five certificates and 32,000 characters, no more', async () => {
+      expect(parseCard(pemOf(jane, intermediate, intermediate, intermediate, intermediate)).intermediates).toHaveLength(4);
+      const notPem = invalid('The certificate is not a PEM X.509 certificate. Send the card’s certificate as PEM ("-----BEGIN CERTIFICATE-----").');
+      expect(await refusal(() => parseCard(pemOf(jane, intermediate, intermediate, intermediate, intermediate, intermediate)))).toEqual(notPem);
+      const pem = pemOf(jane);
+      expect(parseCard(pem + ' '.repeat(32_000 - pem.length)).leaf.serialNumber).toBe(jane.cert.serialNumber);
+      expect(await refusal(() => parseCard(pem + ' '.repeat(32_001 - pem.length)))).toEqual(notPem);
+      expect(await refusal(() => parseCard(''))).toEqual(notPem);
+      expect(await refusal(() => parseCard('MIIB...base64 without armour'))).toEqual(notPem);
+    });
+
+    it('refuses a block that is not a well-formed certificate', async () => {
+      const broken = '-----BEGIN CERTIFICATE-----\nTUlJQm9rZW4=\n-----END CERTIFICATE-----';
+      expect(await refusal(() => parseCard(broken))).toEqual(invalid('The certificate could not be read: it is not a well-formed X.509 certificate.'));
+      expect(await refusal(() => parseCard(pemOf(jane) + broken))).toEqual(invalid('The certificate could not be read: it is not a well-formed X.509 certificate.'));
+    });
+  });
+
+  describe('verifyCard', () => {
+    it('accepts a card issued by a trusted CA and names it: a CAC by its EDIPI', async () => {
+      const verified = await verify(pemOf(jane));
+      expect(verified.identity).toEqual({ kind: 'CAC', edipi: '1000000001' });
+      expect(verified.leaf.serialNumber).toBe(jane.cert.serialNumber);
+      expect(verified.fingerprint).toBe(parseCard(pemOf(jane)).fingerprint);
+      expect(verified.publicKey.asymmetricKeyType).toBe('ec');
+    });
+
+    it('accepts an RSA card of 2048 bits', async () => {
+      const rsa = await card({ keyKind: 'RSA' });
+      const verified = await verify(pemOf(rsa));
+      expect(verified.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    });
+
+    it('refuses other keys: RSA under 2048 bits, EC other than P-256', async () => {
+      const weak = await custom({
+        issuer: intermediate,
+        subject: 'CN=DOE.JANE.A.1000000001',
+        keys: (await webcrypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 1024 }, true, ['sign', 'verify'])) as KeyPair,
+        extensions: cardExtensions(),
+      });
+      const p384 = await custom({
+        issuer: intermediate,
+        subject: 'CN=DOE.JANE.A.1000000001',
+        keys: (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify'])) as KeyPair,
+        extensions: cardExtensions(),
+      });
+      const unsupported = invalid('The card’s key must be RSA (2048 bits or more) or EC P-256.');
+      expect(await refusal(verify(pemOf(weak)))).toEqual(unsupported);
+      expect(await refusal(verify(pemOf(p384)))).toEqual(unsupported);
+    });
+
+    it('follows intermediates sent after the card up to a trusted CA', async () => {
+      const viaUnbundled = await card({}, unbundled);
+      expect((await verify(pemOf(viaUnbundled, unbundled))).identity).toEqual({ kind: 'CAC', edipi: '1000000001' });
+      expect(await refusal(verify(pemOf(viaUnbundled)))).toEqual(NOT_TRUSTED);
+      // Sent in any order, with unrelated certificates between.
+      expect((await verify(pemOf(viaUnbundled, jane, unbundled))).identity.kind).toBe('CAC');
+    });
+
+    it('refuses a card of an untrusted CA, even one named like a trusted CA and sent along', async () => {
+      const fake = await card({}, impostor);
+      expect(await refusal(verify(pemOf(fake)))).toEqual(NOT_TRUSTED);
+      expect(await refusal(verify(pemOf(fake, impostor)))).toEqual(NOT_TRUSTED);
+    });
+
+    it('takes as issuer only a CA allowed to sign certificates', async () => {
+      // A card's certificate "issuing" another: the name and the signature match, but it is no CA.
+      const holder = await card({ commonName: 'LEE.SAM.2000000002' });
+      const issuedByCard = await custom({ issuer: holder, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      expect(await refusal(verify(pemOf(issuedByCard, holder)))).toEqual(NOT_TRUSTED);
+      // A CA whose key usage lacks keyCertSign.
+      const crlOnly = await custom({
+        issuer: root,
+        subject: 'CN=Unit CRL Signer, O=Portal Tests, C=US',
+        extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.cRLSign, true)],
+      });
+      const issuedByCrlSigner = await custom({ issuer: crlOnly, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      expect(await refusal(verify(pemOf(issuedByCrlSigner, crlOnly)))).toEqual(NOT_TRUSTED);
+      // A CA without key usage at all may sign.
+      const noUsage = await custom({ issuer: root, subject: 'CN=Unit Plain CA, O=Portal Tests, C=US', extensions: [new x509.BasicConstraintsExtension(true, 0, true)] });
+      const issuedByPlain = await custom({ issuer: noUsage, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      expect((await verify(pemOf(issuedByPlain, noUsage))).identity.kind).toBe('CAC');
+    });
+
+    it('refuses a CA certificate and a self-signed certificate as a card', async () => {
+      expect(await refusal(verify(pemOf(intermediate)))).toEqual(invalid('This is a CA certificate, not a card’s certificate.'));
+      const self = await custom({ issuer: null, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      expect(await refusal(verify(pemOf(self)))).toEqual(invalid('The certificate is self-signed: a card’s certificate must be issued by a trusted CA.'));
+    });
+
+    it('refuses a card outside its dates, and a card whose CA is outside its dates, to the second', async () => {
+      const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+      const notAfter = new Date(notBefore.getTime() + 10 * DAY);
+      const dated = await card({ notBefore, notAfter });
+      expect((await verify(pemOf(dated), notBefore)).identity.kind).toBe('CAC');
+      expect((await verify(pemOf(dated), notAfter)).identity.kind).toBe('CAC');
+      expect(await refusal(verify(pemOf(dated), new Date(notBefore.getTime() - 1)))).toEqual({
+        code: 'CERTIFICATE_EXPIRED',
+        message: `The card’s certificate is not valid until ${notBefore.toISOString()}.`,
+      });
+      expect(await refusal(verify(pemOf(dated), new Date(notAfter.getTime() + 1)))).toEqual({
+        code: 'CERTIFICATE_EXPIRED',
+        message: `The card’s certificate expired on ${notAfter.toISOString()}. Renew the card.`,
+      });
+      const oldCa = await createIntermediateCa(root, 'CN=Unit Old CA, O=Portal Tests, C=US', { keyKind: 'P-256', notBefore, notAfter });
+      const underOld = await card({}, oldCa);
+      expect(await refusal(verify(pemOf(underOld, oldCa), new Date(notAfter.getTime() + 1000)))).toEqual({
+        code: 'CERTIFICATE_EXPIRED',
+        message: `The issuing CA’s certificate expired on ${notAfter.toISOString()}. Renew the card.`,
+      });
+      const futureCa = await createIntermediateCa(root, 'CN=Unit Future CA, O=Portal Tests, C=US', { keyKind: 'P-256', notBefore: new Date(notBefore.getTime() + DAY) });
+      const underFuture = await card({ notBefore }, futureCa);
+      expect(await refusal(verify(pemOf(underFuture, futureCa), new Date(notBefore.getTime() + 1000)))).toEqual({
+        code: 'CERTIFICATE_EXPIRED',
+        message: `The issuing CA’s certificate is not valid until ${new Date(notBefore.getTime() + DAY).toISOString()}.`,
+      });
+    });
+
+    it('needs the digital-signature key usage', async () => {
+      const noSignature = invalid('The certificate is not for digital signatures (key usage), so it cannot sign in.');
+      expect(await refusal(verify(pemOf(await card({ keyUsage: null }))))).toEqual(noSignature);
+      expect(await refusal(verify(pemOf(await card({ keyUsage: x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.nonRepudiation }))))).toEqual(noSignature);
+      expect((await verify(pemOf(await card({ keyUsage: x509.KeyUsageFlags.digitalSignature })))).identity.kind).toBe('CAC');
+    });
+
+    it('needs an extended key usage for sign-in when one is named', async () => {
+      const notForSignIn = invalid('The certificate is not for client authentication (extended key usage), so it cannot sign in.');
+      expect(await refusal(verify(pemOf(await card({ extendedKeyUsage: [SERVER_AUTH] }))))).toEqual(notForSignIn);
+      for (const usages of [[CLIENT_AUTH], [EMAIL_PROTECTION], [SMARTCARD_LOGON], [SERVER_AUTH, SMARTCARD_LOGON]]) {
+        expect([usages, (await verify(pemOf(await card({ extendedKeyUsage: usages })))).identity.kind]).toEqual([usages, 'CAC']);
+      }
+      expect((await verify(pemOf(await card({ extendedKeyUsage: null })))).identity.kind).toBe('CAC');
+    });
+
+    it('refuses a card its CA’s CRL revokes; a CRL signed by another key revokes nothing', async () => {
+      const other = await card({ commonName: 'ROE.JOHN.B.1000000002' });
+      await writeCrls(await createCrl(intermediate, [jane.cert]));
+      expect(await refusal(verify(pemOf(jane)))).toEqual({ code: 'CERTIFICATE_REVOKED', message: 'This card’s certificate has been revoked. Contact your ID card office.' });
+      expect((await verify(pemOf(other))).identity).toEqual({ kind: 'CAC', edipi: '1000000002' });
+      await writeCrls(await createCrl(impostor, [jane.cert]));
+      expect((await verify(pemOf(jane))).identity.kind).toBe('CAC');
+      await writeCrls(await createCrl(impostor, []), await createCrl(intermediate, [other.cert, jane.cert]));
+      expect(await refusal(verify(pemOf(jane)))).toMatchObject({ code: 'CERTIFICATE_REVOKED' });
+    });
+
+    it('refuses a card whose issuing CA is revoked by its own CA', async () => {
+      const viaUnbundled = await card({}, unbundled);
+      await writeCrls(await createCrl(root, [unbundled.cert]));
+      expect(await refusal(verify(pemOf(viaUnbundled, unbundled)))).toEqual({ code: 'CERTIFICATE_REVOKED', message: 'The CA that issued this card has been revoked.' });
+      // The same serial in a CRL of another CA revokes nothing.
+      await writeCrls(await createCrl(intermediate, [unbundled.cert]));
+      expect((await verify(pemOf(viaUnbundled, unbundled))).identity.kind).toBe('CAC');
+    });
+
+    it('checks no revocation without a CRL file', async () => {
+      await writeCrls(await createCrl(intermediate, [jane.cert]));
+      const noCrls = new TrustStore({ caFile });
+      expect((await verify(pemOf(jane), new Date(), noCrls)).identity.kind).toBe('CAC');
+    });
+  });
+
+  describe('identify', () => {
+    const named = async (commonName: string, uuid?: string) => (await issueCard(intermediate, { commonName, keyKind: 'P-256', uuid })).cert;
+
+    it('names a CAC by the EDIPI ending a LAST.FIRST.MIDDLE.EDIPI or LAST.FIRST.EDIPI common name', async () => {
+      expect(identify(await named('DOE.JANE.A.1000000001'))).toEqual({ kind: 'CAC', edipi: '1000000001' });
+      expect(identify(await named('KIM.ALEX.2000000001'))).toEqual({ kind: 'CAC', edipi: '2000000001' });
+    });
+
+    it('names a PIV card by the urn:uuid: in its alternative name, in lower case', async () => {
+      const uuid = randomUUID();
+      expect(identify(await named('John B Roe (PIV Authentication)', uuid.toUpperCase()))).toEqual({ kind: 'PIV', uuid });
+      // A CAC-like name without its EDIPI shape falls back to the PIV name.
+      expect(identify(await named('DOE.JANE.A.B.1000000001', uuid))).toEqual({ kind: 'PIV', uuid });
+    });
+
+    it('refuses anything else', async () => {
+      const neither = invalid('The certificate is neither a CAC (subject LAST.FIRST.MIDDLE.EDIPI) nor a PIV card (urn:uuid: alternative name).');
+      for (const cn of ['JANE.1000000001', 'DOE.JANE.A.B.1000000001', 'DOE.JANE.A.100000001', 'DOE.JANE.A.10000000012', 'DOE.JANE.A.100000000x', 'DOE..A.1000000001', 'DOE. .1000000001', '1000000001', 'John Roe']) {
+        expect([cn, await refusal(async () => identify(await named(cn)))]).toEqual([cn, neither]);
+      }
+      const badUuid = await issueCard(intermediate, { commonName: 'PIV', keyKind: 'P-256', uuid: 'not-a-uuid' });
+      expect(await refusal(() => identify(badUuid.cert))).toEqual(neither);
+      const longUuid = await issueCard(intermediate, { commonName: 'PIV', keyKind: 'P-256', uuid: `${randomUUID()}0` });
+      expect(await refusal(() => identify(longUuid.cert))).toEqual(neither);
+      const otherUrl = await custom({
+        issuer: intermediate,
+        subject: 'CN=PIV',
+        extensions: [...cardExtensions(), new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `https://example.org/${randomUUID()}` }, { type: 'dns', value: `urn:uuid:${randomUUID()}` }])],
+      });
+      expect(await refusal(() => identify(otherUrl.cert))).toEqual(neither);
+    });
+
+    it('takes the first urn:uuid: name that is a UUID', async () => {
+      const uuid = randomUUID();
+      const two = await custom({
+        issuer: intermediate,
+        subject: 'CN=PIV',
+        extensions: [...cardExtensions(), new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'urn:uuid:nope' }, { type: 'url', value: `URN:UUID:${uuid}` }])],
+      });
+      expect(identify(two.cert)).toEqual({ kind: 'PIV', uuid });
+    });
+  });
+
+  describe('signatureMatches', () => {
+    let ec: VerifiedCard;
+    let rsa: VerifiedCard;
+    let rsaCard: Issued;
+    beforeAll(async () => {
+      ec = await verify(pemOf(jane));
+      rsaCard = await card({ keyKind: 'RSA' });
+      rsa = await verify(pemOf(rsaCard));
+    });
+
+    it('accepts the card’s signature over the challenge: DER ECDSA or RSASSA-PKCS1-v1_5, SHA-256', () => {
+      expect(signatureMatches(ec, 'challenge-1', signChallenge(jane.keys, 'challenge-1'))).toBe(true);
+      expect(signatureMatches(rsa, 'challenge-1', signChallenge(rsaCard.keys, 'challenge-1'))).toBe(true);
+    });
+
+    it('refuses a signature over another challenge, by another key, or in another encoding', async () => {
+      expect(signatureMatches(ec, 'challenge-1', signChallenge(jane.keys, 'challenge-2'))).toBe(false);
+      expect(signatureMatches(rsa, 'challenge-1', signChallenge(rsaCard.keys, 'challenge-2'))).toBe(false);
+      expect(signatureMatches(ec, 'challenge-1', signChallenge((await card()).keys, 'challenge-1'))).toBe(false);
+      const p1363 = Buffer.from(await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, jane.keys.privateKey, Buffer.from('challenge-1'))).toString('base64');
+      expect(signatureMatches(ec, 'challenge-1', p1363)).toBe(false);
+    });
+
+    it('refuses an empty, an oversized or a garbage signature without throwing', () => {
+      expect(signatureMatches(ec, 'challenge-1', '')).toBe(false);
+      expect(signatureMatches(rsa, 'challenge-1', Buffer.alloc(1025, 1).toString('base64'))).toBe(false);
+      expect(signatureMatches(ec, 'challenge-1', Buffer.alloc(1024, 1).toString('base64'))).toBe(false);
+      expect(signatureMatches(rsa, 'challenge-1', Buffer.alloc(256, 1).toString('base64'))).toBe(false);
+    });
+  });
+});

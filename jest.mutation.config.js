@@ -1,6 +1,12 @@
 // The Jest run StrykerJS uses (`npm run test:mutation`, stryker.config.json): only
 // the tests that cover the security-critical modules it mutates, on SQLite only.
 // Not part of `npm test`; the full suite keeps using jest.config.js.
+//
+// Unit tests only (plus one file that starts identity for its HTTP routes): a
+// mutant is run against every test that covers it, and a test file that starts
+// servers costs seconds per mutant. Identity's code imports @portal/kit through
+// node_modules, which in Stryker's sandbox still points at the unmutated kit, so
+// the kit's mutants are killed (or not) by the kit's own unit tests alone.
 const swc = [
   '@swc/jest',
   {
@@ -23,22 +29,12 @@ module.exports = {
     '<rootDir>/subgraphs/identity/src/services/throttle.test.ts',
     '<rootDir>/subgraphs/identity/src/smartcard/certificate.test.ts',
     '<rootDir>/subgraphs/identity/src/smartcard/trust.test.ts',
+    '<rootDir>/subgraphs/identity/src/services/smartCards.test.ts',
     '<rootDir>/subgraphs/identity/src/routes.int.test.ts',
-    // Identity's own integration tests of smart-card sign-in, PIV registration and lock-outs.
-    '<rootDir>/subgraphs/identity/src/smartcard.int.test.ts',
-    '<rootDir>/subgraphs/identity/src/accounts.int.test.ts',
-    '<rootDir>/subgraphs/identity/src/identity.int.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/'],
   setupFiles: ['<rootDir>/test/setup-env.js'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // Stryker runs in a copy of the repository (.stryker-tmp) with node_modules linked
-  // from here, whose @portal/kit link points back at the unmutated kit: resolve the
-  // kit inside the copy, so identity's code runs the mutated kit too.
-  moduleNameMapper: {
-    '^@portal/kit$': '<rootDir>/subgraphs/kit/src/index.ts',
-    '^@portal/kit/(.*)$': '<rootDir>/subgraphs/kit/$1',
-  },
   globals: { PORTAL_TEST_DB: 'sqlite' },
   testTimeout: 60_000,
 };

@@ -145,6 +145,18 @@ describe('sessions in Redis', () => {
     });
   });
 
+  it('defaultSessionGuard keys sessions under portal: when no prefix is configured', async () => {
+    const id = `test-${randomBytes(8).toString('hex')}`;
+    await redis.set(`portal:session:${id}`, JSON.stringify({ accountId: 'ac-1', method: 'CAC' }), 'EX', 60);
+    const guard = defaultSessionGuard(configWith({ redisUrl: REDIS_URL }));
+    try {
+      expect((await guard.check(viewer({ sessionId: id }))).getTime()).toBeGreaterThan(Date.now());
+    } finally {
+      await guard.close();
+      await redis.del(`portal:session:${id}`);
+    }
+  });
+
   it('defaultSessionGuard checks Redis itself when REDIS_URL is set', async () => {
     await sessions.open('s-1', { accountId: 'ac-1', method: 'DS_LOGON' });
     const guard = defaultSessionGuard(configWith({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }), 'http://127.0.0.1:1');

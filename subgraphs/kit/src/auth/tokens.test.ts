@@ -128,6 +128,13 @@ describe('signing keys', () => {
       const again = await loadSigningKey({ dataDir: dir, production: false });
       expect(again.kid).toBe(first.kid);
     });
+
+    it('creates the data directory too when it does not exist yet', async () => {
+      const dataDir = path.join(dir, 'not', 'yet');
+      const key = await loadSigningKey({ dataDir, production: false });
+      expect(fs.readFileSync(path.join(dataDir, 'keys', 'token-signing-key.pem'), 'utf8')).toContain('PRIVATE KEY');
+      expect(key.alg).toBe('ES256');
+    });
   });
 });
 

@@ -54,7 +54,10 @@ describe('AuditTrail', () => {
 
   it('writes one event per patient, kind, action and outcome within a request, however often it is decided', async () => {
     const trail = new AuditTrail(audit.db.dataSource, 'pharmacy', 'req-dup', viewer);
-    for (let i = 0; i < 3; i++) trail.record('pt-1', 'prescription', 'read', 'ALLOWED');
+    trail.record('pt-1', 'prescription', 'read', 'ALLOWED');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const afterFirst = new Date().toISOString();
+    for (let i = 0; i < 2; i++) trail.record('pt-1', 'prescription', 'read', 'ALLOWED');
     trail.record('pt-2', 'prescription', 'read', 'ALLOWED');
     trail.record('pt-1', 'pharmacy_request', 'read', 'ALLOWED');
     trail.record('pt-1', 'prescription', 'create', 'ALLOWED');
@@ -68,6 +71,8 @@ describe('AuditTrail', () => {
       'pt-1|prescription|read|DENIED',
       'pt-2|prescription|read|ALLOWED',
     ]);
+    // The event is the first decision's, not a later repeat's.
+    expect(rows.find((r) => r.recordKind === 'prescription' && r.action === 'read' && r.outcome === 'ALLOWED' && r.patientId === 'pt-1')!.occurredAt < afterFirst).toBe(true);
   });
 
   it('writes all events in one statement, each once, and nothing when there is nothing to write', async () => {

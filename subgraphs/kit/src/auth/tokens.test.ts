@@ -287,10 +287,18 @@ describe('access tokens', () => {
       await new Promise((resolve) => server.close(resolve));
     });
 
-    it('verifies against the keys it fetches', async () => {
-      answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+    it('verifies against the keys it fetches, fetched once for many tokens', async () => {
+      let fetches = 0;
+      answer = (res) => {
+        fetches++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+      };
       const { token } = await signAccessToken(key, CLAIMS);
-      expect((await new TokenVerifier({ jwksUrl: url }).verify(token)).personId).toBe('pt-1');
+      const remote = new TokenVerifier({ jwksUrl: url });
+      expect((await remote.verify(token)).personId).toBe('pt-1');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await remote.verify(token)).personId).toBe('pt-1');
+      expect(fetches).toBe(1);
     });
 
     it('answers SERVICE_UNAVAILABLE, not "sign in again", when the JWKS cannot be fetched', async () => {

@@ -160,6 +160,14 @@ describe('smart-card certificates', () => {
       expect(await refusal(verify(pemOf(fake, impostor)))).toEqual(NOT_TRUSTED);
     });
 
+    it('refuses a card of a CA named like a trusted one but with another kind of key, and ignores its CRLs', async () => {
+      const rsaImpostor = await createIntermediateCa(await createRootCa('CN=RSA Impostor Root, C=US'), 'CN=Unit ID CA-1, O=Portal Tests, C=US');
+      const fake = await card({}, rsaImpostor);
+      expect(await refusal(verify(pemOf(fake)))).toEqual(NOT_TRUSTED);
+      await writeCrls(await createCrl(rsaImpostor, [jane.cert]));
+      expect((await verify(pemOf(jane))).identity.kind).toBe('CAC');
+    });
+
     it('takes as issuer only a CA allowed to sign certificates', async () => {
       // A card's certificate "issuing" another: the name and the signature match, but it is no CA.
       const holder = await card({ commonName: 'LEE.SAM.2000000002' });

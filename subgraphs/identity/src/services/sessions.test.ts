@@ -243,6 +243,18 @@ describe('SessionService', () => {
       await service.close();
     });
 
+    it('keep them under portal: in Redis when no prefix is configured', async () => {
+      const opened = await openSession(config({ redisUrl: REDIS_URL }), t.db.dataSource, 'ac-jane-doe', 'CAC');
+      const redis = openRedis(REDIS_URL);
+      try {
+        expect(await redis.exists(`portal:session:${opened.id}`)).toBe(1);
+      } finally {
+        await redis.del(`portal:session:${opened.id}`);
+        await redis.srem('portal:account-sessions:ac-jane-doe', opened.id);
+        await closeRedis(redis);
+      }
+    });
+
     it('keep them in Redis, under the configured prefix, with REDIS_URL', async () => {
       const prefix = `portal-test-${randomBytes(4).toString('hex')}:`;
       try {

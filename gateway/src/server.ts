@@ -5,10 +5,21 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { authenticationFailure, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
+import {
+  authenticationFailure,
+  documentLimits,
+  edgeOf,
+  listen,
+  maskError,
+  TokenVerifier,
+  withoutSuggestions,
+  type RouteHandler,
+  type RunningServer,
+} from '@portal/kit';
 import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/sessions';
 import type { GatewayConfig } from './config';
-import { depthLimit } from './depthLimit';
+import { readManifest } from './operations';
+import { trustedDocuments } from './trustedDocuments';
 import { SUBGRAPHS, SUPERGRAPH_FILE, type SubgraphName } from './subgraphs';
 
 export interface GatewayContext {
@@ -49,6 +60,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
       }),
   });
   const production = config.portal.production;
+  const edge = edgeOf(config.portal);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !production,
@@ -56,8 +68,10 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
     csrfPrevention: true,
     // The process that owns the servers stops them on SIGINT/SIGTERM, in order.
     stopOnTerminationSignals: false,
-    validationRules: [depthLimit()],
-    formatError: (formatted, error) => maskError(formatted, error),
+    validationRules: [documentLimits(edge.document)],
+    parseOptions: { maxTokens: edge.document.maxTokens },
+    // Production names no field a caller did not: graphql-js's suggestions would map the schema.
+    formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
@@ -81,6 +95,7 @@ async function allSubgraphsReady(config: GatewayConfig): Promise<boolean> {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const { config } = options;
+  const edge = edgeOf(config.portal);
   const { apollo, verifier, sessions } = createGateway(options);
   await apollo.start();
 
@@ -109,6 +124,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       apollo,
       context: (req) => context(req),
       routes: options.routes?.({ execute, verifier }),
+      maxBodyBytes: edge.maxBodyBytes,
+      sizes: edge,
+      corsOrigins: edge.corsOrigins,
+      production: config.portal.production,
+      // The gateway's own executor (the record download) is not an HTTP client: only HTTP requests are admitted by hash.
+      admit: edge.trustedDocuments ? trustedDocuments(readManifest(), edge.document.maxTokens) : undefined,
       ready: () => allSubgraphsReady(config),
     },
     config.port,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_EDGE_SETTINGS, readEdgeSettings, type EdgeSettings } from './edge/settings';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -19,7 +20,12 @@ export interface PortalConfig {
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
   redisKeyPrefix?: string;
+  /** Document, size and browser limits at every server's edge; defaults when unset. */
+  edge?: EdgeSettings;
 }
+
+/** The edge settings of a config, defaults filled in. */
+export const edgeOf = (config: Pick<PortalConfig, 'edge'>): EdgeSettings => config.edge ?? DEFAULT_EDGE_SETTINGS;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
   const production = env.NODE_ENV === 'production';
@@ -39,6 +45,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
+    edge: readEdgeSettings(env),
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {

@@ -28,6 +28,12 @@ export const ErrorCode = {
   RENEWAL_NOT_ALLOWED: 'RENEWAL_NOT_ALLOWED',
   RATE_LIMITED: 'RATE_LIMITED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The request body is over the server's limit (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The answer would be over the server's limit; it is replaced whole by this error, never cut. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** Trusted-documents mode: the operation is not one of the client contract's (HTTP 400). */
+  OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -10,7 +10,10 @@ import { Access, remoteCareAccess, type CareAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
-import type { PortalConfig } from './config';
+import { edgeOf, type PortalConfig } from './config';
+import { documentLimits } from './edge/documentLimits';
+import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy';
+import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
 import { openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
@@ -99,15 +102,23 @@ const flushAudit: ApolloServerPlugin<SubgraphContext> = {
   },
 };
 
-export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean): ApolloServer<C> {
+/**
+ * The subgraph's Apollo Server. A subgraph bounds documents itself, as the
+ * gateway does: it can be called directly, so it trusts no caller to have.
+ */
+export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean, edge: EdgeSettings = DEFAULT_EDGE_SETTINGS): ApolloServer<C> {
+  const schema = buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> });
   return new ApolloServer<C>({
-    schema: buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> }),
+    schema: guardFederationFields(schema, edge.maxEntities, edge.document),
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // The process that owns the servers stops them on SIGINT/SIGTERM, in order.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => maskError(formatted, error),
+    validationRules: [documentLimits(edge.document)],
+    parseOptions: { maxTokens: edge.document.maxTokens },
+    // Production names no field a caller did not: graphql-js's suggestions would map the schema.
+    formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>],
   });
 }
@@ -133,7 +144,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
     options.sessions !== undefined ? options.sessions : options.verifier ? null : module.sessions ? module.sessions(runtime) : defaultSessionGuard(config);
-  const apollo = buildSubgraphServer(module, config.production);
+  const edge = edgeOf(config);
+  const apollo = buildSubgraphServer(module, config.production, edge);
   await apollo.start();
 
   const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
@@ -155,6 +167,9 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       apollo,
       context,
       routes: module.routes?.(runtime),
+      maxBodyBytes: edge.maxBodyBytes,
+      sizes: edge,
+      production: config.production,
       ready: async () => {
         await database.dataSource.query('SELECT 1');
         return true;

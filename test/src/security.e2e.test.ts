@@ -111,7 +111,7 @@ describe('query depth', () => {
     for (let i = 0; i < 4; i++) inner = `careTeams { threads(first: 1) { edges { node { patient { ${inner} } } } } }`;
     const res = await stack.query(`{ me { patient { ${inner} } } }`, {}, jane);
     expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(res.errors?.[0].message).toMatch(/nested more than 15 levels/);
+    expect(res.errors?.[0].message).toMatch(/nested more than 20 levels/);
     expect(res.data).toBeUndefined();
   });
 });

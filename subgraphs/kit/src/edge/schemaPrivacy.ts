@@ -6,7 +6,8 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 /** Drops graphql-js's "Did you mean ...?" hints, which map the schema for anyone who guesses near it. */
 export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  return SUGGESTION.test(formatted.message) ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+  // `includes`, not SUGGESTION.test: a global regex's test() keeps state between calls.
+  return formatted.message.includes('Did you mean') ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
 }
 
 const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { parseTrustedProxies } from './clientAddress';
+import { readRateLimitSettings, type RateLimitSettings } from './rateLimit';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -19,6 +21,12 @@ export interface PortalConfig {
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
   redisKeyPrefix?: string;
+  /** IPs and CIDRs of the proxies (and, at a subgraph, the gateways) whose X-Forwarded-For is believed; loopback when unset. */
+  trustedProxies?: string[];
+  /** Rate limits that differ from DEFAULT_RATE_LIMITS (`RATE_LIMIT_*`). */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** scrypt computations run at once per process, and how many may wait for one before a sign-in is refused. */
+  passwordHashing?: { concurrency: number; queue: number };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
@@ -39,6 +47,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
+    trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
+    rateLimits: readRateLimitSettings(env),
+    passwordHashing: {
+      concurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
+      queue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 32, 0),
+    },
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
@@ -55,4 +69,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     }
   }
   return config;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 10_000) throw new Error(`${name} must be a whole number from ${min} to 10000.`);
+  return value;
 }

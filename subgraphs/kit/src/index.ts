@@ -12,3 +12,5 @@ export * from './scalars';
 export * from './sql';
 export * from './demo';
 export * from './writes';
+export * from './clientAddress';
+export * from './rateLimit';

@@ -134,6 +134,7 @@ interface Pair {
 export class RateLimits {
   readonly settings: RateLimitSettings;
   private redis: Redis | undefined;
+  private connected: Promise<void> | undefined;
   private readonly pairs = new Map<RateLimitName, Pair>();
 
   constructor(private readonly options: RateLimitsOptions = {}) {
@@ -144,11 +145,29 @@ export class RateLimits {
     if (!limit) return null;
     const common = { points: limit.points, duration: limit.seconds, keyPrefix: `${this.options.keyPrefix ?? 'portal:'}rl:${name}:${scope}` };
     if (!this.options.redisUrl) return new RateLimiterMemory(common);
-    this.redis ??= openRedis(this.options.redisUrl);
     return new RateLimiterRedis({ ...common, storeClient: this.redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(common) });
   }
 
-  private pair(name: RateLimitName): Pair {
+  /** Opens Redis on first use and waits (2 s at most) for it, so the first requests are counted where every instance sees them. */
+  private async connect(): Promise<void> {
+    if (!this.options.redisUrl) return;
+    this.connected ??= new Promise<void>((resolve) => {
+      this.redis = openRedis(this.options.redisUrl!);
+      const timer = setTimeout(resolve, 2_000);
+      timer.unref();
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // Ready, or refused: either way the limiters can start (on the insurance limiter while Redis is away).
+      this.redis.once('ready', done);
+      this.redis.once('error', done);
+    });
+    await this.connected;
+  }
+
+  private async pair(name: RateLimitName): Promise<Pair> {
+    await this.connect();
     let pair = this.pairs.get(name);
     if (!pair) {
       const rule = this.settings[name];
@@ -165,14 +184,14 @@ export class RateLimits {
    * everyone's allowance by itself.
    */
   async consume(name: RateLimitName, address: string): Promise<void> {
-    const { perAddress, global } = this.pair(name);
+    const { perAddress, global } = await this.pair(name);
     await spend(perAddress, addressKey(address));
     await spend(global, 'all');
   }
 
   /** Throws RATE_LIMITED when `address` (or everyone) has spent the allowance of `name` already; counts nothing. */
   async check(name: RateLimitName, address: string): Promise<void> {
-    const { perAddress, global } = this.pair(name);
+    const { perAddress, global } = await this.pair(name);
     for (const [limiter, key] of [[perAddress, addressKey(address)], [global, 'all']] as const) {
       if (!limiter) continue;
       const res = await limiter.get(key).catch(() => null);
@@ -182,11 +201,12 @@ export class RateLimits {
 
   /** Counts one against `name` without refusing anything: a failure whose reply is already decided. */
   async count(name: RateLimitName, address: string): Promise<void> {
-    const { perAddress, global } = this.pair(name);
+    const { perAddress, global } = await this.pair(name);
     await Promise.all([perAddress?.penalty(addressKey(address)).catch(() => undefined), global?.penalty('all').catch(() => undefined)]);
   }
 
   async close(): Promise<void> {
+    if (this.connected) await this.connected;
     if (this.redis) await closeRedis(this.redis);
   }
 }

@@ -20,14 +20,21 @@ export class HashSlots {
     readonly queue: number,
   ) {}
 
+  /** Hashes computed and refused so far, for the abuse benchmark. */
+  readonly stats = { computed: 0, refused: 0 };
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queue) throw hashingBusy();
+      if (this.waiting.length >= this.queue) {
+        this.stats.refused++;
+        throw hashingBusy();
+      }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;
     }
     try {
+      this.stats.computed++;
       return await work();
     } finally {
       // Hand the slot straight to the next waiter, so `running` never drops below what is really running.
@@ -51,6 +58,9 @@ let slots = new HashSlots(2, 32);
 export function configurePasswordHashing(settings: { concurrency: number; queue: number } | undefined): void {
   if (settings && (settings.concurrency !== slots.concurrency || settings.queue !== slots.queue)) slots = new HashSlots(settings.concurrency, settings.queue);
 }
+
+/** scrypt computations this process has run and refused (queue full) so far. */
+export const passwordHashStats = () => ({ ...slots.stats });
 
 function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return slots.run(() => rawScrypt(password, salt, options));

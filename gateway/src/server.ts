@@ -2,16 +2,22 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { GraphQLError } from 'graphql';
 import {
   authenticationFailure,
+  clientAddressOf,
   documentLimits,
   edgeOf,
+  ErrorCode,
   listen,
   maskError,
+  PortalError,
+  RateLimits,
   TokenVerifier,
+  TrustedProxies,
   withoutSuggestions,
   type RouteHandler,
   type RunningServer,
@@ -25,6 +31,8 @@ import { SUBGRAPHS, SUPERGRAPH_FILE, type SubgraphName } from './subgraphs';
 export interface GatewayContext {
   requestId: string;
   authorization?: string;
+  /** The client's address as the gateway determined it; subgraphs that trust the gateway believe it. */
+  clientAddress?: string;
 }
 
 export interface GatewayOptions {
@@ -32,16 +40,52 @@ export interface GatewayOptions {
   /** Defaults to the committed schema/supergraph.graphql. */
   supergraphSdl?: string;
   /** Extra HTTP routes (e.g. the record download) by "METHOD /path". */
-  routes?: (gateway: { execute: GatewayExecutor; verifier: TokenVerifier }) => Record<string, RouteHandler>;
+  routes?: (gateway: GatewayRouteDeps) => Record<string, RouteHandler>;
+}
+
+/** What the gateway gives its extra routes. */
+export interface GatewayRouteDeps {
+  execute: GatewayExecutor;
+  verifier: TokenVerifier;
+  limits: RateLimits;
+  clientAddress(req: IncomingMessage): string;
 }
 
 export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
 
-/** Forwards the caller's credentials and the request id; every subgraph checks the token itself. */
+/** Codes a subgraph answers with a status of their own (429, 503) that the client must get as they are. */
+const PASSED_ON = new Set<unknown>([ErrorCode.RATE_LIMITED, ErrorCode.SERVICE_UNAVAILABLE]);
+
+/**
+ * Forwards the caller's credentials, the request id and the client's address
+ * (as `X-Forwarded-For`, one hop: the address the gateway determined; what
+ * the client sent is not passed on); every subgraph checks the token itself.
+ */
 class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     request.http?.headers.set('x-request-id', context.requestId);
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
+  }
+
+  /**
+   * A subgraph's RATE_LIMITED (429) or SERVICE_UNAVAILABLE (503) reaches the
+   * client with its code, its status and its Retry-After, instead of the
+   * INTERNAL_SERVER_ERROR any other non-2xx answer becomes.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    if (response.status === 429 || response.status === 503) {
+      const retryAfter = response.headers.get('retry-after');
+      const body = (await response.clone().json().catch(() => null)) as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | null;
+      const error = body?.errors?.find((e) => PASSED_ON.has(e.extensions?.code));
+      if (error && typeof error.message === 'string') {
+        const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? retryAfter : '1';
+        return new PortalError(error.extensions!.code as ErrorCode, error.message, {
+          http: { status: response.status, headers: new HeaderMap([['retry-after', seconds]]) },
+        });
+      }
+    }
+    return super.errorFromResponse(response);
   }
 }
 
@@ -98,11 +142,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const edge = edgeOf(config.portal);
   const { apollo, verifier, sessions } = createGateway(options);
   await apollo.start();
+  const portal = config.portal;
+  const limits = new RateLimits({ settings: portal.rateLimits, redisUrl: portal.redisUrl, keyPrefix: portal.redisKeyPrefix });
+  const trusted = new TrustedProxies(portal.trustedProxies);
+  const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trusted);
 
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
     // The gateway assigns the request id; one sent by a client is not trusted.
     const requestId = randomUUID();
     const authorization = req.headers.authorization;
+    const address = clientAddress(req);
+    // Refused before the document is even parsed: a flood of anonymous requests costs one counter each.
+    if (!authorization) await limits.consume('anonymous', address);
     try {
       const viewer = await verifier.fromAuthorizationHeader(authorization);
       // An ended session is refused here already; each subgraph checks again, trusting no caller.
@@ -110,7 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     } catch (e) {
       throw authenticationFailure(e);
     }
-    return { requestId, authorization };
+    return { requestId, authorization, clientAddress: address };
   };
 
   const execute: GatewayExecutor = async (query, variables, authorization) => {
@@ -123,7 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     {
       apollo,
       context: (req) => context(req),
-      routes: options.routes?.({ execute, verifier }),
+      routes: options.routes?.({ execute, verifier, limits, clientAddress }),
       maxBodyBytes: edge.maxBodyBytes,
       sizes: edge,
       corsOrigins: edge.corsOrigins,
@@ -141,6 +192,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       await server.close();
       await apollo.stop();
       await sessions.close();
+      await limits.close();
     },
   };
 }

@@ -106,7 +106,7 @@ describe('service credentials', () => {
 
   it('stores only a hash of the secret', async () => {
     const [row] = await sql<{ secret_hash: string; scopes: string }>(identity.database.dataSource, `SELECT secret_hash, scopes FROM service_client WHERE client_id = 'sched-bot'`);
-    expect(row.secret_hash).toMatch(/^scrypt\$/);
+    expect(row.secret_hash).toMatch(/^sha256\$/);
     expect(row.secret_hash).not.toContain(secrets['sched-bot']);
     expect(row.scopes).toBe('scheduling:read scheduling:write');
   });

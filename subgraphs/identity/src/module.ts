@@ -8,6 +8,7 @@ import { loadKeyRing } from './keys';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
 import { typeDefs } from './schema';
+import { configurePasswordHashing } from './services/passwords';
 import { createSessionService } from './services/sessions';
 import { devCaFile, ensureDevPki } from './smartcard/devPki';
 import { TrustStore } from './smartcard/trust';
@@ -36,6 +37,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     entities,
     migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150],
     async verifier({ config, database }) {
+      configurePasswordHashing(config.passwordHashing);
       const keys = await loadKeyRing(config);
       deps = { keys, clock, trust: trustStoreFor(config), sessions: createSessionService(config, database.dataSource, clock) };
       return new TokenVerifier({ jwks: { keys: keys.jwks } });

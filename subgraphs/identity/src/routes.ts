@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { PortalError, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { PortalError, retryAfterOf, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';
 import { ServiceTokens } from './services/serviceClients';
@@ -48,6 +48,17 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
       }
     },
     'POST /oauth/token': async (req, body) => {
+      try {
+        await runtime.limits.consume('token', runtime.clientAddress(req));
+      } catch (e) {
+        if (!(e instanceof PortalError)) throw e;
+        const limited = e.extensions.code === 'RATE_LIMITED';
+        return {
+          status: limited ? 429 : 503,
+          body: { error: limited ? 'rate_limited' : 'temporarily_unavailable', error_description: e.message },
+          headers: { ...NO_STORE, 'retry-after': retryAfterOf(e) },
+        };
+      }
       const params = tokenRequestParams(req, body);
       if (!params) return { status: 400, body: { error: 'invalid_request', error_description: 'Send a JSON or form-encoded body.' }, headers: NO_STORE };
       if (params.grant_type !== 'client_credentials') {

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_EDGE_SETTINGS, readEdgeSettings, type EdgeSettings } from './edge/settings';
+import { parseTrustedProxies } from './clientAddress';
+import { readRateLimitSettings, type RateLimitSettings } from './rateLimit';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -22,6 +24,12 @@ export interface PortalConfig {
   redisKeyPrefix?: string;
   /** Document, size and browser limits at every server's edge; defaults when unset. */
   edge?: EdgeSettings;
+  /** IPs and CIDRs of the proxies (and, at a subgraph, the gateways) whose X-Forwarded-For is believed; loopback when unset. */
+  trustedProxies?: string[];
+  /** Rate limits that differ from DEFAULT_RATE_LIMITS (`RATE_LIMIT_*`). */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** scrypt computations run at once per process, and how many may wait for one before a sign-in is refused. */
+  passwordHashing?: { concurrency: number; queue: number };
 }
 
 /** The edge settings of a config, defaults filled in. */
@@ -46,6 +54,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
     edge: readEdgeSettings(env),
+    trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
+    rateLimits: readRateLimitSettings(env),
+    passwordHashing: {
+      concurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
+      queue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 32, 0),
+    },
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
@@ -62,4 +76,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     }
   }
   return config;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 10_000) throw new Error(`${name} must be a whole number from ${min} to 10000.`);
+  return value;
 }

@@ -16,3 +16,5 @@ export * from './edge/documentLimits';
 export * from './edge/settings';
 export * from './edge/front';
 export { withoutSuggestions, guardFederationFields } from './edge/schemaPrivacy';
+export * from './clientAddress';
+export * from './rateLimit';

@@ -14,9 +14,11 @@ import { edgeOf, type PortalConfig } from './config';
 import { documentLimits } from './edge/documentLimits';
 import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy';
 import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
+import { clientAddressOf, TrustedProxies } from './clientAddress';
 import { openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
+import { RateLimits } from './rateLimit';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -25,12 +27,19 @@ export interface SubgraphContext {
   access: Access;
   audit: AuditTrail;
   db: DataSource;
+  /** The caller's address: the socket's peer, or what a trusted proxy (the gateway) says it is. */
+  clientAddress: string;
+  /** The process's rate limiters, shared through Redis when REDIS_URL is set. */
+  limits: RateLimits;
 }
 
 export interface SubgraphRuntime {
   config: PortalConfig;
   database: PortalDataSource;
   verifier: TokenVerifier;
+  limits: RateLimits;
+  /** The caller's address, for routes outside GraphQL (see clientAddressOf). */
+  clientAddress(req: IncomingMessage): string;
 }
 
 /** A subgraph described once; `startSubgraph` turns it into a running server. */
@@ -134,7 +143,10 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
   });
-  const partial = { config, database };
+  const limits = new RateLimits({ settings: config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  const trusted = new TrustedProxies(config.trustedProxies);
+  const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trusted);
+  const partial = { config, database, limits, clientAddress };
   // Always let the module initialise its own verifier (identity loads its signing key there).
   const own = module.verifier ? await module.verifier(partial) : undefined;
   const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
@@ -159,7 +171,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
     const access = new Access(viewer, audit, careAccess);
-    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource }, runtime);
+    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits }, runtime);
   };
 
   const server = await listen<C>(
@@ -194,6 +206,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       await server.close();
       await apollo.stop();
       await sessions?.close();
+      await limits.close();
       if (database.dataSource.isInitialized) await database.dataSource.destroy();
     },
   };

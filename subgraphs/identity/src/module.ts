@@ -4,6 +4,7 @@ import { entities } from './db/entities';
 import { IdentityStore } from './db/store';
 import { CreateIdentity1764000000100 } from './db/migrations/1764000000100-CreateIdentity';
 import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000000150-SmartCardsSessionsServices';
+import { AuditAndNotices1764000000160 } from './db/migrations/1764000000160-AuditAndNotices';
 import { loadKeyRing } from './keys';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
@@ -34,7 +35,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150],
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160],
     async verifier({ config, database }) {
       const keys = await loadKeyRing(config);
       deps = { keys, clock, trust: trustStoreFor(config), sessions: createSessionService(config, database.dataSource, clock) };

@@ -29,6 +29,16 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * The address of the client a request came from, for identity's audit trail.
+ * The one place to change once the gateway forwards a trusted client-address
+ * header; for now the connection's peer (the gateway, when called through it).
+ */
+export function clientAddressOf(req: IncomingMessage): string | null {
+  const address = req.socket?.remoteAddress;
+  return address ? address.slice(0, 64) : null;
+}
+
 class BodyTooLarge extends Error {}
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

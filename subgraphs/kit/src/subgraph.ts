@@ -13,7 +13,7 @@ import { TokenVerifier, type Viewer } from './auth/tokens';
 import type { PortalConfig } from './config';
 import { openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, maskError } from './errors';
-import { listen, type RouteHandler, type RunningServer } from './http';
+import { clientAddressOf, listen, type RouteHandler, type RunningServer } from './http';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -22,6 +22,8 @@ export interface SubgraphContext {
   access: Access;
   audit: AuditTrail;
   db: DataSource;
+  /** The caller's address (clientAddressOf), for audit rows; null when unknown. */
+  clientAddress: string | null;
 }
 
 export interface SubgraphRuntime {
@@ -147,7 +149,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
     const access = new Access(viewer, audit, careAccess);
-    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource }, runtime);
+    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddressOf(req) }, runtime);
   };
 
   const server = await listen<C>(

@@ -1,5 +1,5 @@
 import type { IdentityContext } from '../context';
-import type { NewDsLogonAccount } from '../services/accounts';
+import type { DsLogonCredential, NewDsLogonAccount } from '../services/accounts';
 import type { CardProof, PivRegistration } from '../services/smartCards';
 import { toAccount, toPivCard, toSignInPayload } from './mappers';
 
@@ -12,6 +12,9 @@ export const Mutation = {
   },
   async createDsLogonAccount(_: unknown, { input }: { input: NewDsLogonAccount }, ctx: IdentityContext) {
     return toAccount(await ctx.accounts.create(input));
+  },
+  async addDsLogonCredential(_: unknown, { input }: { input: DsLogonCredential }, ctx: IdentityContext) {
+    return toAccount(await ctx.accounts.addDsLogon(input));
   },
   async registerPivCard(_: unknown, { input }: { input: PivRegistration }, ctx: IdentityContext) {
     return toPivCard(await ctx.smartCards.registerPiv(input));

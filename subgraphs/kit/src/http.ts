@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 
-export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+/** `requestId` is the one the response carries in x-request-id. */
+export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId?: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 export interface HttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -85,7 +86,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) {
         const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req, limit);
-        const out = await route(req, body);
+        const out = await route(req, body, requestId);
         send(res, out.status, out.body, out.headers);
         return;
       }

@@ -4,7 +4,7 @@ import type { AccountRole, AccountRow, PersonRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { outcomeOf, type SecurityAudit } from './audit';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
-import { queueNotice } from './notices';
+import { queueNotice } from '../notices/queue';
 import { hashPassword } from './passwords';
 import { passwordProblem, USERNAME } from './passwordPolicy';
 import type { SessionService } from './sessions';

@@ -7,7 +7,7 @@ import { parseCard, signatureMatches, verifyCard, type CardIdentity, type Verifi
 import type { TrustStore } from '../smartcard/trust';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
 import { outcomeOf, type SecurityAudit } from './audit';
-import { queueNotice } from './notices';
+import { queueNotice } from '../notices/queue';
 import { burnPasswordCheck, verifyPassword } from './passwords';
 import { dsLogonLocked, staffNoDsLogon, usernameKey, type SignInResult, type SignInService } from './signIn';
 import type { Throttle } from './throttle';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { IdentityStore } from './db/store';
 import { hashPassword } from './services/passwords';
+import { createServiceClient } from './services/serviceClients';
 import { delayAfter, MAX_DELAY_SECONDS, Throttle } from './services/throttle';
 import { certificatePem, signChallenge } from './smartcard/pki';
 import { codeOf, createTestPki, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity, type TestPki } from './testing';
@@ -194,5 +195,30 @@ describe('identity checks racing', () => {
     expect(lockouts).toHaveLength(1);
     // The username is slowed down for sign-in too.
     expect(codeOf(await signIn(p.username, p.password))).toBe('ACCOUNT_LOCKED');
+  });
+});
+
+describe('audit of service tokens', () => {
+  it('audits every grant and refusal by client id, never the secret, under the request id the response carries', async () => {
+    const db = identity.server.database.dataSource;
+    const clientId = `audit-${randomUUID().slice(0, 8)}`;
+    const secret = await createServiceClient(db, clientId, ['messaging:write']);
+    const ask = (client_secret: string) =>
+      fetch(`${identity.server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret }),
+      });
+    const granted = await ask(secret);
+    const refused = await ask('not-the-secret');
+    expect([granted.status, refused.status]).toEqual([200, 401]);
+    const rows = await db.query(
+      `SELECT request_id AS "requestId", outcome, detail FROM identity_audit_event WHERE event = 'SERVICE_TOKEN' AND account_id = 'service:${clientId}' ORDER BY occurred_at`,
+    );
+    expect(rows).toEqual([
+      { requestId: granted.headers.get('x-request-id'), outcome: 'OK', detail: 'messaging:write' },
+      { requestId: refused.headers.get('x-request-id'), outcome: 'invalid_client', detail: null },
+    ]);
+    expect(JSON.stringify(await db.query('SELECT * FROM identity_audit_event'))).not.toContain(secret);
   });
 });

@@ -3,6 +3,7 @@ import { IdentityStore } from './db/store';
 import type { KeyRing } from './keys';
 import { createLoaders, type IdentityLoaders } from './loaders';
 import { AccountService } from './services/accounts';
+import { SecurityAudit } from './services/audit';
 import { PeopleService } from './services/people';
 import type { SessionService } from './services/sessions';
 import { SignInService } from './services/signIn';
@@ -31,14 +32,15 @@ export function createContext(base: SubgraphContext, deps: IdentityDeps): Identi
   const store = new IdentityStore(base.db);
   const loaders = createLoaders(store);
   const throttle = new Throttle(store, deps.clock);
-  const signIn = new SignInService(store, deps.keys, deps.sessions, throttle);
+  const audit = new SecurityAudit(store, base, deps.clock);
+  const signIn = new SignInService(store, deps.keys, deps.sessions, throttle, audit, deps.clock);
   return {
     ...base,
     store,
     loaders,
     people: new PeopleService(base.access, loaders),
     signIn,
-    smartCards: new SmartCardService(store, deps.trust, signIn, throttle, deps.clock),
-    accounts: new AccountService(store, base.access, deps.sessions, throttle, deps.clock),
+    smartCards: new SmartCardService(store, deps.trust, signIn, throttle, audit, deps.clock),
+    accounts: new AccountService(store, base.access, deps.sessions, throttle, audit, deps.clock),
   };
 }

@@ -4,7 +4,9 @@ import { entities } from './db/entities';
 import { IdentityStore } from './db/store';
 import { CreateIdentity1764000000100 } from './db/migrations/1764000000100-CreateIdentity';
 import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000000150-SmartCardsSessionsServices';
+import { AuditAndNotices1764000000160 } from './db/migrations/1764000000160-AuditAndNotices';
 import { loadKeyRing } from './keys';
+import { NoticeWorker, type NoticeOptions } from './notices/worker';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
 import { typeDefs } from './schema';
@@ -16,6 +18,8 @@ import { TrustStore } from './smartcard/trust';
 export interface IdentityOptions {
   /** Test seam: the time sessions, challenges and lock-outs are measured against. */
   clock?: () => Date;
+  /** Delivers the notices of added and removed credentials through messaging; without it they wait in identity_notice. */
+  notices?: NoticeOptions;
 }
 
 /**
@@ -35,7 +39,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150],
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160],
     async verifier({ config, database }) {
       configurePasswordHashing(config.passwordHashing);
       const keys = await loadKeyRing(config);
@@ -49,6 +53,13 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     sessions: () => need().sessions,
     createContext: (base) => createContext(base, need()),
     routes: (runtime) => identityRoutes(runtime, need()),
+    background: options.notices
+      ? (runtime) => {
+          const worker = new NoticeWorker(runtime.database.dataSource, need().keys, options.notices!);
+          worker.start();
+          return { stop: () => worker.stop() };
+        }
+      : undefined,
   };
 }
 

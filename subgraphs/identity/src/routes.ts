@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { PortalError, retryAfterOf, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { PortalError, retryAfterOf, requestIdOf, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';
+import { SecurityAudit } from './services/audit';
 import { ServiceTokens } from './services/serviceClients';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -47,7 +48,7 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
         return { status: 503, body: { error: 'unavailable' } };
       }
     },
-    'POST /oauth/token': async (req, body) => {
+    'POST /oauth/token': async (req, body, requestId) => {
       try {
         await runtime.limits.consume('token', runtime.clientAddress(req));
       } catch (e) {
@@ -68,6 +69,14 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
         return { status: 401, body: { error: 'invalid_client', error_description: 'Send client_id and client_secret.' }, headers: NO_STORE };
       }
       const result = await serviceTokens.exchange(params.client_id, params.client_secret, params.scope);
+      // Every grant and refusal, by client id (never the secret); the same id as the response's x-request-id.
+      await new SecurityAudit(store, { requestId: requestId ?? requestIdOf(req), viewer: null, clientAddress: runtime.clientAddress(req) }, deps.clock).write({
+        event: 'SERVICE_TOKEN',
+        method: 'SERVICE',
+        outcome: result.ok ? 'OK' : result.body.error,
+        accountId: `service:${params.client_id.slice(0, 64)}`,
+        detail: result.ok ? result.body.scope : null,
+      });
       return { status: result.ok ? 200 : result.status, body: result.body, headers: NO_STORE };
     },
   };

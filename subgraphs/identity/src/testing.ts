@@ -59,10 +59,18 @@ export async function createTestPki(dir: string): Promise<TestPki> {
 /** A clock the test moves; starts at the real time. */
 export function testClock() {
   let offset = 0;
+  let frozen: number | null = null;
   return {
-    now: () => new Date(Date.now() + offset),
+    now: () => new Date((frozen ?? Date.now()) + offset),
     advance(ms: number) {
       offset += ms;
+    },
+    /** Stops the clock (until `thaw`), so a test of delays does not depend on how fast the machine runs. */
+    freeze() {
+      frozen = Date.now();
+    },
+    thaw() {
+      frozen = null;
     },
   };
 }

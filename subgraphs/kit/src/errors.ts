@@ -87,6 +87,9 @@ export function maskError(formatted: GraphQLFormattedError, original?: unknown):
     const extensions: Record<string, unknown> = { code };
     const field = formatted.extensions?.field;
     if (typeof field === 'string') extensions.field = field;
+    // Seconds to wait before trying again (RATE_LIMITED, ACCOUNT_LOCKED).
+    const retryAfter = formatted.extensions?.retryAfter;
+    if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0) extensions.retryAfter = retryAfter;
     return { ...base, extensions };
   }
   if (original !== undefined && process.env.PORTAL_LOG_ERRORS !== '0') {

@@ -5,7 +5,8 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { checkOperationSize, cors, declaredTooLarge, limitResponse, securityHeaders, tooLarge, type EdgeReply } from './edge/front';
 import { DEFAULT_EDGE_SETTINGS } from './edge/settings';
 
-export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+/** `requestId` is the one the response carries in x-request-id. */
+export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId?: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 export interface HttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -126,7 +127,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) {
         const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req, limit);
-        const out = await route(req, body);
+        const out = await route(req, body, requestId);
         send(res, out.status, out.body, out.headers);
         return;
       }

@@ -90,6 +90,43 @@ export interface SignInThrottleRow {
   lockedUntil: string | null;
 }
 
+/** One row of identity's own audit trail: who signed in or changed a credential, how, from where, with what outcome. Never a password or health data. */
+export interface IdentityAuditRow {
+  id: string;
+  occurredAt: string;
+  requestId: string;
+  event: string;
+  /** DS_LOGON, CAC, PIV or SERVICE, where the event is a sign-in or token. */
+  method: string | null;
+  /** OK, or the error code the caller got (INVALID_CREDENTIALS, ACCOUNT_LOCKED, ...). */
+  outcome: string;
+  /** The account the event is about, when known (`service:<client>` for a service token). */
+  accountId: string | null;
+  personId: string | null;
+  actorAccountId: string | null;
+  actorRole: string;
+  clientAddress: string | null;
+  /** A credential kind, card UUID, lock-out delay or client id: never a secret. */
+  detail: string | null;
+}
+
+/** A message to a holder that a credential of theirs was added or removed, delivered through messaging. */
+export interface NoticeRow {
+  id: string;
+  personId: string;
+  accountId: string;
+  kind: string;
+  subject: string;
+  body: string;
+  createdAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  deliveredAt: string | null;
+  leaseBy: string | null;
+  leaseUntil: string | null;
+  lastError: string | null;
+}
+
 const varchar = (length: number, extra: object = {}) => ({ type: 'varchar' as const, length, ...extra });
 
 export const PersonEntity = new EntitySchema<PersonRow>({
@@ -209,6 +246,45 @@ export const SignInThrottleEntity = new EntitySchema<SignInThrottleRow>({
   },
 });
 
+export const IdentityAuditEntity = new EntitySchema<IdentityAuditRow>({
+  name: 'IdentityAuditEvent',
+  tableName: 'identity_audit_event',
+  columns: {
+    id: varchar(36, { primary: true }),
+    occurredAt: varchar(32, { name: 'occurred_at' }),
+    requestId: varchar(64, { name: 'request_id' }),
+    event: varchar(32),
+    method: varchar(16, { nullable: true }),
+    outcome: varchar(32),
+    accountId: varchar(80, { name: 'account_id', nullable: true }),
+    personId: varchar(64, { name: 'person_id', nullable: true }),
+    actorAccountId: varchar(80, { name: 'actor_account_id', nullable: true }),
+    actorRole: varchar(16, { name: 'actor_role' }),
+    clientAddress: varchar(64, { name: 'client_address', nullable: true }),
+    detail: varchar(100, { nullable: true }),
+  },
+});
+
+export const NoticeEntity = new EntitySchema<NoticeRow>({
+  name: 'IdentityNotice',
+  tableName: 'identity_notice',
+  columns: {
+    id: varchar(36, { primary: true }),
+    personId: varchar(64, { name: 'person_id' }),
+    accountId: varchar(64, { name: 'account_id' }),
+    kind: varchar(32),
+    subject: varchar(120),
+    body: varchar(2000),
+    createdAt: varchar(32, { name: 'created_at' }),
+    attempts: { type: 'integer', default: 0 },
+    nextAttemptAt: varchar(32, { name: 'next_attempt_at' }),
+    deliveredAt: varchar(32, { name: 'delivered_at', nullable: true }),
+    leaseBy: varchar(36, { name: 'lease_by', nullable: true }),
+    leaseUntil: varchar(32, { name: 'lease_until', nullable: true }),
+    lastError: varchar(64, { name: 'last_error', nullable: true }),
+  },
+});
+
 export const entities = [
   PersonEntity,
   AffiliationEntity,
@@ -220,4 +296,6 @@ export const entities = [
   SmartCardChallengeEntity,
   PivCardEntity,
   ServiceClientEntity,
+  IdentityAuditEntity,
+  NoticeEntity,
 ];

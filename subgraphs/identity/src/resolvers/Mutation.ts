@@ -1,5 +1,5 @@
 import type { IdentityContext } from '../context';
-import type { NewDsLogonAccount } from '../services/accounts';
+import type { DsLogonCredential, NewDsLogonAccount } from '../services/accounts';
 import { underLimits } from '../services/limits';
 import type { CardProof, PivRegistration } from '../services/smartCards';
 import { toAccount, toPivCard, toSignInPayload } from './mappers';
@@ -13,6 +13,9 @@ export const Mutation = {
   },
   async createDsLogonAccount(_: unknown, { input }: { input: NewDsLogonAccount }, ctx: IdentityContext) {
     return toAccount(await underLimits(ctx, 'account', () => ctx.accounts.create(input)));
+  },
+  async addDsLogonCredential(_: unknown, { input }: { input: DsLogonCredential }, ctx: IdentityContext) {
+    return toAccount(await ctx.accounts.addDsLogon(input));
   },
   async registerPivCard(_: unknown, { input }: { input: PivRegistration }, ctx: IdentityContext) {
     return toPivCard(await underLimits(ctx, 'account', () => ctx.smartCards.registerPiv(input)));

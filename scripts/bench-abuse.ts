@@ -106,31 +106,37 @@ async function runAttacker(url: string, options: { concurrency: number; max: num
 interface Phase {
   latencies: number[];
   errors: number;
+  /** Failed requests by status and first error code. */
+  failures: Record<string, number>;
   seconds: number;
 }
 
 async function runNormal(graphqlUrl: string, query: string, tokens: string[], connections: number, seconds: number, gql: typeof import('@portal/kit/src/testing').gql): Promise<Phase> {
   const latencies: number[] = [];
   let errors = 0;
+  const failures: Record<string, number> = {};
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: connections }, async (_, c) => {
       while (performance.now() < until) {
         const t0 = performance.now();
-        const res = await gql(graphqlUrl, query, {}, tokens[c % tokens.length]);
-        if (res.errors || res.status !== 200) errors++;
-        else latencies.push(performance.now() - t0);
+        const res = await gql(graphqlUrl, query, {}, tokens[c % tokens.length]).catch((e: Error) => ({ status: 0, errors: [{ message: e.name, extensions: { code: e.name } }] }));
+        if (res.errors || res.status !== 200) {
+          errors++;
+          const key = `${res.status} ${res.errors?.[0]?.extensions?.code ?? ''}`.trim();
+          failures[key] = (failures[key] ?? 0) + 1;
+        } else latencies.push(performance.now() - t0);
       }
     }),
   );
-  return { latencies: latencies.sort((a, b) => a - b), errors, seconds: (performance.now() - started) / 1000 };
+  return { latencies: latencies.sort((a, b) => a - b), errors, failures, seconds: (performance.now() - started) / 1000 };
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 const describe = (label: string, phase: Phase) =>
   `${label}: ${phase.latencies.length} PortalViews in ${phase.seconds.toFixed(1)} s (${(phase.latencies.length / phase.seconds).toFixed(1)}/s), ` +
-  `p50 ${pct(phase.latencies, 50).toFixed(1)} ms, p99 ${pct(phase.latencies, 99).toFixed(1)} ms, max ${(phase.latencies.at(-1) ?? NaN).toFixed(1)} ms, failed ${phase.errors}`;
+  `p50 ${pct(phase.latencies, 50).toFixed(1)} ms, p99 ${pct(phase.latencies, 99).toFixed(1)} ms, max ${(phase.latencies.at(-1) ?? NaN).toFixed(1)} ms, failed ${phase.errors}${phase.errors ? ` (${Object.entries(phase.failures).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`;
 
 async function main() {
   const seconds = arg('seconds', 10);

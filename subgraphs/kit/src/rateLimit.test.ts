@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { DEFAULT_RATE_LIMITS, parseRateLimitRule, RateLimits, readRateLimitSettings, type RateLimitSettings } from './rateLimit';
 import { PortalError } from './errors';
+import { readConfig } from './config';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -35,6 +36,21 @@ describe('rate-limit settings', () => {
     expect(readRateLimitSettings({ RATE_LIMIT_TOKEN: '1/1,2/2', RATE_LIMIT_SIGN_IN: '' })).toEqual({
       token: { perAddress: { points: 1, seconds: 1 }, global: { points: 2, seconds: 2 } },
     });
+  });
+});
+
+describe('the settings in readConfig', () => {
+  it('reads TRUSTED_PROXIES, RATE_LIMIT_* and the password-hashing bounds, with defaults', () => {
+    expect(readConfig({})).toMatchObject({ trustedProxies: ['127.0.0.0/8', '::1'], rateLimits: {}, passwordHashing: { concurrency: 2, queue: 32 } });
+    const config = readConfig({ TRUSTED_PROXIES: '10.0.0.0/8', RATE_LIMIT_ANONYMOUS: 'off,off', PASSWORD_HASH_CONCURRENCY: '4', PASSWORD_HASH_QUEUE: '0' });
+    expect(config).toMatchObject({ trustedProxies: ['10.0.0.0/8'], rateLimits: { anonymous: { perAddress: null, global: null } }, passwordHashing: { concurrency: 4, queue: 0 } });
+  });
+
+  it('refuses to start on a setting it cannot read', () => {
+    expect(() => readConfig({ TRUSTED_PROXIES: 'gateway.internal' })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => readConfig({ RATE_LIMIT_SIGN_IN: '5 per minute' })).toThrow(/RATE_LIMIT_SIGN_IN/);
+    expect(() => readConfig({ PASSWORD_HASH_CONCURRENCY: '0' })).toThrow(/PASSWORD_HASH_CONCURRENCY/);
+    expect(() => readConfig({ PASSWORD_HASH_QUEUE: 'lots' })).toThrow(/PASSWORD_HASH_QUEUE/);
   });
 });
 

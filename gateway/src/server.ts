@@ -5,7 +5,18 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { authenticationFailure, listen, maskError, TokenVerifier, type RouteHandler, type RunningServer } from '@portal/kit';
+import {
+  authenticationFailure,
+  listen,
+  loadRequestIdSecret,
+  maskError,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PROOF_HEADER,
+  requestIdProof,
+  TokenVerifier,
+  type RouteHandler,
+  type RunningServer,
+} from '@portal/kit';
 import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/sessions';
 import type { GatewayConfig } from './config';
 import { depthLimit } from './depthLimit';
@@ -24,12 +35,24 @@ export interface GatewayOptions {
   routes?: (gateway: { execute: GatewayExecutor; verifier: TokenVerifier }) => Record<string, RouteHandler>;
 }
 
-export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
+export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string, requestId?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
 
-/** Forwards the caller's credentials and the request id; every subgraph checks the token itself. */
+/**
+ * Forwards the caller's credentials and the request id; every subgraph checks
+ * the token itself, and takes the request id only with its proof (an HMAC
+ * with REQUEST_ID_SECRET over the id and the Authorization header).
+ */
 class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+    private readonly requestIdSecret: string,
+  ) {
+    super(config);
+  }
+
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    request.http?.headers.set('x-request-id', context.requestId);
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    request.http?.headers.set(REQUEST_ID_PROOF_HEADER, requestIdProof(this.requestIdSecret, context.requestId, context.authorization));
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
   }
 }
@@ -39,6 +62,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
   const { config } = options;
   const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
   const timeout = config.subgraphTimeoutMs;
+  const requestIdSecret = loadRequestIdSecret(config.portal);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) =>
@@ -46,7 +70,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
         url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
         // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph.
         fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
-      }),
+      }, requestIdSecret),
   });
   const production = config.portal.production;
   const apollo = new ApolloServer<GatewayContext>({
@@ -84,9 +108,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const { apollo, verifier, sessions } = createGateway(options);
   await apollo.start();
 
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => {
-    // The gateway assigns the request id; one sent by a client is not trusted.
-    const requestId = randomUUID();
+  // The gateway assigns every request id itself (one sent by a client is never taken), sends it back
+  // as x-request-id and forwards it to the subgraphs, which write it into their audit rows.
+  const context = async (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
     const authorization = req.headers.authorization;
     try {
       const viewer = await verifier.fromAuthorizationHeader(authorization);
@@ -98,8 +122,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     return { requestId, authorization };
   };
 
-  const execute: GatewayExecutor = async (query, variables, authorization) => {
-    const res = await apollo.executeOperation({ query, variables }, { contextValue: { requestId: randomUUID(), authorization } });
+  const execute: GatewayExecutor = async (query, variables, authorization, requestId = randomUUID()) => {
+    const res = await apollo.executeOperation({ query, variables }, { contextValue: { requestId, authorization } });
     if (res.body.kind !== 'single') throw new Error('unexpected incremental response');
     return res.body.singleResult;
   };
@@ -107,7 +131,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const server = await listen<GatewayContext>(
     {
       apollo,
-      context: (req) => context(req),
+      context,
+      requestId: () => randomUUID(),
       routes: options.routes?.({ execute, verifier }),
       ready: () => allSubgraphsReady(config),
     },

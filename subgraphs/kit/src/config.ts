@@ -19,6 +19,8 @@ export interface PortalConfig {
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
   redisKeyPrefix?: string;
+  /** Shared by the gateway and the subgraphs: proves a forwarded request id came from the gateway (see requestId.ts). */
+  requestIdSecret?: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
@@ -39,6 +41,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
+    requestIdSecret: env.REQUEST_ID_SECRET || undefined,
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {

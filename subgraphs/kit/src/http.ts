@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 
-export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 export interface HttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -13,20 +13,14 @@ export interface HttpOptions<C extends BaseContext> {
   /** Readiness probe for /health. */
   ready: () => Promise<boolean>;
   maxBodyBytes?: number;
+  /** The request id of each request, sent back as `x-request-id`; a new UUID unless told otherwise. */
+  requestId?: (req: IncomingMessage) => string;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** The request id the gateway assigned, or a new one for a direct call. */
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 class BodyTooLarge extends Error {}
@@ -64,7 +58,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
   const limit = options.maxBodyBytes ?? 1_000_000;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const requestId = requestIdOf(req);
+    const requestId = options.requestId ? options.requestId(req) : randomUUID();
     res.setHeader('x-request-id', requestId);
     try {
       if (req.method === 'GET' && (url.pathname === '/health' || url.pathname === '/ready')) {
@@ -75,7 +69,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) {
         const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req, limit);
-        const out = await route(req, body);
+        const out = await route(req, body, requestId);
         send(res, out.status, out.body, out.headers);
         return;
       }

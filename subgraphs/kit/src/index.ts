@@ -12,3 +12,4 @@ export * from './scalars';
 export * from './sql';
 export * from './demo';
 export * from './writes';
+export * from './requestId';

@@ -14,6 +14,7 @@ import type { PortalConfig } from './config';
 import { openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
+import { loadRequestIdSecret, subgraphRequestId } from './requestId';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -133,6 +134,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
     options.sessions !== undefined ? options.sessions : options.verifier ? null : module.sessions ? module.sessions(runtime) : defaultSessionGuard(config);
+  const requestIdSecret = loadRequestIdSecret(config);
   const apollo = buildSubgraphServer(module, config.production);
   await apollo.start();
 
@@ -155,6 +157,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       apollo,
       context,
       routes: module.routes?.(runtime),
+      requestId: subgraphRequestId(requestIdSecret),
       ready: async () => {
         await database.dataSource.query('SELECT 1');
         return true;

@@ -11,6 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { CareAccessCheck } from './access';
 import { signAccessToken, signingKeyFromPem, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
+import { REQUEST_ID_HEADER, REQUEST_ID_PROOF_HEADER, requestIdProof } from './requestId';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
 
 /** The PostgreSQL URL the current test project runs against, or undefined for SQLite. */
@@ -18,9 +19,13 @@ export function testDatabaseUrl(): string | undefined {
   return process.env.PORTAL_TEST_DB === 'postgres' ? process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : undefined;
 }
 
+/** Every test server's REQUEST_ID_SECRET: `gql` proves the request ids tests send, as the gateway would. */
+export const TEST_REQUEST_ID_SECRET = 'test-request-id-secret-0123456789abcdef';
+
 export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig {
   return {
     production: false,
+    requestIdSecret: TEST_REQUEST_ID_SECRET,
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'portal-test-')),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
@@ -70,11 +75,18 @@ export interface GraphQLResponse<T = any> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
 }
 
-/** POSTs one operation as JSON, as a client app would. */
+/**
+ * POSTs one operation as JSON, as a client app would. An `x-request-id` header
+ * goes with its proof, as the gateway sends it (unless a proof is given).
+ */
 export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  const authorization = token ? `Bearer ${token}` : undefined;
+  const requestId = headers[REQUEST_ID_HEADER];
+  const proof: Record<string, string> =
+    requestId && !headers[REQUEST_ID_PROOF_HEADER] ? { [REQUEST_ID_PROOF_HEADER]: requestIdProof(TEST_REQUEST_ID_SECRET, requestId, authorization) } : {};
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}), ...proof, ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EntitySchema, Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { EntitySchema, Table, type DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { Viewer } from './auth/tokens';
+import { runChange } from './writes';
 
 /** The kinds of health record an audit event can name. Identifiers only, never content. */
 export type RecordKind =
@@ -93,8 +94,11 @@ export class CreateAuditEvent1764000000000 implements MigrationInterface {
 }
 
 /**
- * Collects the audit events of one request and writes them in one statement
- * when the response is sent, so auditing costs the same whatever the row count.
+ * Collects the audit events of one request. A change writes them inside its
+ * own transaction (`transaction`), so the change and its audit rows commit or
+ * roll back together; whatever is left (reads, refusals, a change that rolled
+ * back) is written in one statement when the response is sent (`flush`),
+ * before the client gets it.
  */
 export class AuditTrail {
   private readonly pending = new Map<string, AuditEventRow>();
@@ -102,7 +106,7 @@ export class AuditTrail {
   constructor(
     private readonly dataSource: DataSource,
     private readonly subgraph: string,
-    private readonly requestId: string,
+    readonly requestId: string,
     private readonly viewer: Viewer | null,
   ) {}
 
@@ -124,10 +128,41 @@ export class AuditTrail {
     });
   }
 
+  /**
+   * Runs `work` in one transaction that ends by inserting every event recorded
+   * so far (the change's own checks among them): if the audit insert fails,
+   * the change rolls back with it. Events of a transaction that rolled back
+   * stay pending and are flushed with the response, as the record of an
+   * attempt. Call it inside the subgraph's `runChange` where it uses one.
+   */
+  async transaction<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    let written: string[] = [];
+    const result = await db.transaction(async (tx) => {
+      const value = await work(tx);
+      written = await this.insert(tx);
+      return value;
+    });
+    for (const key of written) this.pending.delete(key);
+    return result;
+  }
+
+  /**
+   * Writes what is pending. On SQLite it queues behind the changes in flight
+   * (`runChange`): every request shares one connection there, and an insert
+   * made while another request's transaction is open would join it and be
+   * lost if that one rolled back.
+   */
   async flush(): Promise<void> {
     if (this.pending.size === 0) return;
-    const rows = [...this.pending.values()];
-    this.pending.clear();
-    await this.dataSource.createQueryBuilder().insert().into(AuditEventEntity).values(rows).execute();
+    const written = await runChange(this.dataSource, () => this.insert(this.dataSource.manager));
+    for (const key of written) this.pending.delete(key);
+  }
+
+  private async insert(manager: EntityManager): Promise<string[]> {
+    const keys = [...this.pending.keys()];
+    if (keys.length === 0) return keys;
+    const rows = keys.map((k) => this.pending.get(k)!);
+    await manager.createQueryBuilder().insert().into(AuditEventEntity).values(rows).execute();
+    return keys;
   }
 }

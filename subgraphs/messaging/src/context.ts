@@ -13,7 +13,7 @@ export interface MessagingContext extends SubgraphContext {
 }
 
 export function createContext(base: SubgraphContext): MessagingContext {
-  const store = new MessagingStore(base.db);
+  const store = new MessagingStore(base.db, base.audit);
   const loaders = createLoaders(store, scopeOf(base.viewer));
   const writer = new MessageWriter(base.access, base.audit, base.db, store, loaders);
   return {

@@ -27,6 +27,6 @@ export function createContext(base: SubgraphContext, deps: ContextDeps = { kickO
     store,
     loaders,
     prescriptions: new PrescriptionService(base.access, loaders, today),
-    requests: new RequestService(base.access, base.db, store, loaders, now, today, deps.kickOutbox),
+    requests: new RequestService(base.access, base.audit, base.db, store, loaders, now, today, deps.kickOutbox),
   };
 }

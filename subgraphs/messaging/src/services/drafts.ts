@@ -90,7 +90,7 @@ export class DraftService {
     const now = new Date().toISOString();
     if (thread.state === 'OPEN') {
       for (const field of NEW_THREAD_FIELDS) if (input[field] != null) throw badInput('A reply draft takes only a body: its thread has the rest.', field);
-      await runChange(this.db, () => this.store.updateDraftBody(draft.id, body, now));
+      await runChange(this.db, () => this.store.transaction((tx) => tx.updateDraftBody(draft.id, body, now)));
     } else {
       if (input.careTeamId != null) this.writer.assertOwnCareTeam(input.careTeamId);
       const fields = {
@@ -156,7 +156,7 @@ export class DraftService {
   private async saveReply(thread: ThreadRow, authorId: string, body: string): Promise<DraftRow> {
     const now = new Date().toISOString();
     const replace = async (existing: DraftRow) => {
-      await this.store.updateDraftBody(existing.id, body, now);
+      await this.store.transaction((tx) => tx.updateDraftBody(existing.id, body, now));
       return { ...existing, body, updatedAt: now };
     };
     const existing = await this.store.draftOf(authorId, thread.id);
@@ -174,7 +174,7 @@ export class DraftService {
       updatedAt: now,
     };
     try {
-      await this.store.insertDraft(draft);
+      await this.store.transaction((tx) => tx.insertDraft(draft));
       return draft;
     } catch (e) {
       // Saved twice at the same moment: one draft per author and thread, so the second save replaces the first.

@@ -147,7 +147,7 @@ export class MessageWriter {
     const thread = await this.writableThread(threadId, 'update');
     const now = new Date().toISOString();
     // A message stamped by a clock slightly ahead of this one is read too: the viewer has it in front of them.
-    await runChange(this.db, () => this.store.markRead(thread.id, viewer.personId, now > thread.lastMessageAt ? now : thread.lastMessageAt));
+    await runChange(this.db, () => this.store.transaction((tx) => tx.markRead(thread.id, viewer.personId, now > thread.lastMessageAt ? now : thread.lastMessageAt)));
     this.loaders.forget(thread.id);
     return thread;
   }
@@ -156,7 +156,7 @@ export class MessageWriter {
   async archive(threadId: string): Promise<ThreadRow> {
     const viewer = this.requireThreadWriter();
     const thread = await this.writableThread(threadId, 'update');
-    await runChange(this.db, () => this.store.archive(thread.id, viewer.personId, new Date().toISOString()));
+    await runChange(this.db, () => this.store.transaction((tx) => tx.archive(thread.id, viewer.personId, new Date().toISOString())));
     this.loaders.forget(thread.id);
     return thread;
   }

@@ -6,6 +6,13 @@ import { ErrorCode, forbidden, PortalError, unauthenticated } from './errors';
 /** Answers which of `patientIds` a practitioner viewer treats (identity owns care teams). */
 export type CareAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
 
+/**
+ * The care teams a patient or practitioner viewer belongs to now, as identity
+ * answers it: asked live, since the token's `teams` claim is a snapshot taken at
+ * sign-in that an 8-hour token would keep after someone left a team.
+ */
+export type CareTeamsCheck = (viewer: Viewer) => Promise<string[]>;
+
 /** Record kinds a pharmacist may read: prescriptions and requests, not notes or results. */
 const PHARMACIST_KINDS: ReadonlySet<RecordKind> = new Set(['demographics', 'prescription', 'pharmacy_request']);
 
@@ -37,11 +44,13 @@ export const SERVICE_SCOPES: readonly string[] = [...new Set(Object.values(SCOPE
  */
 export class Access {
   private readonly careLoader: DataLoader<string, boolean>;
+  private teams?: Promise<string[]>;
 
   constructor(
     readonly viewer: Viewer | null,
     private readonly audit: AuditTrail,
     careAccess: CareAccessCheck,
+    private readonly careTeams: CareTeamsCheck = async (viewer) => viewer.careTeamIds,
   ) {
     this.careLoader = new DataLoader(async (ids) => {
       const allowed = await careAccess(this.requireViewer(), ids);
@@ -65,6 +74,14 @@ export class Access {
     const viewer = this.requireViewer();
     if (viewer.role !== 'PRACTITIONER' && viewer.role !== 'PHARMACIST') throw forbidden('Only care staff can do this.');
     return viewer;
+  }
+
+  /** The viewer's care teams as identity knows them now (asked once per request), never the token's snapshot. */
+  careTeamIds(): Promise<string[]> {
+    const viewer = this.requireViewer();
+    if (viewer.role !== 'PATIENT' && viewer.role !== 'PRACTITIONER') return Promise.resolve([]);
+    this.teams ??= this.careTeams(viewer);
+    return this.teams;
   }
 
   /** Whether the viewer may read (or change) this kind of record of this patient, without side effects. */
@@ -108,19 +125,32 @@ export class Access {
   }
 }
 
+/** Asks identity's care-access route, with the viewer's own token. */
+async function askCareAccess(identityUrl: string, viewer: Viewer, question: { patientIds: readonly string[]; careTeams?: boolean }) {
+  const res = await fetch(`${identityUrl}/internal/care-access`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
+    body: JSON.stringify(question),
+    signal: AbortSignal.timeout(5_000),
+  }).catch(() => null);
+  if (!res || !res.ok) {
+    throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
+  }
+  return (await res.json()) as { allowed?: unknown; careTeamIds?: unknown };
+}
+
 /** Asks identity which patients a practitioner treats, with the viewer's own token. */
 export function remoteCareAccess(identityUrl: string): CareAccessCheck {
   return async (viewer, patientIds) => {
-    const res = await fetch(`${identityUrl}/internal/care-access`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
-      body: JSON.stringify({ patientIds }),
-      signal: AbortSignal.timeout(5_000),
-    }).catch(() => null);
-    if (!res || !res.ok) {
-      throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
-    }
-    const body = (await res.json()) as { allowed?: unknown };
+    const body = await askCareAccess(identityUrl, viewer, { patientIds });
     return new Set(Array.isArray(body.allowed) ? body.allowed.map(String) : []);
+  };
+}
+
+/** Asks identity which care teams the viewer belongs to now, with the viewer's own token. */
+export function remoteCareTeams(identityUrl: string): CareTeamsCheck {
+  return async (viewer) => {
+    const body = await askCareAccess(identityUrl, viewer, { patientIds: [], careTeams: true });
+    return Array.isArray(body.careTeamIds) ? body.careTeamIds.map(String) : [];
   };
 }

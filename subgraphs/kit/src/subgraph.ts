@@ -6,7 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { Access, remoteCareAccess, type CareAccessCheck } from './access';
+import { Access, remoteCareAccess, remoteCareTeams, type CareAccessCheck, type CareTeamsCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
@@ -42,6 +42,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   createContext(base: SubgraphContext, runtime: SubgraphRuntime): C;
   /** Identity answers care-access questions locally; the others ask identity. */
   careAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareAccessCheck;
+  /** Identity answers which care teams the viewer is in locally; the others ask identity. */
+  careTeams?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareTeamsCheck;
   /** Identity verifies with its own keys; the others fetch identity's JWKS. */
   verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
@@ -79,6 +81,7 @@ export interface StartOptions {
   /** Test seams: verify tokens against these keys / answer care access without identity. */
   verifier?: TokenVerifier;
   careAccess?: CareAccessCheck;
+  careTeams?: CareTeamsCheck;
   /** Test seam: how sessions are checked; null checks none. */
   sessions?: SessionGuard | null;
 }
@@ -130,6 +133,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
+  const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl));
   // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
@@ -148,7 +152,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       throw authenticationFailure(e);
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
-    const access = new Access(viewer, audit, careAccess);
+    const access = new Access(viewer, audit, careAccess, careTeams);
     return module.createContext({ requestId, viewer, access, audit, db: database.dataSource }, runtime);
   };
 

@@ -106,11 +106,12 @@ export interface TestSubgraph {
 
 /**
  * Starts one subgraph on port 0 against a fresh database, verifying tokens
- * signed by a throw-away key. `careAccess` maps practitioner id -> patient ids.
+ * signed by a throw-away key. `careAccess` maps practitioner id -> patient ids;
+ * `careTeams` maps person id -> care team ids (default: the token's `teams`).
  */
 export async function startTestSubgraph<C extends SubgraphContext>(
   module: SubgraphModule<C>,
-  options: { careAccess?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
+  options: { careAccess?: Record<string, string[]>; careTeams?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
 ): Promise<TestSubgraph> {
   const key = await testSigningKey();
   const config = testConfig(options.configOverrides);
@@ -123,6 +124,7 @@ export async function startTestSubgraph<C extends SubgraphContext>(
     databaseName: uniqueDatabaseName(module.name),
     verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
     careAccess,
+    careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
   });
   return {
     server,

@@ -59,7 +59,7 @@ export class DraftService {
     if (input.careTeamId == null) throw badInput('Choose the care team to write to, or give the threadId of a reply draft.', 'careTeamId');
     if (input.category == null) throw badInput('Choose a category for the new thread.', 'category');
     const subject = checkDraftSubject(input.subject ?? '');
-    this.writer.assertOwnCareTeam(input.careTeamId);
+    await this.writer.assertOwnCareTeam(input.careTeamId);
     await this.access.assert(patientId, 'message', 'create');
     const now = new Date().toISOString();
     const thread: ThreadRow = {
@@ -92,7 +92,7 @@ export class DraftService {
       for (const field of NEW_THREAD_FIELDS) if (input[field] != null) throw badInput('A reply draft takes only a body: its thread has the rest.', field);
       await runChange(this.db, () => this.store.transaction((tx) => tx.updateDraftBody(draft.id, body, now)));
     } else {
-      if (input.careTeamId != null) this.writer.assertOwnCareTeam(input.careTeamId);
+      if (input.careTeamId != null) await this.writer.assertOwnCareTeam(input.careTeamId);
       const fields = {
         careTeamId: input.careTeamId ?? thread.careTeamId,
         category: input.category ?? thread.category,
@@ -121,7 +121,7 @@ export class DraftService {
       const patientId = this.access.requirePatient();
       checkSubject(thread.subject, 'subject');
       const body = checkBody(draft.body, 'body');
-      this.writer.assertOwnCareTeam(thread.careTeamId);
+      await this.writer.assertOwnCareTeam(thread.careTeamId);
       await this.access.assertOrNotFound(patientId, 'message', DRAFT, 'create');
       sent = await this.sendOnce(
         draft,

@@ -100,7 +100,7 @@ export class RequestService {
     const decidedAt = this.now.toISOString();
     const newRx = decision.approve ? this.renewalOf(old, viewer, decision.refills, decision.daysSupply, decidedAt) : null;
     const stamp = { status: decision.approve ? ('APPROVED' as const) : ('DENIED' as const), decidedAt, decidedBy: viewer.personId, decisionNote: decision.note };
-    const outbox = await this.noticeOf(request, old, newRx, decision.note, viewer, decidedAt);
+    const outbox = await this.noticeOf(request, old, newRx, decision.note, decidedAt);
 
     try {
       await runChange(this.db, () =>
@@ -271,9 +271,9 @@ export class RequestService {
   }
 
   /** The outbox row telling the patient, from the care team the prescription was written in. */
-  private async noticeOf(request: PharmacyRequestRow, old: PrescriptionRow, newRx: PrescriptionRow | null, note: string | null, viewer: Viewer, at: string): Promise<OutboxRow> {
+  private async noticeOf(request: PharmacyRequestRow, old: PrescriptionRow, newRx: PrescriptionRow | null, note: string | null, at: string): Promise<OutboxRow> {
     // Prescriptions stored before care teams were recorded fall back to the deciding practitioner's team.
-    const careTeamId = old.careTeamId ?? viewer.careTeamIds[0];
+    const careTeamId = old.careTeamId ?? (await this.access.careTeamIds())[0];
     if (!careTeamId) {
       throw new PortalError(ErrorCode.CONFLICT, 'This prescription names no care team to tell the patient from. Ask a practitioner of the patient’s care team to decide it.');
     }

@@ -13,6 +13,13 @@ export type CareAccessCheck = (viewer: Viewer, patientIds: readonly string[]) =>
  */
 export type CareTeamsCheck = (viewer: Viewer) => Promise<string[]>;
 
+/**
+ * Which of `patientIds` have a pharmacy request waiting for staff (pharmacy
+ * owns requests): a pharmacist sees a patient's demographics, prescriptions
+ * and requests only while one is pending, or after an explicit look-up.
+ */
+export type PharmacyAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
+
 /** Record kinds a pharmacist may read: prescriptions and requests, not notes or results. */
 const PHARMACIST_KINDS: ReadonlySet<RecordKind> = new Set(['demographics', 'prescription', 'pharmacy_request']);
 
@@ -44,6 +51,8 @@ export const SERVICE_SCOPES: readonly string[] = [...new Set(Object.values(SCOPE
  */
 export class Access {
   private readonly careLoader: DataLoader<string, boolean>;
+  private readonly pharmacyLoader: DataLoader<string, boolean>;
+  private readonly lookedUp = new Set<string>();
   private teams?: Promise<string[]>;
 
   constructor(
@@ -51,11 +60,26 @@ export class Access {
     private readonly audit: AuditTrail,
     careAccess: CareAccessCheck,
     private readonly careTeams: CareTeamsCheck = async (viewer) => viewer.careTeamIds,
+    pharmacyAccess: PharmacyAccessCheck = async () => new Set(),
   ) {
     this.careLoader = new DataLoader(async (ids) => {
       const allowed = await careAccess(this.requireViewer(), ids);
       return ids.map((id) => allowed.has(id));
     });
+    this.pharmacyLoader = new DataLoader(async (ids) => {
+      const pending = await pharmacyAccess(this.requireViewer(), ids);
+      return ids.map((id) => pending.has(id));
+    });
+  }
+
+  /**
+   * A pharmacist's explicit look-up of a patient (pharmacy records who, whom
+   * and why): for the rest of this request only, the pharmacist may read what
+   * pharmacists read of that patient even with no request pending.
+   */
+  allowPharmacistLookup(patientId: string): void {
+    if (this.requireViewer().role !== 'PHARMACIST') throw forbidden('Only a pharmacist can look a patient up for dispensing.');
+    this.lookedUp.add(patientId);
   }
 
   requireViewer(): Viewer {
@@ -94,7 +118,9 @@ export class Access {
       case 'PRACTITIONER':
         return this.careLoader.load(patientId);
       case 'PHARMACIST':
-        return PHARMACIST_KINDS.has(kind);
+        // Reads only, of a patient with a pending request (or looked up); changes are checked by role in pharmacy.
+        if (!PHARMACIST_KINDS.has(kind)) return false;
+        return this.lookedUp.has(patientId) || this.pharmacyLoader.load(patientId);
       case 'SERVICE':
         // Another service sees exactly what its credential's scopes name, whichever patient.
         return viewer.scopes.includes(scopeFor(kind, action));
@@ -144,6 +170,25 @@ export function remoteCareAccess(identityUrl: string): CareAccessCheck {
   return async (viewer, patientIds) => {
     const body = await askCareAccess(identityUrl, viewer, { patientIds });
     return new Set(Array.isArray(body.allowed) ? body.allowed.map(String) : []);
+  };
+}
+
+/** Asks pharmacy which patients have a pending request, with the pharmacist's own token; `url()` is read at each call. */
+export function remotePharmacyAccess(url: () => string | undefined): PharmacyAccessCheck {
+  return async (viewer, patientIds) => {
+    const base = url();
+    if (!base) return new Set();
+    const res = await fetch(`${base}/internal/pharmacy-access`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
+      body: JSON.stringify({ patientIds }),
+      signal: AbortSignal.timeout(5_000),
+    }).catch(() => null);
+    if (!res || !res.ok) {
+      throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
+    }
+    const body = (await res.json()) as { pending?: unknown };
+    return new Set(Array.isArray(body.pending) ? body.pending.map(String) : []);
   };
 }
 

@@ -19,6 +19,8 @@ export interface PortalConfig {
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
   redisKeyPrefix?: string;
+  /** Where identity asks pharmacy which patients have a pending request (a pharmacist's right to see them). */
+  pharmacyUrl?: string;
   /** Shared by the gateway and the subgraphs: proves a forwarded request id came from the gateway (see requestId.ts). */
   requestIdSecret?: string;
 }
@@ -42,6 +44,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
     requestIdSecret: env.REQUEST_ID_SECRET || undefined,
+    pharmacyUrl: env.PHARMACY_URL || `http://127.0.0.1:${env.PHARMACY_PORT || 4004}`,
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {

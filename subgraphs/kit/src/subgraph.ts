@@ -6,7 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { Access, remoteCareAccess, remoteCareTeams, type CareAccessCheck, type CareTeamsCheck } from './access';
+import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
@@ -44,6 +44,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   careAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareAccessCheck;
   /** Identity answers which care teams the viewer is in locally; the others ask identity. */
   careTeams?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareTeamsCheck;
+  /** Pharmacy answers which patients have a pending request locally; the others ask pharmacy (`PHARMACY_URL`). */
+  pharmacyAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): PharmacyAccessCheck;
   /** Identity verifies with its own keys; the others fetch identity's JWKS. */
   verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
@@ -82,6 +84,7 @@ export interface StartOptions {
   verifier?: TokenVerifier;
   careAccess?: CareAccessCheck;
   careTeams?: CareTeamsCheck;
+  pharmacyAccess?: PharmacyAccessCheck;
   /** Test seam: how sessions are checked; null checks none. */
   sessions?: SessionGuard | null;
 }
@@ -134,6 +137,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
   const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl));
+  // Read at each call: the stack starts identity before pharmacy and tells it pharmacy's address afterwards.
+  const pharmacyAccess = options.pharmacyAccess ?? (module.pharmacyAccess ? module.pharmacyAccess(partial) : remotePharmacyAccess(() => config.pharmacyUrl));
   // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
@@ -152,7 +157,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       throw authenticationFailure(e);
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
-    const access = new Access(viewer, audit, careAccess, careTeams);
+    const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess);
     return module.createContext({ requestId, viewer, access, audit, db: database.dataSource }, runtime);
   };
 

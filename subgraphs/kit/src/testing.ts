@@ -125,6 +125,8 @@ export async function startTestSubgraph<C extends SubgraphContext>(
     verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
     careAccess,
     careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
+    // Pharmacy answers from its own database; any other subgraph under test has no pharmacy to ask.
+    pharmacyAccess: module.pharmacyAccess ? undefined : async () => new Set<string>(),
   });
   return {
     server,

@@ -112,7 +112,7 @@ export class AuditTrail {
 
   record(patientId: string, recordKind: RecordKind, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
     const key = `${patientId}|${recordKind}|${action}|${outcome}`;
-    if (this.pending.has(key)) return;
+    if (this.pending.has(key) || this.written.has(key)) return;
     this.pending.set(key, {
       id: randomUUID(),
       occurredAt: new Date().toISOString(),
@@ -132,37 +132,61 @@ export class AuditTrail {
    * Runs `work` in one transaction that ends by inserting every event recorded
    * so far (the change's own checks among them): if the audit insert fails,
    * the change rolls back with it. Events of a transaction that rolled back
-   * stay pending and are flushed with the response, as the record of an
+   * are pending again and flushed with the response, as the record of an
    * attempt. Call it inside the subgraph's `runChange` where it uses one.
    */
   async transaction<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    let written: string[] = [];
-    const result = await db.transaction(async (tx) => {
-      const value = await work(tx);
-      written = await this.insert(tx);
-      return value;
-    });
-    for (const key of written) this.pending.delete(key);
-    return result;
+    let taken = new Map<string, AuditEventRow>();
+    try {
+      return await db.transaction(async (tx) => {
+        const value = await work(tx);
+        taken = this.take();
+        await this.insert(tx, taken);
+        return value;
+      });
+    } catch (e) {
+      this.restore(taken);
+      throw e;
+    }
   }
 
   /**
    * Writes what is pending. On SQLite it queues behind the changes in flight
    * (`runChange`): every request shares one connection there, and an insert
    * made while another request's transaction is open would join it and be
-   * lost if that one rolled back.
+   * lost if that one rolled back. A failure keeps the events pending and
+   * fails the response.
    */
   async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const written = await runChange(this.dataSource, () => this.insert(this.dataSource.manager));
-    for (const key of written) this.pending.delete(key);
+    const taken = this.take();
+    if (taken.size === 0) return;
+    try {
+      await runChange(this.dataSource, () => this.insert(this.dataSource.manager, taken));
+    } catch (e) {
+      this.restore(taken);
+      throw e;
+    }
   }
 
-  private async insert(manager: EntityManager): Promise<string[]> {
-    const keys = [...this.pending.keys()];
-    if (keys.length === 0) return keys;
-    const rows = keys.map((k) => this.pending.get(k)!);
-    await manager.createQueryBuilder().insert().into(AuditEventEntity).values(rows).execute();
-    return keys;
+  /** Keys already written: the same event recorded again in this request is not written twice. */
+  private readonly written = new Set<string>();
+
+  private take(): Map<string, AuditEventRow> {
+    const taken = new Map(this.pending);
+    this.pending.clear();
+    for (const key of taken.keys()) this.written.add(key);
+    return taken;
+  }
+
+  private restore(taken: Map<string, AuditEventRow>): void {
+    for (const [key, row] of taken) {
+      this.written.delete(key);
+      if (!this.pending.has(key)) this.pending.set(key, row);
+    }
+  }
+
+  private async insert(manager: EntityManager, rows: Map<string, AuditEventRow>): Promise<void> {
+    if (rows.size === 0) return;
+    await manager.createQueryBuilder().insert().into(AuditEventEntity).values([...rows.values()]).execute();
   }
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { CareAccessCheck } from './access';
 import { signAccessToken, signingKeyFromPem, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
@@ -142,5 +143,23 @@ export async function startTestSubgraph<C extends SubgraphContext>(
       await server.database.destroyAndDrop();
       fs.rmSync(config.dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Makes `audit_event` refuse every insert (a trigger, on either database)
+ * until the returned function is called: for tests that a change whose audit
+ * rows cannot be written is not stored either.
+ */
+export async function refuseAuditInserts(db: DataSource): Promise<() => Promise<void>> {
+  if (db.options.type === 'postgres') {
+    await db.query(`CREATE OR REPLACE FUNCTION audit_event_refuse_insert() RETURNS trigger AS $$
+      BEGIN RAISE EXCEPTION 'audit_event refuses inserts (test)'; END; $$ LANGUAGE plpgsql`);
+    await db.query('CREATE TRIGGER audit_event_refuse_insert BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse_insert()');
+  } else {
+    await db.query(`CREATE TRIGGER audit_event_refuse_insert BEFORE INSERT ON audit_event BEGIN SELECT RAISE(ABORT, 'audit_event refuses inserts (test)'); END`);
+  }
+  return async () => {
+    await db.query(db.options.type === 'postgres' ? 'DROP TRIGGER audit_event_refuse_insert ON audit_event' : 'DROP TRIGGER audit_event_refuse_insert');
   };
 }

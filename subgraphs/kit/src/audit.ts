@@ -102,6 +102,8 @@ export class CreateAuditEvent1764000000000 implements MigrationInterface {
  */
 export class AuditTrail {
   private readonly pending = new Map<string, AuditEventRow>();
+  /** Keys already written: the same event recorded again in this request is not written twice. */
+  private readonly written = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -167,9 +169,6 @@ export class AuditTrail {
       throw e;
     }
   }
-
-  /** Keys already written: the same event recorded again in this request is not written twice. */
-  private readonly written = new Set<string>();
 
   private take(): Map<string, AuditEventRow> {
     const taken = new Map(this.pending);

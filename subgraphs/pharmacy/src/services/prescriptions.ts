@@ -29,7 +29,8 @@ export class PrescriptionService {
     private readonly loaders: PharmacyLoaders,
     /** UTC date of the request: EXPIRED and the renewal window count from it. */
     readonly today: string,
-    private readonly lookups?: { db: DataSource; store: PharmacyStore; audit: AuditTrail },
+    /** Where a pharmacist's look-up is recorded. */
+    private readonly lookups: { db: DataSource; store: PharmacyStore; audit: AuditTrail },
   ) {}
 
   /**
@@ -46,7 +47,7 @@ export class PrescriptionService {
     if (why.length < 5 || why.length > 500) throw badInput('Say why you look this patient up (5 to 500 characters).', 'reason');
     this.access.allowPharmacistLookup(id);
     await this.access.assert(id, 'prescription');
-    const { db, store, audit } = this.lookups!;
+    const { db, store, audit } = this.lookups;
     const row = { id: randomUUID(), requestId: audit.requestId, pharmacistId: viewer.personId, patientId: id, reason: why, lookedUpAt: new Date().toISOString() };
     await runChange(db, () => audit.transaction(db, (tx) => store.within(tx).insertLookup(row)));
     return { id };

@@ -13,9 +13,13 @@ import {
   edgeOf,
   ErrorCode,
   listen,
+  loadRequestIdSecret,
   maskError,
   PortalError,
   RateLimits,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PROOF_HEADER,
+  requestIdProof,
   TokenVerifier,
   TrustedProxies,
   withoutSuggestions,
@@ -51,19 +55,29 @@ export interface GatewayRouteDeps {
   clientAddress(req: IncomingMessage): string;
 }
 
-export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
+export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string, requestId?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
 
 /** Codes a subgraph answers with a status of their own (429, 503) that the client must get as they are. */
 const PASSED_ON = new Set<unknown>([ErrorCode.RATE_LIMITED, ErrorCode.SERVICE_UNAVAILABLE]);
 
 /**
- * Forwards the caller's credentials, the request id and the client's address
- * (as `X-Forwarded-For`, one hop: the address the gateway determined; what
- * the client sent is not passed on); every subgraph checks the token itself.
+ * Forwards the caller's credentials, the request id with its proof (an HMAC
+ * with REQUEST_ID_SECRET over the id and the Authorization header) and the
+ * client's address (as `X-Forwarded-For`, one hop: the address the gateway
+ * determined; what the client sent is not passed on); every subgraph checks
+ * the token itself.
  */
 class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+    private readonly requestIdSecret: string,
+  ) {
+    super(config);
+  }
+
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    request.http?.headers.set('x-request-id', context.requestId);
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    request.http?.headers.set(REQUEST_ID_PROOF_HEADER, requestIdProof(this.requestIdSecret, context.requestId, context.authorization));
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
   }
@@ -94,6 +108,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
   const { config } = options;
   const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
   const timeout = config.subgraphTimeoutMs;
+  const requestIdSecret = loadRequestIdSecret(config.portal);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) =>
@@ -101,7 +116,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
         url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
         // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph.
         fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
-      }),
+      }, requestIdSecret),
   });
   const production = config.portal.production;
   const edge = edgeOf(config.portal);
@@ -147,9 +162,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const trusted = new TrustedProxies(portal.trustedProxies);
   const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trusted);
 
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => {
-    // The gateway assigns the request id; one sent by a client is not trusted.
-    const requestId = randomUUID();
+  // The gateway assigns every request id itself (one sent by a client is never taken), sends it back
+  // as x-request-id and forwards it to the subgraphs, which write it into their audit rows.
+  const context = async (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
     const authorization = req.headers.authorization;
     const address = clientAddress(req);
     // Refused before the document is even parsed: a flood of anonymous requests costs one counter each.
@@ -164,8 +179,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     return { requestId, authorization, clientAddress: address };
   };
 
-  const execute: GatewayExecutor = async (query, variables, authorization) => {
-    const res = await apollo.executeOperation({ query, variables }, { contextValue: { requestId: randomUUID(), authorization } });
+  const execute: GatewayExecutor = async (query, variables, authorization, requestId = randomUUID()) => {
+    const res = await apollo.executeOperation({ query, variables }, { contextValue: { requestId, authorization } });
     if (res.body.kind !== 'single') throw new Error('unexpected incremental response');
     return res.body.singleResult;
   };
@@ -173,7 +188,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const server = await listen<GatewayContext>(
     {
       apollo,
-      context: (req) => context(req),
+      context,
+      requestId: () => randomUUID(),
       routes: options.routes?.({ execute, verifier, limits, clientAddress }),
       maxBodyBytes: edge.maxBodyBytes,
       sizes: edge,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { DEMO, startSubgraph, type RunningSubgraph } from '@portal/kit';
 import { createMessagingModule } from '@portal/messaging';
-import { operation, samToken, startTestStack, type TestStack } from './harness';
+import { alexToken, operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
 let restarted: RunningSubgraph | undefined;
@@ -41,7 +41,8 @@ async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, m
 
 it('stores the decision with messaging down, retries, and tells the patient once messaging is back', async () => {
   const john = await stack.signIn('john.roe', 'Demo-Password-2');
-  const sam = await samToken(stack);
+  // Only a practitioner decides a renewal: Alex treats John.
+  const alex = await alexToken(stack);
   const requestId = 'rq-john-atorvastatin-renewal';
   const subject = 'Your prescription renewal was approved';
   const threadsAbout = async () => {
@@ -58,7 +59,7 @@ it('stores the decision with messaging down, retries, and tells the patient once
   const databaseName = messaging.database.kind === 'postgres' ? options.schema! : path.basename(String(options.database), '.sqlite');
   await messaging.close();
 
-  const decided = await stack.query(operation('DecideRenewal'), { requestId, approve: true, refills: 2, daysSupply: 90 }, sam);
+  const decided = await stack.query(operation('DecideRenewal'), { requestId, approve: true, refills: 2, daysSupply: 90 }, alex);
   expect(decided.errors).toBeUndefined();
   expect(decided.data.decideRenewal).toMatchObject({ id: requestId, status: 'APPROVED', newPrescription: { renewedFrom: { id: 'rx-john-atorvastatin' } } });
   const [stored] = await stack.subgraphs.pharmacy.database.dataSource.query(`SELECT status, new_prescription_id FROM pharmacy_request WHERE id = '${requestId}'`);

@@ -56,7 +56,7 @@ export function fhirBaseOf(req: IncomingMessage): string {
 export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
   const now = deps.now ?? (() => new Date());
 
-  const everything: RouteHandler = async (req) => {
+  const everything: RouteHandler = async (req, _body, requestId) => {
     if (deps.limits && deps.clientAddress) {
       try {
         await deps.limits.consume('recordDownload', deps.clientAddress(req));
@@ -79,7 +79,8 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
     if (viewer.role !== 'PATIENT') return notAPatient();
 
     try {
-      const record = await readPatientRecord(deps.execute, authorization);
+      // Every read of the download is audited under the request id the client gets back.
+      const record = await readPatientRecord((query, variables, auth) => deps.execute(query, variables, auth, requestId), authorization);
       const bundle = buildPatientBundle(record, { baseUrl: fhirBaseOf(req), id: randomUUID(), now: now() });
       return { status: 200, body: bundle, headers: HEADERS };
     } catch (e) {

@@ -50,6 +50,10 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
       const store = new IdentityStore(database.dataSource);
       return (viewer, ids) => (viewer.role === 'PRACTITIONER' ? store.patientsTreatedBy(viewer.personId, ids) : Promise.resolve(new Set()));
     },
+    careTeams: ({ database }) => {
+      const store = new IdentityStore(database.dataSource);
+      return (viewer) => store.careTeamIdsOf(viewer.personId);
+    },
     sessions: () => need().sessions,
     createContext: (base) => createContext(base, need()),
     routes: (runtime) => identityRoutes(runtime, need()),

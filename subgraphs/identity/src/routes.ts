@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { PortalError, retryAfterOf, requestIdOf, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { PortalError, retryAfterOf, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';
 import { SecurityAudit } from './services/audit';
@@ -27,14 +27,19 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
       const viewer = await viewerOf(req);
       if (!viewer) return { status: 401, body: { error: 'unauthenticated' } };
       let ids: string[] = [];
+      let teams = false;
       try {
-        const parsed = JSON.parse(body.toString('utf8')) as { patientIds?: unknown };
+        const parsed = JSON.parse(body.toString('utf8')) as { patientIds?: unknown; careTeams?: unknown };
         if (Array.isArray(parsed.patientIds)) ids = parsed.patientIds.filter((x): x is string => typeof x === 'string').slice(0, 1000);
+        teams = parsed.careTeams === true;
       } catch {
         return { status: 400, body: { error: 'bad request' } };
       }
       const allowed = viewer.role === 'PRACTITIONER' ? await store.patientsTreatedBy(viewer.personId, ids) : new Set<string>();
-      return { status: 200, body: { allowed: [...allowed] } };
+      // The viewer's own teams as they are now: subgraphs ask this instead of trusting the token's snapshot.
+      const member = viewer.role === 'PRACTITIONER' || viewer.role === 'PATIENT';
+      const careTeamIds = teams ? (member ? await store.careTeamIdsOf(viewer.personId) : []) : undefined;
+      return { status: 200, body: { allowed: [...allowed], careTeamIds }, headers: NO_STORE };
     },
     // Asked with the viewer's own token, so only a holder of a valid token learns (and extends) its session.
     'POST /internal/sessions/check': async (req) => {
@@ -70,7 +75,7 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
       }
       const result = await serviceTokens.exchange(params.client_id, params.client_secret, params.scope);
       // Every grant and refusal, by client id (never the secret); the same id as the response's x-request-id.
-      await new SecurityAudit(store, { requestId: requestId ?? requestIdOf(req), viewer: null, clientAddress: runtime.clientAddress(req) }, deps.clock).write({
+      await new SecurityAudit(store, { requestId: requestId, viewer: null, clientAddress: runtime.clientAddress(req) }, deps.clock).write({
         event: 'SERVICE_TOKEN',
         method: 'SERVICE',
         outcome: result.ok ? 'OK' : result.body.error,

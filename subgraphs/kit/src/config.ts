@@ -30,6 +30,10 @@ export interface PortalConfig {
   rateLimits?: Partial<RateLimitSettings>;
   /** scrypt computations run at once per process, and how many may wait for one before a sign-in is refused. */
   passwordHashing?: { concurrency: number; queue: number };
+  /** Where identity asks pharmacy which patients have a pending request (a pharmacist's right to see them). */
+  pharmacyUrl?: string;
+  /** Shared by the gateway and the subgraphs: proves a forwarded request id came from the gateway (see requestId.ts). */
+  requestIdSecret?: string;
 }
 
 /** The edge settings of a config, defaults filled in. */
@@ -60,6 +64,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
       concurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
       queue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 32, 0),
     },
+    requestIdSecret: env.REQUEST_ID_SECRET || undefined,
+    pharmacyUrl: env.PHARMACY_URL || `http://127.0.0.1:${env.PHARMACY_PORT || 4004}`,
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {

@@ -5,8 +5,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { checkOperationSize, cors, declaredTooLarge, limitResponse, securityHeaders, tooLarge, type EdgeReply } from './edge/front';
 import { DEFAULT_EDGE_SETTINGS } from './edge/settings';
 
-/** `requestId` is the one the response carries in x-request-id. */
-export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId?: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 export interface HttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -28,20 +27,14 @@ export interface HttpOptions<C extends BaseContext> {
    * trusted documents): a refusal, or the request to run instead.
    */
   admit?: (request: { body: unknown; search: string }) => EdgeReply | { body: unknown; search: string };
+  /** The request id of each request, sent back as `x-request-id`; a new UUID unless told otherwise. */
+  requestId?: (req: IncomingMessage) => string;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** The request id the gateway assigned, or a new one for a direct call. */
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 type EdgeOptions = Pick<HttpOptions<BaseContext>, 'corsOrigins' | 'production' | 'admit'>;
@@ -115,7 +108,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
   const sizes = options.sizes ?? DEFAULT_EDGE_SETTINGS;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const requestId = requestIdOf(req);
+    const requestId = options.requestId ? options.requestId(req) : randomUUID();
     res.setHeader('x-request-id', requestId);
     try {
       if (applyEdgeHeaders(req, res, options)) return;

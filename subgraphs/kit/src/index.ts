@@ -18,3 +18,4 @@ export * from './edge/front';
 export { withoutSuggestions, guardFederationFields } from './edge/schemaPrivacy';
 export * from './clientAddress';
 export * from './rateLimit';
+export * from './requestId';

@@ -6,7 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { Access, remoteCareAccess, type CareAccessCheck } from './access';
+import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
@@ -19,6 +19,7 @@ import { openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
+import { loadRequestIdSecret, subgraphRequestId } from './requestId';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -53,6 +54,10 @@ export interface SubgraphModule<C extends SubgraphContext> {
   createContext(base: SubgraphContext, runtime: SubgraphRuntime): C;
   /** Identity answers care-access questions locally; the others ask identity. */
   careAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareAccessCheck;
+  /** Identity answers which care teams the viewer is in locally; the others ask identity. */
+  careTeams?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareTeamsCheck;
+  /** Pharmacy answers which patients have a pending request locally; the others ask pharmacy (`PHARMACY_URL`). */
+  pharmacyAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): PharmacyAccessCheck;
   /** Identity verifies with its own keys; the others fetch identity's JWKS. */
   verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
@@ -90,6 +95,8 @@ export interface StartOptions {
   /** Test seams: verify tokens against these keys / answer care access without identity. */
   verifier?: TokenVerifier;
   careAccess?: CareAccessCheck;
+  careTeams?: CareTeamsCheck;
+  pharmacyAccess?: PharmacyAccessCheck;
   /** Test seam: how sessions are checked; null checks none. */
   sessions?: SessionGuard | null;
 }
@@ -152,11 +159,15 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
+  const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl));
+  // Read at each call: the stack starts identity before pharmacy and tells it pharmacy's address afterwards.
+  const pharmacyAccess = options.pharmacyAccess ?? (module.pharmacyAccess ? module.pharmacyAccess(partial) : remotePharmacyAccess(() => config.pharmacyUrl));
   // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
     options.sessions !== undefined ? options.sessions : options.verifier ? null : module.sessions ? module.sessions(runtime) : defaultSessionGuard(config);
   const edge = edgeOf(config);
+  const requestIdSecret = loadRequestIdSecret(config);
   const apollo = buildSubgraphServer(module, config.production, edge);
   await apollo.start();
 
@@ -170,7 +181,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       throw authenticationFailure(e);
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
-    const access = new Access(viewer, audit, careAccess);
+    const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess);
     return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits }, runtime);
   };
 
@@ -182,6 +193,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       maxBodyBytes: edge.maxBodyBytes,
       sizes: edge,
       production: config.production,
+      requestId: subgraphRequestId(requestIdSecret),
       ready: async () => {
         await database.dataSource.query('SELECT 1');
         return true;

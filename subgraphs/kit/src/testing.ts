@@ -8,9 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { CareAccessCheck } from './access';
 import { signAccessToken, signingKeyFromPem, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
+import { REQUEST_ID_HEADER, REQUEST_ID_PROOF_HEADER, requestIdProof } from './requestId';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
 
 /** The PostgreSQL URL the current test project runs against, or undefined for SQLite. */
@@ -18,9 +20,13 @@ export function testDatabaseUrl(): string | undefined {
   return process.env.PORTAL_TEST_DB === 'postgres' ? process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : undefined;
 }
 
+/** Every test server's REQUEST_ID_SECRET: `gql` proves the request ids tests send, as the gateway would. */
+export const TEST_REQUEST_ID_SECRET = 'test-request-id-secret-0123456789abcdef';
+
 export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig {
   return {
     production: false,
+    requestIdSecret: TEST_REQUEST_ID_SECRET,
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'portal-test-')),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
@@ -70,11 +76,18 @@ export interface GraphQLResponse<T = any> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
 }
 
-/** POSTs one operation as JSON, as a client app would. */
+/**
+ * POSTs one operation as JSON, as a client app would. An `x-request-id` header
+ * goes with its proof, as the gateway sends it (unless a proof is given).
+ */
 export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  const authorization = token ? `Bearer ${token}` : undefined;
+  const requestId = headers[REQUEST_ID_HEADER];
+  const proof: Record<string, string> =
+    requestId && !headers[REQUEST_ID_PROOF_HEADER] ? { [REQUEST_ID_PROOF_HEADER]: requestIdProof(TEST_REQUEST_ID_SECRET, requestId, authorization) } : {};
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}), ...proof, ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;
@@ -94,11 +107,12 @@ export interface TestSubgraph {
 
 /**
  * Starts one subgraph on port 0 against a fresh database, verifying tokens
- * signed by a throw-away key. `careAccess` maps practitioner id -> patient ids.
+ * signed by a throw-away key. `careAccess` maps practitioner id -> patient ids;
+ * `careTeams` maps person id -> care team ids (default: the token's `teams`).
  */
 export async function startTestSubgraph<C extends SubgraphContext>(
   module: SubgraphModule<C>,
-  options: { careAccess?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
+  options: { careAccess?: Record<string, string[]>; careTeams?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
 ): Promise<TestSubgraph> {
   const key = await testSigningKey();
   const config = testConfig(options.configOverrides);
@@ -111,6 +125,9 @@ export async function startTestSubgraph<C extends SubgraphContext>(
     databaseName: uniqueDatabaseName(module.name),
     verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
     careAccess,
+    careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
+    // Pharmacy answers from its own database; any other subgraph under test has no pharmacy to ask.
+    pharmacyAccess: module.pharmacyAccess ? undefined : async () => new Set<string>(),
   });
   return {
     server,
@@ -126,5 +143,23 @@ export async function startTestSubgraph<C extends SubgraphContext>(
       await server.database.destroyAndDrop();
       fs.rmSync(config.dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Makes `audit_event` refuse every insert (a trigger, on either database)
+ * until the returned function is called: for tests that a change whose audit
+ * rows cannot be written is not stored either.
+ */
+export async function refuseAuditInserts(db: DataSource): Promise<() => Promise<void>> {
+  if (db.options.type === 'postgres') {
+    await db.query(`CREATE OR REPLACE FUNCTION audit_event_refuse_insert() RETURNS trigger AS $$
+      BEGIN RAISE EXCEPTION 'audit_event refuses inserts (test)'; END; $$ LANGUAGE plpgsql`);
+    await db.query('CREATE TRIGGER audit_event_refuse_insert BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse_insert()');
+  } else {
+    await db.query(`CREATE TRIGGER audit_event_refuse_insert BEFORE INSERT ON audit_event BEGIN SELECT RAISE(ABORT, 'audit_event refuses inserts (test)'); END`);
+  }
+  return async () => {
+    await db.query(db.options.type === 'postgres' ? 'DROP TRIGGER audit_event_refuse_insert ON audit_event' : 'DROP TRIGGER audit_event_refuse_insert');
   };
 }

@@ -120,6 +120,25 @@ export class PharmacyStore {
     });
   }
 
+  /** Which of `patientIds` have a request waiting for staff. */
+  async patientsWithPendingRequests(patientIds: readonly string[]): Promise<Set<string>> {
+    if (patientIds.length === 0) return new Set();
+    const rows = await sql<{ patient_id: string }>(
+      this.db,
+      `SELECT DISTINCT patient_id FROM pharmacy_request WHERE status = 'PENDING' AND patient_id IN (${placeholders(patientIds.length)})`,
+      [...patientIds],
+    );
+    return new Set(rows.map((r) => r.patient_id));
+  }
+
+  async insertLookup(row: { id: string; requestId: string; pharmacistId: string; patientId: string; reason: string; lookedUpAt: string }): Promise<void> {
+    await execute(
+      this.db,
+      'INSERT INTO pharmacist_lookup (id, request_id, pharmacist_id, patient_id, reason, looked_up_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [row.id, row.requestId, row.pharmacistId, row.patientId, row.reason, row.lookedUpAt],
+    );
+  }
+
   /** Refused by `pharmacy_request_one_pending` or `pharmacy_request_idempotency` when a duplicate won the race. */
   async insertRequest(row: PharmacyRequestRow): Promise<void> {
     await this.db.getRepository(PharmacyRequestEntity).insert(row);

@@ -4,6 +4,7 @@
  * unique PostgreSQL schemas), seeded with the demo cast.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadSigningKey, signAccessToken, type PortalConfig } from '@portal/kit';
 import { gql, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
@@ -76,7 +77,12 @@ export const samToken = (s: TestStack) => s.signInWithCard('sam');
 
 /** Reads one named operation from schema/operations, exactly as clients send it. */
 export function operation(name: string): string {
-  const text = fs.readFileSync(require.resolve('../../schema/operations/portal.graphql'), 'utf8');
+  const dir = path.dirname(require.resolve('../../schema/operations/portal.graphql'));
+  const text = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   const start = text.search(new RegExp(`^(query|mutation) ${name}\\b`, 'm'));
   if (start < 0) throw new Error(`no operation ${name}`);
   const rest = text.slice(start);

@@ -125,6 +125,7 @@ describe(`racing for slots (${onPostgres ? 'two scheduling instances on one Post
 
     expect(r.results).toHaveLength(48);
     expect([...r.statuses]).toEqual([200]);
+    expect(Object.keys(r.byCode).length).toBeGreaterThan(0);
     expect(Object.keys(r.byCode).every((c) => c === 'SLOT_UNAVAILABLE' || c === 'CONFLICT')).toBe(true);
     expect(r.winners.length).toBeGreaterThanOrEqual(1);
     expect(r.winners.length).toBeLessThanOrEqual(6);
@@ -184,7 +185,7 @@ describe(`racing for slots (${onPostgres ? 'two scheduling instances on one Post
     expect([...r.statuses]).toEqual([200]);
     const cancels = r.results.filter((a) => a.res.data?.cancelAppointment || a.res.errors?.[0]?.path?.[0] === 'cancelAppointment');
     expect(cancels.map((c) => c.res.data?.cancelAppointment?.status)).toEqual(Array(5).fill('CANCELLED'));
-    expect(Object.keys(r.byCode).every((c) => c === 'SLOT_UNAVAILABLE')).toBe(true);
+    expect(Object.keys(r.byCode)).toEqual(['SLOT_UNAVAILABLE']);
     for (const [i, s] of slots.entries()) {
       const now = await holders(s.id);
       expect(now.length).toBeLessThanOrEqual(1);

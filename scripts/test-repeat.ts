@@ -52,7 +52,8 @@ function main(): void {
       for (const project of projects) {
         const outputFile = path.join(dir, `run-${run}-${project}.json`);
         const started = Date.now();
-        const jest = spawnSync(process.execPath, [jestBin, '--json', `--outputFile=${outputFile}`, '--selectProjects', project, ...jestArgs], {
+        // --selectProjects takes every word after it (Jest's option is a list), so it comes last.
+        const jest = spawnSync(process.execPath, [jestBin, ...jestArgs, '--json', `--outputFile=${outputFile}`, '--selectProjects', project], {
           cwd: root,
           stdio: ['ignore', 'ignore', 'pipe'],
           encoding: 'utf8',
@@ -83,7 +84,7 @@ function main(): void {
     console.log(`\n${title}:`);
     for (const [key, o] of list) {
       console.log(`  ${key}: passed ${o.passed}, failed ${o.failed} of ${o.passed + o.failed} runs`);
-      const first = o.firstFailure?.split('\n').slice(0, 12).join('\n    ');
+      const first = o.firstFailure?.split('\n').filter((l) => !l.includes('node_modules')).slice(0, 12).join('\n    ');
       if (first) console.log(`    ${first}`);
     }
   };

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { loadSigningKey, signAccessToken, type PortalConfig } from '@portal/kit';
-import { gql, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
+import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
+import { gql, signClaims, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
 import { startStack, type Stack } from '../../scripts/stack';
 
@@ -22,6 +22,10 @@ export interface TestStack extends Stack {
    * with a real session opened for it, so that every subgraph accepts it.
    */
   tokenFor(viewer: TestViewer): Promise<string>;
+  /** Opens a real session for an existing account, as a sign-in would. */
+  openSession(accountId: string, method?: SignInMethod): Promise<{ id: string }>;
+  /** Any claims signed with identity's own key (see kit `signClaims`): for tokens that are well signed but wrong otherwise. */
+  signClaims(claims: Record<string, unknown>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +65,8 @@ export async function startTestStack(overrides: Partial<PortalConfig> = {}): Pro
       const { token } = await signAccessToken(key, { ...viewer, accountId, role: viewer.role ?? 'PATIENT', method, sessionId: session.id });
       return token;
     },
+    openSession: (accountId, method = 'DS_LOGON') => openSession(config, stack.subgraphs.identity.database.dataSource, accountId, method),
+    signClaims: (claims) => signClaims(key, claims),
     async stop() {
       await stack.close();
       for (const s of Object.values(stack.subgraphs)) await s.database.destroyAndDrop().catch(() => undefined);

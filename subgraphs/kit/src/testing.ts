@@ -9,7 +9,8 @@ import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import type { CareAccessCheck } from './access';
-import { signAccessToken, signingKeyFromPem, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
+import { SignJWT } from 'jose';
+import { signAccessToken, signingKeyFromPem, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
 
@@ -62,6 +63,19 @@ export async function mintToken(key: SigningKey, viewer: TestViewer, ttlSeconds?
     ttlSeconds,
   );
   return token;
+}
+
+/**
+ * Signs any claims with `key`, as identity would sign an access token: for
+ * tests of tokens that are well signed but wrong otherwise (audience, issuer,
+ * expiry, session). `claims` replace the defaults of a valid token; a claim
+ * set to undefined is left out.
+ */
+export async function signClaims(key: SigningKey, claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = { iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, exp: now + 15 * 60, scope: '', teams: [], ...claims };
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey);
 }
 
 export interface GraphQLResponse<T = any> {

@@ -64,6 +64,8 @@ const WRONG: [string, () => Record<string, unknown>][] = [
   ['no expiry', () => ({ exp: undefined })],
   ['a session that does not exist', () => ({ sid: randomUUID() })],
   ['no session', () => ({ sid: undefined })],
+  // A live session, but Jane's: John's account cannot ride on it.
+  ['someone else’s session', () => ({ sub: 'ac-john-roe', pid: DEMO.john })],
 ];
 
 describe.each(Object.keys(TARGETS))('%s', (target) => {

@@ -5,8 +5,8 @@
  * database file): the same races through the gateway and straight at the one
  * scheduling instance.
  */
-import { DEMO, startSubgraph, type RunningSubgraph } from '@portal/kit';
-import { gql, testConfig, type GraphQLResponse } from '@portal/kit/src/testing';
+import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
+import { gql, removeTestDir, testConfig, type GraphQLResponse } from '@portal/kit/src/testing';
 import { seedScalePatient as seedIdentityPatient } from '@portal/identity';
 import { createSchedulingModule } from '@portal/scheduling';
 import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from '@portal/scheduling/src/factories';
@@ -17,6 +17,7 @@ const onPostgres = process.env.PORTAL_TEST_DB === 'postgres';
 let stack: TestStack;
 let second: RunningSubgraph | undefined;
 let make: SchedulingFactory;
+let secondConfig: PortalConfig | undefined;
 /** Where requests go, alternately: the gateway, and a scheduling instance. */
 let targets: string[];
 
@@ -26,18 +27,20 @@ beforeAll(async () => {
   make = schedulingFactory(db);
   if (onPostgres) {
     const schema = (db.options as { schema?: string }).schema;
-    second = await startSubgraph(createSchedulingModule(), {
-      config: testConfig({ identityUrl: stack.subgraphs.identity.url }),
-      databaseName: schema,
-    });
+    secondConfig = testConfig({ identityUrl: stack.subgraphs.identity.url });
+    second = await startSubgraph(createSchedulingModule(), { config: secondConfig, databaseName: schema });
     targets = [stack.graphqlUrl, second.graphqlUrl];
   } else {
     targets = [stack.graphqlUrl, stack.subgraphs.scheduling.graphqlUrl];
   }
 });
 afterAll(async () => {
-  await second?.close();
-  await stack?.stop();
+  try {
+    await second?.close();
+  } finally {
+    removeTestDir(secondConfig?.dataDir);
+    await stack?.stop();
+  }
 });
 
 interface Attempt {

@@ -4,9 +4,8 @@
  * unique PostgreSQL schemas), seeded with the demo cast.
  */
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
-import { gql, signClaims, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
+import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
 import { startStack, type Stack } from '../../scripts/stack';
 
@@ -32,8 +31,14 @@ export interface TestStack extends Stack {
 /** `overrides` change the stack's settings, e.g. `redisUrl` and a unique `redisKeyPrefix` for sessions in Redis. */
 export async function startTestStack(overrides: Partial<PortalConfig> = {}): Promise<TestStack> {
   const config = testConfig(overrides);
-  const prefix = `t_${randomBytes(3).toString('hex')}`;
-  const stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: prefix, subgraphTimeoutMs: 10_000 });
+  let stack: Stack;
+  try {
+    stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: uniqueDatabasePrefix(), subgraphTimeoutMs: 10_000 });
+  } catch (e) {
+    // No stack to stop: remove its directory (with the signing key in it) here; schemas made are the run's teardown's.
+    removeTestDir(config.dataDir);
+    throw e;
+  }
   const key = await loadSigningKey({ dataDir: config.dataDir, production: false });
   const query = <T>(q: string, variables: Record<string, unknown> = {}, token?: string) => gql<T>(stack.graphqlUrl, q, variables, token);
   return {
@@ -68,9 +73,13 @@ export async function startTestStack(overrides: Partial<PortalConfig> = {}): Pro
     openSession: (accountId, method = 'DS_LOGON') => openSession(config, stack.subgraphs.identity.database.dataSource, accountId, method),
     signClaims: (claims) => signClaims(key, claims),
     async stop() {
-      await stack.close();
-      for (const s of Object.values(stack.subgraphs)) await s.database.destroyAndDrop().catch(() => undefined);
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await stack.close();
+      } finally {
+        for (const s of Object.values(stack.subgraphs)) await s.database.destroyAndDrop().catch(() => undefined);
+        // The directory holds the stack's signing key and the development PKI's private keys.
+        removeTestDir(config.dataDir);
+      }
     },
   };
 }

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '@portal/kit';
 import { certificatePem, signChallenge, type Issued } from './smartcard/pki';
 import { hashPassword } from './services/passwords';
+import { removeTestDir } from '@portal/kit/src/testing';
 import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 const CREATE = `mutation($input: CreateDsLogonAccountInput!) { createDsLogonAccount(input: $input) { id username status signInMethods } }`;
@@ -15,10 +13,16 @@ let pki: TestPki;
 let identity: TestIdentity;
 
 beforeAll(async () => {
-  pki = await createTestPki(fs.mkdtempSync(path.join(os.tmpdir(), 'identity-pki-')));
+  pki = await createTestPki();
   identity = await startIdentity({ pki });
 });
-afterAll(() => identity?.stop());
+afterAll(async () => {
+  try {
+    await identity?.stop();
+  } finally {
+    removeTestDir(pki?.dir);
+  }
+});
 
 let people = 0;
 /** A patient of the registry with no account yet. */

@@ -1,5 +1,5 @@
 import { startSubgraph, type RunningSubgraph } from '@portal/kit';
-import { gql, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 
@@ -10,14 +10,20 @@ const ME = `{ me { account { id username status signInMethods } session { method
   patient { id dodId name { given family } dateOfBirth affiliations { organization status startDate endDate } careTeams { id name } } } }`;
 
 let server: RunningSubgraph;
+const config = testConfig();
 
 beforeAll(async () => {
-  server = await startSubgraph(createIdentityModule(), { config: testConfig(), databaseName: uniqueDatabaseName('identity') });
+  server = await startSubgraph(createIdentityModule(), { config, databaseName: uniqueDatabaseName('identity') });
   await seedDemo(server.database.dataSource);
 });
 afterAll(async () => {
-  await server.close();
-  await server.database.destroyAndDrop();
+  try {
+    await server?.close();
+    await server?.database.destroyAndDrop();
+  } finally {
+    // It holds the signing key identity generated.
+    removeTestDir(config.dataDir);
+  }
 });
 
 const signIn = (username: string, password: string) => gql(server.graphqlUrl, SIGN_IN, { username, password });

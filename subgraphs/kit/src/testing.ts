@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import type { CareAccessCheck } from './access';
 import { SignJWT } from 'jose';
+import { Client } from 'pg';
 import { signAccessToken, signingKeyFromPem, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
@@ -19,19 +20,73 @@ export function testDatabaseUrl(): string | undefined {
   return process.env.PORTAL_TEST_DB === 'postgres' ? process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : undefined;
 }
 
+/**
+ * The Jest run's name (test/global-setup.js), part of every schema, Redis
+ * prefix and directory a test creates, so that the run's global teardown can
+ * find and remove what a failed test left behind. Empty outside a Jest run.
+ */
+function runTag(): string {
+  return process.env.PORTAL_TEST_RUN ?? '';
+}
+
+/**
+ * A new temporary directory: inside the run's own (removed by the global
+ * teardown, whatever happens) when Jest runs, else in the system's. The test
+ * that creates it still removes it (`removeTestDir`) once done.
+ */
+export function testTempDir(prefix = 'portal-test-'): string {
+  const parent = process.env.PORTAL_TEST_TMP && fs.existsSync(process.env.PORTAL_TEST_TMP) ? process.env.PORTAL_TEST_TMP : os.tmpdir();
+  return fs.mkdtempSync(path.join(parent, prefix));
+}
+
+/** Removes a directory of `testTempDir` or `testConfig`, and what is in it. */
+export function removeTestDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Settings for a test: development mode, a fresh temporary DATA_DIR (the caller removes it: `removeTestDir(config.dataDir)`). */
 export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig {
   return {
     production: false,
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'portal-test-')),
+    dataDir: testTempDir(),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
     ...overrides,
   };
 }
 
-/** A database name unique to this test run: `t_<random>_<subgraph>`. */
+/** A prefix of database (schema) names unique to one test stack: `t_<run><random>`. */
+export function uniqueDatabasePrefix(): string {
+  return `t_${runTag()}${randomBytes(4).toString('hex')}`;
+}
+
+/** A database name unique to this test run: `t_<run><random>_<subgraph>`. */
 export function uniqueDatabaseName(subgraph: string): string {
-  return `t_${randomBytes(4).toString('hex')}_${subgraph.replace(/-/g, '_')}`;
+  return `${uniqueDatabasePrefix()}_${subgraph.replace(/-/g, '_')}`;
+}
+
+/**
+ * Drops every PostgreSQL schema whose name starts with `prefix` (a
+ * `uniqueDatabasePrefix()`): for databases a test opened but holds no handle
+ * to, such as those of a stack that refused to start. SQLite files go with
+ * their directory.
+ */
+export async function dropTestDatabases(prefix: string): Promise<void> {
+  const url = testDatabaseUrl();
+  if (!url || !/^t_[a-z0-9]+$/.test(prefix)) return;
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [prefix]);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Redis key prefix unique to one test: `portal-test-<run>-<random>:`. */
+export function uniqueRedisKeyPrefix(): string {
+  return `portal-test-${runTag() || 'norun'}-${randomBytes(4).toString('hex')}:`;
 }
 
 export async function testSigningKey(): Promise<SigningKey> {
@@ -120,12 +175,19 @@ export async function startTestSubgraph<C extends SubgraphContext>(
     const allowed = new Set(options.careAccess?.[viewer.personId] ?? []);
     return new Set(ids.filter((id) => allowed.has(id)));
   };
-  const server = await startSubgraph(module, {
-    config,
-    databaseName: uniqueDatabaseName(module.name),
-    verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
-    careAccess,
-  });
+  let server: RunningSubgraph;
+  try {
+    server = await startSubgraph(module, {
+      config,
+      databaseName: uniqueDatabaseName(module.name),
+      verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
+      careAccess,
+    });
+  } catch (e) {
+    // Nobody gets a handle to stop: remove the directory here (a schema already created is the run's teardown's).
+    removeTestDir(config.dataDir);
+    throw e;
+  }
   return {
     server,
     key,
@@ -136,9 +198,15 @@ export async function startTestSubgraph<C extends SubgraphContext>(
       server.database.counter.count = 0;
     },
     stop: async () => {
-      await server.close();
-      await server.database.destroyAndDrop();
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await server.close();
+      } finally {
+        try {
+          await server.database.destroyAndDrop();
+        } finally {
+          removeTestDir(config.dataDir);
+        }
+      }
     },
   };
 }

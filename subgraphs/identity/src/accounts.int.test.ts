@@ -250,7 +250,9 @@ describe('deactivateDsLogonAccount', () => {
     const [victim] = await identity.server.database.dataSource.query(`SELECT id FROM account WHERE username = 'victim.${people}'`);
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: victim.id }, jane))).toBe('FORBIDDEN');
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: 'no-such-account' }, jane))).toBe('FORBIDDEN');
-    expect(await identity.signIn(`victim.${people}`, 'Sturdy-Password-42')).toBeTruthy();
+    // The victim's account is untouched: it still signs in, as itself.
+    const token = await identity.signIn(`victim.${people}`, 'Sturdy-Password-42');
+    expect((await identity.query(ME, {}, token)).data.me.account).toMatchObject({ id: victim.id, status: 'ACTIVE' });
   });
 
   it('lets an administrator deactivate any DS Logon account, ending all its sessions at once', async () => {

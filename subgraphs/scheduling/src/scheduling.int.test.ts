@@ -294,6 +294,10 @@ describe('demo seed', () => {
     const log = jest.spyOn(console, 'error').mockImplementation(() => {});
     await expect(db.getRepository('Appointment').insert(row('ap-double', 'BOOKED'))).rejects.toThrow(/unique/i);
     log.mockRestore();
-    await expect(db.getRepository('Appointment').insert(row('ap-cancelled-ok', 'CANCELLED'))).resolves.toBeDefined();
+    await db.getRepository('Appointment').insert(row('ap-cancelled-ok', 'CANCELLED'));
+    expect(await db.query(`SELECT id, status FROM appointment WHERE slot_id = '${held.slot_id}' ORDER BY id`)).toEqual([
+      { id: 'ap-cancelled-ok', status: 'CANCELLED' },
+      { id: 'ap-jane-upcoming-1', status: 'BOOKED' },
+    ]);
   });
 });

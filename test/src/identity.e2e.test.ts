@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { DEMO } from '@portal/kit';
-import { gql } from '@portal/kit/src/testing';
+import { gql, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
 import { createServiceClient, devCardFiles, readDevCards, signChallenge } from '@portal/identity';
 import { dropRedisKeys, REDIS_URL } from '@portal/identity/src/testing';
 import { operation, startTestStack, type TestStack } from './harness';
@@ -21,14 +20,17 @@ describe.each([
   ['Redis', true],
 ])('sign-in through the gateway, sessions in %s', (_, redis) => {
   let stack: TestStack;
-  const prefix = `portal-e2e-${randomBytes(4).toString('hex')}:`;
+  const prefix = uniqueRedisKeyPrefix();
 
   beforeAll(async () => {
     stack = await startTestStack(redis ? { redisUrl: REDIS_URL, redisKeyPrefix: prefix } : {});
   });
   afterAll(async () => {
-    await stack?.stop();
-    if (redis) await dropRedisKeys(REDIS_URL, prefix);
+    try {
+      await stack?.stop();
+    } finally {
+      if (redis) await dropRedisKeys(REDIS_URL, prefix);
+    }
   });
 
   /** The card's proof over a fresh challenge from the SmartCardChallenge operation. */

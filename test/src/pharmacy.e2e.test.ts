@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Let the worker finish telling patients first: a post in flight while messaging closes fails noisily.
-  for (let i = 0; stack && i < 50; i++) {
+  for (const deadline = Date.now() + 20_000; stack && Date.now() < deadline; ) {
     const [{ n }] = await pharmacyDb().query(`SELECT COUNT(*) AS "n" FROM pharmacy_outbox WHERE delivered_at IS NULL`);
     if (Number(n) === 0) break;
     await sleep(100);
@@ -103,7 +103,8 @@ describe('refill, renewal, decision and the patient told', () => {
 
     // The patient is told, from her care team, shortly after the decision.
     let threads: any[] = [];
-    for (let i = 0; i < 50; i++) {
+    // Polled up to a generous deadline (the worker is kicked at once, but a loaded machine may be slow).
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       const inbox = await stack.query(operation('MessageThreads'), { folder: 'INBOX', first: 20 }, jane);
       threads = inbox.data.me.patient.messageThreads.edges.map((e: any) => e.node).filter((n: any) => n.subject === 'Your prescription renewal was approved');
       if (threads.length) break;

@@ -1,6 +1,6 @@
-import { sql, startSubgraph, type RunningSubgraph } from '@portal/kit';
+import { sql, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
 import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { probeModule } from './probe';
 import { codeOf, ME, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity } from './testing';
@@ -16,17 +16,21 @@ describe.each([
   let probe: RunningSubgraph;
   const whoami = (token: string) => gql(probe.graphqlUrl, '{ whoami }', {}, token);
 
+  let probeConfig: PortalConfig | undefined;
+
   beforeAll(async () => {
     identity = await startIdentity({ redis });
-    probe = await startSubgraph(probeModule(), {
-      config: testConfig({ identityUrl: identity.server.url, redisUrl: identity.config.redisUrl, redisKeyPrefix: identity.config.redisKeyPrefix }),
-      databaseName: uniqueDatabaseName('probe'),
-    });
+    probeConfig = testConfig({ identityUrl: identity.server.url, redisUrl: identity.config.redisUrl, redisKeyPrefix: identity.config.redisKeyPrefix });
+    probe = await startSubgraph(probeModule(), { config: probeConfig, databaseName: uniqueDatabaseName('probe') });
   });
   afterAll(async () => {
-    await probe?.close();
-    await probe?.database.destroyAndDrop();
-    await identity?.stop();
+    try {
+      await probe?.close();
+      await probe?.database.destroyAndDrop();
+    } finally {
+      removeTestDir(probeConfig?.dataDir);
+      await identity?.stop();
+    }
   });
 
   it('names its session in the token, which lives 8 hours while the session ends after 15 idle minutes', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO, sql } from '@portal/kit';
 import { x509 } from './smartcard/x509';
 import { certificatePem, generateKeys, issueCard, signChallenge, SMARTCARD_LOGON, type Issued } from './smartcard/pki';
+import { removeTestDir } from '@portal/kit/src/testing';
 import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 let pki: TestPki;
@@ -12,10 +13,7 @@ let revoked: Issued;
 let forgedRevoked: Issued;
 
 beforeAll(async () => {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  pki = await createTestPki(mkdtempSync(join(tmpdir(), 'identity-pki-')));
+  pki = await createTestPki();
   jane = await pki.card({ commonName: 'DOE.JANE.A.1000000001' });
   alex = await pki.card({ commonName: 'KIM.ALEX.2000000001', keyKind: 'P-256' });
   revoked = await pki.card({ commonName: 'ROE.JOHN.B.1000000002' });
@@ -23,7 +21,13 @@ beforeAll(async () => {
   await pki.writeCrls([revoked], [forgedRevoked]);
   identity = await startIdentity({ pki });
 });
-afterAll(() => identity?.stop());
+afterAll(async () => {
+  try {
+    await identity?.stop();
+  } finally {
+    removeTestDir(pki?.dir);
+  }
+});
 
 /** Signs in and reads `me` with the new token. */
 async function meAfter(res: Awaited<ReturnType<TestIdentity['signInWithCard']>>) {
@@ -33,11 +37,14 @@ async function meAfter(res: Awaited<ReturnType<TestIdentity['signInWithCard']>>)
 
 describe('smartCardChallenge', () => {
   it('issues 32 random bytes, base64url, valid for five minutes, different each time', async () => {
+    const t0 = Date.now();
     const res = await identity.query('{ smartCardChallenge { challenge expiresAt } }');
+    const t1 = Date.now();
     const { challenge, expiresAt } = res.data.smartCardChallenge;
     expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(4.9 * 60_000);
-    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    // Five minutes from its issue, between t0 and t1.
+    expect(Date.parse(expiresAt)).toBeGreaterThanOrEqual(t0 + 5 * 60_000);
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(t1 + 5 * 60_000);
     expect(await identity.challenge()).not.toBe(challenge);
     const rows = await sql(identity.server.database.dataSource, 'SELECT used_at FROM smartcard_challenge WHERE challenge = $1', [challenge]);
     expect(rows).toEqual([{ used_at: null }]);

@@ -5,10 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
 import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, testConfig, uniqueDatabaseName, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, testTempDir, uniqueDatabaseName, uniqueRedisKeyPrefix, type GraphQLResponse } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 import { certificatePem, createCrl, createIntermediateCa, createRootCa, issueCard, signChallenge, type CardOptions, type Issued } from './smartcard/pki';
@@ -23,6 +22,8 @@ export interface TestPki {
   unbundled: Issued;
   /** A CA nobody trusts, with the same name as the intermediate. */
   impostor: Issued;
+  /** The directory of caFile and crlFile, for the test to remove (`removeTestDir`). */
+  dir: string;
   caFile: string;
   crlFile: string;
   card(options: CardOptions, issuer?: Issued): Promise<Issued>;
@@ -30,7 +31,8 @@ export interface TestPki {
   writeCrls(revoked: Issued[], forged?: Issued[]): Promise<void>;
 }
 
-export async function createTestPki(dir: string): Promise<TestPki> {
+/** A test PKI written into a new temporary directory, `pki.dir`: the caller removes it. */
+export async function createTestPki(dir = testTempDir('identity-pki-')): Promise<TestPki> {
   const root = await createRootCa('CN=Test Root CA, O=Portal Tests, C=US');
   const intermediate = await createIntermediateCa(root, 'CN=Test ID CA-1, O=Portal Tests, C=US');
   const unbundled = await createIntermediateCa(root, 'CN=Test ID CA-2, O=Portal Tests, C=US', { keyKind: 'P-256' });
@@ -44,6 +46,7 @@ export async function createTestPki(dir: string): Promise<TestPki> {
     intermediate,
     unbundled,
     impostor,
+    dir,
     caFile,
     crlFile,
     card: (options, issuer = intermediate) => issueCard(issuer, options),
@@ -100,11 +103,14 @@ export async function startIdentity(options: StartOptions = {}): Promise<TestIde
   const clock = testClock();
   const config = testConfig({
     ...(options.pki ? { smartcardCaFile: options.pki.caFile, smartcardCrlFile: options.pki.crlFile } : {}),
-    ...(options.redis ? { redisUrl: REDIS_URL, redisKeyPrefix: `portal-test-${randomBytes(4).toString('hex')}:` } : {}),
+    ...(options.redis ? { redisUrl: REDIS_URL, redisKeyPrefix: uniqueRedisKeyPrefix() } : {}),
     ...options.config,
   });
   const databaseName = options.databaseName ?? uniqueDatabaseName('identity');
-  const server = await startSubgraph(createIdentityModule({ clock: clock.now }), { config, databaseName });
+  const server = await startSubgraph(createIdentityModule({ clock: clock.now }), { config, databaseName }).catch((e) => {
+    removeTestDir(config.dataDir);
+    throw e;
+  });
   await seedDemo(server.database.dataSource);
   const query = <T>(q: string, variables: Record<string, unknown> = {}, token?: string) => gql<T>(server.graphqlUrl, q, variables, token);
   const challenge = async () => (await query<any>('{ smartCardChallenge { challenge } }')).data.smartCardChallenge.challenge as string;
@@ -126,10 +132,13 @@ export async function startIdentity(options: StartOptions = {}): Promise<TestIde
       return res.data.signInWithDsLogon.accessToken;
     },
     async stop() {
-      await server.close();
-      if (!options.databaseName) await server.database.destroyAndDrop();
-      if (config.redisUrl) await dropRedisKeys(config.redisUrl, config.redisKeyPrefix!);
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await server.close();
+        if (!options.databaseName) await server.database.destroyAndDrop();
+        if (config.redisUrl) await dropRedisKeys(config.redisUrl, config.redisKeyPrefix!);
+      } finally {
+        removeTestDir(config.dataDir);
+      }
     },
   };
 }

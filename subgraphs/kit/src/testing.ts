@@ -10,7 +10,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { CareAccessCheck } from './access';
-import { signAccessToken, signingKeyFromPem, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
+import { SignJWT } from 'jose';
+import { Client } from 'pg';
+import { signAccessToken, signingKeyFromPem, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
 import { REQUEST_ID_HEADER, REQUEST_ID_PROOF_HEADER, requestIdProof } from './requestId';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
@@ -23,20 +25,74 @@ export function testDatabaseUrl(): string | undefined {
 /** Every test server's REQUEST_ID_SECRET: `gql` proves the request ids tests send, as the gateway would. */
 export const TEST_REQUEST_ID_SECRET = 'test-request-id-secret-0123456789abcdef';
 
+/**
+ * The Jest run's name (test/global-setup.js), part of every schema, Redis
+ * prefix and directory a test creates, so that the run's global teardown can
+ * find and remove what a failed test left behind. Empty outside a Jest run.
+ */
+function runTag(): string {
+  return process.env.PORTAL_TEST_RUN ?? '';
+}
+
+/**
+ * A new temporary directory: inside the run's own (removed by the global
+ * teardown, whatever happens) when Jest runs, else in the system's. The test
+ * that creates it still removes it (`removeTestDir`) once done.
+ */
+export function testTempDir(prefix = 'portal-test-'): string {
+  const parent = process.env.PORTAL_TEST_TMP && fs.existsSync(process.env.PORTAL_TEST_TMP) ? process.env.PORTAL_TEST_TMP : os.tmpdir();
+  return fs.mkdtempSync(path.join(parent, prefix));
+}
+
+/** Removes a directory of `testTempDir` or `testConfig`, and what is in it. */
+export function removeTestDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Settings for a test: development mode, a fresh temporary DATA_DIR (the caller removes it: `removeTestDir(config.dataDir)`). */
 export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig {
   return {
     production: false,
     requestIdSecret: TEST_REQUEST_ID_SECRET,
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'portal-test-')),
+    dataDir: testTempDir(),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
     ...overrides,
   };
 }
 
-/** A database name unique to this test run: `t_<random>_<subgraph>`. */
+/** A prefix of database (schema) names unique to one test stack: `t_<run><random>`. */
+export function uniqueDatabasePrefix(): string {
+  return `t_${runTag()}${randomBytes(4).toString('hex')}`;
+}
+
+/** A database name unique to this test run: `t_<run><random>_<subgraph>`. */
 export function uniqueDatabaseName(subgraph: string): string {
-  return `t_${randomBytes(4).toString('hex')}_${subgraph.replace(/-/g, '_')}`;
+  return `${uniqueDatabasePrefix()}_${subgraph.replace(/-/g, '_')}`;
+}
+
+/**
+ * Drops every PostgreSQL schema whose name starts with `prefix` (a
+ * `uniqueDatabasePrefix()`): for databases a test opened but holds no handle
+ * to, such as those of a stack that refused to start. SQLite files go with
+ * their directory.
+ */
+export async function dropTestDatabases(prefix: string): Promise<void> {
+  const url = testDatabaseUrl();
+  if (!url || !/^t_[a-z0-9]+$/.test(prefix)) return;
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [prefix]);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Redis key prefix unique to one test: `portal-test-<run>-<random>:`. */
+export function uniqueRedisKeyPrefix(): string {
+  return `portal-test-${runTag() || 'norun'}-${randomBytes(4).toString('hex')}:`;
 }
 
 export async function testSigningKey(): Promise<SigningKey> {
@@ -68,6 +124,19 @@ export async function mintToken(key: SigningKey, viewer: TestViewer, ttlSeconds?
     ttlSeconds,
   );
   return token;
+}
+
+/**
+ * Signs any claims with `key`, as identity would sign an access token: for
+ * tests of tokens that are well signed but wrong otherwise (audience, issuer,
+ * expiry, session). `claims` replace the defaults of a valid token; a claim
+ * set to undefined is left out.
+ */
+export async function signClaims(key: SigningKey, claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = { iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, exp: now + 15 * 60, scope: '', teams: [], ...claims };
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey);
 }
 
 export interface GraphQLResponse<T = any> {
@@ -120,15 +189,22 @@ export async function startTestSubgraph<C extends SubgraphContext>(
     const allowed = new Set(options.careAccess?.[viewer.personId] ?? []);
     return new Set(ids.filter((id) => allowed.has(id)));
   };
-  const server = await startSubgraph(module, {
-    config,
-    databaseName: uniqueDatabaseName(module.name),
-    verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
-    careAccess,
-    careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
-    // Pharmacy answers from its own database; any other subgraph under test has no pharmacy to ask.
-    pharmacyAccess: module.pharmacyAccess ? undefined : async () => new Set<string>(),
-  });
+  let server: RunningSubgraph;
+  try {
+    server = await startSubgraph(module, {
+      config,
+      databaseName: uniqueDatabaseName(module.name),
+      verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
+      careAccess,
+      careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
+      // Pharmacy answers from its own database; any other subgraph under test has no pharmacy to ask.
+      pharmacyAccess: module.pharmacyAccess ? undefined : async () => new Set<string>(),
+    });
+  } catch (e) {
+    // Nobody gets a handle to stop: remove the directory here (a schema already created is the run's teardown's).
+    removeTestDir(config.dataDir);
+    throw e;
+  }
   return {
     server,
     key,
@@ -139,9 +215,15 @@ export async function startTestSubgraph<C extends SubgraphContext>(
       server.database.counter.count = 0;
     },
     stop: async () => {
-      await server.close();
-      await server.database.destroyAndDrop();
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await server.close();
+      } finally {
+        try {
+          await server.database.destroyAndDrop();
+        } finally {
+          removeTestDir(config.dataDir);
+        }
+      }
     },
   };
 }

@@ -4,11 +4,13 @@ import { entities } from './db/entities';
 import { IdentityStore } from './db/store';
 import { CreateIdentity1764000000100 } from './db/migrations/1764000000100-CreateIdentity';
 import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000000150-SmartCardsSessionsServices';
+import { StatelessChallenges1764000000170 } from './db/migrations/1764000000170-StatelessChallenges';
 import { loadKeyRing } from './keys';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
 import { typeDefs } from './schema';
 import { createSessionService } from './services/sessions';
+import { ChallengeCodec, challengeKeyFrom } from './smartcard/challenge';
 import { devCaFile, ensureDevPki } from './smartcard/devPki';
 import { TrustStore } from './smartcard/trust';
 
@@ -34,10 +36,16 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150],
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, StatelessChallenges1764000000170],
     async verifier({ config, database }) {
       const keys = await loadKeyRing(config);
-      deps = { keys, clock, trust: trustStoreFor(config), sessions: createSessionService(config, database.dataSource, clock) };
+      deps = {
+        keys,
+        clock,
+        trust: trustStoreFor(config),
+        challenges: new ChallengeCodec(challengeKeyFrom(keys.signing.privateKey)),
+        sessions: createSessionService(config, database.dataSource, clock),
+      };
       return new TokenVerifier({ jwks: { keys: keys.jwks } });
     },
     careAccess: ({ database }) => {

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DEMO, sql } from '@portal/kit';
+import { ChallengeCodec } from './smartcard/challenge';
 import { x509 } from './smartcard/x509';
 import { certificatePem, generateKeys, issueCard, signChallenge, SMARTCARD_LOGON, type Issued } from './smartcard/pki';
 import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
@@ -32,15 +33,59 @@ async function meAfter(res: Awaited<ReturnType<TestIdentity['signInWithCard']>>)
 }
 
 describe('smartCardChallenge', () => {
-  it('issues 32 random bytes, base64url, valid for five minutes, different each time', async () => {
+  it('issues a random nonce with its expiry and MAC, valid for five minutes, different each time', async () => {
     const res = await identity.query('{ smartCardChallenge { challenge expiresAt } }');
     const { challenge, expiresAt } = res.data.smartCardChallenge;
-    expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(challenge).toMatch(/^[A-Za-z0-9_-]{32}\.\d{13}\.[A-Za-z0-9_-]{43}$/);
+    expect(Number(challenge.split('.')[1])).toBe(Date.parse(expiresAt));
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(4.9 * 60_000);
     expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     expect(await identity.challenge()).not.toBe(challenge);
-    const rows = await sql(identity.server.database.dataSource, 'SELECT used_at FROM smartcard_challenge WHERE challenge = $1', [challenge]);
-    expect(rows).toEqual([{ used_at: null }]);
+  });
+
+  it('writes nothing: 500 challenges cost no SQL statement and leave no row', async () => {
+    const db = identity.server.database;
+    const [{ n: before }] = await sql<{ n: number }>(db.dataSource, 'SELECT COUNT(*) AS n FROM smartcard_challenge_used');
+    db.counter.count = 0;
+    const aliases = Array.from({ length: 50 }, (_, i) => `c${i}: smartCardChallenge { challenge }`).join(' ');
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const res = await identity.query(`{ ${aliases} }`);
+      for (const c of Object.values(res.data) as { challenge: string }[]) seen.add(c.challenge);
+    }
+    expect(seen.size).toBe(500);
+    expect(db.counter.count).toBe(0);
+    const [{ n: after }] = await sql<{ n: number }>(db.dataSource, 'SELECT COUNT(*) AS n FROM smartcard_challenge_used');
+    expect(Number(after)).toBe(Number(before));
+  });
+
+  it('records a use once, by nonce, and forgets it after the challenge expired', async () => {
+    const db = identity.server.database.dataSource;
+    const challenge = await identity.challenge();
+    const nonce = challenge.split('.')[0];
+    expect(codeOf(await identity.signInWithCard(jane, { challenge }))).toBe('OK');
+    const rows = await sql<{ expires_at: string }>(db, 'SELECT expires_at FROM smartcard_challenge_used WHERE nonce = $1', [nonce]);
+    expect(rows.map((r) => Date.parse(r.expires_at))).toEqual([Number(challenge.split('.')[1])]);
+    // Another use, six minutes on, purges what expired more than a minute before.
+    identity.clock.advance(6 * 60_000 + 1_000);
+    try {
+      expect(codeOf(await identity.signInWithCard(jane))).toBe('OK');
+    } finally {
+      identity.clock.advance(-(6 * 60_000 + 1_000));
+    }
+    expect(await sql(db, 'SELECT nonce FROM smartcard_challenge_used WHERE nonce = $1', [nonce])).toEqual([]);
+  });
+
+  it('CHALLENGE_INVALID for a challenge whose MAC, nonce or expiry was changed, or that another deployment issued', async () => {
+    const challenge = await identity.challenge();
+    const [nonce, expiry, mac] = challenge.split('.');
+    const other = new ChallengeCodec(randomBytes(32)).issue(new Date()).challenge;
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    for (const forged of [`${nonce}.${expiry}.${flip(mac)}`, `${flip(nonce)}.${expiry}.${mac}`, `${nonce}.${Number(expiry) + 60_000}.${mac}`, other]) {
+      expect(codeOf(await identity.signInWithCard(jane, { challenge: forged }))).toBe('CHALLENGE_INVALID');
+    }
+    // The untouched challenge still works: a forged one spends nothing.
+    expect(codeOf(await identity.signInWithCard(jane, { challenge }))).toBe('OK');
   });
 });
 

@@ -1,17 +1,18 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ErrorCode, PortalError, badInput } from '@portal/kit';
 import type { AccountRow, PersonRow, PivCardRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { isUniqueViolation } from '@portal/kit';
 import { parseCard, signatureMatches, verifyCard, type CardIdentity, type ParsedCard, type VerifiedCard } from '../smartcard/certificate';
+import type { ChallengeCodec } from '../smartcard/challenge';
 import type { TrustStore } from '../smartcard/trust';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
 import { burnPasswordCheck, verifyPassword } from './passwords';
 import { dsLogonLocked, usernameKey, type SignInResult, type SignInService } from './signIn';
 import { throttleKey, type Throttle } from './throttle';
 
-/** A challenge is good for five minutes, once. */
-export const CHALLENGE_TTL_MS = 5 * 60_000;
+/** Used challenges are forgotten this long after they expired, a margin for instances whose clocks differ. */
+const USED_CHALLENGE_MARGIN_MS = 60_000;
 const MAX_CHALLENGE_LENGTH = 128;
 const MAX_SIGNATURE_LENGTH = 2_048;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
@@ -48,19 +49,15 @@ export class SmartCardService {
   constructor(
     private readonly store: IdentityStore,
     private readonly trust: TrustStore,
+    private readonly challenges: ChallengeCodec,
     private readonly signIn: SignInService,
     private readonly throttle: Throttle,
     private readonly clock: () => Date,
   ) {}
 
+  /** Writes nothing: the challenge carries its own expiry and MAC (smartcard/challenge.ts). */
   async challenge(): Promise<{ challenge: string; expiresAt: Date }> {
-    const now = this.clock();
-    const challenge = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
-    await this.store.insertChallenge(challenge, now, expiresAt);
-    // Spent and expired challenges are worth nothing; an hour later they go.
-    await this.store.purgeChallenges(new Date(now.getTime() - 60 * 60_000));
-    return { challenge, expiresAt };
+    return this.challenges.issue(this.clock());
   }
 
   async signInWithCard(proof: CardProof): Promise<SignInResult> {
@@ -130,8 +127,11 @@ export class SmartCardService {
     return this.link((verified.identity as { uuid: string }).uuid, account, verified, now);
   }
 
+  /** Checks the challenge's MAC and expiry, then records its use; refused when forged, expired or used before. */
   private async useChallenge(challenge: string, now: Date): Promise<void> {
-    if (challenge.length > MAX_CHALLENGE_LENGTH || !(await this.store.consumeChallenge(challenge, now))) throw challengeInvalid();
+    const opened = challenge.length <= MAX_CHALLENGE_LENGTH ? this.challenges.open(challenge, now) : null;
+    if (!opened || !(await this.store.useChallenge(opened.nonce, opened.expiresAt))) throw challengeInvalid();
+    await this.store.purgeUsedChallenges(new Date(now.getTime() - USED_CHALLENGE_MARGIN_MS));
   }
 
   private async assertCardOpen(card: ParsedCard): Promise<string> {

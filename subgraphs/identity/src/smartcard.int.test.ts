@@ -305,3 +305,29 @@ describe('rate limiting', () => {
     expect(codes.filter((c) => c === 'OK')).toHaveLength(2);
   });
 });
+
+describe('PIV sign-in matches the registered certificate, not only the UUID', () => {
+  const REGISTER = `mutation($input: RegisterPivCardInput!) { registerPivCard(input: $input) { id uuid } }`;
+  const JOHN = { firstName: 'John', lastName: 'Roe', dateOfBirth: '1982-09-03', personIdentifier: '1000000002', dsLogonUsername: 'john.roe', dsLogonPassword: 'Demo-Password-2' };
+  const register = async (card: Issued) => {
+    const challenge = await identity.challenge();
+    return identity.query(REGISTER, { input: { ...JOHN, certificate: certificatePem(card), challenge, signature: signChallenge(card.keys, challenge) } });
+  };
+
+  it('refuses a second certificate with the registered card’s UUID from a trusted issuer; a renewal registered again replaces the first', async () => {
+    const uuid = randomUUID();
+    const card = await pki.card({ commonName: 'John B Roe (PIV Authentication)', uuid });
+    expect(codeOf(await register(card))).toBe('OK');
+    expect((await identity.signInWithCard(card)).data.signInWithSmartCard.account.id).toBe('ac-john-roe');
+
+    const copy = await pki.card({ commonName: 'John B Roe (PIV Authentication)', uuid });
+    const refused = await identity.signInWithCard(copy);
+    expect(codeOf(refused)).toBe('CARD_NOT_REGISTERED');
+    expect(refused.data).toBeNull();
+
+    // Registering the new certificate (DS Logon password and identity again) makes it the card; the old one stops.
+    expect(codeOf(await register(copy))).toBe('OK');
+    expect(codeOf(await identity.signInWithCard(copy))).toBe('OK');
+    expect(codeOf(await identity.signInWithCard(card))).toBe('CARD_NOT_REGISTERED');
+  });
+});

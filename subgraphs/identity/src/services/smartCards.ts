@@ -3,7 +3,7 @@ import { ErrorCode, PortalError, badInput } from '@portal/kit';
 import type { AccountRow, PersonRow, PivCardRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { isUniqueViolation } from '@portal/kit';
-import { parseCard, signatureMatches, verifyCard, type CardIdentity, type ParsedCard, type VerifiedCard } from '../smartcard/certificate';
+import { parseCard, signatureMatches, verifyCard, type ParsedCard, type VerifiedCard } from '../smartcard/certificate';
 import type { ChallengeCodec } from '../smartcard/challenge';
 import type { TrustStore } from '../smartcard/trust';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
@@ -67,7 +67,7 @@ export class SmartCardService {
     const card = parseCard(proof.certificate);
     const cardKey = await this.assertCardOpen(card);
     const verified = await verifyCard(card, this.trust, now);
-    const target = await this.targetOf(verified.identity);
+    const target = await this.targetOf(verified);
     const accountKey = 'account' in target ? throttleKey('card-account', target.account.id) : null;
     if (accountKey) {
       const until = await this.throttle.lockedUntil(accountKey);
@@ -146,10 +146,16 @@ export class SmartCardService {
    * a patient's active account (one made for smart cards on their first CAC
    * sign-in if they have none). A PIV card signs in the account it is registered to.
    */
-  private async targetOf(identity: CardIdentity): Promise<Target> {
+  private async targetOf(card: VerifiedCard): Promise<Target> {
+    const { identity } = card;
     if (identity.kind === 'PIV') {
       const registration = await this.store.pivCardByUuid(identity.uuid);
       if (!registration) return { refusal: notRegistered('This PIV card is not registered. Register it with your DS Logon account first (registerPivCard).') };
+      // The UUID is not a secret (anyone a card was shown to may put it in a certificate of another trusted
+      // issuer): the card is the certificate that was registered, by its fingerprint.
+      if (registration.fingerprint !== card.fingerprint) {
+        return { refusal: notRegistered('This certificate is not the one registered for this PIV card. If the card was renewed, register it again (registerPivCard).') };
+      }
       const [account] = await this.store.accountsByIds([registration.accountId]);
       if (!account || account.status !== 'ACTIVE') {
         return {
@@ -208,7 +214,13 @@ export class SmartCardService {
         throw e;
       }
     }
-    if (existing.accountId === account.id) return existing;
+    if (existing.accountId === account.id) {
+      if (existing.fingerprint === card.fingerprint) return existing;
+      // A renewed certificate of the same card, registered again by the account's holder: it replaces the old one.
+      const renewed = { accountId: account.id, fingerprint: card.fingerprint, registeredAt };
+      if (!(await this.store.relinkPivCard(existing.id, existing.accountId, renewed))) throw alreadyRegistered();
+      return { ...existing, ...renewed };
+    }
     const [previous] = await this.store.accountsByIds([existing.accountId]);
     // A card moves only from a deactivated account of the same person: it keeps signing in to the same record.
     if (previous && (previous.status === 'ACTIVE' || previous.personId !== account.personId)) throw alreadyRegistered();

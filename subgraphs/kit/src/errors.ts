@@ -28,6 +28,8 @@ export const ErrorCode = {
   RENEWAL_NOT_ALLOWED: 'RENEWAL_NOT_ALLOWED',
   RATE_LIMITED: 'RATE_LIMITED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** A smart card whose revocation cannot be checked: no CRL of an issuing CA on its path, or one past its nextUpdate and the grace period. */
+  REVOCATION_UNKNOWN: 'REVOCATION_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

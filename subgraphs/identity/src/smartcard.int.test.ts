@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DEMO, sql } from '@portal/kit';
+import { DEMO, sql, startSubgraph } from '@portal/kit';
+import { gql } from '@portal/kit/src/testing';
+import { createIdentityModule } from './module';
 import { ChallengeCodec } from './smartcard/challenge';
 import { x509 } from './smartcard/x509';
 import { certificatePem, generateKeys, issueCard, signChallenge, SMARTCARD_LOGON, type Issued } from './smartcard/pki';
-import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
+import { codeOf, createTestPki, ME, SIGN_IN_WITH_SMART_CARD, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 let pki: TestPki;
 let identity: TestIdentity;
@@ -241,6 +243,23 @@ describe('refusals, each with its own code, signing no one in', () => {
     const challenge = await identity.challenge();
     const results = await Promise.all(Array.from({ length: 8 }, () => identity.signInWithCard(jane, { challenge })));
     expect(results.map(codeOf).sort()).toEqual(['CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'OK']);
+  });
+
+  it('lets exactly one of two sign-ins at once on two instances use a challenge either instance issued', async () => {
+    const second = await startSubgraph(createIdentityModule(), { config: identity.config, databaseName: identity.databaseName });
+    try {
+      const onSecond = (challenge: string) =>
+        gql(second.graphqlUrl, SIGN_IN_WITH_SMART_CARD, { certificate: certificatePem(jane), challenge, signature: signChallenge(jane.keys, challenge) });
+      // The second instance honours the first one's challenge: they share the signing key the MAC key comes from.
+      expect(codeOf(await onSecond(await identity.challenge()))).toBe('OK');
+      for (let round = 0; round < 3; round++) {
+        const challenge = await identity.challenge();
+        const results = await Promise.all([identity.signInWithCard(jane, { challenge }), onSecond(challenge)]);
+        expect(results.map(codeOf).sort()).toEqual(['CHALLENGE_INVALID', 'OK']);
+      }
+    } finally {
+      await second.close();
+    }
   });
 
   it('CARD_NOT_REGISTERED for a CAC whose EDIPI matches nobody, a PIV card never registered, and a practitioner with no account', async () => {

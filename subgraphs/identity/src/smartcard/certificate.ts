@@ -170,11 +170,17 @@ async function assertCaConstraints(path: x509.X509Certificate[]): Promise<void> 
     }
     const ext = ca.extensions.find((e) => e.type === asn.id_ce_nameConstraints);
     if (ext) {
-      const names = AsnConvert.parse(ext.value, asn.NameConstraints);
       for (let j = 0; j < k; j++) {
         // A self-issued intermediate's subject is exempt; the card's names never are.
         if (j > 0 && path[j].subject === path[j].issuer) continue;
-        if (!namesAllowed(path[j], j === 0, names)) throw invalid(`A name in the card’s path is outside what ${ca.subject} may certify (name constraints).`);
+        let allowed: boolean;
+        try {
+          allowed = namesAllowed(path[j], j === 0, AsnConvert.parse(ext.value, asn.NameConstraints));
+        } catch {
+          // Constraints or names that cannot be read cannot be honoured: refuse rather than ignore them.
+          allowed = false;
+        }
+        if (!allowed) throw invalid(`A name in the card’s path is outside what ${ca.subject} may certify (name constraints).`);
       }
     }
   }

@@ -9,6 +9,7 @@ import type { SessionService } from './services/sessions';
 import { SignInService } from './services/signIn';
 import { SmartCardService } from './services/smartCards';
 import { Throttle } from './services/throttle';
+import type { ChallengeCodec } from './smartcard/challenge';
 import type { TrustStore } from './smartcard/trust';
 
 /** What identity holds for its whole life: keys, sessions, trusted CAs and the clock. */
@@ -16,6 +17,7 @@ export interface IdentityDeps {
   keys: KeyRing;
   sessions: SessionService;
   trust: TrustStore;
+  challenges: ChallengeCodec;
   clock: () => Date;
 }
 
@@ -40,7 +42,7 @@ export function createContext(base: SubgraphContext, deps: IdentityDeps): Identi
     loaders,
     people: new PeopleService(base.access, loaders),
     signIn,
-    smartCards: new SmartCardService(store, deps.trust, signIn, throttle, audit, deps.clock),
+    smartCards: new SmartCardService(store, deps.trust, deps.challenges, signIn, throttle, audit, deps.clock),
     accounts: new AccountService(store, base.access, deps.sessions, throttle, audit, deps.clock),
   };
 }

@@ -16,6 +16,17 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
   const store = new IdentityStore(runtime.database.dataSource);
   const serviceTokens = new ServiceTokens(store, deps.keys);
   const viewerOf = (req: IncomingMessage): Promise<Viewer | null> => runtime.verifier.fromAuthorizationHeader(req.headers.authorization).catch(() => null);
+  /** True for a live session (service tokens have none); otherwise the answer to give. */
+  const sessionLive = async (viewer: Viewer): Promise<true | { status: number; body: object }> => {
+    if (viewer.role === 'SERVICE') return true;
+    try {
+      await deps.sessions.check(viewer);
+      return true;
+    } catch (e) {
+      if (e instanceof PortalError && e.extensions.code === 'UNAUTHENTICATED') return { status: 401, body: { error: 'session ended' } };
+      return { status: 503, body: { error: 'unavailable' } };
+    }
+  };
   return {
     'GET /.well-known/jwks.json': async () => ({
       status: 200,
@@ -26,6 +37,9 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
     'POST /internal/care-access': async (req, body) => {
       const viewer = await viewerOf(req);
       if (!viewer) return { status: 401, body: { error: 'unauthenticated' } };
+      // A token outlives its session (8 hours against 15 idle minutes and sign-out): the session decides.
+      const live = await sessionLive(viewer);
+      if (live !== true) return live;
       let ids: string[] = [];
       let teams = false;
       try {

@@ -27,7 +27,7 @@ export interface TestPki {
   caFile: string;
   crlFile: string;
   card(options: CardOptions, issuer?: Issued): Promise<Issued>;
-  /** Rewrites the CRL file: CRLs by the intermediate revoking `revoked`, and by the impostor revoking `forged`. */
+  /** Rewrites the CRL file: CRLs by the intermediate revoking `revoked`, by the root and the unbundled CA revoking nothing, and by the impostor revoking `forged`. */
   writeCrls(revoked: Issued[], forged?: Issued[]): Promise<void>;
 }
 
@@ -51,7 +51,13 @@ export async function createTestPki(dir = testTempDir('identity-pki-')): Promise
     crlFile,
     card: (options, issuer = intermediate) => issueCard(issuer, options),
     async writeCrls(revoked, forged = []) {
-      const crls = [await createCrl(intermediate, revoked.map((c) => c.cert)), await createCrl(impostor, forged.map((c) => c.cert))];
+      // Every CA of the trusted hierarchy publishes one (each issuing CA on a path must have a CRL), the impostor a forged one.
+      const crls = [
+        await createCrl(intermediate, revoked.map((c) => c.cert)),
+        await createCrl(root, []),
+        await createCrl(unbundled, []),
+        await createCrl(impostor, forged.map((c) => c.cert)),
+      ];
       fs.writeFileSync(crlFile, crls.map((c) => c.toString('pem')).join('\n'));
     },
   };

@@ -16,8 +16,16 @@ export interface PortalConfig {
   /** Earlier signing keys (PEM, private or public) whose tokens still verify after a rotation. */
   tokenPreviousKeyFiles?: string[];
   smartcardCaFile?: string;
-  /** PEM CRLs of the smart-card CAs; unset means no revocation check. */
+  /** PEM CRLs of the smart-card CAs; required in production, where every issuing CA on a card's path must have one. */
   smartcardCrlFile?: string;
+  /** How long past its nextUpdate a CRL is still believed; after that the cards it covers are refused. */
+  smartcardCrlGraceHours?: number;
+  /** The CAs whose cards sign in as CAC / PIV: subject DNs or SHA-256 fingerprints (hex) of the issuing CA certificates. */
+  smartcardCacIssuers?: string[];
+  smartcardPivIssuers?: string[];
+  /** Certificate policy OIDs of which a CAC / PIV card's certificate must carry at least one; none means no policy check. */
+  smartcardCacPolicyOids?: string[];
+  smartcardPivPolicyOids?: string[];
   /** Sessions live in Redis when set; otherwise identity's database holds them. */
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
@@ -38,6 +46,28 @@ export interface PortalConfig {
 
 /** The edge settings of a config, defaults filled in. */
 export const edgeOf = (config: Pick<PortalConfig, 'edge'>): EdgeSettings => config.edge ?? DEFAULT_EDGE_SETTINGS;
+/** Default grace for a CRL past its nextUpdate: a day, so a late CRL publication does not lock every card out at once. */
+export const DEFAULT_CRL_GRACE_HOURS = 24;
+
+function graceHours(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_CRL_GRACE_HOURS;
+  const hours = Number(value);
+  if (!Number.isFinite(hours) || hours < 0 || hours > 720) throw new Error('SMARTCARD_CRL_GRACE_HOURS must be a number of hours from 0 to 720.');
+  return hours;
+}
+
+/** `;`-separated, since a DN holds commas. */
+function issuerList(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+function oidList(name: string, value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((oid) => !/^[0-2](\.\d+)+$/.test(oid));
+  if (bad) throw new Error(`${name}: ${bad} is not an OID (dotted digits, e.g. 2.16.840.1.101.2.1.11.42).`);
+  return items.length ? items : undefined;
+}
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
   const production = env.NODE_ENV === 'production';
@@ -55,6 +85,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     tokenPreviousKeyFiles: (env.TOKEN_PREVIOUS_KEY_FILES ?? '').split(',').map((f) => f.trim()).filter(Boolean),
     smartcardCaFile: env.SMARTCARD_CA_FILE || undefined,
     smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
+    smartcardCrlGraceHours: graceHours(env.SMARTCARD_CRL_GRACE_HOURS),
+    smartcardCacIssuers: issuerList(env.SMARTCARD_CAC_ISSUERS),
+    smartcardPivIssuers: issuerList(env.SMARTCARD_PIV_ISSUERS),
+    smartcardCacPolicyOids: oidList('SMARTCARD_CAC_POLICY_OIDS', env.SMARTCARD_CAC_POLICY_OIDS),
+    smartcardPivPolicyOids: oidList('SMARTCARD_PIV_POLICY_OIDS', env.SMARTCARD_PIV_POLICY_OIDS),
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
     edge: readEdgeSettings(env),
@@ -72,9 +107,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     const missing = [
       !config.tokenSigningKeyFile && 'TOKEN_SIGNING_KEY_FILE',
       !config.smartcardCaFile && 'SMARTCARD_CA_FILE',
+      // Revocation must be checkable for every card, so it fails closed rather than open.
+      !config.smartcardCrlFile && 'SMARTCARD_CRL_FILE',
+      !config.smartcardCacIssuers && !config.smartcardPivIssuers && 'SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS',
     ].filter(Boolean);
     if (missing.length) {
-      throw new Error(`NODE_ENV=production refuses to start without ${missing.join(' and ')} set explicitly.`);
+      throw new Error(`NODE_ENV=production refuses to start without ${missing.join(', ')} set explicitly.`);
     }
     // The development key is generated in DATA_DIR on first start; it must never sign production tokens.
     if (path.resolve(config.tokenSigningKeyFile!) === path.join(dataDir, 'keys', 'token-signing-key.pem')) {

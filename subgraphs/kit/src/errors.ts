@@ -34,6 +34,8 @@ export const ErrorCode = {
   RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** Trusted-documents mode: the operation is not one of the client contract's (HTTP 400). */
   OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
+  /** A smart card whose revocation cannot be checked: no CRL of an issuing CA on its path, or one past its nextUpdate and the grace period. */
+  REVOCATION_UNKNOWN: 'REVOCATION_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -48,11 +48,10 @@ export interface SessionRow {
   lastSeenAt: string | null;
 }
 
-export interface SmartCardChallengeRow {
-  challenge: string;
-  createdAt: string;
+/** A smart-card challenge that has been used: its nonce, kept until the challenge would have expired anyway. */
+export interface UsedChallengeRow {
+  nonce: string;
   expiresAt: string;
-  usedAt: string | null;
 }
 
 export interface PivCardRow {
@@ -186,14 +185,12 @@ export const SessionEntity = new EntitySchema<SessionRow>({
   },
 });
 
-export const SmartCardChallengeEntity = new EntitySchema<SmartCardChallengeRow>({
-  name: 'SmartCardChallenge',
-  tableName: 'smartcard_challenge',
+export const UsedChallengeEntity = new EntitySchema<UsedChallengeRow>({
+  name: 'UsedChallenge',
+  tableName: 'smartcard_challenge_used',
   columns: {
-    challenge: varchar(64, { primary: true }),
-    createdAt: varchar(32, { name: 'created_at' }),
+    nonce: varchar(64, { primary: true }),
     expiresAt: varchar(32, { name: 'expires_at' }),
-    usedAt: varchar(32, { name: 'used_at', nullable: true }),
   },
 });
 
@@ -293,7 +290,7 @@ export const entities = [
   CareTeamEntity,
   CareTeamMemberEntity,
   SignInThrottleEntity,
-  SmartCardChallengeEntity,
+  UsedChallengeEntity,
   PivCardEntity,
   ServiceClientEntity,
   IdentityAuditEntity,

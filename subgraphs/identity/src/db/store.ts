@@ -11,7 +11,6 @@ import {
   PivCardEntity,
   ServiceClientEntity,
   SessionEntity,
-  SmartCardChallengeEntity,
   type AccountRow,
   type AffiliationRow,
   type CareTeamRow,
@@ -263,26 +262,23 @@ export class IdentityStore {
 
   // ---------------------------------------------------------------- smart cards
 
-  async insertChallenge(challenge: string, createdAt: Date, expiresAt: Date): Promise<void> {
-    await this.db.getRepository(SmartCardChallengeEntity).insert({
-      challenge,
-      createdAt: createdAt.toISOString(),
-      expiresAt: expiresAt.toISOString(),
-      usedAt: null,
-    });
-  }
-
   /**
-   * Uses a challenge up: one atomic UPDATE, so of any number of racing
-   * attempts on any instance exactly one gets `true`, and only once.
+   * Records a challenge's use: an insert of its nonce that only the first
+   * caller gets to make (primary key), so of any number of racing attempts on
+   * any instance exactly one gets `true`, and only once.
    */
-  async consumeChallenge(challenge: string, now: Date): Promise<boolean> {
-    const iso = now.toISOString();
-    return (await execute(this.db, 'UPDATE smartcard_challenge SET used_at = $2 WHERE challenge = $1 AND used_at IS NULL AND expires_at > $2', [challenge, iso])) === 1;
+  async useChallenge(nonce: string, expiresAt: Date): Promise<boolean> {
+    return (
+      (await execute(this.db, 'INSERT INTO smartcard_challenge_used (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING', [
+        nonce,
+        expiresAt.toISOString(),
+      ])) === 1
+    );
   }
 
-  async purgeChallenges(expiredBefore: Date): Promise<void> {
-    await execute(this.db, 'DELETE FROM smartcard_challenge WHERE expires_at < $1', [expiredBefore.toISOString()]);
+  /** Forgets used challenges that expired before `before`: an expired challenge is refused by its expiry alone. */
+  async purgeUsedChallenges(before: Date): Promise<void> {
+    await execute(this.db, 'DELETE FROM smartcard_challenge_used WHERE expires_at < $1', [before.toISOString()]);
   }
 
   pivCardByUuid(cardUuid: string): Promise<PivCardRow | null> {

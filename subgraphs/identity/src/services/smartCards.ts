@@ -1,9 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ErrorCode, PortalError, badInput } from '@portal/kit';
 import type { AccountRow, PersonRow, PivCardRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { isUniqueViolation } from '@portal/kit';
-import { parseCard, signatureMatches, verifyCard, type CardIdentity, type VerifiedCard } from '../smartcard/certificate';
+import { parseCard, signatureMatches, verifyCard, type VerifiedCard } from '../smartcard/certificate';
+import type { ChallengeCodec } from '../smartcard/challenge';
 import type { TrustStore } from '../smartcard/trust';
 import { identityMatches, identityNotVerified, validateDetails, type IdentityDetails } from './identityCheck';
 import { outcomeOf, type SecurityAudit } from './audit';
@@ -12,8 +13,8 @@ import { burnPasswordCheck, verifyPassword } from './passwords';
 import { dsLogonLocked, staffNoDsLogon, usernameKey, type SignInResult, type SignInService } from './signIn';
 import type { Throttle } from './throttle';
 
-/** A challenge is good for five minutes, once. */
-export const CHALLENGE_TTL_MS = 5 * 60_000;
+/** Used challenges are forgotten this long after they expired, a margin for instances whose clocks differ. */
+const USED_CHALLENGE_MARGIN_MS = 60_000;
 const MAX_CHALLENGE_LENGTH = 128;
 const MAX_SIGNATURE_LENGTH = 2_048;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
@@ -48,20 +49,16 @@ export class SmartCardService {
   constructor(
     private readonly store: IdentityStore,
     private readonly trust: TrustStore,
+    private readonly challenges: ChallengeCodec,
     private readonly signIn: SignInService,
     private readonly throttle: Throttle,
     private readonly audit: SecurityAudit,
     private readonly clock: () => Date,
   ) {}
 
+  /** Writes nothing: the challenge carries its own expiry and MAC (smartcard/challenge.ts). */
   async challenge(): Promise<{ challenge: string; expiresAt: Date }> {
-    const now = this.clock();
-    const challenge = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
-    await this.store.insertChallenge(challenge, now, expiresAt);
-    // Spent and expired challenges are worth nothing; an hour later they go.
-    await this.store.purgeChallenges(new Date(now.getTime() - 60 * 60_000));
-    return { challenge, expiresAt };
+    return this.challenges.issue(this.clock());
   }
 
   /** A card sign-in; a refused one is audited here, a successful one where its session opens. */
@@ -85,7 +82,7 @@ export class SmartCardService {
     await this.useChallenge(proof.challenge, now);
     const card = parseCard(proof.certificate);
     const verified = await verifyCard(card, this.trust, now);
-    const target = await this.targetOf(verified.identity);
+    const target = await this.targetOf(verified);
     if (!signatureMatches(verified, proof.challenge, proof.signature)) throw signatureInvalid();
     if ('refusal' in target) throw target.refusal;
     const account = 'account' in target ? target.account : await this.createSmartCardAccount(target.createFor, now);
@@ -149,8 +146,11 @@ export class SmartCardService {
     return this.link((verified.identity as { uuid: string }).uuid, account, verified, now);
   }
 
+  /** Checks the challenge's MAC and expiry, then records its use; refused when forged, expired or used before. */
   private async useChallenge(challenge: string, now: Date): Promise<void> {
-    if (challenge.length > MAX_CHALLENGE_LENGTH || !(await this.store.consumeChallenge(challenge, now))) throw challengeInvalid();
+    const opened = challenge.length <= MAX_CHALLENGE_LENGTH ? this.challenges.open(challenge, now) : null;
+    if (!opened || !(await this.store.useChallenge(opened.nonce, opened.expiresAt))) throw challengeInvalid();
+    await this.store.purgeUsedChallenges(new Date(now.getTime() - USED_CHALLENGE_MARGIN_MS));
   }
 
   /**
@@ -158,10 +158,16 @@ export class SmartCardService {
    * a patient's active account (one made for smart cards on their first CAC
    * sign-in if they have none). A PIV card signs in the account it is registered to.
    */
-  private async targetOf(identity: CardIdentity): Promise<Target> {
+  private async targetOf(card: VerifiedCard): Promise<Target> {
+    const { identity } = card;
     if (identity.kind === 'PIV') {
       const registration = await this.store.pivCardByUuid(identity.uuid);
       if (!registration) return { refusal: notRegistered('This PIV card is not registered. Register it with your DS Logon account first (registerPivCard).') };
+      // The UUID is not a secret (anyone a card was shown to may put it in a certificate of another trusted
+      // issuer): the card is the certificate that was registered, by its fingerprint.
+      if (registration.fingerprint !== card.fingerprint) {
+        return { refusal: notRegistered('This certificate is not the one registered for this PIV card. If the card was renewed, register it again (registerPivCard).') };
+      }
       const [account] = await this.store.accountsByIds([registration.accountId]);
       if (!account || account.status !== 'ACTIVE') {
         return {
@@ -226,7 +232,13 @@ export class SmartCardService {
         throw e;
       }
     }
-    if (existing.accountId === account.id) return existing;
+    if (existing.accountId === account.id) {
+      if (existing.fingerprint === card.fingerprint) return existing;
+      // A renewed certificate of the same card, registered again by the account's holder: it replaces the old one.
+      const renewed = { accountId: account.id, fingerprint: card.fingerprint, registeredAt };
+      if (!(await this.store.relinkPivCard(existing.id, existing.accountId, renewed))) throw alreadyRegistered();
+      return { ...existing, ...renewed };
+    }
     const [previous] = await this.store.accountsByIds([existing.accountId]);
     // A card moves only from a deactivated account of the same person: it keeps signing in to the same record.
     if (previous && (previous.status === 'ACTIVE' || previous.personId !== account.personId)) throw alreadyRegistered();

@@ -24,4 +24,5 @@ if (process.env.TEST_DATABASE_URL) {
   projects.push({ ...base, displayName: 'postgres', globals: { PORTAL_TEST_DB: 'postgres' } });
 }
 
-module.exports = { projects, testTimeout: 60_000 };
+// The run's name, and a sweep after it of whatever its tests left (test/global-teardown.js).
+module.exports = { projects, testTimeout: 60_000, globalSetup: '<rootDir>/test/global-setup.js', globalTeardown: '<rootDir>/test/global-teardown.js' };

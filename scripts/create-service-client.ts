@@ -1,6 +1,6 @@
 /**
  * Registers another service that calls subgraphs directly, and prints its
- * secret once (only an scrypt hash is stored):
+ * secret once (only its SHA-256 hash is stored):
  *   npx tsx scripts/create-service-client.ts <client-id> <scope...>
  * e.g. `reminder-service scheduling:read`. Uses the settings of the running
  * graph (DATABASE_URL or DATA_DIR) to reach identity's database.

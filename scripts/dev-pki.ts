@@ -12,7 +12,8 @@ async function main() {
   if (config.production) throw new Error('dev-pki is for development only: production trusts SMARTCARD_CA_FILE.');
   const dir = await ensureDevPki(config.dataDir);
   console.log(`Development PKI in ${dir}`);
-  console.log(`  trusted CAs (root + intermediate): ${dir}/ca.pem`);
+  console.log(`  trusted CAs (root, CAC CA, PIV CA): ${dir}/ca.pem`);
+  console.log(`  their CRLs (empty, due in ten years): ${dir}/crl.pem`);
   for (const card of readDevCards(config.dataDir)) {
     const files = devCardFiles(config.dataDir, card.name);
     const detail = card.kind === 'PIV' ? `PIV urn:uuid:${card.uuid}` : `CAC ${card.commonName}`;

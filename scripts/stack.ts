@@ -60,11 +60,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       started.push(running);
       return running;
     };
-    const identity = await start('identity', options.config);
+    // Identity tells holders of credential changes through messaging, which starts after it.
+    let messagingUrl: string | undefined;
+    const identity = await start('identity', options.config, createIdentityModule({ notices: { messagingUrl: () => messagingUrl, pollMs: noticePollMs() } }));
     if (options.config.production) await refuseDemoCast(identity.database.dataSource);
     const config = { ...options.config, identityUrl: identity.url };
     // Messaging first: pharmacy's outbox worker posts to it.
     const messaging = await start('messaging', config);
+    messagingUrl = messaging.url;
     const notifier = await pharmacyNotifier(options.config, identity, messaging.url);
     const rest = [
       messaging,
@@ -75,6 +78,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ])),
     ];
     const subgraphs = Object.fromEntries([identity, ...rest].map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
+    // Identity asks pharmacy whether a pharmacist may see a patient (a pending request); it started first, so it learns the address now.
+    identity.runtime.config.pharmacyUrl = subgraphs.pharmacy.url;
     if (options.seedDemo) {
       if (options.config.production) throw new Error('NODE_ENV=production refuses to seed the demo cast.');
       for (const s of Object.values(subgraphs)) await MODULES[s.name as SubgraphName].seed(s.database.dataSource, undefined, options.config.dataDir);
@@ -125,6 +130,15 @@ async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph,
   }
   const clientSecret = await ensureServiceClient(identity.database.dataSource, 'pharmacy', ['messaging:write']);
   return { messagingUrl, identityUrl: identity.url, clientId: 'pharmacy', clientSecret, ...timing };
+}
+
+/** IDENTITY_NOTICE_POLL_MS: how often identity looks for undelivered notices (default 2000). */
+function noticePollMs(): number | undefined {
+  const raw = process.env.IDENTITY_NOTICE_POLL_MS;
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error('IDENTITY_NOTICE_POLL_MS must be a positive whole number of milliseconds.');
+  return n;
 }
 
 /** A production database must never hold the demo cast, whose passwords are public. */

@@ -3,11 +3,13 @@
  * own process (or several instances on one PostgreSQL database):
  *   PORT=4012 DATABASE_URL=postgres://... IDENTITY_URL=http://... npx tsx scripts/subgraph.ts scheduling
  * Pharmacy tells patients of decisions when MESSAGING_URL, PHARMACY_CLIENT_ID
- * and PHARMACY_CLIENT_SECRET are set (see README, "Prescriptions").
+ * and PHARMACY_CLIENT_SECRET are set (see README, "Prescriptions"); identity
+ * tells holders of credential changes when MESSAGING_URL is set.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
 import { readConfig, startSubgraph } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
+import { createIdentityModule } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
 import { MODULES } from './stack';
 
@@ -16,7 +18,13 @@ async function main() {
   const def = SUBGRAPHS.find((s) => s.name === name);
   if (!def) throw new Error(`usage: subgraph.ts ${SUBGRAPHS.map((s) => s.name).join('|')}`);
   const config = readConfig();
-  const module = name === 'pharmacy' ? createPharmacyModule({ notifier: readNotifierOptions(process.env) }) : MODULES[name].create();
+  const messagingUrl = process.env.MESSAGING_URL || undefined;
+  const module =
+    name === 'pharmacy'
+      ? createPharmacyModule({ notifier: readNotifierOptions(process.env) })
+      : name === 'identity'
+        ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl } : undefined })
+        : MODULES[name].create();
   if (name === 'pharmacy' && !process.env.MESSAGING_URL) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
   const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST });
   console.log(`${name} subgraph at ${running.graphqlUrl}`);

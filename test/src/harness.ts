@@ -4,9 +4,9 @@
  * unique PostgreSQL schemas), seeded with the demo cast.
  */
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { loadSigningKey, signAccessToken, type PortalConfig } from '@portal/kit';
-import { gql, testConfig, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
+import path from 'node:path';
+import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
+import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
 import { startStack, type Stack } from '../../scripts/stack';
 
@@ -22,14 +22,24 @@ export interface TestStack extends Stack {
    * with a real session opened for it, so that every subgraph accepts it.
    */
   tokenFor(viewer: TestViewer): Promise<string>;
+  /** Opens a real session for an existing account, as a sign-in would. */
+  openSession(accountId: string, method?: SignInMethod): Promise<{ id: string }>;
+  /** Any claims signed with identity's own key (see kit `signClaims`): for tokens that are well signed but wrong otherwise. */
+  signClaims(claims: Record<string, unknown>): Promise<string>;
   stop(): Promise<void>;
 }
 
 /** `overrides` change the stack's settings, e.g. `redisUrl` and a unique `redisKeyPrefix` for sessions in Redis. */
 export async function startTestStack(overrides: Partial<PortalConfig> = {}): Promise<TestStack> {
   const config = testConfig(overrides);
-  const prefix = `t_${randomBytes(3).toString('hex')}`;
-  const stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: prefix, subgraphTimeoutMs: 10_000 });
+  let stack: Stack;
+  try {
+    stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: uniqueDatabasePrefix(), subgraphTimeoutMs: 10_000 });
+  } catch (e) {
+    // No stack to stop: remove its directory (with the signing key in it) here; schemas made are the run's teardown's.
+    removeTestDir(config.dataDir);
+    throw e;
+  }
   const key = await loadSigningKey({ dataDir: config.dataDir, production: false });
   const query = <T>(q: string, variables: Record<string, unknown> = {}, token?: string) => gql<T>(stack.graphqlUrl, q, variables, token);
   return {
@@ -61,10 +71,16 @@ export async function startTestStack(overrides: Partial<PortalConfig> = {}): Pro
       const { token } = await signAccessToken(key, { ...viewer, accountId, role: viewer.role ?? 'PATIENT', method, sessionId: session.id });
       return token;
     },
+    openSession: (accountId, method = 'DS_LOGON') => openSession(config, stack.subgraphs.identity.database.dataSource, accountId, method),
+    signClaims: (claims) => signClaims(key, claims),
     async stop() {
-      await stack.close();
-      for (const s of Object.values(stack.subgraphs)) await s.database.destroyAndDrop().catch(() => undefined);
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await stack.close();
+      } finally {
+        for (const s of Object.values(stack.subgraphs)) await s.database.destroyAndDrop().catch(() => undefined);
+        // The directory holds the stack's signing key and the development PKI's private keys.
+        removeTestDir(config.dataDir);
+      }
     },
   };
 }
@@ -76,7 +92,12 @@ export const samToken = (s: TestStack) => s.signInWithCard('sam');
 
 /** Reads one named operation from schema/operations, exactly as clients send it. */
 export function operation(name: string): string {
-  const text = fs.readFileSync(require.resolve('../../schema/operations/portal.graphql'), 'utf8');
+  const dir = path.dirname(require.resolve('../../schema/operations/portal.graphql'));
+  const text = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   const start = text.search(new RegExp(`^(query|mutation) ${name}\\b`, 'm'));
   if (start < 0) throw new Error(`no operation ${name}`);
   const rest = text.slice(start);

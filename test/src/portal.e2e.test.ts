@@ -131,6 +131,7 @@ describe('the read side operations of portal.graphql', () => {
   it('Prescriptions, LabResults, VisitNotes and HealthSummary answer for Jane', async () => {
     const rx = await stack.query(operation('Prescriptions'), { status: 'ACTIVE' }, jane);
     expect(rx.errors).toBeUndefined();
+    expect(rx.data.me.patient.prescriptions.length).toBeGreaterThan(0);
     expect(rx.data.me.patient.prescriptions.every((p: any) => p.status === 'ACTIVE')).toBe(true);
     const labs = await stack.query(operation('LabResults'), { first: 10 }, jane);
     expect(labs.errors).toBeUndefined();

@@ -42,7 +42,7 @@ const request = (headers: Record<string, string>) => ({ headers }) as unknown as
 
 async function call(execute: GatewayExecutor, headers: Record<string, string>) {
   const route = fhirRoutes({ execute, verifier, now: () => new Date('2025-06-01T00:00:00Z') })['GET /fhir/Patient/$everything'];
-  return route(request({ host: 'portal.example', ...headers }), Buffer.alloc(0));
+  return route(request({ host: 'portal.example', ...headers }), Buffer.alloc(0), 'req-fhir-test');
 }
 
 const bearer = async (role: 'PATIENT' | 'PRACTITIONER' = 'PATIENT') => ({ authorization: `Bearer ${await mintToken(key, { personId: 'pt-1000000002', role })}` });

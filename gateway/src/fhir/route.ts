@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { OperationOutcome } from 'fhir/r4';
 import { GraphQLError } from 'graphql';
-import type { RouteHandler, TokenVerifier, Viewer } from '@portal/kit';
+import { PortalError, retryAfterOf, type RateLimits, type RouteHandler, type TokenVerifier, type Viewer } from '@portal/kit';
 import type { GatewayExecutor } from '../server';
 import { buildPatientBundle } from './bundle';
 import { operationOutcome } from './outcome';
@@ -19,6 +19,9 @@ export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export interface FhirRouteDeps {
   execute: GatewayExecutor;
   verifier: TokenVerifier;
+  /** Downloads are counted per client address and over all clients (`recordDownload`); none when unset. */
+  limits?: RateLimits;
+  clientAddress?(req: IncomingMessage): string;
   now?: () => Date;
 }
 
@@ -53,7 +56,16 @@ export function fhirBaseOf(req: IncomingMessage): string {
 export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
   const now = deps.now ?? (() => new Date());
 
-  const everything: RouteHandler = async (req) => {
+  const everything: RouteHandler = async (req, _body, requestId) => {
+    if (deps.limits && deps.clientAddress) {
+      try {
+        await deps.limits.consume('recordDownload', deps.clientAddress(req));
+      } catch (e) {
+        if (!(e instanceof PortalError)) throw e;
+        const limited = e.extensions.code === 'RATE_LIMITED';
+        return refuse(limited ? 429 : 503, operationOutcome(limited ? 'throttled' : 'transient', e.message), { 'retry-after': retryAfterOf(e) });
+      }
+    }
     const authorization = req.headers.authorization;
     if (!authorization) return unauthenticated('Sign in, then send your access token as "Authorization: Bearer <token>".');
     let viewer: Viewer | null;
@@ -67,7 +79,8 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
     if (viewer.role !== 'PATIENT') return notAPatient();
 
     try {
-      const record = await readPatientRecord(deps.execute, authorization);
+      // Every read of the download is audited under the request id the client gets back.
+      const record = await readPatientRecord((query, variables, auth) => deps.execute(query, variables, auth, requestId), authorization);
       const bundle = buildPatientBundle(record, { baseUrl: fhirBaseOf(req), id: randomUUID(), now: now() });
       return { status: 200, body: bundle, headers: HEADERS };
     } catch (e) {

@@ -1,24 +1,29 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '@portal/kit';
 import { certificatePem, signChallenge, type Issued } from './smartcard/pki';
 import { hashPassword } from './services/passwords';
-import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
+import { removeTestDir } from '@portal/kit/src/testing';
+import { codeOf, createTestPki, ME, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 const CREATE = `mutation($input: CreateDsLogonAccountInput!) { createDsLogonAccount(input: $input) { id username status signInMethods } }`;
 const REGISTER = `mutation($input: RegisterPivCardInput!) { registerPivCard(input: $input) { id uuid registeredAt } }`;
+const ADD = `mutation($input: AddDsLogonCredentialInput!) { addDsLogonCredential(input: $input) { id username status signInMethods } }`;
 const DEACTIVATE = `mutation($accountId: ID!) { deactivateDsLogonAccount(accountId: $accountId) { id status } }`;
 
 let pki: TestPki;
 let identity: TestIdentity;
 
 beforeAll(async () => {
-  pki = await createTestPki(fs.mkdtempSync(path.join(os.tmpdir(), 'identity-pki-')));
+  pki = await createTestPki();
   identity = await startIdentity({ pki });
 });
-afterAll(() => identity?.stop());
+afterAll(async () => {
+  try {
+    await identity?.stop();
+  } finally {
+    removeTestDir(pki?.dir);
+  }
+});
 
 let people = 0;
 /** A patient of the registry with no account yet. */
@@ -123,13 +128,49 @@ describe('createDsLogonAccount', () => {
     }
   });
 
-  it('adds the username and password to the account of someone who so far signed in only by CAC', async () => {
+  it('refuses to add a username and password to an account that signs in by card: the card must sign in and add them', async () => {
     const p = await newPerson('Cora', 'Cardholder');
     const card = await pki.card({ commonName: `CARDHOLDER.CORA.${p.dodId}` });
     const cac = await identity.signInWithCard(card);
     const accountId = cac.data.signInWithSmartCard.account.id;
-    const res = await identity.query(CREATE, { input: accountInput(p, 'cora.c') });
-    expect(res.data.createDsLogonAccount).toEqual({ id: accountId, username: 'cora.c', status: 'ACTIVE', signInMethods: ['DS_LOGON', 'CAC'] });
+    const anonymous = await identity.query(CREATE, { input: accountInput(p, 'cora.c') });
+    expect(codeOf(anonymous)).toBe('CONFLICT');
+    expect(anonymous.errors?.[0].message).toMatch(/addDsLogonCredential/);
+    expect(codeOf(await identity.query(SIGN_IN_WITH_DS_LOGON, { username: 'cora.c', password: 'Sturdy-Password-42' }))).toBe('INVALID_CREDENTIALS');
+
+    const token = cac.data.signInWithSmartCard.accessToken;
+    const added = await identity.query(ADD, { input: { username: 'Cora.C', password: 'Sturdy-Password-42' } }, token);
+    expect(added.errors).toBeUndefined();
+    expect(added.data.addDsLogonCredential).toEqual({ id: accountId, username: 'cora.c', status: 'ACTIVE', signInMethods: ['DS_LOGON', 'CAC'] });
+    const dsLogon = await identity.signIn('cora.c', 'Sturdy-Password-42');
+    expect((await identity.query(ME, {}, dsLogon)).data.me.account.id).toBe(accountId);
+    // A DS Logon session cannot add another; neither can the card once there is one.
+    expect(codeOf(await identity.query(ADD, { input: { username: 'cora.d', password: 'Sturdy-Password-42' } }, dsLogon))).toBe('FORBIDDEN');
+    expect(codeOf(await identity.query(ADD, { input: { username: 'cora.d', password: 'Sturdy-Password-42' } }, token))).toBe('CONFLICT');
+    expect(codeOf(await identity.query(ADD, { input: { username: 'cora.d', password: 'Sturdy-Password-42' } }))).toBe('UNAUTHENTICATED');
+
+    // Audited in the change's transaction, and the holder is told.
+    const db = identity.server.database.dataSource;
+    const audit = await db.query(`SELECT event, method, outcome FROM identity_audit_event WHERE account_id = '${accountId}' AND event = 'CREDENTIAL_ADDED' ORDER BY occurred_at`);
+    expect(audit).toEqual([
+      { event: 'CREDENTIAL_ADDED', method: 'CAC', outcome: 'OK' },
+      { event: 'CREDENTIAL_ADDED', method: 'DS_LOGON', outcome: 'FORBIDDEN' },
+      { event: 'CREDENTIAL_ADDED', method: 'CAC', outcome: 'CONFLICT' },
+    ]);
+    const notices = await db.query(`SELECT person_id AS "personId", kind FROM identity_notice WHERE account_id = '${accountId}'`);
+    expect(notices).toEqual([{ personId: p.id, kind: 'DS_LOGON_ADDED' }]);
+  });
+
+  it('never gives care staff a DS Logon: not by the anonymous sign-up, not from their CAC session', async () => {
+    const alexDetails = { personIdentifier: '2000000001', firstName: 'Alex', lastName: 'Kim', dateOfBirth: '1978-02-20', username: 'alex.kim', password: 'Sturdy-Password-42' };
+    const res = await identity.query(CREATE, { input: alexDetails });
+    expect(codeOf(res)).toBe('FORBIDDEN');
+    const alexCard = await pki.card({ commonName: 'KIM.ALEX.2000000001' });
+    const cac = await identity.signInWithCard(alexCard);
+    const token = cac.data.signInWithSmartCard.accessToken;
+    expect(codeOf(await identity.query(ADD, { input: { username: 'alex.kim', password: 'Sturdy-Password-42' } }, token))).toBe('FORBIDDEN');
+    const [account] = await identity.server.database.dataSource.query(`SELECT username, password_hash AS "passwordHash" FROM account WHERE id = 'ac-alex-kim'`);
+    expect(account).toEqual({ username: null, passwordHash: null });
   });
 });
 
@@ -180,10 +221,14 @@ describe('PIV cards', () => {
   });
 
   it('registers John’s card to his DS Logon account; it then signs him in as PIV', async () => {
-    const res = await identity.query(REGISTER, { input: await registration(johnPiv, { ...JOHN, firstName: 'JOHN', dsLogonUsername: 'John.Roe' }) });
+    const input = await registration(johnPiv, { ...JOHN, firstName: 'JOHN', dsLogonUsername: 'John.Roe' });
+    const t0 = Date.now();
+    const res = await identity.query(REGISTER, { input });
+    const t1 = Date.now();
     expect(res.errors).toBeUndefined();
     expect(res.data.registerPivCard.uuid).toBe(uuid);
-    expect(Math.abs(Date.parse(res.data.registerPivCard.registeredAt) - Date.now())).toBeLessThan(60_000);
+    expect(Date.parse(res.data.registerPivCard.registeredAt)).toBeGreaterThanOrEqual(t0);
+    expect(Date.parse(res.data.registerPivCard.registeredAt)).toBeLessThanOrEqual(t1);
     const signIn = await identity.signInWithCard(johnPiv);
     expect(signIn.data.signInWithSmartCard.account).toEqual({ id: 'ac-john-roe', status: 'ACTIVE' });
     const me = (await identity.query(ME, {}, signIn.data.signInWithSmartCard.accessToken)).data.me;
@@ -225,6 +270,14 @@ describe('PIV cards', () => {
     expect(again.data.registerPivCard.uuid).toBe(uuid);
     const signIn = await identity.signInWithCard(johnPiv);
     expect(signIn.data.signInWithSmartCard.account).toEqual({ id: newId, status: 'ACTIVE' });
+    const registered = await identity.server.database.dataSource.query(
+      `SELECT account_id AS "accountId", detail FROM identity_audit_event WHERE event = 'CARD_REGISTERED' AND outcome = 'OK' ORDER BY occurred_at`,
+    );
+    expect(registered).toEqual([{ accountId: 'ac-john-roe', detail: uuid }, { accountId: newId, detail: uuid }]);
+    expect(await identity.server.database.dataSource.query(`SELECT kind FROM identity_notice WHERE account_id = '${newId}' ORDER BY created_at, kind`)).toEqual([
+      { kind: 'DS_LOGON_ADDED' },
+      { kind: 'PIV_REGISTERED' },
+    ]);
     const me = (await identity.query(ME, {}, signIn.data.signInWithSmartCard.accessToken)).data.me;
     expect(me.patient).toEqual({ id: DEMO.john });
   });
@@ -242,14 +295,19 @@ describe('deactivateDsLogonAccount', () => {
     const [victim] = await identity.server.database.dataSource.query(`SELECT id FROM account WHERE username = 'victim.${people}'`);
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: victim.id }, jane))).toBe('FORBIDDEN');
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: 'no-such-account' }, jane))).toBe('FORBIDDEN');
-    expect(await identity.signIn(`victim.${people}`, 'Sturdy-Password-42')).toBeTruthy();
+    // The victim's account is untouched: it still signs in, as itself.
+    const token = await identity.signIn(`victim.${people}`, 'Sturdy-Password-42');
+    expect((await identity.query(ME, {}, token)).data.me.account).toMatchObject({ id: victim.id, status: 'ACTIVE' });
   });
 
   it('lets an administrator deactivate any DS Logon account, ending all its sessions at once', async () => {
     const db = identity.server.database.dataSource;
     await db.query(`INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth, specialty) VALUES ('pr-admin', 'PRACTITIONER', '2000000099', 'Ada', 'Admin', '1975-05-05', 'ADMINISTRATOR')`);
+    // A legacy DS Logon of an administrator: it no longer signs in (staff sign in by card), the CAC does.
     await db.getRepository('Account').insert({ id: 'ac-admin', personId: 'pr-admin', username: 'ada.admin', passwordHash: await hashPassword('Admin-Password-99'), role: 'ADMIN', status: 'ACTIVE', createdAt: new Date().toISOString(), deactivatedAt: null });
-    const admin = await identity.signIn('ada.admin', 'Admin-Password-99');
+    expect(codeOf(await identity.query(SIGN_IN_WITH_DS_LOGON, { username: 'ada.admin', password: 'Admin-Password-99' }))).toBe('FORBIDDEN');
+    const adminCard = await identity.signInWithCard(await pki.card({ commonName: 'ADMIN.ADA.2000000099' }));
+    const admin = adminCard.data.signInWithSmartCard.accessToken;
     const p = await newPerson();
     await identity.query(CREATE, { input: accountInput(p, `two.sessions.${people}`) });
     const first = await identity.signIn(`two.sessions.${people}`, 'Sturdy-Password-42');
@@ -257,6 +315,14 @@ describe('deactivateDsLogonAccount', () => {
     const accountId = (await identity.query(ME, {}, first)).data.me.account.id;
     const res = await identity.query(DEACTIVATE, { accountId }, admin);
     expect(res.data.deactivateDsLogonAccount).toEqual({ id: accountId, status: 'DEACTIVATED' });
+    const audit = await db.query(
+      `SELECT event, outcome, actor_account_id AS "actor", actor_role AS "role", detail FROM identity_audit_event WHERE account_id = '${accountId}' AND event IN ('ACCOUNT_DEACTIVATED', 'CREDENTIAL_REMOVED') ORDER BY event`,
+    );
+    expect(audit).toEqual([
+      { event: 'ACCOUNT_DEACTIVATED', outcome: 'OK', actor: 'ac-admin', role: 'ADMIN', detail: null },
+      { event: 'CREDENTIAL_REMOVED', outcome: 'OK', actor: 'ac-admin', role: 'ADMIN', detail: 'DS_LOGON' },
+    ]);
+    expect(await db.query(`SELECT kind FROM identity_notice WHERE account_id = '${accountId}' ORDER BY created_at, kind`)).toEqual([{ kind: 'DS_LOGON_ADDED' }, { kind: 'DS_LOGON_REMOVED' }]);
     for (const token of [first, second]) expect(codeOf(await identity.query(ME, {}, token))).toBe('UNAUTHENTICATED');
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: 'no-such-account' }, admin))).toBe('NOT_FOUND');
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: 'ac-alex-kim' }, admin))).toBe('BAD_USER_INPUT');

@@ -3,11 +3,13 @@ import { IdentityStore } from './db/store';
 import type { KeyRing } from './keys';
 import { createLoaders, type IdentityLoaders } from './loaders';
 import { AccountService } from './services/accounts';
+import { SecurityAudit } from './services/audit';
 import { PeopleService } from './services/people';
 import type { SessionService } from './services/sessions';
 import { SignInService } from './services/signIn';
 import { SmartCardService } from './services/smartCards';
 import { Throttle } from './services/throttle';
+import type { ChallengeCodec } from './smartcard/challenge';
 import type { TrustStore } from './smartcard/trust';
 
 /** What identity holds for its whole life: keys, sessions, trusted CAs and the clock. */
@@ -15,6 +17,7 @@ export interface IdentityDeps {
   keys: KeyRing;
   sessions: SessionService;
   trust: TrustStore;
+  challenges: ChallengeCodec;
   clock: () => Date;
 }
 
@@ -31,14 +34,15 @@ export function createContext(base: SubgraphContext, deps: IdentityDeps): Identi
   const store = new IdentityStore(base.db);
   const loaders = createLoaders(store);
   const throttle = new Throttle(store, deps.clock);
-  const signIn = new SignInService(store, deps.keys, deps.sessions, throttle);
+  const audit = new SecurityAudit(store, base, deps.clock);
+  const signIn = new SignInService(store, deps.keys, deps.sessions, throttle, audit, deps.clock);
   return {
     ...base,
     store,
     loaders,
     people: new PeopleService(base.access, loaders),
     signIn,
-    smartCards: new SmartCardService(store, deps.trust, signIn, throttle, deps.clock),
-    accounts: new AccountService(store, base.access, deps.sessions, throttle, deps.clock),
+    smartCards: new SmartCardService(store, deps.trust, deps.challenges, signIn, throttle, audit, deps.clock),
+    accounts: new AccountService(store, base.access, deps.sessions, throttle, audit, deps.clock),
   };
 }

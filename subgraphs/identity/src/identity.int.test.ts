@@ -1,5 +1,5 @@
 import { startSubgraph, type RunningSubgraph } from '@portal/kit';
-import { gql, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 
@@ -10,27 +10,35 @@ const ME = `{ me { account { id username status signInMethods } session { method
   patient { id dodId name { given family } dateOfBirth affiliations { organization status startDate endDate } careTeams { id name } } } }`;
 
 let server: RunningSubgraph;
+const config = testConfig();
 
 beforeAll(async () => {
-  server = await startSubgraph(createIdentityModule(), { config: testConfig(), databaseName: uniqueDatabaseName('identity') });
+  server = await startSubgraph(createIdentityModule(), { config, databaseName: uniqueDatabaseName('identity') });
   await seedDemo(server.database.dataSource);
 });
 afterAll(async () => {
-  await server.close();
-  await server.database.destroyAndDrop();
+  try {
+    await server?.close();
+    await server?.database.destroyAndDrop();
+  } finally {
+    // It holds the signing key identity generated.
+    removeTestDir(config.dataDir);
+  }
 });
 
 const signIn = (username: string, password: string) => gql(server.graphqlUrl, SIGN_IN, { username, password });
 
 describe('DS Logon sign-in', () => {
   it('signs Jane in and her token shows her own record', async () => {
+    const t0 = Date.now();
     const res = await signIn('jane.doe', 'Demo-Password-1');
+    const t1 = Date.now();
     expect(res.errors).toBeUndefined();
     const { accessToken, expiresAt, account } = res.data.signInWithDsLogon;
     expect(account).toEqual({ id: 'ac-jane-doe', username: 'jane.doe', status: 'ACTIVE' });
-    const ttl = Date.parse(expiresAt) - Date.now();
-    expect(ttl).toBeGreaterThan(14 * 60_000);
-    expect(ttl).toBeLessThanOrEqual(15 * 60_000);
+    // Fifteen minutes from the sign-in, which happened between t0 and t1 (the token counts whole seconds).
+    expect(Date.parse(expiresAt)).toBeGreaterThanOrEqual(t0 - 1_000 + 15 * 60_000);
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(t1 + 15 * 60_000);
 
     const me = await gql(server.graphqlUrl, ME, {}, accessToken);
     expect(me.errors).toBeUndefined();

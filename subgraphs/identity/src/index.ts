@@ -5,3 +5,5 @@ export { openSession } from './services/sessions';
 export { createServiceClient, ensureServiceClient } from './services/serviceClients';
 export { DEV_CARDS, devCardFiles, ensureDevPki, readDevCards } from './smartcard/devPki';
 export { signChallenge } from './smartcard/pki';
+export { passwordHashStats } from './services/passwords';
+export type { NoticeOptions } from './notices/worker';

@@ -1,20 +1,28 @@
-import { TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
+import { DEFAULT_CRL_GRACE_HOURS, TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
 import { createContext, type IdentityContext, type IdentityDeps } from './context';
 import { entities } from './db/entities';
 import { IdentityStore } from './db/store';
 import { CreateIdentity1764000000100 } from './db/migrations/1764000000100-CreateIdentity';
 import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000000150-SmartCardsSessionsServices';
+import { AuditAndNotices1764000000160 } from './db/migrations/1764000000160-AuditAndNotices';
+import { StatelessChallenges1764000000170 } from './db/migrations/1764000000170-StatelessChallenges';
 import { loadKeyRing } from './keys';
+import { NoticeWorker, type NoticeOptions } from './notices/worker';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
 import { typeDefs } from './schema';
+import { configurePasswordHashing } from './services/passwords';
 import { createSessionService } from './services/sessions';
-import { devCaFile, ensureDevPki } from './smartcard/devPki';
-import { TrustStore } from './smartcard/trust';
+import { ChallengeCodec, challengeKeyFrom } from './smartcard/challenge';
+import { DEV_CAC_CA, DEV_PIV_CA, devCaFile, devCrlFile, ensureDevPki } from './smartcard/devPki';
+import { TrustStore, type CardKind, type CardRules } from './smartcard/trust';
+import { x509 } from './smartcard/x509';
 
 export interface IdentityOptions {
   /** Test seam: the time sessions, challenges and lock-outs are measured against. */
   clock?: () => Date;
+  /** Delivers the notices of added and removed credentials through messaging; without it they wait in identity_notice. */
+  notices?: NoticeOptions;
 }
 
 /**
@@ -34,29 +42,80 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150],
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160, StatelessChallenges1764000000170],
     async verifier({ config, database }) {
+      configurePasswordHashing(config.passwordHashing);
       const keys = await loadKeyRing(config);
-      deps = { keys, clock, trust: trustStoreFor(config), sessions: createSessionService(config, database.dataSource, clock) };
+      deps = {
+        keys,
+        clock,
+        trust: trustStoreFor(config),
+        challenges: new ChallengeCodec(challengeKeyFrom(keys.signing.privateKey)),
+        sessions: createSessionService(config, database.dataSource, clock),
+      };
       return new TokenVerifier({ jwks: { keys: keys.jwks } });
     },
     careAccess: ({ database }) => {
       const store = new IdentityStore(database.dataSource);
       return (viewer, ids) => (viewer.role === 'PRACTITIONER' ? store.patientsTreatedBy(viewer.personId, ids) : Promise.resolve(new Set()));
     },
+    careTeams: ({ database }) => {
+      const store = new IdentityStore(database.dataSource);
+      return (viewer) => store.careTeamIdsOf(viewer.personId);
+    },
     sessions: () => need().sessions,
     createContext: (base) => createContext(base, need()),
     routes: (runtime) => identityRoutes(runtime, need()),
+    background: options.notices
+      ? (runtime) => {
+          const worker = new NoticeWorker(runtime.database.dataSource, need().keys, options.notices!);
+          worker.start();
+          return { stop: () => worker.stop() };
+        }
+      : undefined,
   };
 }
 
-/** SMARTCARD_CA_FILE, or in development the dev CA under DATA_DIR/pki, written on first use when missing. */
-function trustStoreFor(config: PortalConfig): TrustStore {
-  if (config.smartcardCaFile) return new TrustStore({ caFile: config.smartcardCaFile, crlFile: config.smartcardCrlFile });
+/**
+ * SMARTCARD_CA_FILE with its CRLs and issuer settings, or in development the
+ * dev PKI under DATA_DIR/pki (written on first use when missing), whose CRLs
+ * and CAC and PIV CAs are the defaults.
+ */
+export function trustStoreFor(config: PortalConfig): TrustStore {
+  const named = (setting: string, list: string[] | undefined, fallback: readonly string[] | 'any'): readonly string[] | 'any' => {
+    if (!list) return fallback;
+    for (const entry of list) {
+      if (!/^[0-9a-f]{64}$/i.test(entry.replace(/:/g, '')) && !validDn(entry)) throw new Error(`${setting}: "${entry}" is neither a SHA-256 fingerprint (hex) nor a DN.`);
+    }
+    return list;
+  };
+  const rules = (fallback: Record<CardKind, readonly string[] | 'any'>): CardRules => ({
+    issuers: {
+      CAC: named('SMARTCARD_CAC_ISSUERS', config.smartcardCacIssuers, fallback.CAC),
+      PIV: named('SMARTCARD_PIV_ISSUERS', config.smartcardPivIssuers, fallback.PIV),
+    },
+    policyOids: { CAC: config.smartcardCacPolicyOids ?? [], PIV: config.smartcardPivPolicyOids ?? [] },
+    crlGraceMs: (config.smartcardCrlGraceHours ?? DEFAULT_CRL_GRACE_HOURS) * 3_600_000,
+  });
+  if (config.smartcardCaFile) {
+    if (config.production && !config.smartcardCrlFile) throw new Error('SMARTCARD_CRL_FILE is required in production.');
+    // Production names no CA by default: a kind of card with no issuer set does not sign in.
+    const fallback = config.production ? [] : 'any';
+    return new TrustStore({ caFile: config.smartcardCaFile, crlFile: config.smartcardCrlFile, rules: rules({ CAC: fallback, PIV: fallback }) });
+  }
   if (config.production) throw new Error('SMARTCARD_CA_FILE is required in production.');
   return new TrustStore({
     caFile: devCaFile(config.dataDir),
-    crlFile: config.smartcardCrlFile,
+    crlFile: config.smartcardCrlFile ?? devCrlFile(config.dataDir),
+    rules: rules({ CAC: [DEV_CAC_CA], PIV: [DEV_PIV_CA] }),
     prepare: async () => void (await ensureDevPki(config.dataDir)),
   });
+}
+
+function validDn(dn: string): boolean {
+  try {
+    return new x509.Name(dn).toJSON().length > 0;
+  } catch {
+    return false;
+  }
 }

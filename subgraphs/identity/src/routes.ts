@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { PortalError, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { PortalError, retryAfterOf, type RouteHandler, type SubgraphRuntime, type Viewer } from '@portal/kit';
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';
+import { SecurityAudit } from './services/audit';
 import { ServiceTokens } from './services/serviceClients';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -15,6 +16,17 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
   const store = new IdentityStore(runtime.database.dataSource);
   const serviceTokens = new ServiceTokens(store, deps.keys);
   const viewerOf = (req: IncomingMessage): Promise<Viewer | null> => runtime.verifier.fromAuthorizationHeader(req.headers.authorization).catch(() => null);
+  /** True for a live session (service tokens have none); otherwise the answer to give. */
+  const sessionLive = async (viewer: Viewer): Promise<true | { status: number; body: object }> => {
+    if (viewer.role === 'SERVICE') return true;
+    try {
+      await deps.sessions.check(viewer);
+      return true;
+    } catch (e) {
+      if (e instanceof PortalError && e.extensions.code === 'UNAUTHENTICATED') return { status: 401, body: { error: 'session ended' } };
+      return { status: 503, body: { error: 'unavailable' } };
+    }
+  };
   return {
     'GET /.well-known/jwks.json': async () => ({
       status: 200,
@@ -25,15 +37,23 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
     'POST /internal/care-access': async (req, body) => {
       const viewer = await viewerOf(req);
       if (!viewer) return { status: 401, body: { error: 'unauthenticated' } };
+      // A token outlives its session (8 hours against 15 idle minutes and sign-out): the session decides.
+      const live = await sessionLive(viewer);
+      if (live !== true) return live;
       let ids: string[] = [];
+      let teams = false;
       try {
-        const parsed = JSON.parse(body.toString('utf8')) as { patientIds?: unknown };
+        const parsed = JSON.parse(body.toString('utf8')) as { patientIds?: unknown; careTeams?: unknown };
         if (Array.isArray(parsed.patientIds)) ids = parsed.patientIds.filter((x): x is string => typeof x === 'string').slice(0, 1000);
+        teams = parsed.careTeams === true;
       } catch {
         return { status: 400, body: { error: 'bad request' } };
       }
       const allowed = viewer.role === 'PRACTITIONER' ? await store.patientsTreatedBy(viewer.personId, ids) : new Set<string>();
-      return { status: 200, body: { allowed: [...allowed] } };
+      // The viewer's own teams as they are now: subgraphs ask this instead of trusting the token's snapshot.
+      const member = viewer.role === 'PRACTITIONER' || viewer.role === 'PATIENT';
+      const careTeamIds = teams ? (member ? await store.careTeamIdsOf(viewer.personId) : []) : undefined;
+      return { status: 200, body: { allowed: [...allowed], careTeamIds }, headers: NO_STORE };
     },
     // Asked with the viewer's own token, so only a holder of a valid token learns (and extends) its session.
     'POST /internal/sessions/check': async (req) => {
@@ -47,7 +67,18 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
         return { status: 503, body: { error: 'unavailable' } };
       }
     },
-    'POST /oauth/token': async (req, body) => {
+    'POST /oauth/token': async (req, body, requestId) => {
+      try {
+        await runtime.limits.consume('token', runtime.clientAddress(req));
+      } catch (e) {
+        if (!(e instanceof PortalError)) throw e;
+        const limited = e.extensions.code === 'RATE_LIMITED';
+        return {
+          status: limited ? 429 : 503,
+          body: { error: limited ? 'rate_limited' : 'temporarily_unavailable', error_description: e.message },
+          headers: { ...NO_STORE, 'retry-after': retryAfterOf(e) },
+        };
+      }
       const params = tokenRequestParams(req, body);
       if (!params) return { status: 400, body: { error: 'invalid_request', error_description: 'Send a JSON or form-encoded body.' }, headers: NO_STORE };
       if (params.grant_type !== 'client_credentials') {
@@ -57,6 +88,14 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
         return { status: 401, body: { error: 'invalid_client', error_description: 'Send client_id and client_secret.' }, headers: NO_STORE };
       }
       const result = await serviceTokens.exchange(params.client_id, params.client_secret, params.scope);
+      // Every grant and refusal, by client id (never the secret); the same id as the response's x-request-id.
+      await new SecurityAudit(store, { requestId: requestId, viewer: null, clientAddress: runtime.clientAddress(req) }, deps.clock).write({
+        event: 'SERVICE_TOKEN',
+        method: 'SERVICE',
+        outcome: result.ok ? 'OK' : result.body.error,
+        accountId: `service:${params.client_id.slice(0, 64)}`,
+        detail: result.ok ? result.body.scope : null,
+      });
       return { status: result.ok ? 200 : result.status, body: result.body, headers: NO_STORE };
     },
   };

@@ -1,11 +1,27 @@
-import { sql, startSubgraph, type RunningSubgraph } from '@portal/kit';
+import fs from 'node:fs';
+import { DEMO, sql, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
 import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { probeModule } from './probe';
-import { codeOf, ME, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity } from './testing';
+import { devCardFiles, ensureDevPki } from './smartcard/devPki';
+import { signChallenge } from './smartcard/pki';
+import { codeOf, ME, SIGN_IN_WITH_DS_LOGON, SIGN_IN_WITH_SMART_CARD, startIdentity, type TestIdentity } from './testing';
 
 const SESSION_ONLY = '{ me { session { method expiresAt } } }';
+/** Alex Kim (practitioner, Jane's care team) signs in with the development PKI's card. */
+async function signInAsAlex(identity: TestIdentity): Promise<string> {
+  await ensureDevPki(identity.config.dataDir);
+  const challenge = await identity.challenge();
+  const files = devCardFiles(identity.config.dataDir, 'alex');
+  const res = await identity.query(SIGN_IN_WITH_SMART_CARD, {
+    certificate: fs.readFileSync(files.certificate, 'utf8'),
+    challenge,
+    signature: signChallenge(fs.readFileSync(files.privateKey, 'utf8'), challenge),
+  });
+  if (!res.data?.signInWithSmartCard) throw new Error(`card sign-in failed: ${JSON.stringify(res.errors)}`);
+  return res.data.signInWithSmartCard.accessToken;
+}
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 
 describe.each([
@@ -16,17 +32,21 @@ describe.each([
   let probe: RunningSubgraph;
   const whoami = (token: string) => gql(probe.graphqlUrl, '{ whoami }', {}, token);
 
+  let probeConfig: PortalConfig | undefined;
+
   beforeAll(async () => {
     identity = await startIdentity({ redis });
-    probe = await startSubgraph(probeModule(), {
-      config: testConfig({ identityUrl: identity.server.url, redisUrl: identity.config.redisUrl, redisKeyPrefix: identity.config.redisKeyPrefix }),
-      databaseName: uniqueDatabaseName('probe'),
-    });
+    probeConfig = testConfig({ identityUrl: identity.server.url, redisUrl: identity.config.redisUrl, redisKeyPrefix: identity.config.redisKeyPrefix });
+    probe = await startSubgraph(probeModule(), { config: probeConfig, databaseName: uniqueDatabaseName('probe') });
   });
   afterAll(async () => {
-    await probe?.close();
-    await probe?.database.destroyAndDrop();
-    await identity?.stop();
+    try {
+      await probe?.close();
+      await probe?.database.destroyAndDrop();
+    } finally {
+      removeTestDir(probeConfig?.dataDir);
+      await identity?.stop();
+    }
   });
 
   it('names its session in the token, which lives 8 hours while the session ends after 15 idle minutes', async () => {
@@ -63,6 +83,23 @@ describe.each([
       refused = await whoami(token);
     }
     expect(refused.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('POST /internal/care-access answers a live session and refuses an ended one', async () => {
+    const token = await signInAsAlex(identity);
+    const careAccess = () =>
+      fetch(`${identity.server.url}/internal/care-access`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ patientIds: [DEMO.jane, 'pt-nobody'] }),
+      });
+    const live = await careAccess();
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ allowed: [DEMO.jane] });
+    await identity.query('mutation { signOut }', {}, token);
+    const ended = await careAccess();
+    expect(ended.status).toBe(401);
+    expect(await ended.json()).toEqual({ error: 'session ended' });
   });
 
   it('leaves the account’s other sessions alone at sign-out', async () => {

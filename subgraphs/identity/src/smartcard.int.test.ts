@@ -1,8 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { DEMO, sql } from '@portal/kit';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DEMO, sql, startSubgraph } from '@portal/kit';
+import { gql } from '@portal/kit/src/testing';
+import { createIdentityModule } from './module';
+import { ChallengeCodec } from './smartcard/challenge';
 import { x509 } from './smartcard/x509';
 import { certificatePem, generateKeys, issueCard, signChallenge, SMARTCARD_LOGON, type Issued } from './smartcard/pki';
-import { codeOf, createTestPki, ME, startIdentity, type TestIdentity, type TestPki } from './testing';
+import { removeTestDir } from '@portal/kit/src/testing';
+import { codeOf, createTestPki, ME, SIGN_IN_WITH_SMART_CARD, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 let pki: TestPki;
 let identity: TestIdentity;
@@ -12,10 +16,7 @@ let revoked: Issued;
 let forgedRevoked: Issued;
 
 beforeAll(async () => {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  pki = await createTestPki(mkdtempSync(join(tmpdir(), 'identity-pki-')));
+  pki = await createTestPki();
   jane = await pki.card({ commonName: 'DOE.JANE.A.1000000001' });
   alex = await pki.card({ commonName: 'KIM.ALEX.2000000001', keyKind: 'P-256' });
   revoked = await pki.card({ commonName: 'ROE.JOHN.B.1000000002' });
@@ -23,7 +24,13 @@ beforeAll(async () => {
   await pki.writeCrls([revoked], [forgedRevoked]);
   identity = await startIdentity({ pki });
 });
-afterAll(() => identity?.stop());
+afterAll(async () => {
+  try {
+    await identity?.stop();
+  } finally {
+    removeTestDir(pki?.dir);
+  }
+});
 
 /** Signs in and reads `me` with the new token. */
 async function meAfter(res: Awaited<ReturnType<TestIdentity['signInWithCard']>>) {
@@ -32,15 +39,62 @@ async function meAfter(res: Awaited<ReturnType<TestIdentity['signInWithCard']>>)
 }
 
 describe('smartCardChallenge', () => {
-  it('issues 32 random bytes, base64url, valid for five minutes, different each time', async () => {
+  it('issues a random nonce with its expiry and MAC, valid for five minutes, different each time', async () => {
+    const t0 = Date.now();
     const res = await identity.query('{ smartCardChallenge { challenge expiresAt } }');
+    const t1 = Date.now();
     const { challenge, expiresAt } = res.data.smartCardChallenge;
-    expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(4.9 * 60_000);
-    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    expect(challenge).toMatch(/^[A-Za-z0-9_-]{32}\.\d{13}\.[A-Za-z0-9_-]{43}$/);
+    expect(Number(challenge.split('.')[1])).toBe(Date.parse(expiresAt));
+    // Five minutes from its issue, between t0 and t1.
+    expect(Date.parse(expiresAt)).toBeGreaterThanOrEqual(t0 + 5 * 60_000);
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(t1 + 5 * 60_000);
     expect(await identity.challenge()).not.toBe(challenge);
-    const rows = await sql(identity.server.database.dataSource, 'SELECT used_at FROM smartcard_challenge WHERE challenge = $1', [challenge]);
-    expect(rows).toEqual([{ used_at: null }]);
+  });
+
+  it('writes nothing: 500 challenges cost no SQL statement and leave no row', async () => {
+    const db = identity.server.database;
+    const [{ n: before }] = await sql<{ n: number }>(db.dataSource, 'SELECT COUNT(*) AS n FROM smartcard_challenge_used');
+    db.counter.count = 0;
+    const aliases = Array.from({ length: 50 }, (_, i) => `c${i}: smartCardChallenge { challenge }`).join(' ');
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const res = await identity.query(`{ ${aliases} }`);
+      for (const c of Object.values(res.data) as { challenge: string }[]) seen.add(c.challenge);
+    }
+    expect(seen.size).toBe(500);
+    expect(db.counter.count).toBe(0);
+    const [{ n: after }] = await sql<{ n: number }>(db.dataSource, 'SELECT COUNT(*) AS n FROM smartcard_challenge_used');
+    expect(Number(after)).toBe(Number(before));
+  });
+
+  it('records a use once, by nonce, and forgets it after the challenge expired', async () => {
+    const db = identity.server.database.dataSource;
+    const challenge = await identity.challenge();
+    const nonce = challenge.split('.')[0];
+    expect(codeOf(await identity.signInWithCard(jane, { challenge }))).toBe('OK');
+    const rows = await sql<{ expires_at: string }>(db, 'SELECT expires_at FROM smartcard_challenge_used WHERE nonce = $1', [nonce]);
+    expect(rows.map((r) => Date.parse(r.expires_at))).toEqual([Number(challenge.split('.')[1])]);
+    // Another use, six minutes on, purges what expired more than a minute before.
+    identity.clock.advance(6 * 60_000 + 1_000);
+    try {
+      expect(codeOf(await identity.signInWithCard(jane))).toBe('OK');
+    } finally {
+      identity.clock.advance(-(6 * 60_000 + 1_000));
+    }
+    expect(await sql(db, 'SELECT nonce FROM smartcard_challenge_used WHERE nonce = $1', [nonce])).toEqual([]);
+  });
+
+  it('CHALLENGE_INVALID for a challenge whose MAC, nonce or expiry was changed, or that another deployment issued', async () => {
+    const challenge = await identity.challenge();
+    const [nonce, expiry, mac] = challenge.split('.');
+    const other = new ChallengeCodec(randomBytes(32)).issue(new Date()).challenge;
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    for (const forged of [`${nonce}.${expiry}.${flip(mac)}`, `${flip(nonce)}.${expiry}.${mac}`, `${nonce}.${Number(expiry) + 60_000}.${mac}`, other]) {
+      expect(codeOf(await identity.signInWithCard(jane, { challenge: forged }))).toBe('CHALLENGE_INVALID');
+    }
+    // The untouched challenge still works: a forged one spends nothing.
+    expect(codeOf(await identity.signInWithCard(jane, { challenge }))).toBe('OK');
   });
 });
 
@@ -198,6 +252,23 @@ describe('refusals, each with its own code, signing no one in', () => {
     expect(results.map(codeOf).sort()).toEqual(['CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'CHALLENGE_INVALID', 'OK']);
   });
 
+  it('lets exactly one of two sign-ins at once on two instances use a challenge either instance issued', async () => {
+    const second = await startSubgraph(createIdentityModule(), { config: identity.config, databaseName: identity.databaseName });
+    try {
+      const onSecond = (challenge: string) =>
+        gql(second.graphqlUrl, SIGN_IN_WITH_SMART_CARD, { certificate: certificatePem(jane), challenge, signature: signChallenge(jane.keys, challenge) });
+      // The second instance honours the first one's challenge: they share the signing key the MAC key comes from.
+      expect(codeOf(await onSecond(await identity.challenge()))).toBe('OK');
+      for (let round = 0; round < 3; round++) {
+        const challenge = await identity.challenge();
+        const results = await Promise.all([identity.signInWithCard(jane, { challenge }), onSecond(challenge)]);
+        expect(results.map(codeOf).sort()).toEqual(['CHALLENGE_INVALID', 'OK']);
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
   it('CARD_NOT_REGISTERED for a CAC whose EDIPI matches nobody, a PIV card never registered, and a practitioner with no account', async () => {
     expectRefused(await identity.signInWithCard(await pki.card({ commonName: 'NOBODY.KNOWN.9999999999' })), 'CARD_NOT_REGISTERED');
     expectRefused(await identity.signInWithCard(await pki.card({ commonName: 'Some PIV Holder', uuid: randomUUID() })), 'CARD_NOT_REGISTERED');
@@ -225,38 +296,43 @@ describe('refusals, each with its own code, signing no one in', () => {
 });
 
 describe('rate limiting', () => {
-  it('locks a card after five bad signatures in a row, even for a good one, and frees it after 15 minutes', async () => {
+  it('does not count bad signatures against a card or its account: they cannot be guessed, and counting them would let anyone lock the holder out', async () => {
     await identity.server.database.dataSource.query(
       `INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth) VALUES ('pt-locked-card', 'PATIENT', '1000000066', 'Locked', 'Card', '1992-02-02')`,
     );
     const card = await pki.card({ commonName: 'CARD.LOCKED.1000000066' });
     expect(codeOf(await identity.signInWithCard(card))).toBe('OK');
     const codes: string[] = [];
-    for (let i = 0; i < 5; i++) codes.push(codeOf(await identity.signInWithCard(card, { signWith: alex })));
-    expect(codes).toEqual(['SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'SIGNATURE_INVALID', 'ACCOUNT_LOCKED']);
-    expect(codeOf(await identity.signInWithCard(card))).toBe('ACCOUNT_LOCKED');
-    // The account is locked too: another (renewed) card of the same person does not get round it.
-    const renewed = await pki.card({ commonName: 'CARD.LOCKED.1000000066' });
-    expect(codeOf(await identity.signInWithCard(renewed))).toBe('ACCOUNT_LOCKED');
-    identity.clock.advance(16 * 60_000);
-    try {
-      expect(codeOf(await identity.signInWithCard(card))).toBe('OK');
-    } finally {
-      identity.clock.advance(-16 * 60_000);
-    }
+    for (let i = 0; i < 12; i++) codes.push(codeOf(await identity.signInWithCard(card, { signWith: alex })));
+    expect(codes).toEqual(Array(12).fill('SIGNATURE_INVALID'));
+    expect(codeOf(await identity.signInWithCard(card))).toBe('OK');
+    const [{ n }] = await identity.server.database.dataSource.query(`SELECT COUNT(*) AS n FROM sign_in_throttle`);
+    expect(Number(n)).toBe(0);
   });
+});
 
-  it('counts failures in a row: a success starts the count again', async () => {
-    await identity.server.database.dataSource.query(
-      `INSERT INTO person (id, kind, dod_id, given_name, family_name, date_of_birth) VALUES ('pt-in-a-row', 'PATIENT', '1000000065', 'Row', 'InA', '1993-03-03')`,
-    );
-    const card = await pki.card({ commonName: 'INA.ROW.1000000065', keyKind: 'P-256' });
-    const codes: string[] = [];
-    for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < 4; i++) codes.push(codeOf(await identity.signInWithCard(card, { signWith: jane })));
-      codes.push(codeOf(await identity.signInWithCard(card)));
-    }
-    expect(codes.filter((c) => c === 'ACCOUNT_LOCKED')).toEqual([]);
-    expect(codes.filter((c) => c === 'OK')).toHaveLength(2);
+describe('PIV sign-in matches the registered certificate, not only the UUID', () => {
+  const REGISTER = `mutation($input: RegisterPivCardInput!) { registerPivCard(input: $input) { id uuid } }`;
+  const JOHN = { firstName: 'John', lastName: 'Roe', dateOfBirth: '1982-09-03', personIdentifier: '1000000002', dsLogonUsername: 'john.roe', dsLogonPassword: 'Demo-Password-2' };
+  const register = async (card: Issued) => {
+    const challenge = await identity.challenge();
+    return identity.query(REGISTER, { input: { ...JOHN, certificate: certificatePem(card), challenge, signature: signChallenge(card.keys, challenge) } });
+  };
+
+  it('refuses a second certificate with the registered card’s UUID from a trusted issuer; a renewal registered again replaces the first', async () => {
+    const uuid = randomUUID();
+    const card = await pki.card({ commonName: 'John B Roe (PIV Authentication)', uuid });
+    expect(codeOf(await register(card))).toBe('OK');
+    expect((await identity.signInWithCard(card)).data.signInWithSmartCard.account.id).toBe('ac-john-roe');
+
+    const copy = await pki.card({ commonName: 'John B Roe (PIV Authentication)', uuid });
+    const refused = await identity.signInWithCard(copy);
+    expect(codeOf(refused)).toBe('CARD_NOT_REGISTERED');
+    expect(refused.data).toBeNull();
+
+    // Registering the new certificate (DS Logon password and identity again) makes it the card; the old one stops.
+    expect(codeOf(await register(copy))).toBe('OK');
+    expect(codeOf(await identity.signInWithCard(copy))).toBe('OK');
+    expect(codeOf(await identity.signInWithCard(card))).toBe('CARD_NOT_REGISTERED');
   });
 });

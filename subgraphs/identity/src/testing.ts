@@ -5,10 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
 import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, testConfig, uniqueDatabaseName, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, testTempDir, uniqueDatabaseName, uniqueRedisKeyPrefix, type GraphQLResponse } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 import { certificatePem, createCrl, createIntermediateCa, createRootCa, issueCard, signChallenge, type CardOptions, type Issued } from './smartcard/pki';
@@ -23,14 +22,17 @@ export interface TestPki {
   unbundled: Issued;
   /** A CA nobody trusts, with the same name as the intermediate. */
   impostor: Issued;
+  /** The directory of caFile and crlFile, for the test to remove (`removeTestDir`). */
+  dir: string;
   caFile: string;
   crlFile: string;
   card(options: CardOptions, issuer?: Issued): Promise<Issued>;
-  /** Rewrites the CRL file: CRLs by the intermediate revoking `revoked`, and by the impostor revoking `forged`. */
+  /** Rewrites the CRL file: CRLs by the intermediate revoking `revoked`, by the root and the unbundled CA revoking nothing, and by the impostor revoking `forged`. */
   writeCrls(revoked: Issued[], forged?: Issued[]): Promise<void>;
 }
 
-export async function createTestPki(dir: string): Promise<TestPki> {
+/** A test PKI written into a new temporary directory, `pki.dir`: the caller removes it. */
+export async function createTestPki(dir = testTempDir('identity-pki-')): Promise<TestPki> {
   const root = await createRootCa('CN=Test Root CA, O=Portal Tests, C=US');
   const intermediate = await createIntermediateCa(root, 'CN=Test ID CA-1, O=Portal Tests, C=US');
   const unbundled = await createIntermediateCa(root, 'CN=Test ID CA-2, O=Portal Tests, C=US', { keyKind: 'P-256' });
@@ -44,11 +46,18 @@ export async function createTestPki(dir: string): Promise<TestPki> {
     intermediate,
     unbundled,
     impostor,
+    dir,
     caFile,
     crlFile,
     card: (options, issuer = intermediate) => issueCard(issuer, options),
     async writeCrls(revoked, forged = []) {
-      const crls = [await createCrl(intermediate, revoked.map((c) => c.cert)), await createCrl(impostor, forged.map((c) => c.cert))];
+      // Every CA of the trusted hierarchy publishes one (each issuing CA on a path must have a CRL), the impostor a forged one.
+      const crls = [
+        await createCrl(intermediate, revoked.map((c) => c.cert)),
+        await createCrl(root, []),
+        await createCrl(unbundled, []),
+        await createCrl(impostor, forged.map((c) => c.cert)),
+      ];
       fs.writeFileSync(crlFile, crls.map((c) => c.toString('pem')).join('\n'));
     },
   };
@@ -59,10 +68,18 @@ export async function createTestPki(dir: string): Promise<TestPki> {
 /** A clock the test moves; starts at the real time. */
 export function testClock() {
   let offset = 0;
+  let frozen: number | null = null;
   return {
-    now: () => new Date(Date.now() + offset),
+    now: () => new Date((frozen ?? Date.now()) + offset),
     advance(ms: number) {
       offset += ms;
+    },
+    /** Stops the clock (until `thaw`), so a test of delays does not depend on how fast the machine runs. */
+    freeze() {
+      frozen = Date.now();
+    },
+    thaw() {
+      frozen = null;
     },
   };
 }
@@ -92,11 +109,14 @@ export async function startIdentity(options: StartOptions = {}): Promise<TestIde
   const clock = testClock();
   const config = testConfig({
     ...(options.pki ? { smartcardCaFile: options.pki.caFile, smartcardCrlFile: options.pki.crlFile } : {}),
-    ...(options.redis ? { redisUrl: REDIS_URL, redisKeyPrefix: `portal-test-${randomBytes(4).toString('hex')}:` } : {}),
+    ...(options.redis ? { redisUrl: REDIS_URL, redisKeyPrefix: uniqueRedisKeyPrefix() } : {}),
     ...options.config,
   });
   const databaseName = options.databaseName ?? uniqueDatabaseName('identity');
-  const server = await startSubgraph(createIdentityModule({ clock: clock.now }), { config, databaseName });
+  const server = await startSubgraph(createIdentityModule({ clock: clock.now }), { config, databaseName }).catch((e) => {
+    removeTestDir(config.dataDir);
+    throw e;
+  });
   await seedDemo(server.database.dataSource);
   const query = <T>(q: string, variables: Record<string, unknown> = {}, token?: string) => gql<T>(server.graphqlUrl, q, variables, token);
   const challenge = async () => (await query<any>('{ smartCardChallenge { challenge } }')).data.smartCardChallenge.challenge as string;
@@ -118,10 +138,13 @@ export async function startIdentity(options: StartOptions = {}): Promise<TestIde
       return res.data.signInWithDsLogon.accessToken;
     },
     async stop() {
-      await server.close();
-      if (!options.databaseName) await server.database.destroyAndDrop();
-      if (config.redisUrl) await dropRedisKeys(config.redisUrl, config.redisKeyPrefix!);
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await server.close();
+        if (!options.databaseName) await server.database.destroyAndDrop();
+        if (config.redisUrl) await dropRedisKeys(config.redisUrl, config.redisKeyPrefix!);
+      } finally {
+        removeTestDir(config.dataDir);
+      }
     },
   };
 }

@@ -6,6 +6,20 @@ import { ErrorCode, forbidden, PortalError, unauthenticated } from './errors';
 /** Answers which of `patientIds` a practitioner viewer treats (identity owns care teams). */
 export type CareAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
 
+/**
+ * The care teams a patient or practitioner viewer belongs to now, as identity
+ * answers it: asked live, since the token's `teams` claim is a snapshot taken at
+ * sign-in that an 8-hour token would keep after someone left a team.
+ */
+export type CareTeamsCheck = (viewer: Viewer) => Promise<string[]>;
+
+/**
+ * Which of `patientIds` have a pharmacy request waiting for staff (pharmacy
+ * owns requests): a pharmacist sees a patient's demographics, prescriptions
+ * and requests only while one is pending, or after an explicit look-up.
+ */
+export type PharmacyAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
+
 /** Record kinds a pharmacist may read: prescriptions and requests, not notes or results. */
 const PHARMACIST_KINDS: ReadonlySet<RecordKind> = new Set(['demographics', 'prescription', 'pharmacy_request']);
 
@@ -37,16 +51,35 @@ export const SERVICE_SCOPES: readonly string[] = [...new Set(Object.values(SCOPE
  */
 export class Access {
   private readonly careLoader: DataLoader<string, boolean>;
+  private readonly pharmacyLoader: DataLoader<string, boolean>;
+  private readonly lookedUp = new Set<string>();
+  private teams?: Promise<string[]>;
 
   constructor(
     readonly viewer: Viewer | null,
     private readonly audit: AuditTrail,
     careAccess: CareAccessCheck,
+    private readonly careTeams: CareTeamsCheck = async (viewer) => viewer.careTeamIds,
+    pharmacyAccess: PharmacyAccessCheck = async () => new Set(),
   ) {
     this.careLoader = new DataLoader(async (ids) => {
       const allowed = await careAccess(this.requireViewer(), ids);
       return ids.map((id) => allowed.has(id));
     });
+    this.pharmacyLoader = new DataLoader(async (ids) => {
+      const pending = await pharmacyAccess(this.requireViewer(), ids);
+      return ids.map((id) => pending.has(id));
+    });
+  }
+
+  /**
+   * A pharmacist's explicit look-up of a patient (pharmacy records who, whom
+   * and why): for the rest of this request only, the pharmacist may read what
+   * pharmacists read of that patient even with no request pending.
+   */
+  allowPharmacistLookup(patientId: string): void {
+    if (this.requireViewer().role !== 'PHARMACIST') throw forbidden('Only a pharmacist can look a patient up for dispensing.');
+    this.lookedUp.add(patientId);
   }
 
   requireViewer(): Viewer {
@@ -67,6 +100,14 @@ export class Access {
     return viewer;
   }
 
+  /** The viewer's care teams as identity knows them now (asked once per request), never the token's snapshot. */
+  careTeamIds(): Promise<string[]> {
+    const viewer = this.requireViewer();
+    if (viewer.role !== 'PATIENT' && viewer.role !== 'PRACTITIONER') return Promise.resolve([]);
+    this.teams ??= this.careTeams(viewer);
+    return this.teams;
+  }
+
   /** Whether the viewer may read (or change) this kind of record of this patient, without side effects. */
   async may(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<boolean> {
     const viewer = this.viewer;
@@ -77,7 +118,9 @@ export class Access {
       case 'PRACTITIONER':
         return this.careLoader.load(patientId);
       case 'PHARMACIST':
-        return PHARMACIST_KINDS.has(kind);
+        // Reads only, of a patient with a pending request (or looked up); changes are checked by role in pharmacy.
+        if (!PHARMACIST_KINDS.has(kind)) return false;
+        return this.lookedUp.has(patientId) || this.pharmacyLoader.load(patientId);
       case 'SERVICE':
         // Another service sees exactly what its credential's scopes name, whichever patient.
         return viewer.scopes.includes(scopeFor(kind, action));
@@ -108,10 +151,34 @@ export class Access {
   }
 }
 
+/** Asks identity's care-access route, with the viewer's own token. */
+async function askCareAccess(identityUrl: string, viewer: Viewer, question: { patientIds: readonly string[]; careTeams?: boolean }) {
+  const res = await fetch(`${identityUrl}/internal/care-access`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
+    body: JSON.stringify(question),
+    signal: AbortSignal.timeout(5_000),
+  }).catch(() => null);
+  if (!res || !res.ok) {
+    throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
+  }
+  return (await res.json()) as { allowed?: unknown; careTeamIds?: unknown };
+}
+
 /** Asks identity which patients a practitioner treats, with the viewer's own token. */
 export function remoteCareAccess(identityUrl: string): CareAccessCheck {
   return async (viewer, patientIds) => {
-    const res = await fetch(`${identityUrl}/internal/care-access`, {
+    const body = await askCareAccess(identityUrl, viewer, { patientIds });
+    return new Set(Array.isArray(body.allowed) ? body.allowed.map(String) : []);
+  };
+}
+
+/** Asks pharmacy which patients have a pending request, with the pharmacist's own token; `url()` is read at each call. */
+export function remotePharmacyAccess(url: () => string | undefined): PharmacyAccessCheck {
+  return async (viewer, patientIds) => {
+    const base = url();
+    if (!base) return new Set();
+    const res = await fetch(`${base}/internal/pharmacy-access`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
       body: JSON.stringify({ patientIds }),
@@ -120,7 +187,15 @@ export function remoteCareAccess(identityUrl: string): CareAccessCheck {
     if (!res || !res.ok) {
       throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
     }
-    const body = (await res.json()) as { allowed?: unknown };
-    return new Set(Array.isArray(body.allowed) ? body.allowed.map(String) : []);
+    const body = (await res.json()) as { pending?: unknown };
+    return new Set(Array.isArray(body.pending) ? body.pending.map(String) : []);
+  };
+}
+
+/** Asks identity which care teams the viewer belongs to now, with the viewer's own token. */
+export function remoteCareTeams(identityUrl: string): CareTeamsCheck {
+  return async (viewer) => {
+    const body = await askCareAccess(identityUrl, viewer, { patientIds: [], careTeams: true });
+    return Array.isArray(body.careTeamIds) ? body.careTeamIds.map(String) : [];
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EntitySchema, Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { EntitySchema, Table, type DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { Viewer } from './auth/tokens';
+import { runChange } from './writes';
 
 /** The kinds of health record an audit event can name. Identifiers only, never content. */
 export type RecordKind =
@@ -93,22 +94,27 @@ export class CreateAuditEvent1764000000000 implements MigrationInterface {
 }
 
 /**
- * Collects the audit events of one request and writes them in one statement
- * when the response is sent, so auditing costs the same whatever the row count.
+ * Collects the audit events of one request. A change writes them inside its
+ * own transaction (`transaction`), so the change and its audit rows commit or
+ * roll back together; whatever is left (reads, refusals, a change that rolled
+ * back) is written in one statement when the response is sent (`flush`),
+ * before the client gets it.
  */
 export class AuditTrail {
   private readonly pending = new Map<string, AuditEventRow>();
+  /** Keys already written: the same event recorded again in this request is not written twice. */
+  private readonly written = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly subgraph: string,
-    private readonly requestId: string,
+    readonly requestId: string,
     private readonly viewer: Viewer | null,
   ) {}
 
   record(patientId: string, recordKind: RecordKind, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
     const key = `${patientId}|${recordKind}|${action}|${outcome}`;
-    if (this.pending.has(key)) return;
+    if (this.pending.has(key) || this.written.has(key)) return;
     this.pending.set(key, {
       id: randomUUID(),
       occurredAt: new Date().toISOString(),
@@ -124,10 +130,62 @@ export class AuditTrail {
     });
   }
 
+  /**
+   * Runs `work` in one transaction that ends by inserting every event recorded
+   * so far (the change's own checks among them): if the audit insert fails,
+   * the change rolls back with it. Events of a transaction that rolled back
+   * are pending again and flushed with the response, as the record of an
+   * attempt. Call it inside the subgraph's `runChange` where it uses one.
+   */
+  async transaction<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    let taken = new Map<string, AuditEventRow>();
+    try {
+      return await db.transaction(async (tx) => {
+        const value = await work(tx);
+        taken = this.take();
+        await this.insert(tx, taken);
+        return value;
+      });
+    } catch (e) {
+      this.restore(taken);
+      throw e;
+    }
+  }
+
+  /**
+   * Writes what is pending. On SQLite it queues behind the changes in flight
+   * (`runChange`): every request shares one connection there, and an insert
+   * made while another request's transaction is open would join it and be
+   * lost if that one rolled back. A failure keeps the events pending and
+   * fails the response.
+   */
   async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const rows = [...this.pending.values()];
+    const taken = this.take();
+    if (taken.size === 0) return;
+    try {
+      await runChange(this.dataSource, () => this.insert(this.dataSource.manager, taken));
+    } catch (e) {
+      this.restore(taken);
+      throw e;
+    }
+  }
+
+  private take(): Map<string, AuditEventRow> {
+    const taken = new Map(this.pending);
     this.pending.clear();
-    await this.dataSource.createQueryBuilder().insert().into(AuditEventEntity).values(rows).execute();
+    for (const key of taken.keys()) this.written.add(key);
+    return taken;
+  }
+
+  private restore(taken: Map<string, AuditEventRow>): void {
+    for (const [key, row] of taken) {
+      this.written.delete(key);
+      if (!this.pending.has(key)) this.pending.set(key, row);
+    }
+  }
+
+  private async insert(manager: EntityManager, rows: Map<string, AuditEventRow>): Promise<void> {
+    if (rows.size === 0) return;
+    await manager.createQueryBuilder().insert().into(AuditEventEntity).values([...rows.values()]).execute();
   }
 }

@@ -1,4 +1,7 @@
 import path from 'node:path';
+import { DEFAULT_EDGE_SETTINGS, readEdgeSettings, type EdgeSettings } from './edge/settings';
+import { parseTrustedProxies } from './clientAddress';
+import { readRateLimitSettings, type RateLimitSettings } from './rateLimit';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -13,12 +16,57 @@ export interface PortalConfig {
   /** Earlier signing keys (PEM, private or public) whose tokens still verify after a rotation. */
   tokenPreviousKeyFiles?: string[];
   smartcardCaFile?: string;
-  /** PEM CRLs of the smart-card CAs; unset means no revocation check. */
+  /** PEM CRLs of the smart-card CAs; required in production, where every issuing CA on a card's path must have one. */
   smartcardCrlFile?: string;
+  /** How long past its nextUpdate a CRL is still believed; after that the cards it covers are refused. */
+  smartcardCrlGraceHours?: number;
+  /** The CAs whose cards sign in as CAC / PIV: subject DNs or SHA-256 fingerprints (hex) of the issuing CA certificates. */
+  smartcardCacIssuers?: string[];
+  smartcardPivIssuers?: string[];
+  /** Certificate policy OIDs of which a CAC / PIV card's certificate must carry at least one; none means no policy check. */
+  smartcardCacPolicyOids?: string[];
+  smartcardPivPolicyOids?: string[];
   /** Sessions live in Redis when set; otherwise identity's database holds them. */
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
   redisKeyPrefix?: string;
+  /** Document, size and browser limits at every server's edge; defaults when unset. */
+  edge?: EdgeSettings;
+  /** IPs and CIDRs of the proxies (and, at a subgraph, the gateways) whose X-Forwarded-For is believed; loopback when unset. */
+  trustedProxies?: string[];
+  /** Rate limits that differ from DEFAULT_RATE_LIMITS (`RATE_LIMIT_*`). */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** scrypt computations run at once per process, and how many may wait for one before a sign-in is refused. */
+  passwordHashing?: { concurrency: number; queue: number };
+  /** Where identity asks pharmacy which patients have a pending request (a pharmacist's right to see them). */
+  pharmacyUrl?: string;
+  /** Shared by the gateway and the subgraphs: proves a forwarded request id came from the gateway (see requestId.ts). */
+  requestIdSecret?: string;
+}
+
+/** The edge settings of a config, defaults filled in. */
+export const edgeOf = (config: Pick<PortalConfig, 'edge'>): EdgeSettings => config.edge ?? DEFAULT_EDGE_SETTINGS;
+/** Default grace for a CRL past its nextUpdate: a day, so a late CRL publication does not lock every card out at once. */
+export const DEFAULT_CRL_GRACE_HOURS = 24;
+
+function graceHours(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_CRL_GRACE_HOURS;
+  const hours = Number(value);
+  if (!Number.isFinite(hours) || hours < 0 || hours > 720) throw new Error('SMARTCARD_CRL_GRACE_HOURS must be a number of hours from 0 to 720.');
+  return hours;
+}
+
+/** `;`-separated, since a DN holds commas. */
+function issuerList(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+function oidList(name: string, value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((oid) => !/^[0-2](\.\d+)+$/.test(oid));
+  if (bad) throw new Error(`${name}: ${bad} is not an OID (dotted digits, e.g. 2.16.840.1.101.2.1.11.42).`);
+  return items.length ? items : undefined;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
@@ -37,17 +85,34 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     tokenPreviousKeyFiles: (env.TOKEN_PREVIOUS_KEY_FILES ?? '').split(',').map((f) => f.trim()).filter(Boolean),
     smartcardCaFile: env.SMARTCARD_CA_FILE || undefined,
     smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
+    smartcardCrlGraceHours: graceHours(env.SMARTCARD_CRL_GRACE_HOURS),
+    smartcardCacIssuers: issuerList(env.SMARTCARD_CAC_ISSUERS),
+    smartcardPivIssuers: issuerList(env.SMARTCARD_PIV_ISSUERS),
+    smartcardCacPolicyOids: oidList('SMARTCARD_CAC_POLICY_OIDS', env.SMARTCARD_CAC_POLICY_OIDS),
+    smartcardPivPolicyOids: oidList('SMARTCARD_PIV_POLICY_OIDS', env.SMARTCARD_PIV_POLICY_OIDS),
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
+    edge: readEdgeSettings(env),
+    trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
+    rateLimits: readRateLimitSettings(env),
+    passwordHashing: {
+      concurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
+      queue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 32, 0),
+    },
+    requestIdSecret: env.REQUEST_ID_SECRET || undefined,
+    pharmacyUrl: env.PHARMACY_URL || `http://127.0.0.1:${env.PHARMACY_PORT || 4004}`,
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
     const missing = [
       !config.tokenSigningKeyFile && 'TOKEN_SIGNING_KEY_FILE',
       !config.smartcardCaFile && 'SMARTCARD_CA_FILE',
+      // Revocation must be checkable for every card, so it fails closed rather than open.
+      !config.smartcardCrlFile && 'SMARTCARD_CRL_FILE',
+      !config.smartcardCacIssuers && !config.smartcardPivIssuers && 'SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS',
     ].filter(Boolean);
     if (missing.length) {
-      throw new Error(`NODE_ENV=production refuses to start without ${missing.join(' and ')} set explicitly.`);
+      throw new Error(`NODE_ENV=production refuses to start without ${missing.join(', ')} set explicitly.`);
     }
     // The development key is generated in DATA_DIR on first start; it must never sign production tokens.
     if (path.resolve(config.tokenSigningKeyFile!) === path.join(dataDir, 'keys', 'token-signing-key.pem')) {
@@ -55,4 +120,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     }
   }
   return config;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 10_000) throw new Error(`${name} must be a whole number from ${min} to 10000.`);
+  return value;
 }

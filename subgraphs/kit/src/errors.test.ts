@@ -12,6 +12,14 @@ describe('maskError', () => {
     expect(out).toEqual({ message: 'That slot was just taken.', path: ['bookAppointment'], extensions: { code: 'SLOT_UNAVAILABLE' } });
   });
 
+  it('keeps retryAfter, a whole number of seconds to wait, and drops anything else in its place', () => {
+    const keep = maskError({ message: 'Wait.', extensions: { code: 'ACCOUNT_LOCKED', retryAfter: 10 } });
+    expect(keep.extensions).toEqual({ code: 'ACCOUNT_LOCKED', retryAfter: 10 });
+    for (const retryAfter of ['10', 1.5, -1, { at: 'x' }]) {
+      expect(maskError({ message: 'Wait.', extensions: { code: 'RATE_LIMITED', retryAfter } }).extensions).toEqual({ code: 'RATE_LIMITED' });
+    }
+  });
+
   it('replaces an unknown error (a driver error with SQL in it) by a generic internal error', () => {
     const driver = new Error('duplicate key value violates unique constraint "slot_pkey" SELECT * FROM slot WHERE patient_id = 42');
     const out = maskError({ message: driver.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, new GraphQLError(driver.message, { originalError: driver }));

@@ -28,6 +28,14 @@ export const ErrorCode = {
   RENEWAL_NOT_ALLOWED: 'RENEWAL_NOT_ALLOWED',
   RATE_LIMITED: 'RATE_LIMITED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The request body is over the server's limit (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The answer would be over the server's limit; it is replaced whole by this error, never cut. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** Trusted-documents mode: the operation is not one of the client contract's (HTTP 400). */
+  OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
+  /** A smart card whose revocation cannot be checked: no CRL of an issuing CA on its path, or one past its nextUpdate and the grace period. */
+  REVOCATION_UNKNOWN: 'REVOCATION_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -81,6 +89,9 @@ export function maskError(formatted: GraphQLFormattedError, original?: unknown):
     const extensions: Record<string, unknown> = { code };
     const field = formatted.extensions?.field;
     if (typeof field === 'string') extensions.field = field;
+    // Seconds to wait before trying again (RATE_LIMITED, ACCOUNT_LOCKED).
+    const retryAfter = formatted.extensions?.retryAfter;
+    if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0) extensions.retryAfter = retryAfter;
     return { ...base, extensions };
   }
   if (original !== undefined && process.env.PORTAL_LOG_ERRORS !== '0') {

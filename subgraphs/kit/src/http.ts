@@ -2,8 +2,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { checkOperationSize, cors, declaredTooLarge, limitResponse, securityHeaders, tooLarge, type EdgeReply } from './edge/front';
+import { DEFAULT_EDGE_SETTINGS } from './edge/settings';
 
-export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 export interface HttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -12,7 +14,21 @@ export interface HttpOptions<C extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Readiness probe for /health. */
   ready: () => Promise<boolean>;
+  /** Request body limit; defaults to 1 MB. */
   maxBodyBytes?: number;
+  /** Bounds on the query text, the variables and the answer; defaults to the edge defaults. */
+  sizes?: { maxQueryChars: number; maxVariablesBytes: number; maxResponseBytes: number };
+  /** Origins whose browser apps may call this server (the gateway's CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
+  /** Production: the stricter Content-Security-Policy. */
+  production?: boolean;
+  /**
+   * Decides on a parsed GraphQL request before Apollo sees it (the gateway's
+   * trusted documents): a refusal, or the request to run instead.
+   */
+  admit?: (request: { body: unknown; search: string }) => EdgeReply | { body: unknown; search: string };
+  /** The request id of each request, sent back as `x-request-id`; a new UUID unless told otherwise. */
+  requestId?: (req: IncomingMessage) => string;
 }
 
 export interface RunningServer {
@@ -21,32 +37,47 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** The request id the gateway assigned, or a new one for a direct call. */
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
+type EdgeOptions = Pick<HttpOptions<BaseContext>, 'corsOrigins' | 'production' | 'admit'>;
 
 class BodyTooLarge extends Error {}
 
+/**
+ * Reads the body up to `limit` bytes. Past it (or when Content-Length says so
+ * before a byte is read) it stops collecting and rejects; the socket is left
+ * open, so Node discards the rest once the 413 is sent and the connection
+ * serves the next request.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (declaredTooLarge(req, limit)) return Promise.reject(new BodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
     req.on('error', reject);
   });
+}
+
+/** Security and CORS headers on every answer; answers a CORS preflight itself (true when it did). */
+function applyEdgeHeaders(req: IncomingMessage, res: ServerResponse, options: EdgeOptions): boolean {
+  for (const [key, value] of Object.entries(securityHeaders(req, options.production ?? false))) res.setHeader(key, value);
+  const decision = cors(req, options.corsOrigins ?? []);
+  for (const [key, value] of Object.entries(decision.headers)) res.setHeader(key, value);
+  if (!decision.preflight) return false;
+  res.writeHead(decision.preflight.status, decision.preflight.headers);
+  res.end();
+  return true;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -55,18 +86,32 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** Query text and variables within their limits, then the server's own admission (trusted documents). */
+function admitOperation(
+  options: EdgeOptions,
+  sizes: { maxQueryChars: number; maxVariablesBytes: number },
+  body: unknown,
+  search: string,
+): EdgeReply | { body: unknown; search: string } {
+  const refused = checkOperationSize(body, search, sizes);
+  if (refused) return refused;
+  return options.admit ? options.admit({ body, search }) : { body, search };
+}
+
 /**
  * A small HTTP front for Apollo Server using its documented integration API
  * (`executeHTTPGraphQLRequest`), so /health, the JWKS and internal routes can
  * sit beside /graphql without pulling in a web framework.
  */
 export async function listen<C extends BaseContext>(options: HttpOptions<C>, port: number, host = '127.0.0.1'): Promise<RunningServer> {
-  const limit = options.maxBodyBytes ?? 1_000_000;
+  const limit = options.maxBodyBytes ?? DEFAULT_EDGE_SETTINGS.maxBodyBytes;
+  const sizes = options.sizes ?? DEFAULT_EDGE_SETTINGS;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const requestId = requestIdOf(req);
+    const requestId = options.requestId ? options.requestId(req) : randomUUID();
     res.setHeader('x-request-id', requestId);
     try {
+      if (applyEdgeHeaders(req, res, options)) return;
       if (req.method === 'GET' && (url.pathname === '/health' || url.pathname === '/ready')) {
         const ok = await options.ready().catch(() => false);
         send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
@@ -75,7 +120,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) {
         const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req, limit);
-        const out = await route(req, body);
+        const out = await route(req, body, requestId);
         send(res, out.status, out.body, out.headers);
         return;
       }
@@ -83,6 +128,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
         send(res, 404, { error: 'not found' });
         return;
       }
+      // Health data: no cache, shared or private, may keep a GraphQL answer.
+      res.setHeader('cache-control', 'no-store');
       const raw = req.method === 'POST' ? await readBody(req, limit) : Buffer.alloc(0);
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
@@ -102,14 +149,20 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
           return;
         }
       }
+      const admitted = admitOperation(options, sizes, body, url.search);
+      if ('status' in admitted) {
+        send(res, admitted.status, admitted.body, admitted.headers);
+        return;
+      }
       const result = await options.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: admitted.search, body: admitted.body },
         context: () => options.context(req, requestId),
       });
       for (const [key, value] of result.headers) res.setHeader(key, value);
+      res.setHeader('cache-control', 'no-store');
       res.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
-        res.end(result.body.string);
+        res.end(limitResponse(result.body.string, sizes.maxResponseBytes).text);
       } else {
         for await (const chunk of result.body.asyncIterator) res.write(chunk);
         res.end();
@@ -120,7 +173,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
         return;
       }
       if (e instanceof BodyTooLarge) {
-        send(res, 413, { errors: [{ message: 'The request is too large.', extensions: { code: 'BAD_REQUEST' } }] });
+        const reply = tooLarge(limit);
+        send(res, reply.status, reply.body, reply.headers);
         return;
       }
       console.error(`[http] unhandled ${(e as Error)?.name ?? 'error'} on ${req.method} ${url.pathname}`);

@@ -1,16 +1,22 @@
 import { openDatabase, type PortalDataSource } from './db';
 import { execute, placeholders, sql } from './sql';
-import { testConfig, uniqueDatabaseName } from './testing';
+import { removeTestDir, testConfig, uniqueDatabaseName } from './testing';
 import { AuditEventEntity, CreateAuditEvent1764000000000 } from './audit';
 
 let db: PortalDataSource;
+const config = testConfig();
 
 beforeAll(async () => {
-  const config = testConfig();
   db = await openDatabase({ name: 'kit', schema: uniqueDatabaseName('kit'), entities: [AuditEventEntity], migrations: [CreateAuditEvent1764000000000], dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   await db.dataSource.query('CREATE TABLE kv (k varchar(10) PRIMARY KEY, n integer NOT NULL)');
 });
-afterAll(() => db.destroyAndDrop());
+afterAll(async () => {
+  try {
+    await db?.destroyAndDrop();
+  } finally {
+    removeTestDir(config.dataDir);
+  }
+});
 
 it('binds $n placeholders on both databases, repeated and out of order', async () => {
   await sql(db.dataSource, 'INSERT INTO kv (k, n) VALUES ($2, $1), ($3, $1)', [7, 'a', 'b']);

@@ -6,14 +6,20 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { Access, remoteCareAccess, type CareAccessCheck } from './access';
+import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
-import type { PortalConfig } from './config';
+import { edgeOf, type PortalConfig } from './config';
+import { documentLimits } from './edge/documentLimits';
+import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy';
+import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
+import { clientAddressOf, TrustedProxies } from './clientAddress';
 import { openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
+import { RateLimits } from './rateLimit';
+import { loadRequestIdSecret, subgraphRequestId } from './requestId';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -22,12 +28,19 @@ export interface SubgraphContext {
   access: Access;
   audit: AuditTrail;
   db: DataSource;
+  /** The caller's address: the socket's peer, or what a trusted proxy (the gateway) says it is. */
+  clientAddress: string;
+  /** The process's rate limiters, shared through Redis when REDIS_URL is set. */
+  limits: RateLimits;
 }
 
 export interface SubgraphRuntime {
   config: PortalConfig;
   database: PortalDataSource;
   verifier: TokenVerifier;
+  limits: RateLimits;
+  /** The caller's address, for routes outside GraphQL (see clientAddressOf). */
+  clientAddress(req: IncomingMessage): string;
 }
 
 /** A subgraph described once; `startSubgraph` turns it into a running server. */
@@ -41,6 +54,10 @@ export interface SubgraphModule<C extends SubgraphContext> {
   createContext(base: SubgraphContext, runtime: SubgraphRuntime): C;
   /** Identity answers care-access questions locally; the others ask identity. */
   careAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareAccessCheck;
+  /** Identity answers which care teams the viewer is in locally; the others ask identity. */
+  careTeams?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareTeamsCheck;
+  /** Pharmacy answers which patients have a pending request locally; the others ask pharmacy (`PHARMACY_URL`). */
+  pharmacyAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): PharmacyAccessCheck;
   /** Identity verifies with its own keys; the others fetch identity's JWKS. */
   verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
@@ -78,6 +95,8 @@ export interface StartOptions {
   /** Test seams: verify tokens against these keys / answer care access without identity. */
   verifier?: TokenVerifier;
   careAccess?: CareAccessCheck;
+  careTeams?: CareTeamsCheck;
+  pharmacyAccess?: PharmacyAccessCheck;
   /** Test seam: how sessions are checked; null checks none. */
   sessions?: SessionGuard | null;
 }
@@ -99,15 +118,23 @@ const flushAudit: ApolloServerPlugin<SubgraphContext> = {
   },
 };
 
-export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean): ApolloServer<C> {
+/**
+ * The subgraph's Apollo Server. A subgraph bounds documents itself, as the
+ * gateway does: it can be called directly, so it trusts no caller to have.
+ */
+export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean, edge: EdgeSettings = DEFAULT_EDGE_SETTINGS): ApolloServer<C> {
+  const schema = buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> });
   return new ApolloServer<C>({
-    schema: buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> }),
+    schema: guardFederationFields(schema, edge.maxEntities, edge.document),
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // The process that owns the servers stops them on SIGINT/SIGTERM, in order.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => maskError(formatted, error),
+    validationRules: [documentLimits(edge.document)],
+    parseOptions: { maxTokens: edge.document.maxTokens },
+    // Production names no field a caller did not: graphql-js's suggestions would map the schema.
+    formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>],
   });
 }
@@ -123,17 +150,25 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
   });
-  const partial = { config, database };
+  const limits = new RateLimits({ settings: config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  const trusted = new TrustedProxies(config.trustedProxies);
+  const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trusted);
+  const partial = { config, database, limits, clientAddress };
   // Always let the module initialise its own verifier (identity loads its signing key there).
   const own = module.verifier ? await module.verifier(partial) : undefined;
   const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
+  const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl));
+  // Read at each call: the stack starts identity before pharmacy and tells it pharmacy's address afterwards.
+  const pharmacyAccess = options.pharmacyAccess ?? (module.pharmacyAccess ? module.pharmacyAccess(partial) : remotePharmacyAccess(() => config.pharmacyUrl));
   // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
     options.sessions !== undefined ? options.sessions : options.verifier ? null : module.sessions ? module.sessions(runtime) : defaultSessionGuard(config);
-  const apollo = buildSubgraphServer(module, config.production);
+  const edge = edgeOf(config);
+  const requestIdSecret = loadRequestIdSecret(config);
+  const apollo = buildSubgraphServer(module, config.production, edge);
   await apollo.start();
 
   const context = async (req: IncomingMessage, requestId: string): Promise<C> => {
@@ -146,8 +181,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       throw authenticationFailure(e);
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
-    const access = new Access(viewer, audit, careAccess);
-    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource }, runtime);
+    const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess);
+    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits }, runtime);
   };
 
   const server = await listen<C>(
@@ -155,6 +190,10 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       apollo,
       context,
       routes: module.routes?.(runtime),
+      maxBodyBytes: edge.maxBodyBytes,
+      sizes: edge,
+      production: config.production,
+      requestId: subgraphRequestId(requestIdSecret),
       ready: async () => {
         await database.dataSource.query('SELECT 1');
         return true;
@@ -179,6 +218,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       await server.close();
       await apollo.stop();
       await sessions?.close();
+      await limits.close();
       if (database.dataSource.isInitialized) await database.dataSource.destroy();
     },
   };

@@ -8,9 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { CareAccessCheck } from './access';
-import { signAccessToken, signingKeyFromPem, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
+import { SignJWT } from 'jose';
+import { Client } from 'pg';
+import { signAccessToken, signingKeyFromPem, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
 import type { PortalConfig } from './config';
+import { REQUEST_ID_HEADER, REQUEST_ID_PROOF_HEADER, requestIdProof } from './requestId';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
 
 /** The PostgreSQL URL the current test project runs against, or undefined for SQLite. */
@@ -18,19 +22,77 @@ export function testDatabaseUrl(): string | undefined {
   return process.env.PORTAL_TEST_DB === 'postgres' ? process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : undefined;
 }
 
+/** Every test server's REQUEST_ID_SECRET: `gql` proves the request ids tests send, as the gateway would. */
+export const TEST_REQUEST_ID_SECRET = 'test-request-id-secret-0123456789abcdef';
+
+/**
+ * The Jest run's name (test/global-setup.js), part of every schema, Redis
+ * prefix and directory a test creates, so that the run's global teardown can
+ * find and remove what a failed test left behind. Empty outside a Jest run.
+ */
+function runTag(): string {
+  return process.env.PORTAL_TEST_RUN ?? '';
+}
+
+/**
+ * A new temporary directory: inside the run's own (removed by the global
+ * teardown, whatever happens) when Jest runs, else in the system's. The test
+ * that creates it still removes it (`removeTestDir`) once done.
+ */
+export function testTempDir(prefix = 'portal-test-'): string {
+  const parent = process.env.PORTAL_TEST_TMP && fs.existsSync(process.env.PORTAL_TEST_TMP) ? process.env.PORTAL_TEST_TMP : os.tmpdir();
+  return fs.mkdtempSync(path.join(parent, prefix));
+}
+
+/** Removes a directory of `testTempDir` or `testConfig`, and what is in it. */
+export function removeTestDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Settings for a test: development mode, a fresh temporary DATA_DIR (the caller removes it: `removeTestDir(config.dataDir)`). */
 export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig {
   return {
     production: false,
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'portal-test-')),
+    requestIdSecret: TEST_REQUEST_ID_SECRET,
+    dataDir: testTempDir(),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
     ...overrides,
   };
 }
 
-/** A database name unique to this test run: `t_<random>_<subgraph>`. */
+/** A prefix of database (schema) names unique to one test stack: `t_<run><random>`. */
+export function uniqueDatabasePrefix(): string {
+  return `t_${runTag()}${randomBytes(4).toString('hex')}`;
+}
+
+/** A database name unique to this test run: `t_<run><random>_<subgraph>`. */
 export function uniqueDatabaseName(subgraph: string): string {
-  return `t_${randomBytes(4).toString('hex')}_${subgraph.replace(/-/g, '_')}`;
+  return `${uniqueDatabasePrefix()}_${subgraph.replace(/-/g, '_')}`;
+}
+
+/**
+ * Drops every PostgreSQL schema whose name starts with `prefix` (a
+ * `uniqueDatabasePrefix()`): for databases a test opened but holds no handle
+ * to, such as those of a stack that refused to start. SQLite files go with
+ * their directory.
+ */
+export async function dropTestDatabases(prefix: string): Promise<void> {
+  const url = testDatabaseUrl();
+  if (!url || !/^t_[a-z0-9]+$/.test(prefix)) return;
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [prefix]);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Redis key prefix unique to one test: `portal-test-<run>-<random>:`. */
+export function uniqueRedisKeyPrefix(): string {
+  return `portal-test-${runTag() || 'norun'}-${randomBytes(4).toString('hex')}:`;
 }
 
 export async function testSigningKey(): Promise<SigningKey> {
@@ -64,17 +126,37 @@ export async function mintToken(key: SigningKey, viewer: TestViewer, ttlSeconds?
   return token;
 }
 
+/**
+ * Signs any claims with `key`, as identity would sign an access token: for
+ * tests of tokens that are well signed but wrong otherwise (audience, issuer,
+ * expiry, session). `claims` replace the defaults of a valid token; a claim
+ * set to undefined is left out.
+ */
+export async function signClaims(key: SigningKey, claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = { iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, exp: now + 15 * 60, scope: '', teams: [], ...claims };
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey);
+}
+
 export interface GraphQLResponse<T = any> {
   status: number;
   data?: T;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
 }
 
-/** POSTs one operation as JSON, as a client app would. */
+/**
+ * POSTs one operation as JSON, as a client app would. An `x-request-id` header
+ * goes with its proof, as the gateway sends it (unless a proof is given).
+ */
 export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  const authorization = token ? `Bearer ${token}` : undefined;
+  const requestId = headers[REQUEST_ID_HEADER];
+  const proof: Record<string, string> =
+    requestId && !headers[REQUEST_ID_PROOF_HEADER] ? { [REQUEST_ID_PROOF_HEADER]: requestIdProof(TEST_REQUEST_ID_SECRET, requestId, authorization) } : {};
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}), ...proof, ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;
@@ -94,11 +176,12 @@ export interface TestSubgraph {
 
 /**
  * Starts one subgraph on port 0 against a fresh database, verifying tokens
- * signed by a throw-away key. `careAccess` maps practitioner id -> patient ids.
+ * signed by a throw-away key. `careAccess` maps practitioner id -> patient ids;
+ * `careTeams` maps person id -> care team ids (default: the token's `teams`).
  */
 export async function startTestSubgraph<C extends SubgraphContext>(
   module: SubgraphModule<C>,
-  options: { careAccess?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
+  options: { careAccess?: Record<string, string[]>; careTeams?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
 ): Promise<TestSubgraph> {
   const key = await testSigningKey();
   const config = testConfig(options.configOverrides);
@@ -106,12 +189,22 @@ export async function startTestSubgraph<C extends SubgraphContext>(
     const allowed = new Set(options.careAccess?.[viewer.personId] ?? []);
     return new Set(ids.filter((id) => allowed.has(id)));
   };
-  const server = await startSubgraph(module, {
-    config,
-    databaseName: uniqueDatabaseName(module.name),
-    verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
-    careAccess,
-  });
+  let server: RunningSubgraph;
+  try {
+    server = await startSubgraph(module, {
+      config,
+      databaseName: uniqueDatabaseName(module.name),
+      verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
+      careAccess,
+      careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
+      // Pharmacy answers from its own database; any other subgraph under test has no pharmacy to ask.
+      pharmacyAccess: module.pharmacyAccess ? undefined : async () => new Set<string>(),
+    });
+  } catch (e) {
+    // Nobody gets a handle to stop: remove the directory here (a schema already created is the run's teardown's).
+    removeTestDir(config.dataDir);
+    throw e;
+  }
   return {
     server,
     key,
@@ -122,9 +215,33 @@ export async function startTestSubgraph<C extends SubgraphContext>(
       server.database.counter.count = 0;
     },
     stop: async () => {
-      await server.close();
-      await server.database.destroyAndDrop();
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      try {
+        await server.close();
+      } finally {
+        try {
+          await server.database.destroyAndDrop();
+        } finally {
+          removeTestDir(config.dataDir);
+        }
+      }
     },
+  };
+}
+
+/**
+ * Makes `audit_event` refuse every insert (a trigger, on either database)
+ * until the returned function is called: for tests that a change whose audit
+ * rows cannot be written is not stored either.
+ */
+export async function refuseAuditInserts(db: DataSource): Promise<() => Promise<void>> {
+  if (db.options.type === 'postgres') {
+    await db.query(`CREATE OR REPLACE FUNCTION audit_event_refuse_insert() RETURNS trigger AS $$
+      BEGIN RAISE EXCEPTION 'audit_event refuses inserts (test)'; END; $$ LANGUAGE plpgsql`);
+    await db.query('CREATE TRIGGER audit_event_refuse_insert BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_refuse_insert()');
+  } else {
+    await db.query(`CREATE TRIGGER audit_event_refuse_insert BEFORE INSERT ON audit_event BEGIN SELECT RAISE(ABORT, 'audit_event refuses inserts (test)'); END`);
+  }
+  return async () => {
+    await db.query(db.options.type === 'postgres' ? 'DROP TRIGGER audit_event_refuse_insert ON audit_event' : 'DROP TRIGGER audit_event_refuse_insert');
   };
 }

@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '@portal/kit';
-import { MessagingStore } from './db/store';
+import { MessagingStore, type ReaderScope } from './db/store';
 import { createLoaders, type MessagingLoaders } from './loaders';
 import { DraftService } from './services/drafts';
 import { scopeOf, ThreadService } from './services/threads';
@@ -13,8 +13,10 @@ export interface MessagingContext extends SubgraphContext {
 }
 
 export function createContext(base: SubgraphContext): MessagingContext {
-  const store = new MessagingStore(base.db);
-  const loaders = createLoaders(store, scopeOf(base.viewer));
+  const store = new MessagingStore(base.db, base.audit);
+  // Asked once, when a loader first needs it: a practitioner's teams come from identity.
+  let scope: Promise<ReaderScope> | undefined;
+  const loaders = createLoaders(store, () => (scope ??= scopeOf(base.access)));
   const writer = new MessageWriter(base.access, base.audit, base.db, store, loaders);
   return {
     ...base,

@@ -26,7 +26,7 @@ export function createContext(base: SubgraphContext, deps: ContextDeps = { kickO
     ...base,
     store,
     loaders,
-    prescriptions: new PrescriptionService(base.access, loaders, today),
-    requests: new RequestService(base.access, base.db, store, loaders, now, today, deps.kickOutbox),
+    prescriptions: new PrescriptionService(base.access, loaders, today, { db: base.db, store, audit: base.audit }),
+    requests: new RequestService(base.access, base.audit, base.db, store, loaders, now, today, deps.kickOutbox),
   };
 }

@@ -3,6 +3,9 @@ import { createContext, type PharmacyContext } from './context';
 import { entities } from './db/entities';
 import { CreatePharmacy1764000000400 } from './db/migrations/1764000000400-CreatePharmacy';
 import { PharmacyWrites1764000000410 } from './db/migrations/1764000000410-PharmacyWrites';
+import { PharmacistLookups1764000000420 } from './db/migrations/1764000000420-PharmacistLookups';
+import { PharmacyStore } from './db/store';
+import { pharmacyRoutes } from './routes';
 import { OutboxWorker } from './outbox/worker';
 import { notifierSettings, type NotifierOptions } from './outbox/settings';
 import { resolvers } from './resolvers';
@@ -30,7 +33,13 @@ export function createPharmacyModule(options: PharmacyOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410],
+    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410, PharmacistLookups1764000000420],
+    // A pharmacist sees a patient only while a request of theirs is pending (the kit's Access asks this).
+    pharmacyAccess: ({ database }) => {
+      const store = new PharmacyStore(database.dataSource);
+      return (viewer, ids) => (viewer.role === 'PHARMACIST' ? store.patientsWithPendingRequests(ids) : Promise.resolve(new Set()));
+    },
+    routes: (runtime) => pharmacyRoutes(runtime),
     createContext: (base) => createContext(base, { kickOutbox: () => worker?.kick() }),
     background: notifier
       ? (runtime) => {

@@ -1,6 +1,7 @@
 import { DEMO } from '@portal/kit';
 import { gql, startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
 import { addDays } from './dates';
+import { pharmacyFactory, uniqueId } from './factories';
 import { createPharmacyModule } from './module';
 import { seedDemo, seedScalePatient } from './seed';
 
@@ -150,14 +151,53 @@ describe('Patient.prescriptions', () => {
 });
 
 describe('who may read prescriptions', () => {
-  it('lets Sam Lee, a pharmacist, read Jane’s prescriptions, and audits it', async () => {
+  it('shows Sam Lee, a pharmacist, no prescriptions of a patient without a pending request, and audits the refusal', async () => {
     const res = await gql(t.url, PRESCRIPTIONS, { r: patients(DEMO.jane), status: 'ACTIVE' }, sam, { 'x-request-id': 'req-sam-jane' });
-    expect(res.errors).toBeUndefined();
-    expect(ids(res.data._entities[0].prescriptions)).toEqual(['rx-jane-lisinopril', 'rx-jane-metformin']);
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(res.data._entities).toEqual([null]);
+    expect(JSON.stringify(res)).not.toMatch(/rx-jane|Lisinopril|Metformin/);
     const audit = await t.server.database.dataSource.query(`SELECT * FROM audit_event WHERE request_id = 'req-sam-jane'`);
     expect(audit.map((a: any) => [a.patient_id, a.record_kind, a.action, a.outcome, a.actor_role, a.actor_person_id])).toEqual([
-      [DEMO.jane, 'prescription', 'read', 'ALLOWED', 'PHARMACIST', DEMO.sam],
+      [DEMO.jane, 'prescription', 'read', 'DENIED', 'PHARMACIST', DEMO.sam],
     ]);
+  });
+
+  it('shows a pharmacist a patient’s prescriptions while a request of theirs is pending, and not after', async () => {
+    const make = pharmacyFactory(t.server.database.dataSource, now);
+    const patient = uniqueId('pt-pending');
+    const rx = await make.prescription(patient);
+    expect((await gql(t.url, PRESCRIPTIONS, { r: patients(patient) }, sam)).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    const request = await make.request(rx, 'REFILL');
+    const res = await gql(t.url, PRESCRIPTIONS, { r: patients(patient) }, sam, { 'x-request-id': `req-sam-${patient}` });
+    expect(res.errors).toBeUndefined();
+    expect(ids(res.data._entities[0].prescriptions)).toEqual([rx.id]);
+    const audit = await t.server.database.dataSource.query(`SELECT record_kind, outcome, actor_role FROM audit_event WHERE request_id = 'req-sam-${patient}' ORDER BY record_kind`);
+    expect(audit).toEqual([
+      { record_kind: 'pharmacy_request', outcome: 'ALLOWED', actor_role: 'PHARMACIST' },
+      { record_kind: 'prescription', outcome: 'ALLOWED', actor_role: 'PHARMACIST' },
+    ]);
+    await t.server.database.dataSource.query(`UPDATE pharmacy_request SET status = 'COMPLETED' WHERE id = '${request.id}'`);
+    expect((await gql(t.url, PRESCRIPTIONS, { r: patients(patient) }, sam)).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+
+  it('lets a pharmacist look a patient up with a reason, stored and audited under the request id, for that answer only', async () => {
+    const LOOKUP = `query($p: ID!, $reason: String!) { pharmacistLookup(patientId: $p, reason: $reason) { id prescriptions(status: ACTIVE) { id } } }`;
+    const res = await gql(t.url, LOOKUP, { p: DEMO.jane, reason: 'Patient at the counter asking about her refills.' }, sam, { 'x-request-id': 'req-sam-lookup' });
+    expect(res.errors).toBeUndefined();
+    expect(ids(res.data.pharmacistLookup.prescriptions)).toEqual(['rx-jane-lisinopril', 'rx-jane-metformin']);
+    const db = t.server.database.dataSource;
+    expect(await db.query(`SELECT pharmacist_id, patient_id, reason FROM pharmacist_lookup WHERE request_id = 'req-sam-lookup'`)).toEqual([
+      { pharmacist_id: DEMO.sam, patient_id: DEMO.jane, reason: 'Patient at the counter asking about her refills.' },
+    ]);
+    const audit = await db.query(`SELECT patient_id, record_kind, action, outcome FROM audit_event WHERE request_id = 'req-sam-lookup'`);
+    expect(audit).toEqual([{ patient_id: DEMO.jane, record_kind: 'prescription', action: 'read', outcome: 'ALLOWED' }]);
+    // The next request sees nothing again.
+    expect((await gql(t.url, PRESCRIPTIONS, { r: patients(DEMO.jane) }, sam)).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    // A reason is required; other roles cannot look anyone up.
+    const noReason = await gql(t.url, LOOKUP, { p: DEMO.jane, reason: '  ' }, sam);
+    expect(noReason.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'reason']]);
+    for (const token of [alex, jane]) expect((await gql(t.url, LOOKUP, { p: DEMO.jane, reason: 'Just curious about it.' }, token)).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(Number((await db.query(`SELECT COUNT(*) AS "n" FROM pharmacist_lookup WHERE patient_id = '${DEMO.jane}'`))[0].n)).toBe(1);
   });
 
   it('lets Jane’s physician read them', async () => {

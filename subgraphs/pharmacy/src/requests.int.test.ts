@@ -248,11 +248,10 @@ describe('pendingPharmacyRequests', () => {
 });
 
 describe('decideRenewal', () => {
-  it('approves: a new prescription linked to the old one, prescribed by the deciding practitioner, and a message queued', async () => {
-    const p = await newPatient();
-    const old = await make.prescription(p.id, { refillsRemaining: 0, refillsAuthorized: 3, daysSupply: 30, quantity: 60, prescriberId: OTHER_DOCTOR });
+  it('approves: a new prescription linked to the old one, prescribed by the approving practitioner, and a message queued', async () => {
+    const old = await make.prescription(DEMO.john, { refillsRemaining: 0, refillsAuthorized: 3, daysSupply: 30, quantity: 60, prescriberId: OTHER_DOCTOR });
     const request = await make.request(old, 'RENEWAL');
-    const res = await gql(t.url, DECIDE, { requestId: request.id, approve: true, refills: 2, daysSupply: 90 }, sam);
+    const res = await gql(t.url, DECIDE, { requestId: request.id, approve: true, refills: 2, daysSupply: 90 }, alex);
     expect(res.errors).toBeUndefined();
     const decided = res.data.decideRenewal;
     expect(decided).toEqual({
@@ -269,20 +268,20 @@ describe('decideRenewal', () => {
         refillsRemaining: 2,
         writtenOn: today,
         expiresOn: addDays(now, 365),
-        // A pharmacist approving keeps the old prescriber.
-        prescriber: { id: OTHER_DOCTOR },
+        // The approver prescribes the renewal, not the original prescriber.
+        prescriber: { id: DEMO.alex },
         renewedFrom: { id: old.id },
         medication: { name: 'Lisinopril' },
       },
       prescription: { id: old.id, renewable: false },
     });
     const [stored] = await db().query(`SELECT r.status, r.decided_by, r.new_prescription_id, p.care_team_id FROM pharmacy_request r JOIN prescription p ON p.id = r.new_prescription_id WHERE r.id = '${request.id}'`);
-    expect(stored).toEqual({ status: 'APPROVED', decided_by: DEMO.sam, new_prescription_id: decided.newPrescription.id, care_team_id: DEMO.careTeamBlue });
+    expect(stored).toEqual({ status: 'APPROVED', decided_by: DEMO.alex, new_prescription_id: decided.newPrescription.id, care_team_id: DEMO.careTeamBlue });
     const outbox = await db().query(`SELECT * FROM pharmacy_outbox WHERE request_id = '${request.id}'`);
     expect(outbox).toHaveLength(1);
     expect(outbox[0]).toMatchObject({
       idempotency_key: `renewal-decision:${request.id}`,
-      patient_id: p.id,
+      patient_id: DEMO.john,
       care_team_id: DEMO.careTeamBlue,
       category: 'MEDICATION',
       subject: 'Your prescription renewal was approved',
@@ -309,13 +308,12 @@ describe('decideRenewal', () => {
   });
 
   it('denies with a reason, which the patient is told; a denial needs one', async () => {
-    const p = await newPatient();
-    const old = await make.prescription(p.id, { refillsRemaining: 0 });
+    const old = await make.prescription(DEMO.jane, { refillsRemaining: 0 });
     const request = await make.request(old, 'RENEWAL');
-    const noReason = await gql(t.url, DECIDE, { requestId: request.id, approve: false, note: '   ' }, sam);
+    const noReason = await gql(t.url, DECIDE, { requestId: request.id, approve: false, note: '   ' }, alex);
     expect(codes(noReason)).toEqual(['BAD_USER_INPUT']);
     expect(noReason.errors?.[0].extensions?.field).toBe('note');
-    const res = await gql(t.url, DECIDE, { requestId: request.id, approve: false, note: 'Please book a visit first: we need to check your blood pressure.' }, sam);
+    const res = await gql(t.url, DECIDE, { requestId: request.id, approve: false, note: 'Please book a visit first: we need to check your blood pressure.' }, alex);
     expect(res.errors).toBeUndefined();
     expect(res.data.decideRenewal).toMatchObject({ status: 'DENIED', decisionNote: 'Please book a visit first: we need to check your blood pressure.', newPrescription: null });
     const [outbox] = await db().query(`SELECT subject, body FROM pharmacy_outbox WHERE request_id = '${request.id}'`);
@@ -334,21 +332,21 @@ describe('decideRenewal', () => {
       [{ daysSupply: 0 }, 'daysSupply'],
       [{ daysSupply: 366 }, 'daysSupply'],
     ] as const) {
-      const res = await gql(t.url, DECIDE, { requestId: request.id, approve: true, ...vars }, sam);
+      const res = await gql(t.url, DECIDE, { requestId: request.id, approve: true, ...vars }, alex);
       expect(codes(res)).toEqual(['BAD_USER_INPUT']);
       expect(res.errors?.[0].extensions?.field).toBe(field);
     }
     expect({ rx: await count('prescription'), outbox: await count('pharmacy_outbox') }).toEqual(before);
     expect((await db().query(`SELECT status FROM pharmacy_request WHERE id = '${request.id}'`))[0].status).toBe('PENDING');
 
-    expect((await gql(t.url, DECIDE, { requestId: request.id, approve: true, refills: 11, daysSupply: 365 }, sam)).errors).toBeUndefined();
-    const second = await gql(t.url, DECIDE, { requestId: request.id, approve: false, note: 'No.' }, alex);
+    expect((await gql(t.url, DECIDE, { requestId: request.id, approve: true, refills: 11, daysSupply: 365 }, alex)).errors).toBeUndefined();
+    const second = await gql(t.url, DECIDE, { requestId: request.id, approve: false, note: 'No.' }, otherDoctor);
     expect(codes(second)).toEqual(['CONFLICT']);
     expect(second.errors?.[0].message).toBe('This renewal request has already been decided.');
     expect({ rx: await count('prescription'), outbox: await count('pharmacy_outbox') }).toEqual({ rx: before.rx + 1, outbox: before.outbox + 1 });
 
     const refill = await make.request(await make.prescription(DEMO.john), 'REFILL');
-    const wrongKind = await gql(t.url, DECIDE, { requestId: refill.id, approve: true }, sam);
+    const wrongKind = await gql(t.url, DECIDE, { requestId: refill.id, approve: true }, alex);
     expect(codes(wrongKind)).toEqual(['BAD_USER_INPUT']);
     expect(wrongKind.errors?.[0].message).toMatch(/completeRefill/);
   });
@@ -365,12 +363,22 @@ describe('decideRenewal', () => {
     expect((await db().query(`SELECT status FROM pharmacy_request WHERE id = '${request.id}'`))[0].status).toBe('PENDING');
   });
 
-  it('decides once when six staff decide the same request at the same moment', async () => {
+  it('is for practitioners only: a pharmacist gets FORBIDDEN and nothing changes', async () => {
+    const old = await make.prescription(DEMO.jane, { refillsRemaining: 0 });
+    const request = await make.request(old, 'RENEWAL');
+    for (const approve of [true, false]) {
+      expect(codes(await gql(t.url, DECIDE, { requestId: request.id, approve, note: 'No.' }, sam))).toEqual(['FORBIDDEN']);
+    }
+    expect((await db().query(`SELECT status FROM pharmacy_request WHERE id = '${request.id}'`))[0].status).toBe('PENDING');
+    expect(await count('prescription', `renewed_from_id = '${old.id}'`)).toBe(0);
+  });
+
+  it('decides once when six practitioners decide the same request at the same moment', async () => {
     const old = await make.prescription(DEMO.john, { refillsRemaining: 0 });
     const request = await make.request(old, 'RENEWAL');
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        gql(t.url, DECIDE, i % 2 ? { requestId: request.id, approve: true, refills: i } : { requestId: request.id, approve: false, note: `No ${i}` }, i % 3 ? sam : alex),
+        gql(t.url, DECIDE, i % 2 ? { requestId: request.id, approve: true, refills: i } : { requestId: request.id, approve: false, note: `No ${i}` }, i % 3 ? otherDoctor : alex),
       ),
     );
     const winners = results.filter((r) => !r.errors);
@@ -396,10 +404,19 @@ describe('completeRefill', () => {
       decidedAt: expect.any(String),
       prescription: { id: rx.id, refillsRemaining: 1, refillable: true, pendingRequest: null, fills: [{ filledOn: today, quantity: 90 }] },
     });
-    expect(codes(await gql(t.url, COMPLETE, { requestId: request.id }, sam))).toEqual(['CONFLICT']);
+    // Once nothing of the patient's is pending, the pharmacist no longer sees the request at all.
+    expect(codes(await gql(t.url, COMPLETE, { requestId: request.id }, sam))).toEqual(['NOT_FOUND']);
     expect(await count('fill', `prescription_id = '${rx.id}'`)).toBe(1);
     // The patient may ask for the next one now.
     expect((await gql(t.url, REQUEST_REFILL, { prescriptionId: rx.id }, p.token)).errors).toBeUndefined();
+  });
+
+  it('is for pharmacists only: a practitioner who treats the patient gets FORBIDDEN and nothing is filled', async () => {
+    const rx = await make.prescription(DEMO.jane, { refillsRemaining: 2 });
+    const refill = await make.request(rx, 'REFILL');
+    expect(codes(await gql(t.url, COMPLETE, { requestId: refill.id }, alex))).toEqual(['FORBIDDEN']);
+    expect(await count('fill', `prescription_id = '${rx.id}'`)).toBe(0);
+    expect((await db().query(`SELECT status FROM pharmacy_request WHERE id = '${refill.id}'`))[0].status).toBe('PENDING');
   });
 
   it('refuses patients, renewal requests, and a prescription that expired since', async () => {

@@ -28,7 +28,7 @@ export function createContext(base: SubgraphContext): SchedulingContext {
     loaders,
     appointments: new AppointmentService(base.access, base.audit, loaders, store),
     slots: new SlotService(base.access, loaders, store, now),
-    booking: new BookingService(base.access, base.db, now),
-    practice: new PracticeService(base.access, base.audit, loaders, store, now),
+    booking: new BookingService(base.access, base.audit, base.db, now),
+    practice: new PracticeService(base.access, base.audit, loaders, store, base.db, now),
   };
 }

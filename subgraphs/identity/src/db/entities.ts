@@ -48,11 +48,10 @@ export interface SessionRow {
   lastSeenAt: string | null;
 }
 
-export interface SmartCardChallengeRow {
-  challenge: string;
-  createdAt: string;
+/** A smart-card challenge that has been used: its nonce, kept until the challenge would have expired anyway. */
+export interface UsedChallengeRow {
+  nonce: string;
   expiresAt: string;
-  usedAt: string | null;
 }
 
 export interface PivCardRow {
@@ -88,6 +87,43 @@ export interface SignInThrottleRow {
   usernameKey: string;
   failures: number;
   lockedUntil: string | null;
+}
+
+/** One row of identity's own audit trail: who signed in or changed a credential, how, from where, with what outcome. Never a password or health data. */
+export interface IdentityAuditRow {
+  id: string;
+  occurredAt: string;
+  requestId: string;
+  event: string;
+  /** DS_LOGON, CAC, PIV or SERVICE, where the event is a sign-in or token. */
+  method: string | null;
+  /** OK, or the error code the caller got (INVALID_CREDENTIALS, ACCOUNT_LOCKED, ...). */
+  outcome: string;
+  /** The account the event is about, when known (`service:<client>` for a service token). */
+  accountId: string | null;
+  personId: string | null;
+  actorAccountId: string | null;
+  actorRole: string;
+  clientAddress: string | null;
+  /** A credential kind, card UUID, lock-out delay or client id: never a secret. */
+  detail: string | null;
+}
+
+/** A message to a holder that a credential of theirs was added or removed, delivered through messaging. */
+export interface NoticeRow {
+  id: string;
+  personId: string;
+  accountId: string;
+  kind: string;
+  subject: string;
+  body: string;
+  createdAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  deliveredAt: string | null;
+  leaseBy: string | null;
+  leaseUntil: string | null;
+  lastError: string | null;
 }
 
 const varchar = (length: number, extra: object = {}) => ({ type: 'varchar' as const, length, ...extra });
@@ -149,14 +185,12 @@ export const SessionEntity = new EntitySchema<SessionRow>({
   },
 });
 
-export const SmartCardChallengeEntity = new EntitySchema<SmartCardChallengeRow>({
-  name: 'SmartCardChallenge',
-  tableName: 'smartcard_challenge',
+export const UsedChallengeEntity = new EntitySchema<UsedChallengeRow>({
+  name: 'UsedChallenge',
+  tableName: 'smartcard_challenge_used',
   columns: {
-    challenge: varchar(64, { primary: true }),
-    createdAt: varchar(32, { name: 'created_at' }),
+    nonce: varchar(64, { primary: true }),
     expiresAt: varchar(32, { name: 'expires_at' }),
-    usedAt: varchar(32, { name: 'used_at', nullable: true }),
   },
 });
 
@@ -209,6 +243,45 @@ export const SignInThrottleEntity = new EntitySchema<SignInThrottleRow>({
   },
 });
 
+export const IdentityAuditEntity = new EntitySchema<IdentityAuditRow>({
+  name: 'IdentityAuditEvent',
+  tableName: 'identity_audit_event',
+  columns: {
+    id: varchar(36, { primary: true }),
+    occurredAt: varchar(32, { name: 'occurred_at' }),
+    requestId: varchar(64, { name: 'request_id' }),
+    event: varchar(32),
+    method: varchar(16, { nullable: true }),
+    outcome: varchar(32),
+    accountId: varchar(80, { name: 'account_id', nullable: true }),
+    personId: varchar(64, { name: 'person_id', nullable: true }),
+    actorAccountId: varchar(80, { name: 'actor_account_id', nullable: true }),
+    actorRole: varchar(16, { name: 'actor_role' }),
+    clientAddress: varchar(64, { name: 'client_address', nullable: true }),
+    detail: varchar(100, { nullable: true }),
+  },
+});
+
+export const NoticeEntity = new EntitySchema<NoticeRow>({
+  name: 'IdentityNotice',
+  tableName: 'identity_notice',
+  columns: {
+    id: varchar(36, { primary: true }),
+    personId: varchar(64, { name: 'person_id' }),
+    accountId: varchar(64, { name: 'account_id' }),
+    kind: varchar(32),
+    subject: varchar(120),
+    body: varchar(2000),
+    createdAt: varchar(32, { name: 'created_at' }),
+    attempts: { type: 'integer', default: 0 },
+    nextAttemptAt: varchar(32, { name: 'next_attempt_at' }),
+    deliveredAt: varchar(32, { name: 'delivered_at', nullable: true }),
+    leaseBy: varchar(36, { name: 'lease_by', nullable: true }),
+    leaseUntil: varchar(32, { name: 'lease_until', nullable: true }),
+    lastError: varchar(64, { name: 'last_error', nullable: true }),
+  },
+});
+
 export const entities = [
   PersonEntity,
   AffiliationEntity,
@@ -217,7 +290,9 @@ export const entities = [
   CareTeamEntity,
   CareTeamMemberEntity,
   SignInThrottleEntity,
-  SmartCardChallengeEntity,
+  UsedChallengeEntity,
   PivCardEntity,
   ServiceClientEntity,
+  IdentityAuditEntity,
+  NoticeEntity,
 ];

@@ -39,20 +39,45 @@ describe('IdentityStore: the security-relevant statements', () => {
   });
 
   describe('sign-in throttle rows', () => {
-    it('count failures in a row per key, lock with the count reset, and clear', async () => {
+    const now = '2031-05-06T07:00:00.000Z';
+    const until = '2031-05-06T07:08:09.000Z';
+    const later = '2031-05-06T07:09:00.000Z';
+    // The third failure in a row, and every one after it, locks until `until`.
+    const steps = [null, null, until];
+
+    it('reserve attempts per key as failures, lock at the step that says so, and give nothing while locked', async () => {
       expect(await store.throttleOf('user-a')).toBeNull();
-      expect(await store.recordFailure('user-a')).toBe(1);
-      expect(await store.recordFailure('user-a')).toBe(2);
-      expect(await store.recordFailure('user-b')).toBe(1);
-      expect(await store.throttleOf('user-a')).toEqual({ failures: 2, lockedUntil: null });
-      const until = new Date('2031-05-06T07:08:09.000Z');
-      await store.lock('user-a', until);
-      expect(await store.throttleOf('user-a')).toEqual({ failures: 0, lockedUntil: until.toISOString() });
+      expect(await store.reserveAttempt('user-a', now, steps)).toEqual({ failures: 1, lockedUntil: null });
+      expect(await store.reserveAttempt('user-a', now, steps)).toEqual({ failures: 2, lockedUntil: null });
+      expect(await store.reserveAttempt('user-b', now, steps)).toEqual({ failures: 1, lockedUntil: null });
+      expect(await store.reserveAttempt('user-a', now, steps)).toEqual({ failures: 3, lockedUntil: until });
+      expect(await store.reserveAttempt('user-a', now, steps)).toBeNull();
+      expect(await store.reserveAttempt('user-a', until.replace('09.000Z', '08.999Z'), steps)).toBeNull();
+      expect(await store.throttleOf('user-a')).toEqual({ failures: 3, lockedUntil: until });
       expect(await store.throttleOf('user-b')).toEqual({ failures: 1, lockedUntil: null });
-      expect(await store.recordFailure('user-a')).toBe(1);
-      await store.clearFailures('user-a');
-      expect(await store.throttleOf('user-a')).toBeNull();
-      expect(await store.throttleOf('user-b')).toEqual({ failures: 1, lockedUntil: null });
+      // Once the lock has ended, the next attempt counts on, under the last step's lock.
+      expect(await store.reserveAttempt('user-a', until, steps)).toEqual({ failures: 4, lockedUntil: until });
+    });
+
+    it('release a success by clearing the key, unless another attempt locked it meanwhile', async () => {
+      expect(await store.reserveAttempt('user-c', now, steps)).toEqual({ failures: 1, lockedUntil: null });
+      expect(await store.releaseAttempt('user-c', 1, now)).toBe(true);
+      expect(await store.throttleOf('user-c')).toBeNull();
+
+      await store.reserveAttempt('user-d', now, steps);
+      await store.reserveAttempt('user-d', now, steps);
+      await store.reserveAttempt('user-d', now, steps);
+      // The first of those three succeeds late: a lock set by the others stands.
+      expect(await store.releaseAttempt('user-d', 1, now)).toBe(false);
+      expect(await store.throttleOf('user-d')).toEqual({ failures: 3, lockedUntil: until });
+      // The one that set the lock clears it; after the lock, any success clears the key.
+      expect(await store.releaseAttempt('user-d', 3, now)).toBe(true);
+      expect(await store.throttleOf('user-d')).toBeNull();
+      await store.reserveAttempt('user-e', now, steps);
+      await store.reserveAttempt('user-e', now, steps);
+      await store.reserveAttempt('user-e', now, steps);
+      expect(await store.releaseAttempt('user-e', 1, later)).toBe(true);
+      expect(await store.throttleOf('user-e')).toBeNull();
     });
   });
 
@@ -89,29 +114,26 @@ describe('IdentityStore: the security-relevant statements', () => {
     });
   });
 
-  describe('smart-card challenges', () => {
+  describe('smart-card challenges used', () => {
     const t0 = new Date('2030-02-01T10:00:00.000Z');
     const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
-    it('are used up once, only before they expire, and never when unknown', async () => {
-      await store.insertChallenge('ch-1', t0, at(5));
-      expect(await store.consumeChallenge('ch-unknown', at(1))).toBe(false);
-      expect(await store.consumeChallenge('ch-1', at(1))).toBe(true);
-      expect(await store.consumeChallenge('ch-1', at(1))).toBe(false);
-      await store.insertChallenge('ch-2', t0, at(5));
-      expect(await store.consumeChallenge('ch-2', at(5))).toBe(false);
-      await store.insertChallenge('ch-3', t0, at(5));
-      expect(await store.consumeChallenge('ch-3', at(4.99))).toBe(true);
+    it('are used once: only the first use of a nonce gets true', async () => {
+      expect(await store.useChallenge('nonce-1', at(5))).toBe(true);
+      expect(await store.useChallenge('nonce-1', at(5))).toBe(false);
+      expect(await store.useChallenge('nonce-1', at(10))).toBe(false);
+      expect(await store.useChallenge('nonce-2', at(5))).toBe(true);
     });
 
-    it('are purged once expired before the given time', async () => {
-      await store.insertChallenge('ch-old', at(-120), at(-115));
-      await store.insertChallenge('ch-edge', at(-120), at(-60));
-      await store.insertChallenge('ch-new', t0, at(5));
-      await store.purgeChallenges(at(-60));
-      expect(await store.consumeChallenge('ch-old', at(-118))).toBe(false);
-      expect(await store.consumeChallenge('ch-edge', at(-61))).toBe(true);
-      expect(await store.consumeChallenge('ch-new', at(1))).toBe(true);
+    it('are forgotten only once they expired before the given time', async () => {
+      expect(await store.useChallenge('nonce-old', at(-115))).toBe(true);
+      expect(await store.useChallenge('nonce-edge', at(-60))).toBe(true);
+      expect(await store.useChallenge('nonce-new', at(5))).toBe(true);
+      await store.purgeUsedChallenges(at(-60));
+      // A forgotten nonce can be recorded again; the others are still used.
+      expect(await store.useChallenge('nonce-old', at(-115))).toBe(true);
+      expect(await store.useChallenge('nonce-edge', at(-60))).toBe(false);
+      expect(await store.useChallenge('nonce-new', at(5))).toBe(false);
     });
   });
 });

@@ -1,18 +1,21 @@
-import { In, type DataSource } from 'typeorm';
-import { execute, placeholders, sql } from '@portal/kit';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { execute, isPostgres, placeholders, runChange, sql } from '@portal/kit';
 import {
   AccountEntity,
   AffiliationEntity,
   CareTeamEntity,
   CareTeamMemberEntity,
+  IdentityAuditEntity,
+  NoticeEntity,
   PersonEntity,
   PivCardEntity,
   ServiceClientEntity,
   SessionEntity,
-  SmartCardChallengeEntity,
   type AccountRow,
   type AffiliationRow,
   type CareTeamRow,
+  type IdentityAuditRow,
+  type NoticeRow,
   type PersonRow,
   type PivCardRow,
   type ServiceClientRow,
@@ -22,7 +25,28 @@ import {
 
 /** Every SQL statement of the identity subgraph. */
 export class IdentityStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource | EntityManager) {}
+
+  /**
+   * Runs `work` in one transaction with a store bound to it. On SQLite the
+   * change queues behind the others of this process (kit's runChange), since
+   * every request shares one connection and transactions would nest.
+   */
+  /**
+   * A write outside any transaction of ours: on SQLite it queues like a
+   * change, so it never lands inside another request's open transaction on
+   * the shared connection (and is never undone by that one's rollback).
+   */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const db = this.db;
+    return 'options' in db ? runChange(db, work) : work();
+  }
+
+  transaction<T>(work: (tx: IdentityStore) => Promise<T>): Promise<T> {
+    const db = this.db;
+    if (!('transaction' in db) || !('options' in db)) return work(this);
+    return runChange(db, () => db.transaction((manager) => work(new IdentityStore(manager))));
+  }
 
   peopleByIds(ids: readonly string[]): Promise<PersonRow[]> {
     return this.db.getRepository(PersonEntity).findBy({ id: In([...ids]) });
@@ -79,34 +103,109 @@ export class IdentityStore {
     return new Set(rows.map((r) => r.person_id));
   }
 
-  /** The lock-out state of a username (known or not), or null when it never failed. */
-  async throttleOf(usernameKey: string): Promise<{ failures: number; lockedUntil: string | null } | null> {
+  /** The lock-out state of a throttle key (known or not), or null when it has no failures in a row. */
+  async throttleOf(key: string): Promise<{ failures: number; lockedUntil: string | null } | null> {
     const rows = await sql<{ failures: number; locked_until: string | null }>(
       this.db,
       'SELECT failures, locked_until FROM sign_in_throttle WHERE username_key = $1',
-      [usernameKey],
+      [key],
     );
     return rows[0] ? { failures: Number(rows[0].failures), lockedUntil: rows[0].locked_until } : null;
   }
 
-  /** Counts one more failure atomically and returns the new count in a row. */
-  async recordFailure(usernameKey: string): Promise<number> {
-    const rows = await sql<{ failures: number }>(
+  /**
+   * Reserves one attempt for `key` in one statement, counted as a failure
+   * until released: a key whose lock has not ended gets no row back (null).
+   * `lockAfter(n)` is the end of the lock the n-th failure in a row sets, or
+   * null for none; it is handed to the database as a CASE over the counts
+   * 1..`steps.length`, the last entry standing for every count above.
+   * Racing reservations queue on the row (PostgreSQL row lock, SQLite's
+   * single writer), so no more of them pass than the lock allows.
+   */
+  async reserveAttempt(key: string, now: string, steps: (string | null)[]): Promise<{ failures: number; lockedUntil: string | null } | null> {
+    const params: unknown[] = [key, now, steps[0]];
+    const whens = steps.slice(0, -1).map((until, i) => {
+      params.push(i + 1, until);
+      return `WHEN sign_in_throttle.failures + 1 = $${params.length - 1} THEN $${params.length}`;
+    });
+    params.push(steps[steps.length - 1]);
+    const rows = await this.serial(() => sql<{ failures: number; locked_until: string | null }>(
       this.db,
-      `INSERT INTO sign_in_throttle (username_key, failures, locked_until) VALUES ($1, 1, NULL)
-       ON CONFLICT (username_key) DO UPDATE SET failures = sign_in_throttle.failures + 1
-       RETURNING failures`,
-      [usernameKey],
+      `INSERT INTO sign_in_throttle (username_key, failures, locked_until) VALUES ($1, 1, $3)
+       ON CONFLICT (username_key) DO UPDATE SET
+         failures = sign_in_throttle.failures + 1,
+         locked_until = CASE ${whens.join(' ')} ELSE $${params.length} END
+       WHERE sign_in_throttle.locked_until IS NULL OR sign_in_throttle.locked_until <= $2
+       RETURNING failures, locked_until`,
+      params,
+    ));
+    return rows[0] ? { failures: Number(rows[0].failures), lockedUntil: rows[0].locked_until } : null;
+  }
+
+  /**
+   * Clears the key's failures after a success, unless another attempt locked
+   * it after this one was reserved (its count is no longer `failures` and a
+   * lock is running). Returns whether the success stands.
+   */
+  async releaseAttempt(key: string, failures: number, now: string): Promise<boolean> {
+    const deleted = await this.serial(() =>
+      execute(this.db, 'DELETE FROM sign_in_throttle WHERE username_key = $1 AND (failures = $2 OR locked_until IS NULL OR locked_until <= $3)', [key, failures, now]),
     );
-    return Number(rows[0]?.failures ?? 1);
+    if (deleted === 1) return true;
+    const state = await this.throttleOf(key);
+    return !state?.lockedUntil || state.lockedUntil <= now;
   }
 
-  async lock(usernameKey: string, until: Date): Promise<void> {
-    await execute(this.db, 'UPDATE sign_in_throttle SET failures = 0, locked_until = $2 WHERE username_key = $1', [usernameKey, until.toISOString()]);
+  // ---------------------------------------------------------------- audit and notices
+
+  async insertAudit(row: IdentityAuditRow): Promise<void> {
+    await this.serial(() => this.db.getRepository(IdentityAuditEntity).insert(row));
   }
 
-  async clearFailures(usernameKey: string): Promise<void> {
-    await execute(this.db, 'DELETE FROM sign_in_throttle WHERE username_key = $1', [usernameKey]);
+  async insertNotice(row: NoticeRow): Promise<void> {
+    await this.db.getRepository(NoticeEntity).insert(row);
+  }
+
+  /** A patient's care team to write from: the first by name. */
+  async firstCareTeamOf(personId: string): Promise<string | null> {
+    const [team] = await this.careTeamsOf([personId]);
+    return team?.id ?? null;
+  }
+
+  /**
+   * Claims up to `limit` notices due at `now` for one worker until the lease
+   * ends; PostgreSQL skips rows another instance holds.
+   */
+  async claimNotices(now: string, lease: { by: string; until: string }, limit: number): Promise<NoticeRow[]> {
+    const lock = isPostgres(this.db) ? 'FOR UPDATE SKIP LOCKED' : '';
+    const due = await sql<{ id: string }>(
+      this.db,
+      `SELECT id FROM identity_notice
+        WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+        ORDER BY next_attempt_at, id LIMIT ${Math.max(1, Math.floor(limit))} ${lock}`,
+      [now],
+    );
+    if (due.length === 0) return [];
+    const ids = due.map((r) => r.id);
+    await execute(
+      this.db,
+      `UPDATE identity_notice SET lease_by = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (${placeholders(ids.length, 3)})`,
+      [lease.by, lease.until, ...ids],
+    );
+    return this.db.getRepository(NoticeEntity).find({ where: { id: In(ids), leaseBy: lease.by }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
+  }
+
+  async noticeDelivered(id: string, leaseBy: string, at: string): Promise<void> {
+    await execute(this.db, 'UPDATE identity_notice SET delivered_at = $3, lease_by = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_by = $2', [id, leaseBy, at]);
+  }
+
+  async noticeFailed(id: string, leaseBy: string, retryAt: string, error: string): Promise<void> {
+    await execute(this.db, 'UPDATE identity_notice SET next_attempt_at = $3, lease_by = NULL, lease_until = NULL, last_error = $4 WHERE id = $1 AND lease_by = $2', [
+      id,
+      leaseBy,
+      retryAt,
+      error.slice(0, 64),
+    ]);
   }
 
   // ---------------------------------------------------------------- accounts and people
@@ -134,8 +233,9 @@ export class IdentityStore {
     );
   }
 
-  async deactivateAccount(accountId: string, at: Date): Promise<void> {
-    await execute(this.db, `UPDATE account SET status = 'DEACTIVATED', deactivated_at = $2 WHERE id = $1 AND status = 'ACTIVE'`, [accountId, at.toISOString()]);
+  /** False when the account was not active (any more). */
+  async deactivateAccount(accountId: string, at: Date): Promise<boolean> {
+    return 1 === await execute(this.db, `UPDATE account SET status = 'DEACTIVATED', deactivated_at = $2 WHERE id = $1 AND status = 'ACTIVE'`, [accountId, at.toISOString()]);
   }
 
   // ---------------------------------------------------------------- sessions
@@ -162,26 +262,23 @@ export class IdentityStore {
 
   // ---------------------------------------------------------------- smart cards
 
-  async insertChallenge(challenge: string, createdAt: Date, expiresAt: Date): Promise<void> {
-    await this.db.getRepository(SmartCardChallengeEntity).insert({
-      challenge,
-      createdAt: createdAt.toISOString(),
-      expiresAt: expiresAt.toISOString(),
-      usedAt: null,
-    });
-  }
-
   /**
-   * Uses a challenge up: one atomic UPDATE, so of any number of racing
-   * attempts on any instance exactly one gets `true`, and only once.
+   * Records a challenge's use: an insert of its nonce that only the first
+   * caller gets to make (primary key), so of any number of racing attempts on
+   * any instance exactly one gets `true`, and only once.
    */
-  async consumeChallenge(challenge: string, now: Date): Promise<boolean> {
-    const iso = now.toISOString();
-    return (await execute(this.db, 'UPDATE smartcard_challenge SET used_at = $2 WHERE challenge = $1 AND used_at IS NULL AND expires_at > $2', [challenge, iso])) === 1;
+  async useChallenge(nonce: string, expiresAt: Date): Promise<boolean> {
+    return (
+      (await execute(this.db, 'INSERT INTO smartcard_challenge_used (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING', [
+        nonce,
+        expiresAt.toISOString(),
+      ])) === 1
+    );
   }
 
-  async purgeChallenges(expiredBefore: Date): Promise<void> {
-    await execute(this.db, 'DELETE FROM smartcard_challenge WHERE expires_at < $1', [expiredBefore.toISOString()]);
+  /** Forgets used challenges that expired before `before`: an expired challenge is refused by its expiry alone. */
+  async purgeUsedChallenges(before: Date): Promise<void> {
+    await execute(this.db, 'DELETE FROM smartcard_challenge_used WHERE expires_at < $1', [before.toISOString()]);
   }
 
   pivCardByUuid(cardUuid: string): Promise<PivCardRow | null> {

@@ -9,5 +9,8 @@ export const Query = {
   // A service token names no person and opens no session: it has no `me`.
   me: (_: unknown, __: unknown, ctx: IdentityContext) => (ctx.viewer && ctx.viewer.role !== 'SERVICE' ? { viewer: ctx.viewer } : null),
   supportContacts: () => SUPPORT_CONTACTS,
-  smartCardChallenge: (_: unknown, __: unknown, ctx: IdentityContext) => ctx.smartCards.challenge(),
+  async smartCardChallenge(_: unknown, __: unknown, ctx: IdentityContext) {
+    await ctx.limits.consume('challenge', ctx.clientAddress);
+    return ctx.smartCards.challenge();
+  },
 };

@@ -9,13 +9,16 @@ export class PeopleService {
     private readonly loaders: IdentityLoaders,
   ) {}
 
-  /** A patient's demographics, audited; null when there is no such patient. */
+  /**
+   * A patient's demographics, audited; null when there is no such patient and
+   * null, just the same, when the viewer may not see them, so `_entities`
+   * cannot be used to learn which patient ids exist.
+   */
   async patient(id: string): Promise<PersonRow | null> {
     this.access.requireViewer();
     const person = await this.loaders.person.load(id);
     if (!person || person.kind !== 'PATIENT') return null;
-    await this.access.assert(id, 'demographics');
-    return person;
+    return (await this.access.check(id, 'demographics')) ? person : null;
   }
 
   /** Practitioners' names are not health data, but still only for signed-in callers. */

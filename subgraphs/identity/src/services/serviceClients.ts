@@ -1,10 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { SERVICE_SCOPES, signAccessToken } from '@portal/kit';
 import { ServiceClientEntity } from '../db/entities';
 import { IdentityStore } from '../db/store';
 import type { KeyRing } from '../keys';
-import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
+import { verifyPassword } from './passwords';
 
 /** Service tokens are short: a service asks for a new one rather than holding a long-lived bearer token. */
 export const SERVICE_TOKEN_TTL_SECONDS = 5 * 60;
@@ -12,7 +12,7 @@ export const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
 /**
  * Registers another service and returns its secret, which is shown once and
- * stored only as an scrypt hash. The secret is 256 random bits, so it cannot
+ * stored only as a SHA-256 hash. The secret is 256 random bits, so it cannot
  * be guessed however many times the token endpoint is tried.
  */
 export async function createServiceClient(db: DataSource, clientId: string, scopes: string[], now = new Date()): Promise<string> {
@@ -24,7 +24,7 @@ export async function createServiceClient(db: DataSource, clientId: string, scop
   const secret = randomBytes(32).toString('base64url');
   await store.insertServiceClient({
     clientId,
-    secretHash: await hashPassword(secret),
+    secretHash: hashClientSecret(secret),
     scopes: [...new Set(scopes)].sort().join(' '),
     createdAt: now.toISOString(),
     disabledAt: null,
@@ -53,8 +53,30 @@ export async function ensureServiceClient(db: DataSource, clientId: string, scop
   const secret = randomBytes(32).toString('base64url');
   await db
     .getRepository(ServiceClientEntity)
-    .update({ clientId }, { secretHash: await hashPassword(secret), scopes: [...new Set(scopes)].sort().join(' '), disabledAt: null });
+    .update({ clientId }, { secretHash: hashClientSecret(secret), scopes: [...new Set(scopes)].sort().join(' '), disabledAt: null });
   return secret;
+}
+
+const SHA256 = 'sha256$';
+const digest = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
+
+/**
+ * `sha256$<base64url>`. A slow hash protects guessable passwords; a 256-bit
+ * random secret cannot be guessed from its hash whatever its speed, so the
+ * token endpoint need not spend a 32 MiB scrypt on every request.
+ */
+export function hashClientSecret(secret: string): string {
+  return SHA256 + digest(secret).toString('base64url');
+}
+
+/** Checks a secret in constant time; secrets stored before SHA-256 (`scrypt$...`) still verify until rotated. */
+export async function verifyClientSecret(secret: string, stored: string): Promise<boolean> {
+  if (stored.startsWith(SHA256)) {
+    const expected = Buffer.from(stored.slice(SHA256.length), 'base64url');
+    const actual = digest(secret);
+    return expected.length === actual.length && timingSafeEqual(actual, expected);
+  }
+  return stored.startsWith('scrypt$') ? verifyPassword(secret, stored) : false;
 }
 
 export type TokenResponse =
@@ -70,7 +92,8 @@ export class ServiceTokens {
 
   async exchange(clientId: string, clientSecret: string, requestedScope?: string): Promise<TokenResponse> {
     const client = CLIENT_ID.test(clientId) ? await this.store.serviceClientById(clientId) : null;
-    const ok = client ? await verifyPassword(clientSecret, client.secretHash) : (await burnPasswordCheck(clientSecret), false);
+    // Client ids are not secret, so an unknown one need not cost what a known one does.
+    const ok = client ? await verifyClientSecret(clientSecret, client.secretHash) : false;
     if (!client || !ok || client.disabledAt) {
       return { ok: false, status: 401, body: { error: 'invalid_client', error_description: 'The client id or secret is not right, or the client is disabled.' } };
     }

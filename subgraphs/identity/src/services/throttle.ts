@@ -1,43 +1,89 @@
 import { createHash } from 'node:crypto';
 import type { IdentityStore } from '../db/store';
 
-export const MAX_FAILED_SIGN_INS = 5;
-export const LOCK_MINUTES = 15;
+/** Failures in a row a key may have before each further attempt waits. */
+export const FREE_FAILURES = 5;
+/** The wait after the fifth failure in a row; it doubles with every further one... */
+export const FIRST_DELAY_SECONDS = 5;
+/** ...up to this, so a holder is never kept out longer than this after the last failure. */
+export const MAX_DELAY_SECONDS = 15 * 60;
+
+/** Seconds a key waits after its n-th failure in a row: none before the fifth, then 5 s, 10 s, 20 s, ... up to 15 minutes. */
+export function delayAfter(failures: number): number {
+  if (failures < FREE_FAILURES) return 0;
+  return Math.min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** Math.min(failures - FREE_FAILURES, 30));
+}
+
+/** The counts up to the one whose delay reaches the cap: past it every count waits the cap. */
+const STEPS = (() => {
+  let n = 1;
+  while (delayAfter(n) < MAX_DELAY_SECONDS) n++;
+  return n;
+})();
 
 /**
- * A key in the sign_in_throttle table besides DS Logon usernames: `card:` a
- * certificate fingerprint, `card-account:` an account's smart-card sign-ins,
+ * A key in the sign_in_throttle table besides DS Logon usernames:
  * `identity:` a DoD ID's identity checks. Usernames never hold a colon, so
- * no username can share (and lock) one of these.
+ * no username can share (and slow down) one of these.
  */
-export function throttleKey(kind: 'card' | 'card-account' | 'identity', value: string): string {
+export function throttleKey(kind: 'identity', value: string): string {
   const key = `${kind}:${value}`;
   return key.length <= 64 ? key : `${kind}:#${createHash('sha256').update(value).digest('base64url')}`;
 }
 
-/** Counts failures in a row per key and locks a key for 15 minutes at the fifth. */
+/** An attempt that may be checked: counted as a failure until `succeeded` releases it. */
+export interface Reservation {
+  key: string;
+  /** The key's failures in a row counting this attempt. */
+  failures: number;
+  /** The lock this attempt set should it fail (from the fifth failure on), or null. */
+  lockedUntil: Date | null;
+}
+
+export type Reserved = { ok: true; reservation: Reservation } | { ok: false; until: Date };
+
+/**
+ * Counts attempts per key (a username, known or not, or a DoD ID) before they
+ * are checked: each attempt is reserved by one conditional upsert, as a
+ * failure, so however many arrive at once no more are checked than the
+ * policy allows; a success then releases it. From the fifth failure in a row
+ * every attempt first waits a delay that doubles up to 15 minutes, so a
+ * guesser gets a few tries an hour while the holder, and only someone who
+ * knows the password, gets in once the delay is over.
+ */
 export class Throttle {
   constructor(
     private readonly store: IdentityStore,
     private readonly clock: () => Date,
   ) {}
 
-  /** The end of the key's lock, or null when it is open. */
-  async lockedUntil(key: string): Promise<string | null> {
-    const state = await this.store.throttleOf(key);
-    return state?.lockedUntil && new Date(state.lockedUntil) > this.clock() ? state.lockedUntil : null;
+  /** Reserves an attempt, or says until when the key must wait. */
+  async reserve(key: string): Promise<Reserved> {
+    const now = this.clock();
+    const at = (n: number) => {
+      const delay = delayAfter(n);
+      return delay ? new Date(now.getTime() + delay * 1000).toISOString() : null;
+    };
+    const steps = Array.from({ length: STEPS }, (_, i) => at(i + 1));
+    // A lock can end between the refused upsert and the read: try again then, a few times at most.
+    for (let i = 0; i < 3; i++) {
+      const row = await this.store.reserveAttempt(key, now.toISOString(), steps);
+      if (row) return { ok: true, reservation: { key, failures: row.failures, lockedUntil: row.lockedUntil ? new Date(row.lockedUntil) : null } };
+      const state = await this.store.throttleOf(key);
+      if (state?.lockedUntil && new Date(state.lockedUntil) > now) return { ok: false, until: new Date(state.lockedUntil) };
+    }
+    return { ok: false, until: new Date(now.getTime() + FIRST_DELAY_SECONDS * 1000) };
   }
 
-  /** Counts one failure; returns the lock's end when this failure locked the key. */
-  async fail(key: string): Promise<string | null> {
-    const failures = await this.store.recordFailure(key);
-    if (failures < MAX_FAILED_SIGN_INS) return null;
-    const until = new Date(this.clock().getTime() + LOCK_MINUTES * 60_000);
-    await this.store.lock(key, until);
-    return until.toISOString();
-  }
-
-  async clear(key: string): Promise<void> {
-    await this.store.clearFailures(key);
+  /**
+   * The attempt succeeded: clears the key's failures. False when another
+   * attempt locked the key after this one was reserved: the success is then
+   * refused, so a right guess among racing wrong ones does not get round the lock.
+   */
+  async succeeded(r: Reservation): Promise<boolean> {
+    return this.store.releaseAttempt(r.key, r.failures, this.clock().toISOString());
   }
 }
+
+/** Whole seconds from `now` until `until`, at least 1: what a client waits before trying again. */
+export const retryAfterSeconds = (until: Date, now: Date) => Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomUUID, webcrypto } from 'node:crypto';
-import { identify, parseCard, signatureMatches, verifyCard, type VerifiedCard } from './certificate';
+import { parseCard, signatureMatches, verifyCard, type VerifiedCard } from './certificate';
 import {
   certificatePem,
   CLIENT_AUTH,
@@ -17,8 +17,11 @@ import {
   type Issued,
   type KeyPair,
 } from './pki';
-import { TrustStore } from './trust';
+import { TrustStore, type CardRules } from './trust';
 import { x509 } from './x509';
+
+/** Every CA of the bundle speaks for every kind of card; no policy; CRLs believed until their nextUpdate. */
+const ANY_RULES: CardRules = { issuers: { CAC: 'any', PIV: 'any' }, policyOids: { CAC: [], PIV: [] }, crlGraceMs: 0 };
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const DAY = 86_400_000;
@@ -68,7 +71,25 @@ describe('smart-card certificates', () => {
   const card = (options: Partial<CardOptions> = {}, issuer: Issued = intermediate) => issueCard(issuer, { commonName: 'DOE.JANE.A.1000000001', keyKind: 'P-256', ...options });
   const pemOf = (...certs: Issued[]) => certs.map(certificatePem).join('');
   const verify = (pem: string, now = new Date(), store = trust) => verifyCard(parseCard(pem), store, now);
-  const writeCrls = async (...crls: x509.X509Crl[]) => fs.writeFileSync(crlFile, crls.map((c) => c.toString('pem')).join('\n'));
+  /** An empty CRL of each CA that issues on the test's paths: every issuing CA needs one. */
+  let baseline: { ca: Issued; crl: x509.X509Crl }[] = [];
+  /** An empty CRL of `ca` current for a month either side of now, so tests may move the clock. */
+  const emptyCrl = (ca: Issued) => createCrl(ca, [], { thisUpdate: new Date(Date.now() - 30 * DAY), nextUpdate: new Date(Date.now() + 30 * DAY) });
+  /** Writes `crls`, and the empty baseline CRL of every CA none of them is signed by. */
+  const writeCrls = async (...crls: x509.X509Crl[]) => {
+    const kept = [];
+    for (const b of baseline) {
+      let covered = false;
+      for (const c of crls) if (c.issuer === b.crl.issuer && (await c.verify({ publicKey: b.ca.cert.publicKey }))) covered = true;
+      if (!covered) kept.push(b.crl);
+    }
+    fs.writeFileSync(crlFile, [...crls, ...kept].map((c) => c.toString('pem')).join('\n'));
+  };
+  /** Adds `ca` to the CAs that have an empty CRL. */
+  const withCrl = async (ca: Issued) => {
+    baseline.push({ ca, crl: await emptyCrl(ca) });
+    await writeCrls();
+  };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-cert-test-'));
@@ -79,12 +100,12 @@ describe('smart-card certificates', () => {
     caFile = path.join(dir, 'ca.pem');
     crlFile = path.join(dir, 'crls.pem');
     fs.writeFileSync(caFile, pemOf(intermediate, root));
-    fs.writeFileSync(crlFile, '');
-    trust = new TrustStore({ caFile, crlFile });
+    for (const ca of [root, intermediate, unbundled]) await withCrl(ca);
+    trust = new TrustStore({ rules: ANY_RULES, caFile, crlFile });
     jane = await card();
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  afterEach(() => fs.writeFileSync(crlFile, ''));
+  afterEach(() => writeCrls());
 
   describe('parseCard', () => {
     it('reads the card’s certificate first and any intermediates after it, fingerprinted by the SHA-256 of its DER', () => {
@@ -172,7 +193,7 @@ describe('smart-card certificates', () => {
       // A card's certificate "issuing" another: the name and the signature match, but it is no CA.
       const holder = await card({ commonName: 'LEE.SAM.2000000002' });
       const issuedByCard = await custom({ issuer: holder, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
-      expect(await refusal(verify(pemOf(issuedByCard, holder)))).toEqual(NOT_TRUSTED);
+      expect(await refusal(verify(pemOf(issuedByCard, holder)))).toEqual(invalid('A certificate on the card’s path (CN=LEE.SAM.2000000002, OU=DoD, O=U.S. Government, C=US) is not a CA certificate.'));
       // A CA whose key usage lacks keyCertSign.
       const crlOnly = await custom({
         issuer: root,
@@ -180,9 +201,10 @@ describe('smart-card certificates', () => {
         extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.cRLSign, true)],
       });
       const issuedByCrlSigner = await custom({ issuer: crlOnly, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
-      expect(await refusal(verify(pemOf(issuedByCrlSigner, crlOnly)))).toEqual(NOT_TRUSTED);
+      expect(await refusal(verify(pemOf(issuedByCrlSigner, crlOnly)))).toEqual(invalid('A CA on the card’s path (CN=Unit CRL Signer, O=Portal Tests, C=US) may not issue certificates (key usage).'));
       // A CA without key usage at all may sign.
       const noUsage = await custom({ issuer: root, subject: 'CN=Unit Plain CA, O=Portal Tests, C=US', extensions: [new x509.BasicConstraintsExtension(true, 0, true)] });
+      await withCrl(noUsage);
       const issuedByPlain = await custom({ issuer: noUsage, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
       expect((await verify(pemOf(issuedByPlain, noUsage))).identity.kind).toBe('CAC');
     });
@@ -208,12 +230,14 @@ describe('smart-card certificates', () => {
         message: `The card’s certificate expired on ${notAfter.toISOString()}. Renew the card.`,
       });
       const oldCa = await createIntermediateCa(root, 'CN=Unit Old CA, O=Portal Tests, C=US', { keyKind: 'P-256', notBefore, notAfter });
+      await withCrl(oldCa);
       const underOld = await card({}, oldCa);
       expect(await refusal(verify(pemOf(underOld, oldCa), new Date(notAfter.getTime() + 1000)))).toEqual({
         code: 'CERTIFICATE_EXPIRED',
         message: `The issuing CA’s certificate expired on ${notAfter.toISOString()}. Renew the card.`,
       });
       const futureCa = await createIntermediateCa(root, 'CN=Unit Future CA, O=Portal Tests, C=US', { keyKind: 'P-256', notBefore: new Date(notBefore.getTime() + DAY) });
+      await withCrl(futureCa);
       const underFuture = await card({ notBefore }, futureCa);
       expect(await refusal(verify(pemOf(underFuture, futureCa), new Date(notBefore.getTime() + 1000)))).toEqual({
         code: 'CERTIFICATE_EXPIRED',
@@ -259,24 +283,26 @@ describe('smart-card certificates', () => {
 
     it('checks no revocation without a CRL file', async () => {
       await writeCrls(await createCrl(intermediate, [jane.cert]));
-      const noCrls = new TrustStore({ caFile });
+      const noCrls = new TrustStore({ rules: ANY_RULES, caFile });
       expect((await verify(pemOf(jane), new Date(), noCrls)).identity.kind).toBe('CAC');
     });
   });
 
-  describe('identify', () => {
+  describe('identity (through verifyCard)', () => {
     const named = async (commonName: string, uuid?: string) => (await issueCard(intermediate, { commonName, keyKind: 'P-256', uuid })).cert;
+    /** The identity verifyCard gives a card of the trusted intermediate. */
+    const identify = async (cert: x509.X509Certificate) => (await verify(certificatePem(cert))).identity;
 
     it('names a CAC by the EDIPI ending a LAST.FIRST.MIDDLE.EDIPI or LAST.FIRST.EDIPI common name', async () => {
-      expect(identify(await named('DOE.JANE.A.1000000001'))).toEqual({ kind: 'CAC', edipi: '1000000001' });
-      expect(identify(await named('KIM.ALEX.2000000001'))).toEqual({ kind: 'CAC', edipi: '2000000001' });
+      expect(await identify(await named('DOE.JANE.A.1000000001'))).toEqual({ kind: 'CAC', edipi: '1000000001' });
+      expect(await identify(await named('KIM.ALEX.2000000001'))).toEqual({ kind: 'CAC', edipi: '2000000001' });
     });
 
     it('names a PIV card by the urn:uuid: in its alternative name, in lower case', async () => {
       const uuid = randomUUID();
-      expect(identify(await named('John B Roe (PIV Authentication)', uuid.toUpperCase()))).toEqual({ kind: 'PIV', uuid });
+      expect(await identify(await named('John B Roe (PIV Authentication)', uuid.toUpperCase()))).toEqual({ kind: 'PIV', uuid });
       // A CAC-like name without its EDIPI shape falls back to the PIV name.
-      expect(identify(await named('DOE.JANE.A.B.1000000001', uuid))).toEqual({ kind: 'PIV', uuid });
+      expect(await identify(await named('DOE.JANE.A.B.1000000001', uuid))).toEqual({ kind: 'PIV', uuid });
     });
 
     it('refuses anything else', async () => {
@@ -303,7 +329,7 @@ describe('smart-card certificates', () => {
         subject: 'CN=PIV',
         extensions: [...cardExtensions(), new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'urn:uuid:nope' }, { type: 'url', value: `URN:UUID:${uuid}` }])],
       });
-      expect(identify(two.cert)).toEqual({ kind: 'PIV', uuid });
+      expect(await identify(two.cert)).toEqual({ kind: 'PIV', uuid });
     });
   });
 

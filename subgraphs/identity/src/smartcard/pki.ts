@@ -4,6 +4,8 @@
  * is trusted by itself; identity trusts only the CA file it is configured with.
  */
 import { KeyObject, sign, webcrypto } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn from '@peculiar/asn1-x509';
 import { x509 } from './x509';
 
 export type KeyKind = 'RSA' | 'P-256';
@@ -40,7 +42,7 @@ const validity = (v: Validity, days: number) => ({
   notAfter: v.notAfter ?? new Date(Date.now() + days * DAY),
 });
 
-/** A self-signed root CA. */
+/** A self-signed root CA (path length 1: one intermediate below it). */
 export async function createRootCa(name: string, options: Validity & { keyKind?: KeyKind } = {}): Promise<Issued> {
   const keys = await generateKeys(options.keyKind ?? 'RSA');
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -57,9 +59,26 @@ export async function createRootCa(name: string, options: Validity & { keyKind?:
   return { cert, keys };
 }
 
+export interface CaOptions extends Validity {
+  keyKind?: KeyKind;
+  /** basicConstraints pathLenConstraint: 0 (the default) lets the CA issue only end-entity certificates; null leaves it unbounded. */
+  pathLength?: number | null;
+  /** Defaults to keyCertSign | cRLSign. */
+  keyUsage?: number;
+  /** A nameConstraints extension (critical) of directoryName subtrees, each a DN string. */
+  nameConstraints?: { permitted?: string[]; excluded?: string[] };
+}
+
 /** An intermediate CA issued by `issuer`. */
-export async function createIntermediateCa(issuer: Issued, name: string, options: Validity & { keyKind?: KeyKind } = {}): Promise<Issued> {
+export async function createIntermediateCa(issuer: Issued, name: string, options: CaOptions = {}): Promise<Issued> {
   const keys = await generateKeys(options.keyKind ?? 'RSA');
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(true, options.pathLength === null ? undefined : (options.pathLength ?? 0), true),
+    new x509.KeyUsagesExtension(options.keyUsage ?? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+  ];
+  if (options.nameConstraints) extensions.push(nameConstraintsExtension(options.nameConstraints));
   const cert = await x509.X509CertificateGenerator.create({
     subject: name,
     issuer: issuer.cert.subject,
@@ -67,14 +86,18 @@ export async function createIntermediateCa(issuer: Issued, name: string, options
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: signingAlgorithm(issuer.keys),
     ...validity(options, 1825),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-    ],
+    extensions,
   });
   return { cert, keys };
+}
+
+function nameConstraintsExtension(c: { permitted?: string[]; excluded?: string[] }): x509.Extension {
+  const subtrees = (dns: string[] | undefined) =>
+    dns?.length
+      ? new asn.GeneralSubtrees(dns.map((dn) => new asn.GeneralSubtree({ base: new asn.GeneralName({ directoryName: AsnConvert.parse(new x509.Name(dn).toArrayBuffer(), asn.Name) }) })))
+      : undefined;
+  const value = AsnConvert.serialize(new asn.NameConstraints({ permittedSubtrees: subtrees(c.permitted), excludedSubtrees: subtrees(c.excluded) }));
+  return new x509.Extension(asn.id_ce_nameConstraints, true, value);
 }
 
 export interface CardOptions extends Validity {
@@ -87,6 +110,10 @@ export interface CardOptions extends Validity {
   keyUsage?: number | null;
   /** Defaults to clientAuth and emailProtection; null leaves the extension out. */
   extendedKeyUsage?: string[] | null;
+  /** Certificate policy OIDs (certificatePolicies extension); none by default. */
+  policies?: string[];
+  /** Another subject than `CN=<commonName>, OU=DoD, O=U.S. Government, C=US`. */
+  subject?: string;
 }
 
 /** A card's certificate issued by `issuer`, with its key pair (which a real card never lets out). */
@@ -101,8 +128,9 @@ export async function issueCard(issuer: Issued, options: CardOptions): Promise<I
   const eku = options.extendedKeyUsage === undefined ? [CLIENT_AUTH, EMAIL_PROTECTION] : options.extendedKeyUsage;
   if (eku !== null) extensions.push(new x509.ExtendedKeyUsageExtension(eku));
   if (options.uuid) extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `urn:uuid:${options.uuid}` }]));
+  if (options.policies?.length) extensions.push(new x509.CertificatePolicyExtension(options.policies));
   const cert = await x509.X509CertificateGenerator.create({
-    subject: `CN=${options.commonName}, OU=DoD, O=U.S. Government, C=US`,
+    subject: options.subject ?? `CN=${options.commonName}, OU=DoD, O=U.S. Government, C=US`,
     issuer: issuer.cert.subject,
     publicKey: keys.publicKey,
     signingKey: issuer.keys.privateKey,
@@ -113,12 +141,17 @@ export async function issueCard(issuer: Issued, options: CardOptions): Promise<I
   return { cert, keys };
 }
 
-/** A CRL signed by `issuer`, revoking `revoked`. */
-export async function createCrl(issuer: Issued, revoked: x509.X509Certificate[]): Promise<x509.X509Crl> {
+export interface CrlOptions {
+  thisUpdate?: Date;
+  nextUpdate?: Date;
+}
+
+/** A CRL signed by `issuer`, revoking `revoked`; by default issued a minute ago, next due in 7 days. */
+export async function createCrl(issuer: Issued, revoked: x509.X509Certificate[], options: CrlOptions = {}): Promise<x509.X509Crl> {
   return x509.X509CrlGenerator.create({
     issuer: issuer.cert.subject,
-    thisUpdate: new Date(Date.now() - 60_000),
-    nextUpdate: new Date(Date.now() + 7 * DAY),
+    thisUpdate: options.thisUpdate ?? new Date(Date.now() - 60_000),
+    nextUpdate: options.nextUpdate ?? new Date(Date.now() + 7 * DAY),
     entries: revoked.map((c) => ({ serialNumber: c.serialNumber, revocationDate: new Date(Date.now() - 60_000), reason: x509.X509CrlReason.keyCompromise })),
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: signingAlgorithm(issuer.keys),

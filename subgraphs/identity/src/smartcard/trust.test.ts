@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { certificatePem, createCrl, createIntermediateCa, createRootCa, type Issued } from './pki';
-import { TrustStore } from './trust';
+import { TrustStore, type CardRules } from './trust';
+
+/** Every CA of the bundle speaks for every kind of card; no policy; CRLs believed until their nextUpdate. */
+const ANY_RULES: CardRules = { issuers: { CAC: 'any', PIV: 'any' }, policyOids: { CAC: [], PIV: [] }, crlGraceMs: 0 };
 
 describe('TrustStore', () => {
   let dir: string;
@@ -28,19 +31,19 @@ describe('TrustStore', () => {
   };
 
   it('trusts every CA in the bundle, in order', async () => {
-    const store = new TrustStore({ caFile: file('bundle.pem', `comment\n${certificatePem(intermediate)}\n${certificatePem(root)}`) });
+    const store = new TrustStore({ rules: ANY_RULES, caFile: file('bundle.pem', `comment\n${certificatePem(intermediate)}\n${certificatePem(root)}`) });
     expect((await store.anchors()).map((c) => c.subject)).toEqual(['CN=Trust CA-1, C=US', 'CN=Trust Root, C=US']);
   });
 
   it('refuses a CA file with no certificate in it', async () => {
     const caFile = file('empty.pem', 'nothing here');
-    await expect(new TrustStore({ caFile }).anchors()).rejects.toThrow(`SMARTCARD_CA_FILE ${caFile} holds no certificate.`);
+    await expect(new TrustStore({ rules: ANY_RULES, caFile }).anchors()).rejects.toThrow(`SMARTCARD_CA_FILE ${caFile} holds no certificate.`);
   });
 
   it('runs prepare once, before the CA file is first read', async () => {
     const caFile = path.join(dir, 'prepared.pem');
     let runs = 0;
-    const store = new TrustStore({
+    const store = new TrustStore({ rules: ANY_RULES, 
       caFile,
       prepare: async () => {
         runs++;
@@ -54,15 +57,15 @@ describe('TrustStore', () => {
 
   it('reads the CA file again only when it changes', async () => {
     const caFile = file('changing.pem', certificatePem(root));
-    const store = new TrustStore({ caFile });
+    const store = new TrustStore({ rules: ANY_RULES, caFile });
     const first = await store.anchors();
     expect(await store.anchors()).toBe(first);
     replace(caFile, certificatePem(intermediate) + certificatePem(root));
     expect((await store.anchors()).map((c) => c.subject)).toEqual(['CN=Trust CA-1, C=US', 'CN=Trust Root, C=US']);
   });
 
-  it('has no CRLs without a CRL file', () => {
-    expect(new TrustStore({ caFile: file('x.pem', certificatePem(root)) }).crls()).toEqual([]);
+  it('has no CRL list at all (null, not an empty one) without a CRL file', () => {
+    expect(new TrustStore({ rules: ANY_RULES, caFile: file('x.pem', certificatePem(root)) }).crls()).toBeNull();
   });
 
   it('reads CRLs written as X509 CRL or plain CRL, and a new CRL file without a restart', async () => {
@@ -70,9 +73,9 @@ describe('TrustStore', () => {
     const der = crl.toString('base64');
     const wrap = (label: string) => `-----BEGIN ${label}-----\n${der.replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
     const crlFile = file('crls.pem', wrap('X509 CRL') + wrap('CRL'));
-    const store = new TrustStore({ caFile: file('y.pem', certificatePem(root)), crlFile });
+    const store = new TrustStore({ rules: ANY_RULES, caFile: file('y.pem', certificatePem(root)), crlFile });
     const first = store.crls();
-    expect(first.map((c) => c.issuer)).toEqual(['CN=Trust CA-1, C=US', 'CN=Trust CA-1, C=US']);
+    expect(first?.map((c) => c.issuer)).toEqual(['CN=Trust CA-1, C=US', 'CN=Trust CA-1, C=US']);
     expect(store.crls()).toBe(first);
     replace(crlFile, '');
     expect(store.crls()).toEqual([]);

@@ -5,9 +5,27 @@ const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICA
 // OpenSSL writes `X509 CRL`, some tools plain `CRL`.
 const CRL_BLOCK = /-----BEGIN (?:X509 )?CRL-----[\s\S]*?-----END (?:X509 )?CRL-----/g;
 
+export type CardKind = 'CAC' | 'PIV';
+
+/** Which issuing CAs speak for which kind of card, what policies a card must carry, and how stale a CRL may be. */
+export interface CardRules {
+  /**
+   * Per kind, the CAs whose cards' identity is accepted: subject DNs or
+   * SHA-256 fingerprints (hex) of the CA certificate that issued the card.
+   * `any` (development with a CA file of its own only): every CA of the bundle.
+   */
+  issuers: Record<CardKind, readonly string[] | 'any'>;
+  /** Per kind, policy OIDs of which the card's certificate must carry one; empty means no policy check. */
+  policyOids: Record<CardKind, readonly string[]>;
+  /** How long past its nextUpdate a CRL is still believed. */
+  crlGraceMs: number;
+}
+
 export interface TrustSource {
   caFile: string;
+  /** Unset (development with a CA file of its own only) means no revocation check; set, every issuing CA on a card's path needs a CRL in it. */
   crlFile?: string;
+  rules: CardRules;
   /** Runs once before the CA file is first read (development: writes the dev PKI when missing). */
   prepare?: () => Promise<void>;
 }
@@ -29,6 +47,10 @@ export class TrustStore {
 
   constructor(private readonly source: TrustSource) {}
 
+  get rules(): CardRules {
+    return this.source.rules;
+  }
+
   /** Every CA in the trusted bundle: a chain that reaches any of them is trusted. */
   async anchors(): Promise<x509.X509Certificate[]> {
     await (this.prepared ??= this.source.prepare?.() ?? Promise.resolve());
@@ -40,9 +62,9 @@ export class TrustStore {
     return this.anchorsLoaded.items;
   }
 
-  /** The configured CRLs, unverified: whoever uses one checks its signature against the issuing CA. */
-  crls(): x509.X509Crl[] {
-    if (!this.source.crlFile) return [];
+  /** The configured CRLs, unverified (whoever uses one checks its signature against the issuing CA); null when no CRL file is configured. */
+  crls(): x509.X509Crl[] | null {
+    if (!this.source.crlFile) return null;
     this.crlsLoaded = reload(this.source.crlFile, this.crlsLoaded, (text) => (text.match(CRL_BLOCK) ?? []).map((b) => new x509.X509Crl(b)));
     return this.crlsLoaded.items;
   }

@@ -18,6 +18,20 @@ export const TOKEN_AUDIENCE = 'urn:patient-portal:graph';
 /** Only asymmetric algorithms: a token verifier must never accept `none` or an HMAC. */
 export const TOKEN_ALGORITHMS = ['ES256', 'EdDSA'];
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+/**
+ * The JOSE `typ` of every token identity signs, users' and services' alike
+ * (RFC 9068): a verifier refuses any other, so a JWT minted for another purpose
+ * with the same key (an ID token, say) can never pass as an access token.
+ */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/**
+ * How far apart the signer's and a verifier's clocks may be, for `exp`, `iat`
+ * and `nbf`: small, because a token that expired is only honoured this much
+ * longer, and clocks on NTP agree within a second.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+/** No token identity signs lives longer than a session's absolute end (8 hours): an older `iat`, or one in the future, is not ours. */
+const MAX_TOKEN_AGE_SECONDS = 8 * 60 * 60;
 
 export type Role = 'PATIENT' | 'PRACTITIONER' | 'PHARMACIST' | 'ADMIN' | 'SERVICE';
 export type SignInMethod = 'DS_LOGON' | 'CAC' | 'PIV' | 'SERVICE';
@@ -124,7 +138,7 @@ export async function signAccessToken(
     teams: claims.careTeamIds ?? [],
     scope: (claims.scopes ?? []).join(' '),
   })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(TOKEN_ISSUER)
     .setAudience(TOKEN_AUDIENCE)
     .setSubject(claims.accountId)
@@ -148,7 +162,7 @@ function jwksUnreachable(code: string | undefined): boolean {
 const ROLES: ReadonlySet<string> = new Set(['PATIENT', 'PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE']);
 const METHODS: ReadonlySet<string> = new Set(['DS_LOGON', 'CAC', 'PIV', 'SERVICE']);
 
-/** Checks signature (against a JWKS), issuer, audience, expiry and algorithm of an access token. */
+/** Checks signature (against a JWKS), `typ`, issuer, audience, expiry (within the clock tolerance) and algorithm of an access token. */
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
 
@@ -174,6 +188,9 @@ export class TokenVerifier {
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
         algorithms: TOKEN_ALGORITHMS,
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        maxTokenAge: MAX_TOKEN_AGE_SECONDS,
         requiredClaims: ['sub', 'exp', 'iat', 'sid'],
       }));
     } catch (e) {

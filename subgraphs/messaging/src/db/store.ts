@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { execute, isPostgres, sql, type Page } from '@portal/kit';
+import { execute, isPostgres, sql, type AuditTrail, type Page } from '@portal/kit';
 import { DraftEntity, MessageEntity, ThreadEntity, type DraftRow, type MessageRow, type ThreadRow } from './entities';
 
 export type Folder = 'INBOX' | 'SENT' | 'DRAFTS' | 'ARCHIVE';
@@ -38,15 +38,20 @@ class Params {
 
 /** Every SQL statement of the messaging subgraph. */
 export class MessagingStore {
-  constructor(private readonly db: DataSource | EntityManager) {}
+  constructor(
+    private readonly db: DataSource | EntityManager,
+    /** The request's audit trail: every transaction writes its events, so a change commits with them. */
+    private readonly audit?: AuditTrail,
+  ) {}
 
   get postgres(): boolean {
     return isPostgres(this.db);
   }
 
-  /** Runs `write` in one transaction, with a store bound to it. */
+  /** Runs `write` in one transaction, with a store bound to it, together with the request's audit events. */
   transaction<T>(write: (tx: MessagingStore) => Promise<T>): Promise<T> {
-    return (this.db as DataSource).transaction((tx) => write(new MessagingStore(tx)));
+    const db = this.db as DataSource;
+    return this.audit ? this.audit.transaction(db, (tx) => write(new MessagingStore(tx))) : db.transaction((tx) => write(new MessagingStore(tx)));
   }
 
   threadsByIds(ids: readonly string[]): Promise<ThreadRow[]> {

@@ -59,7 +59,7 @@ export class DraftService {
     if (input.careTeamId == null) throw badInput('Choose the care team to write to, or give the threadId of a reply draft.', 'careTeamId');
     if (input.category == null) throw badInput('Choose a category for the new thread.', 'category');
     const subject = checkDraftSubject(input.subject ?? '');
-    this.writer.assertOwnCareTeam(input.careTeamId);
+    await this.writer.assertOwnCareTeam(input.careTeamId);
     await this.access.assert(patientId, 'message', 'create');
     const now = new Date().toISOString();
     const thread: ThreadRow = {
@@ -90,9 +90,9 @@ export class DraftService {
     const now = new Date().toISOString();
     if (thread.state === 'OPEN') {
       for (const field of NEW_THREAD_FIELDS) if (input[field] != null) throw badInput('A reply draft takes only a body: its thread has the rest.', field);
-      await runChange(this.db, () => this.store.updateDraftBody(draft.id, body, now));
+      await runChange(this.db, () => this.store.transaction((tx) => tx.updateDraftBody(draft.id, body, now)));
     } else {
-      if (input.careTeamId != null) this.writer.assertOwnCareTeam(input.careTeamId);
+      if (input.careTeamId != null) await this.writer.assertOwnCareTeam(input.careTeamId);
       const fields = {
         careTeamId: input.careTeamId ?? thread.careTeamId,
         category: input.category ?? thread.category,
@@ -121,7 +121,7 @@ export class DraftService {
       const patientId = this.access.requirePatient();
       checkSubject(thread.subject, 'subject');
       const body = checkBody(draft.body, 'body');
-      this.writer.assertOwnCareTeam(thread.careTeamId);
+      await this.writer.assertOwnCareTeam(thread.careTeamId);
       await this.access.assertOrNotFound(patientId, 'message', DRAFT, 'create');
       sent = await this.sendOnce(
         draft,
@@ -156,7 +156,7 @@ export class DraftService {
   private async saveReply(thread: ThreadRow, authorId: string, body: string): Promise<DraftRow> {
     const now = new Date().toISOString();
     const replace = async (existing: DraftRow) => {
-      await this.store.updateDraftBody(existing.id, body, now);
+      await this.store.transaction((tx) => tx.updateDraftBody(existing.id, body, now));
       return { ...existing, body, updatedAt: now };
     };
     const existing = await this.store.draftOf(authorId, thread.id);
@@ -174,7 +174,7 @@ export class DraftService {
       updatedAt: now,
     };
     try {
-      await this.store.insertDraft(draft);
+      await this.store.transaction((tx) => tx.insertDraft(draft));
       return draft;
     } catch (e) {
       // Saved twice at the same moment: one draft per author and thread, so the second save replaces the first.

@@ -1,4 +1,4 @@
-import { forbidden, notFound, parsePage, toConnection, type Access, type AuditTrail, type Connection, type Page, type PageArgs, type Viewer } from '@portal/kit';
+import { forbidden, notFound, parsePage, toConnection, type Access, type AuditTrail, type Connection, type Page, type PageArgs } from '@portal/kit';
 import type { DraftRow, MessageRow, ThreadRow } from '../db/entities';
 import type { Folder, ReaderScope, ThreadPage } from '../db/store';
 import type { MessagingLoaders } from '../loaders';
@@ -8,12 +8,13 @@ const THREAD = 'Message thread';
 
 /**
  * Whose threads a viewer reads, and with which read state: a patient reads
- * all of their own threads; a practitioner only those of their care teams;
- * anyone else none.
+ * all of their own threads; a practitioner only those of the care teams they
+ * are in now (asked of identity, not read from the token); anyone else none.
  */
-export function scopeOf(viewer: Viewer | null): ReaderScope {
+export async function scopeOf(access: Access): Promise<ReaderScope> {
+  const viewer = access.viewer;
   if (viewer?.role === 'PATIENT') return { readerId: viewer.personId, teamIds: null };
-  if (viewer?.role === 'PRACTITIONER') return { readerId: viewer.personId, teamIds: viewer.careTeamIds };
+  if (viewer?.role === 'PRACTITIONER') return { readerId: viewer.personId, teamIds: await access.careTeamIds() };
   return { readerId: viewer?.personId ?? '', teamIds: [] };
 }
 
@@ -49,7 +50,7 @@ export class ThreadService {
   /** All threads of a care team, newest first: for the team's own practitioners only. */
   async teamThreads(careTeamId: string, args: PageArgs): Promise<Connection<ThreadRow>> {
     const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PRACTITIONER' || !viewer.careTeamIds.includes(careTeamId)) {
+    if (viewer.role !== 'PRACTITIONER' || !(await this.access.careTeamIds()).includes(careTeamId)) {
       throw forbidden('Only members of this care team can read its messages.');
     }
     const page = parsePage(args, 10);
@@ -93,7 +94,7 @@ export class ThreadService {
       this.audit.record(thread.patientId, 'message', 'read', 'DENIED');
       return false;
     }
-    if (viewer.role === 'PRACTITIONER' && !viewer.careTeamIds.includes(thread.careTeamId)) {
+    if (viewer.role === 'PRACTITIONER' && !(await this.access.careTeamIds()).includes(thread.careTeamId)) {
       this.audit.record(thread.patientId, 'message', 'read', 'DENIED');
       return false;
     }

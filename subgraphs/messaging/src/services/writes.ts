@@ -88,7 +88,7 @@ export class MessageWriter {
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
     const key = checkIdempotencyKey(input.idempotencyKey);
-    this.assertOwnCareTeam(input.careTeamId);
+    await this.assertOwnCareTeam(input.careTeamId);
     await this.access.assert(patientId, 'message', 'create');
     const sender: Sender = { id: patientId, role: 'PATIENT', name: SENDER_LABEL.PATIENT };
     return this.startThread({ patientId, careTeamId: input.careTeamId, category: input.category, subject, body, key, sender });
@@ -147,7 +147,7 @@ export class MessageWriter {
     const thread = await this.writableThread(threadId, 'update');
     const now = new Date().toISOString();
     // A message stamped by a clock slightly ahead of this one is read too: the viewer has it in front of them.
-    await runChange(this.db, () => this.store.markRead(thread.id, viewer.personId, now > thread.lastMessageAt ? now : thread.lastMessageAt));
+    await runChange(this.db, () => this.store.transaction((tx) => tx.markRead(thread.id, viewer.personId, now > thread.lastMessageAt ? now : thread.lastMessageAt)));
     this.loaders.forget(thread.id);
     return thread;
   }
@@ -156,7 +156,7 @@ export class MessageWriter {
   async archive(threadId: string): Promise<ThreadRow> {
     const viewer = this.requireThreadWriter();
     const thread = await this.writableThread(threadId, 'update');
-    await runChange(this.db, () => this.store.archive(thread.id, viewer.personId, new Date().toISOString()));
+    await runChange(this.db, () => this.store.transaction((tx) => tx.archive(thread.id, viewer.personId, new Date().toISOString())));
     this.loaders.forget(thread.id);
     return thread;
   }
@@ -188,7 +188,7 @@ export class MessageWriter {
     const thread = await this.store.threadById(id);
     if (!thread) throw notFound(THREAD);
     const draftOfAnother = thread.state === 'DRAFT' && viewer.personId !== thread.patientId;
-    const otherTeam = viewer.role === 'PRACTITIONER' && !viewer.careTeamIds.includes(thread.careTeamId);
+    const otherTeam = viewer.role === 'PRACTITIONER' && !(await this.access.careTeamIds()).includes(thread.careTeamId);
     if (draftOfAnother || otherTeam) {
       this.audit.record(thread.patientId, 'message', action, 'DENIED');
       throw notFound(THREAD);
@@ -197,10 +197,10 @@ export class MessageWriter {
     return thread;
   }
 
-  /** A patient writes only to a care team they belong to (the teams their token names). */
-  assertOwnCareTeam(careTeamId: string): void {
+  /** A patient writes only to a care team they belong to now (identity's answer, not the token's snapshot). */
+  async assertOwnCareTeam(careTeamId: string): Promise<void> {
     const viewer = this.access.requireViewer();
-    if (!viewer.careTeamIds.includes(careTeamId)) {
+    if (!(await this.access.careTeamIds()).includes(careTeamId)) {
       this.audit.record(viewer.personId, 'message', 'create', 'DENIED');
       throw forbidden('You can write only to a care team you belong to (see careTeams).');
     }

@@ -120,6 +120,25 @@ export class PharmacyStore {
     });
   }
 
+  /** Which of `patientIds` have a request waiting for staff. */
+  async patientsWithPendingRequests(patientIds: readonly string[]): Promise<Set<string>> {
+    if (patientIds.length === 0) return new Set();
+    const rows = await sql<{ patient_id: string }>(
+      this.db,
+      `SELECT DISTINCT patient_id FROM pharmacy_request WHERE status = 'PENDING' AND patient_id IN (${placeholders(patientIds.length)})`,
+      [...patientIds],
+    );
+    return new Set(rows.map((r) => r.patient_id));
+  }
+
+  async insertLookup(row: { id: string; requestId: string; pharmacistId: string; patientId: string; reason: string; lookedUpAt: string }): Promise<void> {
+    await execute(
+      this.db,
+      'INSERT INTO pharmacist_lookup (id, request_id, pharmacist_id, patient_id, reason, looked_up_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [row.id, row.requestId, row.pharmacistId, row.patientId, row.reason, row.lookedUpAt],
+    );
+  }
+
   /** Refused by `pharmacy_request_one_pending` or `pharmacy_request_idempotency` when a duplicate won the race. */
   async insertRequest(row: PharmacyRequestRow): Promise<void> {
     await this.db.getRepository(PharmacyRequestEntity).insert(row);
@@ -177,13 +196,15 @@ export class PharmacyStore {
    * until `lease.until`, counting the attempt. PostgreSQL: SELECT ... FOR
    * UPDATE SKIP LOCKED in a short transaction, so instances on one database
    * never claim the same row; SQLite: one UPDATE, run through the kit's
-   * runChange by the caller.
+   * runChange by the caller. Oldest first: by next attempt, then by creation;
+   * rows tied on both (the same millisecond) come in id order, which is
+   * random, so no caller may rely on their relative order.
    */
   async claimDue(now: string, lease: { by: string; until: string }, limit: number): Promise<OutboxRow[]> {
     const due = `delivered_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)`;
     if (this.postgres) {
       return this.db.transaction(async (tx) => {
-        const rows = await sql<{ id: string }>(tx, `SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
+        const rows = await sql<{ id: string }>(tx, `SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
         if (rows.length === 0) return [];
         const ids = rows.map((r) => r.id);
         await execute(tx, `UPDATE pharmacy_outbox SET attempts = attempts + 1, locked_until = $1, locked_by = $2 WHERE id IN (${placeholders(ids.length, 3)})`, [
@@ -191,17 +212,17 @@ export class PharmacyStore {
           lease.by,
           ...ids,
         ]);
-        return tx.getRepository(OutboxEntity).find({ where: { id: In(ids) }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
+        return tx.getRepository(OutboxEntity).find({ where: { id: In(ids) }, order: { nextAttemptAt: 'ASC', createdAt: 'ASC', id: 'ASC' } });
       });
     }
     const claimed = await execute(
       this.db,
       `UPDATE pharmacy_outbox SET attempts = attempts + 1, locked_until = $2, locked_by = $3
-       WHERE id IN (SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, id LIMIT $4)`,
+       WHERE id IN (SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, created_at, id LIMIT $4)`,
       [now, lease.until, lease.by, limit],
     );
     if (claimed === 0) return [];
-    return this.db.getRepository(OutboxEntity).find({ where: { lockedBy: lease.by, deliveredAt: IsNull() }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
+    return this.db.getRepository(OutboxEntity).find({ where: { lockedBy: lease.by, deliveredAt: IsNull() }, order: { nextAttemptAt: 'ASC', createdAt: 'ASC', id: 'ASC' } });
   }
 
   /** Delivered is final, whoever holds the lease: messaging answered with the one thread for this key. */

@@ -85,17 +85,23 @@ function worker(over: Partial<NotifierOptions> = {}): OutboxWorker {
   return w;
 }
 
-/** Outbox rows of fresh requests (the foreign key needs a request). */
-async function queue(n: number): Promise<OutboxRow[]> {
+/**
+ * Outbox rows of fresh requests (the foreign key needs a request), due a
+ * second ago. Each is created 1 ms after the one before, so their order is
+ * known: rows queued in one millisecond would tie, and the worker orders ties
+ * by their random ids. `sameDue` gives them all one next-attempt time.
+ */
+async function queue(n: number, { sameDue = false } = {}): Promise<OutboxRow[]> {
   const make = pharmacyFactory(t.server.database.dataSource);
   const rows: OutboxRow[] = [];
+  const base = Date.now() - 1_000;
   for (let i = 0; i < n; i++) {
     const request = await make.request(await make.prescription(DEMO.jane, { refillsRemaining: 0 }), 'RENEWAL', { status: 'DENIED' });
-    const at = new Date(Date.now() - 1_000).toISOString();
+    const at = new Date(base + i).toISOString();
     const row: OutboxRow = {
       id: randomUUID(), idempotencyKey: `renewal-decision:${request.id}`, requestId: request.id, patientId: DEMO.jane, careTeamId: DEMO.careTeamBlue,
       category: 'MEDICATION', subject: 'Your prescription renewal was not approved', body: `Reason: test ${i}`, senderName: 'Your care team',
-      createdAt: at, attempts: 0, nextAttemptAt: at, lockedUntil: null, lockedBy: null, deliveredAt: null, lastError: null,
+      createdAt: at, attempts: 0, nextAttemptAt: sameDue ? new Date(base).toISOString() : at, lockedUntil: null, lockedBy: null, deliveredAt: null, lastError: null,
     };
     await store.insertOutbox(row);
     rows.push(row);
@@ -105,6 +111,26 @@ async function queue(n: number): Promise<OutboxRow[]> {
 
 const stored = async (row: OutboxRow) => (await store.outboxOfRequest(row.requestId))[0];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `at` lies in [from, to]: bounds taken around the call under test, so a slow machine cannot fail it. */
+function expectWithin(at: number, from: number, to: number): void {
+  expect(at).toBeGreaterThanOrEqual(from);
+  expect(at).toBeLessThanOrEqual(to);
+}
+
+/** Makes a waiting row due now, as if its retry delay had passed. */
+async function makeDue(row: OutboxRow): Promise<void> {
+  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET next_attempt_at = '${new Date(Date.now() - 1).toISOString()}' WHERE id = '${row.id}'`);
+}
+
+/** Polls until `done` holds; only a generous deadline (not a timing assertion) ends it. */
+async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 it('posts each due message to messaging with a service token asked for once, and marks it delivered', async () => {
   const rows = await queue(3);
@@ -125,30 +151,44 @@ it('posts each due message to messaging with a service token asked for once, and
   expect(messaging.received).toHaveLength(3);
 });
 
+it('delivers rows due at the same moment oldest first, whatever their ids', async () => {
+  // Ids chosen so that id order is the reverse of creation order.
+  const rows = await queue(4, { sameDue: true });
+  const ids = ['d', 'c', 'b', 'a'];
+  for (const [i, r] of rows.entries()) {
+    await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET id = '${ids[i]}-${r.id}' WHERE id = '${r.id}'`);
+  }
+  expect(await worker({ batchSize: 2 }).tick()).toBe(4);
+  expect(messaging.received.map((r) => r.body.variables.input.idempotencyKey)).toEqual(rows.map((r) => r.idempotencyKey));
+});
+
 it('backs off exponentially while messaging fails, keeps only the error class, and delivers once it answers', async () => {
   const [row] = await queue(1);
   messaging.answer = () => ({ status: 503, body: { errors: [{ message: `patient ${DEMO.jane} is on lisinopril`, extensions: { code: 'SERVICE_UNAVAILABLE' } }] } });
-  const w = worker();
-  const t0 = Date.now();
+  // Delays long enough that "not due yet" holds however slow the machine; time passing is simulated by moving the row's due time.
+  const w = worker({ retryBaseMs: 60_000, retryMaxMs: 600_000 });
+  let t0 = Date.now();
   expect(await w.tick()).toBe(0);
+  let t1 = Date.now();
   let now = await stored(row);
   expect(now).toMatchObject({ attempts: 1, deliveredAt: null, lastError: 'GraphQL SERVICE_UNAVAILABLE', lockedBy: null });
-  expect(Date.parse(now.nextAttemptAt) - t0).toBeGreaterThanOrEqual(150);
-  expect(Date.parse(now.nextAttemptAt) - t0).toBeLessThan(1_000);
+  // The failure happened between t0 and t1; the next attempt is one base delay after it.
+  expectWithin(Date.parse(now.nextAttemptAt) - 60_000, t0, t1);
   // Not due yet: no attempt.
   expect(await w.tick()).toBe(0);
   expect((await stored(row)).attempts).toBe(1);
 
-  await sleep(Date.parse(now.nextAttemptAt) - Date.now() + 20);
+  await makeDue(row);
   messaging.answer = () => ({ status: 502, body: 'Bad gateway' });
-  const t1 = Date.now();
-  await w.tick();
+  t0 = Date.now();
+  expect(await w.tick()).toBe(0);
+  t1 = Date.now();
   now = await stored(row);
   expect(now).toMatchObject({ attempts: 2, lastError: 'HTTP 502' });
   // The second failure waits twice as long as the first.
-  expect(Date.parse(now.nextAttemptAt) - t1).toBeGreaterThanOrEqual(350);
+  expectWithin(Date.parse(now.nextAttemptAt) - 120_000, t0, t1);
 
-  await sleep(Date.parse(now.nextAttemptAt) - Date.now() + 20);
+  await makeDue(row);
   messaging.answer = accepted;
   expect(await w.tick()).toBe(1);
   expect(await stored(row)).toMatchObject({ attempts: 3, deliveredAt: expect.any(String), lastError: null });
@@ -160,28 +200,35 @@ it('caps the back-off and never gives up; a refused connection is a NetworkError
   const down = worker({ messagingUrl: 'http://127.0.0.1:1' });
   const t0 = Date.now();
   await down.tick();
+  const t1 = Date.now();
   const now = await stored(row);
   expect(now).toMatchObject({ attempts: 41, lastError: 'NetworkError', deliveredAt: null });
-  expect(Date.parse(now.nextAttemptAt) - t0).toBeGreaterThanOrEqual(950);
-  expect(Date.parse(now.nextAttemptAt) - t0).toBeLessThan(2_000);
+  // 200 ms x 2^40 capped at retryMaxMs (1 s).
+  expectWithin(Date.parse(now.nextAttemptAt) - 1_000, t0, t1);
 });
 
 it('asks identity for a new token when messaging refuses the cached one', async () => {
-  const [a, b] = await queue(2);
+  const rows = await queue(2);
   const w = worker();
-  let refused = false;
+  // The first post is refused, whichever row it carries: the test does not depend on the order of delivery.
+  let refusedKey: string | undefined;
   messaging.answer = (body) => {
-    if (body.variables.input.idempotencyKey === a.idempotencyKey && !refused) {
-      refused = true;
+    if (refusedKey === undefined) {
+      refusedKey = body.variables.input.idempotencyKey;
       return { status: 200, body: { errors: [{ message: 'The access token is not valid.', extensions: { code: 'UNAUTHENTICATED' } }] } };
     }
     return accepted(body);
   };
   const before = tokens;
   expect(await w.tick()).toBe(1);
-  expect((await stored(a)).lastError).toBe('GraphQL UNAUTHENTICATED');
-  expect((await stored(b)).deliveredAt).not.toBeNull();
+  const refused = rows.find((r) => r.idempotencyKey === refusedKey)!;
+  const other = rows.find((r) => r !== refused)!;
+  expect(rows.map((r) => r.idempotencyKey)).toContain(refusedKey);
+  expect(await stored(refused)).toMatchObject({ lastError: 'GraphQL UNAUTHENTICATED', deliveredAt: null });
+  expect((await stored(other)).deliveredAt).toEqual(expect.any(String));
+  // The refused post used the first token; the next post asked identity for a second one.
   expect(tokens - before).toBe(2);
+  expect(messaging.received.map((r) => r.authorization)).toEqual([`Bearer token-${before + 1}`, `Bearer token-${before + 2}`]);
 });
 
 it('never posts one message twice when two workers run at the same moment', async () => {
@@ -195,11 +242,14 @@ it('never posts one message twice when two workers run at the same moment', asyn
 
 it('leaves a row another worker holds alone until the lease lapses', async () => {
   const [row] = await queue(1);
-  const until = new Date(Date.now() + 400).toISOString();
-  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET locked_until = '${until}', locked_by = 'crashed-worker', attempts = 1 WHERE id = '${row.id}'`);
+  const held = new Date(Date.now() + 600_000).toISOString();
+  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET locked_until = '${held}', locked_by = 'crashed-worker', attempts = 1 WHERE id = '${row.id}'`);
   const w = worker();
   expect(await w.tick()).toBe(0);
-  await sleep(450);
+  expect(await stored(row)).toMatchObject({ attempts: 1, lockedBy: 'crashed-worker', deliveredAt: null });
+  // The lease lapses (moved into the past rather than waited for).
+  const lapsed = new Date(Date.now() - 1).toISOString();
+  await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET locked_until = '${lapsed}' WHERE id = '${row.id}'`);
   expect(await w.tick()).toBe(1);
   expect(await stored(row)).toMatchObject({ attempts: 2, deliveredAt: expect.any(String) });
 });
@@ -209,11 +259,11 @@ it('runs by itself once started: a kick delivers at once, a poll picks up the re
   w.start();
   const [row] = await queue(1);
   w.kick();
-  for (let i = 0; i < 50 && !(await stored(row)).deliveredAt; i++) await sleep(20);
-  expect((await stored(row)).deliveredAt).not.toBeNull();
+  await until(async () => (await stored(row)).deliveredAt !== null, 'the kicked delivery');
+  expect((await stored(row)).deliveredAt).toEqual(expect.any(String));
   const [later] = await queue(1);
-  for (let i = 0; i < 50 && !(await stored(later)).deliveredAt; i++) await sleep(20);
-  expect((await stored(later)).deliveredAt).not.toBeNull();
+  await until(async () => (await stored(later)).deliveredAt !== null, 'the polled delivery');
+  expect((await stored(later)).deliveredAt).toEqual(expect.any(String));
   // Its polls are background work: they never show in the statement count that tests and benchmarks read of requests.
   t.resetStatements();
   await sleep(400);
@@ -227,13 +277,11 @@ it('runs by itself once started: a kick delivers at once, a poll picks up the re
 it('stops promptly in the middle of a delivery and gives the row back', async () => {
   const [row] = await queue(1);
   messaging.answer = () => 'hang';
-  const w = worker({ requestTimeoutMs: 30_000 });
+  // A request timeout far beyond Jest's 60 s: if stop() waited for the delivery instead of aborting it, the test would time out.
+  const w = worker({ requestTimeoutMs: 600_000 });
   const pass = w.tick();
-  for (let i = 0; i < 50 && messaging.received.length === 0; i++) await sleep(20);
-  const t0 = Date.now();
+  await until(() => messaging.received.length > 0, 'the delivery to start');
   await w.stop();
-  await pass;
-  // Far below the 30 s request timeout: stopping aborted the delivery instead of waiting for it.
-  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(await pass).toBe(0);
   expect(await stored(row)).toMatchObject({ deliveredAt: null, lockedBy: null, lastError: 'Stopped' });
 });

@@ -5,4 +5,5 @@ import { toPharmacyRequest } from './mappers';
 export const Query = {
   pendingPharmacyRequests: async (_: unknown, args: { kind?: RequestKind | null }, ctx: PharmacyContext) =>
     (await ctx.requests.pending(args.kind ?? null)).map(toPharmacyRequest),
+  pharmacistLookup: (_: unknown, args: { patientId: string; reason: string }, ctx: PharmacyContext) => ctx.prescriptions.pharmacistLookup(args.patientId, args.reason),
 };

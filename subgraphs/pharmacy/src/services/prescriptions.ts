@@ -1,4 +1,7 @@
-import { notFound, type Access } from '@portal/kit';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { badInput, notFound, runChange, type Access, type AuditTrail } from '@portal/kit';
+import type { PharmacyStore } from '../db/store';
 import type { MedicationRow, PharmacyRequestRow, PrescriptionRow } from '../db/entities';
 import type { PrescriptionFilter } from '../db/store';
 import { patientKey, type PharmacyLoaders } from '../loaders';
@@ -26,7 +29,29 @@ export class PrescriptionService {
     private readonly loaders: PharmacyLoaders,
     /** UTC date of the request: EXPIRED and the renewal window count from it. */
     readonly today: string,
+    /** Where a pharmacist's look-up is recorded. */
+    private readonly lookups: { db: DataSource; store: PharmacyStore; audit: AuditTrail },
   ) {}
+
+  /**
+   * A pharmacist looks up a patient who has no pending request (at the
+   * counter, on the phone): the reason is required and stored with who, whom
+   * and the request id, in one transaction with the audit row of the read;
+   * the answer (this request only) shows that patient's prescriptions.
+   */
+  async pharmacistLookup(patientId: string, reason: string): Promise<{ id: string }> {
+    const viewer = this.access.requireViewer();
+    const id = typeof patientId === 'string' ? patientId.trim() : '';
+    if (!id || id.length > 64) throw badInput('Give the id of the patient to look up.', 'patientId');
+    const why = typeof reason === 'string' ? reason.trim() : '';
+    if (why.length < 5 || why.length > 500) throw badInput('Say why you look this patient up (5 to 500 characters).', 'reason');
+    this.access.allowPharmacistLookup(id);
+    await this.access.assert(id, 'prescription');
+    const { db, store, audit } = this.lookups;
+    const row = { id: randomUUID(), requestId: audit.requestId, pharmacistId: viewer.personId, patientId: id, reason: why, lookedUpAt: new Date().toISOString() };
+    await runChange(db, () => audit.transaction(db, (tx) => store.within(tx).insertLookup(row)));
+    return { id };
+  }
 
   async ofPatient(patientId: string, filter: PrescriptionFilter): Promise<PrescriptionRow[]> {
     await this.access.assert(patientId, 'prescription');

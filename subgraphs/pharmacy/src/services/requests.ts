@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, isUniqueViolation, notFound, PortalError, runChange, type Access, type Viewer } from '@portal/kit';
+import { badInput, ErrorCode, forbidden, isUniqueViolation, notFound, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
 import { addDays } from '../dates';
 import type { OutboxRow, PharmacyRequestRow, PrescriptionRow, RequestKind } from '../db/entities';
 import type { PharmacyStore } from '../db/store';
@@ -42,6 +42,7 @@ const alreadyDecided = (kind: RequestKind) =>
 export class RequestService {
   constructor(
     private readonly access: Access,
+    private readonly audit: AuditTrail,
     private readonly db: DataSource,
     private readonly store: PharmacyStore,
     private readonly loaders: PharmacyLoaders,
@@ -86,7 +87,9 @@ export class RequestService {
    * prescription and the message to the patient commit together.
    */
   async decideRenewal(input: DecisionInput): Promise<Decided> {
-    const viewer = this.access.requireStaff();
+    // A prescribing decision: practitioners only, and the approver prescribes the new prescription.
+    const viewer = this.access.requireViewer();
+    if (viewer.role !== 'PRACTITIONER') throw forbidden('Only a practitioner can approve or deny a renewal.');
     const decision = parseDecision(input);
     const request = await this.staffRequest(decision.requestId);
     if (request.kind !== 'RENEWAL') throw badInput('This is a refill request: complete it with completeRefill. Only renewals are decided.', 'requestId');
@@ -97,11 +100,11 @@ export class RequestService {
     const decidedAt = this.now.toISOString();
     const newRx = decision.approve ? this.renewalOf(old, viewer, decision.refills, decision.daysSupply, decidedAt) : null;
     const stamp = { status: decision.approve ? ('APPROVED' as const) : ('DENIED' as const), decidedAt, decidedBy: viewer.personId, decisionNote: decision.note };
-    const outbox = await this.noticeOf(request, old, newRx, decision.note, viewer, decidedAt);
+    const outbox = await this.noticeOf(request, old, newRx, decision.note, decidedAt);
 
     try {
       await runChange(this.db, () =>
-        this.db.transaction(async (tx) => {
+        this.audit.transaction(this.db, async (tx) => {
           const store = this.store.within(tx);
           // Of two staff deciding at the same moment, only one moves the request out of PENDING.
           if (!(await store.claimDecision(request.id, 'RENEWAL', stamp))) throw alreadyDecided('RENEWAL');
@@ -124,9 +127,10 @@ export class RequestService {
     return { request: { ...request, ...stamp, newPrescriptionId: newRx?.id ?? null }, newPrescription: newRx };
   }
 
-  /** A pharmacist fills a pending refill: one refill is used and a fill recorded, together. */
+  /** A pharmacist (only) fills a pending refill: one refill is used and a fill recorded, together. */
   async completeRefill(input: { requestId: string }): Promise<PharmacyRequestRow> {
-    const viewer = this.access.requireStaff();
+    const viewer = this.access.requireViewer();
+    if (viewer.role !== 'PHARMACIST') throw forbidden('Only a pharmacist can record a fill.');
     const request = await this.staffRequest(parseId(input.requestId, 'requestId'));
     if (request.kind !== 'REFILL') throw badInput('This is a renewal request: decide it with decideRenewal.', 'requestId');
     if (request.status !== 'PENDING') throw alreadyDecided('REFILL');
@@ -138,7 +142,7 @@ export class RequestService {
 
     const stamp = { status: 'COMPLETED' as const, decidedAt: this.now.toISOString(), decidedBy: viewer.personId, decisionNote: null };
     await runChange(this.db, () =>
-      this.db.transaction(async (tx) => {
+      this.audit.transaction(this.db, async (tx) => {
         const store = this.store.within(tx);
         if (!(await store.claimDecision(request.id, 'REFILL', stamp))) throw alreadyDecided('REFILL');
         if (!(await store.useRefill(rx.id))) throw new PortalError(ErrorCode.REFILL_NOT_ALLOWED, 'This prescription has no refills left.');
@@ -182,7 +186,7 @@ export class RequestService {
           newPrescriptionId: null,
           idempotencyKey: key,
         };
-        await this.store.insertRequest(fresh);
+        await this.audit.transaction(this.db, (tx) => this.store.within(tx).insertRequest(fresh));
         return fresh;
       });
     } catch (e) {
@@ -241,8 +245,8 @@ export class RequestService {
   /**
    * The new prescription of an approval: same medication, directions and
    * quantity; refills and days of supply as the decider gave them (else the
-   * old ones); valid a year from today; prescribed by the deciding practitioner
-   * (a pharmacist approving keeps the old prescriber); in the same care team.
+   * old ones); valid a year from today; prescribed by the approving
+   * practitioner (only practitioners decide); in the same care team.
    */
   private renewalOf(old: PrescriptionRow, viewer: Viewer, refills: number | null, daysSupply: number | null, at: string): PrescriptionRow {
     const granted = refills ?? old.refillsAuthorized;
@@ -258,7 +262,7 @@ export class RequestService {
       writtenOn: this.today,
       expiresOn: addDays(this.today, RENEWED_VALID_DAYS),
       status: 'ACTIVE',
-      prescriberId: viewer.role === 'PRACTITIONER' ? viewer.personId : old.prescriberId,
+      prescriberId: viewer.personId,
       renewedFromId: old.id,
       discontinuedAt: null,
       createdAt: at,
@@ -267,9 +271,9 @@ export class RequestService {
   }
 
   /** The outbox row telling the patient, from the care team the prescription was written in. */
-  private async noticeOf(request: PharmacyRequestRow, old: PrescriptionRow, newRx: PrescriptionRow | null, note: string | null, viewer: Viewer, at: string): Promise<OutboxRow> {
+  private async noticeOf(request: PharmacyRequestRow, old: PrescriptionRow, newRx: PrescriptionRow | null, note: string | null, at: string): Promise<OutboxRow> {
     // Prescriptions stored before care teams were recorded fall back to the deciding practitioner's team.
-    const careTeamId = old.careTeamId ?? viewer.careTeamIds[0];
+    const careTeamId = old.careTeamId ?? (await this.access.careTeamIds())[0];
     if (!careTeamId) {
       throw new PortalError(ErrorCode.CONFLICT, 'This prescription names no care team to tell the patient from. Ask a practitioner of the patient’s care team to decide it.');
     }

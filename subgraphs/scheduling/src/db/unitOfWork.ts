@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { runChange } from '@portal/kit';
+import { runChange, type AuditTrail } from '@portal/kit';
 import { SchedulingStore } from './store';
 
 /** What the read step of a change decided: a result to return as it is, or a plan to write. */
@@ -19,16 +19,20 @@ export type Decision<P, T> = { done: T } | { plan: P };
  * wrote meanwhile (their audit events). Changes therefore queue per data
  * source in this process, read before BEGIN, and the transaction holds only the
  * writes, which a refusal never reaches.
+ *
+ * Either way the transaction also writes the request's audit events, so a
+ * change is never stored without them.
  */
 export async function changePatient<P, T>(
   db: DataSource,
+  audit: AuditTrail,
   patientId: string,
   decide: (store: SchedulingStore) => Promise<Decision<P, T>>,
   write: (store: SchedulingStore, plan: P) => Promise<T>,
 ): Promise<T> {
   const store = new SchedulingStore(db);
   if (store.postgres) {
-    return db.transaction(async (tx) => {
+    return audit.transaction(db, async (tx) => {
       const inTx = store.within(tx);
       await inTx.lockPatient(patientId);
       const decision = await decide(inTx);
@@ -38,6 +42,6 @@ export async function changePatient<P, T>(
   return runChange(db, async () => {
     const decision = await decide(store);
     if ('done' in decision) return decision.done;
-    return db.transaction((tx) => write(store.within(tx), decision.plan));
+    return audit.transaction(db, (tx) => write(store.within(tx), decision.plan));
   });
 }

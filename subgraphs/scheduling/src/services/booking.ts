@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ErrorCode, notFound, PortalError, type Access } from '@portal/kit';
+import { ErrorCode, notFound, PortalError, type Access, type AuditTrail } from '@portal/kit';
 import type { AppointmentRow, SlotRow } from '../db/entities';
 import { IdempotencyKeyTaken, SchedulingStore, slotUnavailable } from '../db/store';
 import { changePatient } from '../db/unitOfWork';
@@ -35,6 +35,7 @@ export class BookingService {
 
   constructor(
     private readonly access: Access,
+    private readonly audit: AuditTrail,
     private readonly db: DataSource,
     private readonly now: Date,
   ) {
@@ -50,6 +51,7 @@ export class BookingService {
     try {
       return await changePatient<AppointmentRow, AppointmentRow>(
         this.db,
+        this.audit,
         patientId,
         async (store) => {
           // A retry returns the first result even if its slot has since passed or been taken.
@@ -81,6 +83,7 @@ export class BookingService {
     const cancelledBy = this.access.requireViewer().accountId;
     return changePatient<AppointmentRow, AppointmentRow>(
       this.db,
+      this.audit,
       patientId,
       async (store) => {
         const row = await this.ownAppointment(store, id);
@@ -102,6 +105,7 @@ export class BookingService {
     const cancelledBy = this.access.requireViewer().accountId;
     return changePatient<{ old: AppointmentRow; next: AppointmentRow }, AppointmentRow>(
       this.db,
+      this.audit,
       patientId,
       async (store) => {
         const old = await this.ownAppointment(store, id);

@@ -1,4 +1,5 @@
-import { badInput, ErrorCode, forbidden, notFound, PortalError, type Access, type AuditTrail } from '@portal/kit';
+import type { DataSource } from 'typeorm';
+import { badInput, ErrorCode, forbidden, notFound, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
 import type { AppointmentRow, AppointmentStatus } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';
@@ -20,6 +21,7 @@ export class PracticeService {
     private readonly audit: AuditTrail,
     private readonly loaders: SchedulingLoaders,
     private readonly store: SchedulingStore,
+    private readonly db: DataSource,
     private readonly now: Date,
   ) {}
 
@@ -51,7 +53,9 @@ export class PracticeService {
     const why = statusChangeRefusedBecause(row.status, input.status, new Date(row.startAt), new Date(row.endAt), this.now);
     if (why) throw new PortalError(ErrorCode.CONFLICT, `This appointment cannot be marked ${input.status}: ${why}.`);
     // Conditional on the status just read: a patient's cancel racing this one wins or loses whole.
-    if (!(await this.store.setStatus(id, row.status, input.status))) {
+    // The audit events commit with it.
+    const changed = await runChange(this.db, () => this.audit.transaction(this.db, (tx) => this.store.within(tx).setStatus(id, row.status, input.status)));
+    if (!changed) {
       throw new PortalError(ErrorCode.CONFLICT, 'This appointment has just been changed. Reload it and try again.');
     }
     return { ...row, status: input.status };

@@ -2,7 +2,7 @@
 // the tests that cover the security-critical modules it mutates, on SQLite only.
 // Not part of `npm test`; the full suite keeps using jest.config.js.
 //
-// Unit tests only (plus one file that starts identity for its HTTP routes): a
+// Unit tests only (plus two files that start identity: its HTTP routes, its smart-card sign-in): a
 // mutant is run against every test that covers it, and a test file that starts
 // servers costs seconds per mutant. Identity's code imports @portal/kit through
 // node_modules, which in Stryker's sandbox still points at the unmutated kit, so
@@ -29,8 +29,9 @@ module.exports = {
     '<rootDir>/subgraphs/identity/src/services/throttle.test.ts',
     '<rootDir>/subgraphs/identity/src/smartcard/certificate.test.ts',
     '<rootDir>/subgraphs/identity/src/smartcard/trust.test.ts',
-    '<rootDir>/subgraphs/identity/src/services/smartCards.test.ts',
     '<rootDir>/subgraphs/identity/src/routes.int.test.ts',
+    // Main's end-to-end smart-card tests (challenge codec, sign-in): the unit file of SmartCardService was removed in the merge.
+    '<rootDir>/subgraphs/identity/src/smartcard.int.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/'],
   setupFiles: ['<rootDir>/test/setup-env.js'],

@@ -78,7 +78,7 @@ describe('Access', () => {
   });
 
   /** An Access for one request, with a care-access answer that treats `treats`, and what it asked. */
-  function accessFor(viewer: Viewer | null, treats: string[] = []) {
+  function accessFor(viewer: Viewer | null, treats: string[] = [], pending: string[] = []) {
     const requestId = `req-${++requests}`;
     const trail = new AuditTrail(audit.db.dataSource, 'probe', requestId, viewer);
     const asked: { viewer: Viewer; ids: string[] }[] = [];
@@ -87,7 +87,7 @@ describe('Access', () => {
       return new Set(ids.filter((id) => treats.includes(id)));
     };
     return {
-      access: new Access(viewer, trail, careAccess),
+      access: new Access(viewer, trail, careAccess, undefined, async (_v, ids) => new Set(ids.filter((id) => pending.includes(id)))),
       asked,
       async events() {
         await trail.flush();
@@ -158,13 +158,28 @@ describe('Access', () => {
   });
 
   describe('a pharmacist', () => {
-    it('may read demographics, prescriptions and pharmacy requests of any patient, and nothing else', async () => {
-      const { access, asked } = accessFor(viewerOf('PHARMACIST'));
-      const allowed = [];
-      for (const kind of KINDS) if (await access.may('pt-any', kind)) allowed.push(kind);
-      expect(allowed).toEqual(['demographics', 'prescription', 'pharmacy_request']);
+    it('may read demographics, prescriptions and pharmacy requests of a patient with a pending request, and nothing else', async () => {
+      const { access, asked } = accessFor(viewerOf('PHARMACIST'), [], ['pt-pending']);
+      const allowed = async (patientId: string) => {
+        const kinds = [];
+        for (const kind of KINDS) if (await access.may(patientId, kind)) kinds.push(kind);
+        return kinds;
+      };
+      expect(await allowed('pt-pending')).toEqual(['demographics', 'prescription', 'pharmacy_request']);
+      expect(await allowed('pt-other')).toEqual([]);
       expect(asked).toEqual([]);
       expect(access.requireStaff()).toBe(access.viewer);
+    });
+
+    it('may read the same of a patient looked up for dispensing, for the rest of the request; only a pharmacist may look up', async () => {
+      const { access } = accessFor(viewerOf('PHARMACIST'));
+      expect(await access.may('pt-looked', 'prescription')).toBe(false);
+      access.allowPharmacistLookup('pt-looked');
+      expect(await access.may('pt-looked', 'prescription')).toBe(true);
+      expect(await access.may('pt-looked', 'visit_note')).toBe(false);
+      expect(await access.may('pt-else', 'prescription')).toBe(false);
+      const practitioner = accessFor(viewerOf('PRACTITIONER')).access;
+      expect(await codeOf(() => practitioner.allowPharmacistLookup('pt-looked'))).toEqual({ code: 'FORBIDDEN', message: 'Only a pharmacist can look a patient up for dispensing.' });
     });
   });
 

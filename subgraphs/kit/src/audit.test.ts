@@ -87,8 +87,13 @@ describe('AuditTrail', () => {
     await trail.flush();
     expect(audit.db.counter.count).toBe(1);
     expect(await rowsOf('req-once')).toHaveLength(2);
-    // After a flush the same decision is an event of its own again.
+    // After a flush the same decision is not written again in this request; another one is.
     trail.record('pt-1', 'message', 'read', 'ALLOWED');
+    audit.db.counter.count = 0;
+    await trail.flush();
+    expect(audit.db.counter.count).toBe(0);
+    expect(await rowsOf('req-once')).toHaveLength(2);
+    trail.record('pt-1', 'message', 'read', 'DENIED');
     await trail.flush();
     expect(await rowsOf('req-once')).toHaveLength(3);
   });

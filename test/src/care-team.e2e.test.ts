@@ -133,11 +133,23 @@ describe.each([
 ])('%s asking for %s’s record', (_, who, token, viewerId) => {
   const subgraph = (name: string) => stack.subgraphs[name as keyof typeof stack.subgraphs];
 
-  it.each(Object.keys(PATIENT_FIELDS))('%s refuses the patient’s fields through _entities with FORBIDDEN', async (name) => {
+  it.each(Object.keys(PATIENT_FIELDS).filter((name) => name !== 'identity'))('%s refuses the patient’s fields through _entities with FORBIDDEN', async (name) => {
     const r = records[who];
     const res = await gql(subgraph(name).graphqlUrl, ENTITIES(`... on Patient { id ${PATIENT_FIELDS[name]} }`), { r: [rep('Patient', r.patientId)] }, token());
     expect(codes(res)).toEqual(['FORBIDDEN']);
     expectNothingOf(res, r);
+  });
+
+  // Identity answers a patient the caller may not see exactly as one that does not exist: null, no error.
+  it('identity answers the patient through _entities as it answers an unknown id: null, with no error', async () => {
+    const r = records[who];
+    const selection = `... on Patient { id ${PATIENT_FIELDS.identity} }`;
+    const hidden = await gql(subgraph('identity').graphqlUrl, ENTITIES(selection), { r: [rep('Patient', r.patientId)] }, token());
+    const unknown = await gql(subgraph('identity').graphqlUrl, ENTITIES(selection), { r: [rep('Patient', 'pt-does-not-exist')] }, token());
+    expect(hidden.errors).toBeUndefined();
+    expect(hidden.data?._entities).toEqual([null]);
+    expect(hidden).toEqual(unknown);
+    expectNothingOf(hidden, r);
   });
 
   it.each(MORE_PATIENT_FIELDS)('%s refuses %s with FORBIDDEN', async (name, fields) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { DEFAULT_RATE_LIMITS, parseRateLimitRule, RateLimits, readRateLimitSettings, type RateLimitSettings } from './rateLimit';
 import { PortalError } from './errors';
-import { readConfig } from './config';
+import { DEFAULT_PASSWORD_HASH_CONCURRENCY, readConfig } from './config';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -41,7 +41,7 @@ describe('rate-limit settings', () => {
 
 describe('the settings in readConfig', () => {
   it('reads TRUSTED_PROXIES, RATE_LIMIT_* and the password-hashing bounds, with defaults', () => {
-    expect(readConfig({})).toMatchObject({ trustedProxies: ['127.0.0.0/8', '::1'], rateLimits: {}, passwordHashing: { concurrency: 2, queue: 32 } });
+    expect(readConfig({})).toMatchObject({ trustedProxies: ['127.0.0.0/8', '::1'], rateLimits: {}, passwordHashing: { concurrency: DEFAULT_PASSWORD_HASH_CONCURRENCY, queue: 32 } });
     const config = readConfig({ TRUSTED_PROXIES: '10.0.0.0/8', RATE_LIMIT_ANONYMOUS: 'off,off', PASSWORD_HASH_CONCURRENCY: '4', PASSWORD_HASH_QUEUE: '0' });
     expect(config).toMatchObject({ trustedProxies: ['10.0.0.0/8'], rateLimits: { anonymous: { perAddress: null, global: null } }, passwordHashing: { concurrency: 4, queue: 0 } });
   });

@@ -12,7 +12,7 @@ module.exports = async () => {
   const left = [];
   if (tmp && fs.existsSync(tmp)) {
     const inside = fs.readdirSync(tmp);
-    if (inside.length) left.push(`${inside.length} temporary director${inside.length === 1 ? 'y' : 'ies'}`);
+    if (inside.length) left.push(`${inside.length} temporary director${inside.length === 1 ? 'y' : 'ies'} (${inside.slice(0, 10).join(', ')}${inside.length > 10 ? ', ...' : ''})`);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   if (process.env.TEST_DATABASE_URL) left.push(...(await dropSchemas(process.env.TEST_DATABASE_URL, run)));

@@ -173,6 +173,8 @@ describe('production', () => {
   const production = (overrides: object = {}) =>
     testConfig({
       production: true,
+      // The file's own directory (removed in afterAll): these configs only build trust stores.
+      dataDir: dir,
       smartcardCaFile: path.join(dir, 'ca.pem'),
       smartcardCrlFile: crlFile,
       smartcardCacIssuers: [cacCa.cert.subject],

@@ -54,7 +54,7 @@ export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig 
   return {
     production: false,
     requestIdSecret: TEST_REQUEST_ID_SECRET,
-    dataDir: testTempDir(),
+    dataDir: overrides.dataDir ?? testTempDir(),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
     ...overrides,

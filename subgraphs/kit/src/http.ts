@@ -12,8 +12,12 @@ export interface HttpOptions<C extends BaseContext> {
   context: (req: IncomingMessage, requestId: string) => Promise<C>;
   /** Extra routes by "METHOD /path". */
   routes?: Record<string, RouteHandler>;
-  /** Readiness probe for /health. */
-  ready: () => Promise<boolean>;
+  /**
+   * Readiness probe for /health/ready (and /health, /ready): true/false, or a
+   * report whose `ready` decides the status and whose other keys (for example
+   * the gateway's degraded subgraphs) are sent as the JSON body.
+   */
+  ready: () => Promise<boolean | ReadyReport>;
   /** Request body limit; defaults to 1 MB. */
   maxBodyBytes?: number;
   /** Bounds on the query text, the variables and the answer; defaults to the edge defaults. */
@@ -29,6 +33,12 @@ export interface HttpOptions<C extends BaseContext> {
   admit?: (request: { body: unknown; search: string }) => EdgeReply | { body: unknown; search: string };
   /** The request id of each request, sent back as `x-request-id`; a new UUID unless told otherwise. */
   requestId?: (req: IncomingMessage) => string;
+}
+
+/** What a readiness probe may say beyond yes or no; sent as the body of /health/ready. */
+export interface ReadyReport {
+  ready: boolean;
+  [detail: string]: unknown;
 }
 
 export interface RunningServer {
@@ -113,8 +123,9 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     try {
       if (applyEdgeHeaders(req, res, options)) return;
       if (req.method === 'GET' && (url.pathname === '/health' || url.pathname === '/ready')) {
-        const ok = await options.ready().catch(() => false);
-        send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
+        const report = await options.ready().catch((): boolean => false);
+        const { ready: ok, ...details } = typeof report === 'boolean' ? { ready: report } : report;
+        send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', ...details });
         return;
       }
       const route = options.routes?.[`${req.method} ${url.pathname}`];

@@ -245,3 +245,5 @@ export async function refuseAuditInserts(db: DataSource): Promise<() => Promise<
     await db.query(db.options.type === 'postgres' ? 'DROP TRIGGER audit_event_refuse_insert ON audit_event' : 'DROP TRIGGER audit_event_refuse_insert');
   };
 }
+
+export { startFaultProxy, type FaultProxy } from './faultProxy';

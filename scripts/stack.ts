@@ -5,7 +5,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
-import { createIdentityModule, ensureServiceClient, seedDemo as seedIdentity } from '@portal/identity';
+import { createIdentityModule, ensureServiceClient, readNoticeSettings, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
 import { createPharmacyModule, readNotifierTiming, seedDemo as seedPharmacy, type NotifierOptions } from '@portal/pharmacy';
@@ -62,7 +62,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     // Identity tells holders of credential changes through messaging, which starts after it.
     let messagingUrl: string | undefined;
-    const identity = await start('identity', options.config, createIdentityModule({ notices: { messagingUrl: () => messagingUrl, pollMs: noticePollMs() } }));
+    const identity = await start('identity', options.config, createIdentityModule({ notices: { messagingUrl: () => messagingUrl, ...readNoticeSettings(process.env) } }));
     if (options.config.production) await refuseDemoCast(identity.database.dataSource);
     const config = { ...options.config, identityUrl: identity.url };
     // Messaging first: pharmacy's outbox worker posts to it.
@@ -115,7 +115,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * and the secret goes straight to pharmacy, never to a file. Production: the
  * credentials come from PHARMACY_CLIENT_ID and PHARMACY_CLIENT_SECRET; without
  * them decisions still store their messages, delivered once a start has them.
- * PHARMACY_OUTBOX_POLL_MS, PHARMACY_OUTBOX_RETRY_BASE_MS and _MAX_MS tune the worker.
+ * PHARMACY_OUTBOX_POLL_MS, PHARMACY_OUTBOX_RETRY_BASE_MS and _MAX_MS tune the worker,
+ * OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS both outboxes.
  */
 async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph, messagingUrl: string): Promise<NotifierOptions | undefined> {
   const timing = readNotifierTiming(process.env);
@@ -130,15 +131,6 @@ async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph,
   }
   const clientSecret = await ensureServiceClient(identity.database.dataSource, 'pharmacy', ['messaging:write']);
   return { messagingUrl, identityUrl: identity.url, clientId: 'pharmacy', clientSecret, ...timing };
-}
-
-/** IDENTITY_NOTICE_POLL_MS: how often identity looks for undelivered notices (default 2000). */
-function noticePollMs(): number | undefined {
-  const raw = process.env.IDENTITY_NOTICE_POLL_MS;
-  if (!raw) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error('IDENTITY_NOTICE_POLL_MS must be a positive whole number of milliseconds.');
-  return n;
 }
 
 /** A production database must never hold the demo cast, whose passwords are public. */

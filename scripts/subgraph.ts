@@ -9,7 +9,7 @@
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
 import { readConfig, startSubgraph } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { createIdentityModule } from '@portal/identity';
+import { createIdentityModule, readNoticeSettings } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
 import { MODULES } from './stack';
 
@@ -23,7 +23,7 @@ async function main() {
     name === 'pharmacy'
       ? createPharmacyModule({ notifier: readNotifierOptions(process.env) })
       : name === 'identity'
-        ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl } : undefined })
+        ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl, ...readNoticeSettings(process.env) } : undefined })
         : MODULES[name].create();
   if (name === 'pharmacy' && !process.env.MESSAGING_URL) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
   const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST });

@@ -6,4 +6,4 @@ export { createServiceClient, ensureServiceClient } from './services/serviceClie
 export { DEV_CARDS, devCardFiles, ensureDevPki, readDevCards } from './smartcard/devPki';
 export { signChallenge } from './smartcard/pki';
 export { passwordHashStats } from './services/passwords';
-export type { NoticeOptions } from './notices/worker';
+export { readNoticeSettings, type NoticeOptions } from './notices/worker';

@@ -6,6 +6,7 @@ import { CreateIdentity1764000000100 } from './db/migrations/1764000000100-Creat
 import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000000150-SmartCardsSessionsServices';
 import { AuditAndNotices1764000000160 } from './db/migrations/1764000000160-AuditAndNotices';
 import { StatelessChallenges1764000000170 } from './db/migrations/1764000000170-StatelessChallenges';
+import { NoticeDeadLetters1764000000180 } from './db/migrations/1764000000180-NoticeDeadLetters';
 import { loadKeyRing } from './keys';
 import { NoticeWorker, type NoticeOptions } from './notices/worker';
 import { resolvers } from './resolvers';
@@ -42,7 +43,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160, StatelessChallenges1764000000170],
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160, StatelessChallenges1764000000170, NoticeDeadLetters1764000000180],
     async verifier({ config, database }) {
       configurePasswordHashing(config.passwordHashing);
       const keys = await loadKeyRing(config);

@@ -19,3 +19,4 @@ export { withoutSuggestions, guardFederationFields } from './edge/schemaPrivacy'
 export * from './clientAddress';
 export * from './rateLimit';
 export * from './requestId';
+export * from './outbox';

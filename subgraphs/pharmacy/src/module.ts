@@ -4,6 +4,7 @@ import { entities } from './db/entities';
 import { CreatePharmacy1764000000400 } from './db/migrations/1764000000400-CreatePharmacy';
 import { PharmacyWrites1764000000410 } from './db/migrations/1764000000410-PharmacyWrites';
 import { PharmacistLookups1764000000420 } from './db/migrations/1764000000420-PharmacistLookups';
+import { OutboxDeadLetters1764000000430 } from './db/migrations/1764000000430-OutboxDeadLetters';
 import { PharmacyStore } from './db/store';
 import { pharmacyRoutes } from './routes';
 import { OutboxWorker } from './outbox/worker';
@@ -33,7 +34,7 @@ export function createPharmacyModule(options: PharmacyOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410, PharmacistLookups1764000000420],
+    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410, PharmacistLookups1764000000420, OutboxDeadLetters1764000000430],
     // A pharmacist sees a patient only while a request of theirs is pending (the kit's Access asks this).
     pharmacyAccess: ({ database }) => {
       const store = new PharmacyStore(database.dataSource);

@@ -119,8 +119,12 @@ export interface NoticeRow {
   body: string;
   createdAt: string;
   attempts: number;
+  /** Attempts messaging refused for good (e.g. BAD_USER_INPUT); at OUTBOX_MAX_REFUSALS the notice is dead. */
+  refusals: number;
   nextAttemptAt: string;
   deliveredAt: string | null;
+  /** When the worker gave up on the notice (never tried again); kept for operators until purged. */
+  deadAt: string | null;
   leaseBy: string | null;
   leaseUntil: string | null;
   lastError: string | null;
@@ -274,8 +278,10 @@ export const NoticeEntity = new EntitySchema<NoticeRow>({
     body: varchar(2000),
     createdAt: varchar(32, { name: 'created_at' }),
     attempts: { type: 'integer', default: 0 },
+    refusals: { type: 'integer', default: 0 },
     nextAttemptAt: varchar(32, { name: 'next_attempt_at' }),
     deliveredAt: varchar(32, { name: 'delivered_at', nullable: true }),
+    deadAt: varchar(32, { name: 'dead_at', nullable: true }),
     leaseBy: varchar(36, { name: 'lease_by', nullable: true }),
     leaseUntil: varchar(32, { name: 'lease_until', nullable: true }),
     lastError: varchar(64, { name: 'last_error', nullable: true }),

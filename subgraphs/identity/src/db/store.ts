@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { execute, isPostgres, placeholders, runChange, sql } from '@portal/kit';
+import { execute, placeholders, runChange, sql } from '@portal/kit';
 import {
   AccountEntity,
   AffiliationEntity,
@@ -170,42 +170,6 @@ export class IdentityStore {
   async firstCareTeamOf(personId: string): Promise<string | null> {
     const [team] = await this.careTeamsOf([personId]);
     return team?.id ?? null;
-  }
-
-  /**
-   * Claims up to `limit` notices due at `now` for one worker until the lease
-   * ends; PostgreSQL skips rows another instance holds.
-   */
-  async claimNotices(now: string, lease: { by: string; until: string }, limit: number): Promise<NoticeRow[]> {
-    const lock = isPostgres(this.db) ? 'FOR UPDATE SKIP LOCKED' : '';
-    const due = await sql<{ id: string }>(
-      this.db,
-      `SELECT id FROM identity_notice
-        WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
-        ORDER BY next_attempt_at, id LIMIT ${Math.max(1, Math.floor(limit))} ${lock}`,
-      [now],
-    );
-    if (due.length === 0) return [];
-    const ids = due.map((r) => r.id);
-    await execute(
-      this.db,
-      `UPDATE identity_notice SET lease_by = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (${placeholders(ids.length, 3)})`,
-      [lease.by, lease.until, ...ids],
-    );
-    return this.db.getRepository(NoticeEntity).find({ where: { id: In(ids), leaseBy: lease.by }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
-  }
-
-  async noticeDelivered(id: string, leaseBy: string, at: string): Promise<void> {
-    await execute(this.db, 'UPDATE identity_notice SET delivered_at = $3, lease_by = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_by = $2', [id, leaseBy, at]);
-  }
-
-  async noticeFailed(id: string, leaseBy: string, retryAt: string, error: string): Promise<void> {
-    await execute(this.db, 'UPDATE identity_notice SET next_attempt_at = $3, lease_by = NULL, lease_until = NULL, last_error = $4 WHERE id = $1 AND lease_by = $2', [
-      id,
-      leaseBy,
-      retryAt,
-      error.slice(0, 64),
-    ]);
   }
 
   // ---------------------------------------------------------------- accounts and people

@@ -81,11 +81,15 @@ export interface OutboxRow {
   createdAt: string;
   /** Delivery attempts started (a claim counts as one). */
   attempts: number;
+  /** Attempts messaging refused for good (e.g. BAD_USER_INPUT); at OUTBOX_MAX_REFUSALS the row is dead. */
+  refusals: number;
   nextAttemptAt: string;
   /** While set and in the future, one worker is delivering the row. */
   lockedUntil: string | null;
   lockedBy: string | null;
   deliveredAt: string | null;
+  /** When the worker gave up on the row (never tried again); kept for operators until purged. */
+  deadAt: string | null;
   /** The class of the last failure, e.g. `HTTP 503`, `NetworkError`; never a response body. */
   lastError: string | null;
 }
@@ -173,10 +177,12 @@ export const OutboxEntity = new EntitySchema<OutboxRow>({
     senderName: varchar(100, { name: 'sender_name' }),
     createdAt: varchar(32, { name: 'created_at' }),
     attempts: integer(),
+    refusals: integer(),
     nextAttemptAt: varchar(32, { name: 'next_attempt_at' }),
     lockedUntil: varchar(32, { name: 'locked_until', nullable: true }),
     lockedBy: varchar(64, { name: 'locked_by', nullable: true }),
     deliveredAt: varchar(32, { name: 'delivered_at', nullable: true }),
+    deadAt: varchar(32, { name: 'dead_at', nullable: true }),
     lastError: varchar(200, { name: 'last_error', nullable: true }),
   },
 });

@@ -1,4 +1,4 @@
-import { In, IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, LessThan, MoreThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { execute, isPostgres, placeholders, sql } from '@portal/kit';
 import {
   FillEntity,
@@ -189,54 +189,5 @@ export class PharmacyStore {
 
   outboxOfRequest(requestId: string): Promise<OutboxRow[]> {
     return this.db.getRepository(OutboxEntity).findBy({ requestId });
-  }
-
-  /**
-   * Claims up to `limit` rows that are due and not leased, for `lease.by`
-   * until `lease.until`, counting the attempt. PostgreSQL: SELECT ... FOR
-   * UPDATE SKIP LOCKED in a short transaction, so instances on one database
-   * never claim the same row; SQLite: one UPDATE, run through the kit's
-   * runChange by the caller. Oldest first: by next attempt, then by creation;
-   * rows tied on both (the same millisecond) come in id order, which is
-   * random, so no caller may rely on their relative order.
-   */
-  async claimDue(now: string, lease: { by: string; until: string }, limit: number): Promise<OutboxRow[]> {
-    const due = `delivered_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)`;
-    if (this.postgres) {
-      return this.db.transaction(async (tx) => {
-        const rows = await sql<{ id: string }>(tx, `SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
-        if (rows.length === 0) return [];
-        const ids = rows.map((r) => r.id);
-        await execute(tx, `UPDATE pharmacy_outbox SET attempts = attempts + 1, locked_until = $1, locked_by = $2 WHERE id IN (${placeholders(ids.length, 3)})`, [
-          lease.until,
-          lease.by,
-          ...ids,
-        ]);
-        return tx.getRepository(OutboxEntity).find({ where: { id: In(ids) }, order: { nextAttemptAt: 'ASC', createdAt: 'ASC', id: 'ASC' } });
-      });
-    }
-    const claimed = await execute(
-      this.db,
-      `UPDATE pharmacy_outbox SET attempts = attempts + 1, locked_until = $2, locked_by = $3
-       WHERE id IN (SELECT id FROM pharmacy_outbox WHERE ${due} ORDER BY next_attempt_at, created_at, id LIMIT $4)`,
-      [now, lease.until, lease.by, limit],
-    );
-    if (claimed === 0) return [];
-    return this.db.getRepository(OutboxEntity).find({ where: { lockedBy: lease.by, deliveredAt: IsNull() }, order: { nextAttemptAt: 'ASC', createdAt: 'ASC', id: 'ASC' } });
-  }
-
-  /** Delivered is final, whoever holds the lease: messaging answered with the one thread for this key. */
-  async markDelivered(id: string, at: string): Promise<void> {
-    await execute(this.db, 'UPDATE pharmacy_outbox SET delivered_at = $2, locked_until = NULL, locked_by = NULL, last_error = NULL WHERE id = $1 AND delivered_at IS NULL', [id, at]);
-  }
-
-  /** Releases a failed row for another attempt at `nextAttemptAt`, unless the lease passed to someone else meanwhile. */
-  async markFailed(id: string, by: string, nextAttemptAt: string, error: string): Promise<void> {
-    await execute(
-      this.db,
-      `UPDATE pharmacy_outbox SET next_attempt_at = $3, last_error = $4, locked_until = NULL, locked_by = NULL
-       WHERE id = $1 AND locked_by = $2 AND delivered_at IS NULL`,
-      [id, by, nextAttemptAt, error],
-    );
   }
 }

@@ -1,20 +1,4 @@
-/** A failed delivery step, named by its class only (never a response body, which could echo health data). */
-export class DeliveryError extends Error {
-  constructor(readonly kind: string) {
-    super(kind);
-    this.name = 'DeliveryError';
-  }
-}
-
-/** The class of any error thrown while delivering, for `last_error` and the log. */
-export function errorClass(e: unknown): string {
-  if (e instanceof DeliveryError) return e.kind;
-  const name = (e as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return 'Timeout';
-  // fetch rejects with a TypeError when the connection is refused or reset (by name: it may come from another realm).
-  if (name === 'TypeError' && (e as Error).message === 'fetch failed') return 'NetworkError';
-  return typeof name === 'string' && /^[A-Za-z]{1,40}$/.test(name) ? name : 'Error';
-}
+import { DeliveryError } from '@portal/kit';
 
 /**
  * Pharmacy's SERVICE token from identity's client-credentials grant, reused

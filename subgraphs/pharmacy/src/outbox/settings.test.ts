@@ -1,11 +1,9 @@
-import { readNotifierOptions, readNotifierTiming, retryDelay } from './settings';
+import { notifierSettings, readNotifierOptions, readNotifierTiming } from './settings';
 
-describe('retryDelay', () => {
-  it('doubles from the base with every failure, capped, for ever', () => {
-    const s = { retryBaseMs: 1_000, retryMaxMs: 60_000 };
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => retryDelay(n, s))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
-    expect(retryDelay(10_000, s)).toBe(60_000);
-    expect(retryDelay(0, s)).toBe(1_000);
+describe('notifierSettings', () => {
+  it("takes the kit's outbox defaults and the subgraph's identity URL unless told otherwise", () => {
+    const s = notifierSettings({ messagingUrl: 'http://m:4003', clientId: 'pharmacy', clientSecret: 's', pollMs: 500, retentionHours: undefined }, 'http://i:4001');
+    expect(s).toMatchObject({ pollMs: 500, retryBaseMs: 1_000, maxRefusals: 10, retentionHours: 168, identityUrl: 'http://i:4001', messagingUrl: 'http://m:4003' });
   });
 });
 
@@ -26,5 +24,9 @@ describe('reading the environment', () => {
   it('refuses timings that are not positive whole milliseconds', () => {
     expect(() => readNotifierTiming({ PHARMACY_OUTBOX_RETRY_MAX_MS: '0' })).toThrow(/PHARMACY_OUTBOX_RETRY_MAX_MS/);
     expect(readNotifierTiming({ PHARMACY_OUTBOX_RETRY_BASE_MS: '250' })).toEqual({ pollMs: undefined, retryBaseMs: 250, retryMaxMs: undefined });
+  });
+  it('reads the limits shared by every outbox, validated', () => {
+    expect(readNotifierTiming({ OUTBOX_MAX_REFUSALS: '3', OUTBOX_RETENTION_HOURS: '24' })).toMatchObject({ maxRefusals: 3, retentionHours: 24 });
+    expect(() => readNotifierTiming({ OUTBOX_MAX_REFUSALS: '0' })).toThrow(/OUTBOX_MAX_REFUSALS/);
   });
 });

@@ -1,9 +1,11 @@
+import { outboxSettings, readOutboxLimits, type OutboxSettings } from '@portal/kit';
+
 /**
  * Settings of the notifier: the outbox worker that delivers pharmacy's
  * messages to patients through messaging's `postCareTeamMessage`.
  */
 
-export interface NotifierOptions {
+export interface NotifierOptions extends Partial<OutboxSettings> {
   /** Base URL of messaging (e.g. http://127.0.0.1:4003); the worker calls its /graphql directly. */
   messagingUrl: string;
   /** Base URL of identity, for `POST /oauth/token`; the subgraph's IDENTITY_URL when left out. */
@@ -11,50 +13,26 @@ export interface NotifierOptions {
   /** Pharmacy's service credential, with scope messaging:write. */
   clientId: string;
   clientSecret: string;
-  /** How often the worker looks for due messages besides being kicked after each decision. */
-  pollMs?: number;
-  /** Delay after the first failed attempt; doubles with every further failure... */
-  retryBaseMs?: number;
-  /** ...up to this. Retries never stop: a message is never dropped. */
-  retryMaxMs?: number;
-  /** How long a claimed message stays with one worker before another may try it (a crashed worker's lapse). */
-  leaseMs?: number;
-  /** Messages claimed at once. */
-  batchSize?: number;
-  /** How long one call to identity or messaging may take. */
-  requestTimeoutMs?: number;
 }
 
-export type NotifierSettings = Required<NotifierOptions>;
+export type NotifierSettings = OutboxSettings & { messagingUrl: string; identityUrl: string; clientId: string; clientSecret: string };
 
-export const NOTIFIER_DEFAULTS = {
-  pollMs: 2_000,
-  retryBaseMs: 1_000,
-  retryMaxMs: 60_000,
-  leaseMs: 30_000,
-  batchSize: 20,
-  requestTimeoutMs: 10_000,
-} as const;
-
+/** The kit's outbox defaults (OUTBOX_DEFAULTS), then `options`; identity's URL is the subgraph's unless given. */
 export function notifierSettings(options: NotifierOptions, identityUrl: string): NotifierSettings {
-  return { ...NOTIFIER_DEFAULTS, identityUrl, ...dropUndefined(options) } as NotifierSettings;
-}
-
-/** Milliseconds to wait after the `attempts`-th failed attempt: base, 2 x base, 4 x base, ... capped. */
-export function retryDelay(attempts: number, s: Pick<NotifierSettings, 'retryBaseMs' | 'retryMaxMs'>): number {
-  const exponent = Math.min(Math.max(attempts - 1, 0), 30);
-  return Math.min(s.retryMaxMs, s.retryBaseMs * 2 ** exponent);
+  return { ...outboxSettings(options), messagingUrl: options.messagingUrl, identityUrl: options.identityUrl ?? identityUrl, clientId: options.clientId, clientSecret: options.clientSecret };
 }
 
 /**
- * The timing settings a process may change through its environment:
- * PHARMACY_OUTBOX_POLL_MS, PHARMACY_OUTBOX_RETRY_BASE_MS, PHARMACY_OUTBOX_RETRY_MAX_MS.
+ * The settings a process may change through its environment:
+ * PHARMACY_OUTBOX_POLL_MS, PHARMACY_OUTBOX_RETRY_BASE_MS, PHARMACY_OUTBOX_RETRY_MAX_MS,
+ * and OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS (shared with identity's notices).
  */
-export function readNotifierTiming(env: NodeJS.ProcessEnv = process.env): Pick<NotifierOptions, 'pollMs' | 'retryBaseMs' | 'retryMaxMs'> {
+export function readNotifierTiming(env: NodeJS.ProcessEnv = process.env): Pick<NotifierOptions, 'pollMs' | 'retryBaseMs' | 'retryMaxMs' | 'maxRefusals' | 'retentionHours'> {
   return {
     pollMs: positive(env, 'PHARMACY_OUTBOX_POLL_MS'),
     retryBaseMs: positive(env, 'PHARMACY_OUTBOX_RETRY_BASE_MS'),
     retryMaxMs: positive(env, 'PHARMACY_OUTBOX_RETRY_MAX_MS'),
+    ...readOutboxLimits(env),
   };
 }
 
@@ -81,8 +59,4 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of milliseconds.`);
   return n;
-}
-
-function dropUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

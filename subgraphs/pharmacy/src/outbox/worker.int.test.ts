@@ -101,7 +101,7 @@ async function queue(n: number, { sameDue = false } = {}): Promise<OutboxRow[]> 
     const row: OutboxRow = {
       id: randomUUID(), idempotencyKey: `renewal-decision:${request.id}`, requestId: request.id, patientId: DEMO.jane, careTeamId: DEMO.careTeamBlue,
       category: 'MEDICATION', subject: 'Your prescription renewal was not approved', body: `Reason: test ${i}`, senderName: 'Your care team',
-      createdAt: at, attempts: 0, nextAttemptAt: sameDue ? new Date(base).toISOString() : at, lockedUntil: null, lockedBy: null, deliveredAt: null, lastError: null,
+      createdAt: at, attempts: 0, refusals: 0, nextAttemptAt: sameDue ? new Date(base).toISOString() : at, lockedUntil: null, lockedBy: null, deliveredAt: null, deadAt: null, lastError: null,
     };
     await store.insertOutbox(row);
     rows.push(row);

@@ -297,10 +297,12 @@ export class RequestService {
       senderName: NOTICE_SENDER,
       createdAt: at,
       attempts: 0,
+      refusals: 0,
       nextAttemptAt: at,
       lockedUntil: null,
       lockedBy: null,
       deliveredAt: null,
+      deadAt: null,
       lastError: null,
     };
   }

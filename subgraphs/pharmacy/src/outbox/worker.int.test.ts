@@ -18,12 +18,13 @@ import { notifierSettings, type NotifierOptions } from './settings';
 import { OutboxWorker } from './worker';
 
 type Answer = { status: number; body: unknown } | 'hang';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Fake {
   url: string;
   /** Bodies received, in order. */
   received: { authorization?: string; body: any }[];
-  answer: (body: any) => Answer;
+  answer: (body: any) => Answer | Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -32,10 +33,10 @@ async function fakeServer(answer: Fake['answer']): Promise<Fake> {
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = JSON.parse(raw || '{}');
       fake.received.push({ authorization: req.headers.authorization, body });
-      const a = fake.answer(body);
+      const a = await fake.answer(body);
       if (a === 'hang') return;
       res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
     });
@@ -76,10 +77,12 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function worker(over: Partial<NotifierOptions> = {}): OutboxWorker {
+/** A worker of short retries; its log lines go to `log` (by default nowhere). */
+function worker(over: Partial<NotifierOptions> = {}, log: string[] = []): OutboxWorker {
   const w = new OutboxWorker(
     t.server.database.dataSource,
     notifierSettings({ messagingUrl: messaging.url, identityUrl: identity.url, clientId: 'pharmacy', clientSecret: 'secret', retryBaseMs: 200, retryMaxMs: 1_000, pollMs: 60_000, ...over }, ''),
+    (line) => log.push(line),
   );
   workers.push(w);
   return w;
@@ -110,7 +113,6 @@ async function queue(n: number, { sameDue = false } = {}): Promise<OutboxRow[]> 
 }
 
 const stored = async (row: OutboxRow) => (await store.outboxOfRequest(row.requestId))[0];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `at` lies in [from, to]: bounds taken around the call under test, so a slow machine cannot fail it. */
 function expectWithin(at: number, from: number, to: number): void {
@@ -202,7 +204,7 @@ it('caps the back-off and never gives up; a refused connection is a NetworkError
   await down.tick();
   const t1 = Date.now();
   const now = await stored(row);
-  expect(now).toMatchObject({ attempts: 41, lastError: 'NetworkError', deliveredAt: null });
+  expect(now).toMatchObject({ attempts: 41, refusals: 0, lastError: 'NetworkError', deliveredAt: null, deadAt: null });
   // 200 ms x 2^40 capped at retryMaxMs (1 s).
   expectWithin(Date.parse(now.nextAttemptAt) - 1_000, t0, t1);
 });
@@ -284,4 +286,126 @@ it('stops promptly in the middle of a delivery and gives the row back', async ()
   await w.stop();
   expect(await pass).toBe(0);
   expect(await stored(row)).toMatchObject({ deliveredAt: null, lockedBy: null, lastError: 'Stopped' });
+});
+
+describe('refusals', () => {
+  const refuse = (code: string) => (): Answer => ({ status: 200, body: { errors: [{ message: `patient ${DEMO.jane} is on lisinopril`, extensions: { code } }] } });
+
+  it('gives up on a row messaging refuses for good after maxRefusals refusals: dead, logged once, counted, never tried again', async () => {
+    const [row] = await queue(1);
+    const log: string[] = [];
+    const w = worker({ maxRefusals: 3, retryBaseMs: 60_000, retryMaxMs: 600_000 }, log);
+    const before = await w.counts();
+    // A transient failure first: retried, and no refusal.
+    messaging.answer = () => ({ status: 503, body: 'Service unavailable' });
+    expect(await w.tick()).toBe(0);
+    expect(await stored(row)).toMatchObject({ attempts: 1, refusals: 0, deadAt: null, lastError: 'HTTP 503' });
+    messaging.answer = refuse('BAD_USER_INPUT');
+    for (const refusals of [1, 2, 3]) {
+      await makeDue(row);
+      expect(await w.tick()).toBe(0);
+      expect(await stored(row)).toMatchObject({ attempts: refusals + 1, refusals, deliveredAt: null, lockedBy: null, lastError: 'GraphQL BAD_USER_INPUT' });
+    }
+    const dead = await stored(row);
+    expect(dead.deadAt).toEqual(expect.any(String));
+    expect(log.filter((l) => l.includes('dead'))).toEqual([`row ${row.id} is dead: refused (GraphQL BAD_USER_INPUT) 3 times in 4 attempts; it will not be tried again`]);
+    // No log line carries the message or the answer: only ids, error classes and counts.
+    expect(log.join('\n')).not.toMatch(/lisinopril|pt-|Reason/);
+    expect(await w.counts()).toMatchObject({ pending: before.pending - 1, dead: before.dead + 1 });
+    // Even due again, a dead row is never claimed.
+    await makeDue(row);
+    const posts = messaging.received.length;
+    expect(await w.tick()).toBe(0);
+    expect(messaging.received).toHaveLength(posts);
+    expect(await stored(row)).toMatchObject({ attempts: 4, deadAt: dead.deadAt });
+  });
+
+  it('counts only permanent refusals: a row that failed transiently many times is not dead at its first refusal', async () => {
+    const [row] = await queue(1);
+    await t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET attempts = 40 WHERE id = '${row.id}'`);
+    messaging.answer = refuse('FORBIDDEN');
+    expect(await worker({ maxRefusals: 2 }).tick()).toBe(0);
+    expect(await stored(row)).toMatchObject({ attempts: 41, refusals: 1, deadAt: null, lastError: 'GraphQL FORBIDDEN' });
+  });
+
+  it('treats a 4xx without a code as a refusal, but not 429', async () => {
+    const [limited, refused] = await queue(2);
+    messaging.answer = (body) => (body.variables.input.idempotencyKey === limited.idempotencyKey ? { status: 429, body: null } : { status: 404, body: null });
+    expect(await worker({ maxRefusals: 1 }).tick()).toBe(0);
+    expect(await stored(limited)).toMatchObject({ refusals: 0, deadAt: null, lastError: 'HTTP 429' });
+    expect(await stored(refused)).toMatchObject({ refusals: 1, deadAt: expect.any(String), lastError: 'HTTP 404' });
+  });
+});
+
+describe('the lease', () => {
+  const lapse = (except?: string) =>
+    t.server.database.dataSource.query(
+      `UPDATE pharmacy_outbox SET locked_until = '${new Date(Date.now() - 1).toISOString()}' WHERE locked_by IS NOT NULL AND delivered_at IS NULL${except ? ` AND idempotency_key <> '${except}'` : ''}`,
+    );
+
+  it('is renewed before each row: rows later in a batch are still held however long the rows before them took', async () => {
+    await queue(3);
+    const seen: { until: string; at: string }[] = [];
+    messaging.answer = async (body) => {
+      const key = body.variables.input.idempotencyKey;
+      const [row] = await t.server.database.dataSource.query(`SELECT locked_until FROM pharmacy_outbox WHERE idempotency_key = '${key}'`);
+      seen.push({ until: row.locked_until, at: new Date().toISOString() });
+      // Time passes beyond the lease while this row is posted (moved, not waited for).
+      await lapse();
+      return accepted(body);
+    };
+    expect(await worker({ batchSize: 3 }).tick()).toBe(3);
+    expect(seen).toHaveLength(3);
+    for (const s of seen) expect(s.until > s.at).toBe(true);
+  });
+
+  it('never posts a row twice when another worker took the rest of a batch whose lease lapsed', async () => {
+    const rows = await queue(3);
+    const [a, b] = [worker({ batchSize: 3 }), worker({ batchSize: 3 })];
+    let byB = -1;
+    messaging.answer = async (body) => {
+      if (byB === -1) {
+        byB = 0;
+        // A's lease on the rows it has not started lapses, and B claims and delivers them meanwhile.
+        await lapse(body.variables.input.idempotencyKey);
+        byB = await b.tick();
+      }
+      return accepted(body);
+    };
+    expect(await a.tick()).toBe(1);
+    expect(byB).toBe(2);
+    const keys = messaging.received.map((r) => r.body.variables.input.idempotencyKey);
+    expect(keys.sort()).toEqual(rows.map((r) => r.idempotencyKey).sort());
+    for (const r of rows) expect(await stored(r)).toMatchObject({ deliveredAt: expect.any(String), lockedBy: null });
+    // Each claim counts an attempt: A's first row once, the two B took twice.
+    expect((await Promise.all(rows.map(stored))).map((r) => r.attempts).sort()).toEqual([1, 2, 2]);
+  });
+});
+
+describe('purge', () => {
+  const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+
+  it('deletes delivered and dead rows older than the retention period, on its schedule, and nothing else', async () => {
+    const [oldDelivered, newDelivered, oldPending, oldDead, newDead] = await queue(5);
+    const set = (row: OutboxRow, columns: string) => t.server.database.dataSource.query(`UPDATE pharmacy_outbox SET ${columns} WHERE id = '${row.id}'`);
+    await set(oldDelivered, `delivered_at = '${hoursAgo(25)}', created_at = '${hoursAgo(26)}'`);
+    await set(newDelivered, `delivered_at = '${hoursAgo(23)}', created_at = '${hoursAgo(300)}'`);
+    // Pending for a long time (messaging away): kept, however old.
+    await set(oldPending, `created_at = '${hoursAgo(300)}', next_attempt_at = '${new Date(Date.now() + 600_000).toISOString()}'`);
+    await set(oldDead, `dead_at = '${hoursAgo(25)}'`);
+    await set(newDead, `dead_at = '${hoursAgo(23)}'`);
+    const log: string[] = [];
+    const w = worker({ retentionHours: 24 }, log);
+    // The first pass purges; the next within purgeEveryMs (an hour) does not.
+    expect(await w.tick()).toBe(0);
+    const left = async (rows: OutboxRow[]) => (await Promise.all(rows.map(stored))).map((r) => r !== undefined);
+    expect(await left([oldDelivered, newDelivered, oldPending, oldDead, newDead])).toEqual([false, true, true, false, true]);
+    expect(log).toContainEqual(expect.stringMatching(/^purged \d+ delivered or dead rows older than 24 h$/));
+    await set(newDelivered, `delivered_at = '${hoursAgo(25)}'`);
+    expect(await w.tick()).toBe(0);
+    expect(await left([newDelivered])).toEqual([true]);
+    // Called by hand (or at the next scheduled pass) it goes.
+    expect(await w.purge()).toBeGreaterThanOrEqual(1);
+    expect(await left([newDelivered, oldPending, newDead])).toEqual([false, true, true]);
+  });
 });

@@ -217,11 +217,12 @@ export class OutboxQueue<R extends OutboxRowBase> {
    */
   async renew(by: string, until: string, ids: string[]): Promise<Set<string>> {
     const { name, leaseBy, leaseUntil } = this.table;
-    const held = `${leaseBy} = $1 AND delivered_at IS NULL AND dead_at IS NULL`;
-    const renewed = await execute(this.db, `UPDATE ${name} SET ${leaseUntil} = $2 WHERE ${held}`, [by, until]);
+    if (ids.length === 0) return new Set();
+    const held = (first: number) => `${leaseBy} = $1 AND delivered_at IS NULL AND dead_at IS NULL AND id IN (${placeholders(ids.length, first)})`;
+    const renewed = await execute(this.db, `UPDATE ${name} SET ${leaseUntil} = $2 WHERE ${held(3)}`, [by, until, ...ids]);
     // The usual case: every row the worker has yet to send is still its own, and the count says so without a second statement.
     if (renewed === ids.length) return new Set(ids);
-    return new Set((await sql<{ id: string }>(this.db, `SELECT id FROM ${name} WHERE ${held}`, [by])).map((r) => r.id));
+    return new Set((await sql<{ id: string }>(this.db, `SELECT id FROM ${name} WHERE ${held(2)}`, [by, ...ids])).map((r) => r.id));
   }
 
   /** Delivered is final, whoever holds the lease: the receiver answered for this row's idempotency key. */
@@ -343,12 +344,18 @@ export class OutboxRunner<R extends OutboxRowBase> {
     return this.queue.counts();
   }
 
-  /** Deletes delivered and dead rows older than the retention period; returns how many. */
+  /**
+   * Deletes delivered and dead rows older than the retention period; returns
+   * how many. While dead rows remain, says how many (once per purge, hourly),
+   * so a dead letter is not only in the log line of the moment it died.
+   */
   async purge(now = new Date()): Promise<number> {
     this.lastPurge = now.getTime();
     const before = new Date(now.getTime() - this.settings.retentionHours * 3_600_000).toISOString();
     const purged = await runChange(this.db, () => this.queue.purge(before));
     if (purged > 0) this.log(`purged ${purged} delivered or dead rows older than ${this.settings.retentionHours} h`);
+    const { dead, pending } = await this.queue.counts();
+    if (dead > 0) this.log(`${dead} dead rows (never to be tried again) and ${pending} pending`);
     return purged;
   }
 

@@ -312,6 +312,9 @@ describe('refusals', () => {
     // No log line carries the message or the answer: only ids, error classes and counts.
     expect(log.join('\n')).not.toMatch(/lisinopril|pt-|Reason/);
     expect(await w.counts()).toMatchObject({ pending: before.pending - 1, dead: before.dead + 1 });
+    // Each purge (hourly) says how many dead rows remain.
+    await w.purge();
+    expect(log.at(-1)).toMatch(/^\d+ dead rows \(never to be tried again\) and \d+ pending$/);
     // Even due again, a dead row is never claimed.
     await makeDue(row);
     const posts = messaging.received.length;

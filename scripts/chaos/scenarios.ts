@@ -159,6 +159,8 @@ export interface Judgement {
   partialDuringFault: number;
   /** Answers to requests sent after recovery that were not full. */
   notFullAfterRecovery: number;
+  /** Answers that told Jane, whose token is valid throughout, to sign in again (401 or UNAUTHENTICATED). */
+  unauthenticated: number;
 }
 
 /** Sums a run up and checks every answer against the scenario's expectation. */
@@ -189,6 +191,7 @@ export function judge(result: ScenarioResult): Judgement {
     duringFault: during.length,
     partialDuringFault: during.filter((s) => s.outcome === 'partial').length,
     notFullAfterRecovery: after.filter((s) => s.outcome !== 'full').length,
+    unauthenticated: samples.filter((s) => s.status === 401 || s.errors.some((e) => e.code === 'UNAUTHENTICATED')).length,
   };
 }
 

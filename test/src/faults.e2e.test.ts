@@ -49,15 +49,20 @@ const scenario = (name: string) => SCENARIOS.find((s) => s.name === name)!;
 async function expectScenario(stack: ProcessStack, token: string, name: string) {
   const result = await runScenario(stack, scenario(name), { ...RUN, token });
   const j = judge(result);
-  // The fault was really under load: answers arrived while it lasted.
-  expect(j.duringFault).toBeGreaterThanOrEqual(3);
-  // Every answer from the injection to recovery is one the fault allows (sections, paths, codes; no internal detail).
-  expect(j.violations).toEqual({});
-  // Bounded waits: nobody waits out more than the budget plus a margin.
-  expect(j.longestWaitMs).toBeLessThanOrEqual(SUBGRAPH_TIMEOUT_MS + MARGIN_MS);
-  // Recovery by itself, and full answers from then on.
-  expect(j.recoveryMs).toBeDefined();
-  expect(j.notFullAfterRecovery).toBe(0);
+  // One assertion, so that a failure shows everything that went wrong at once.
+  expect({
+    // The fault was really under load: answers arrived while it lasted.
+    answersDuringFault: j.duringFault >= 3,
+    // Every answer from the injection to recovery is one the fault allows (sections, paths, codes; no internal detail).
+    violations: j.violations,
+    // A valid token is never told to sign in again because something behind it is down.
+    unauthenticated: j.unauthenticated,
+    // Bounded waits: nobody waits longer than the budget plus a margin.
+    longestWait: j.longestWaitMs <= SUBGRAPH_TIMEOUT_MS + MARGIN_MS ? 'within budget and margin' : `${j.longestWaitMs} ms`,
+    // Recovery by itself, and full answers from then on.
+    recovered: j.recoveryMs !== undefined,
+    notFullAfterRecovery: j.notFullAfterRecovery,
+  }).toEqual({ answersDuringFault: true, violations: {}, unauthenticated: 0, longestWait: 'within budget and margin', recovered: true, notFullAfterRecovery: 0 });
   return j;
 }
 
@@ -95,14 +100,7 @@ describe.each([
 
     // Needs r12b (last-good JWKS; 503, never 401, when a token cannot be checked).
     it('identity stopped: clean SERVICE_UNAVAILABLE (503 or per section), never "sign in again"', async () => {
-      const result = await runScenario(stack, scenario('identity-stopped'), { ...RUN, token });
-      const j = judge(result);
-      expect(Object.keys(j.failures).filter((kind) => /401|UNAUTHENTICATED/.test(kind))).toEqual([]);
-      expect(j.duringFault).toBeGreaterThanOrEqual(3);
-      expect(j.violations).toEqual({});
-      expect(j.longestWaitMs).toBeLessThanOrEqual(SUBGRAPH_TIMEOUT_MS + MARGIN_MS);
-      expect(j.recoveryMs).toBeDefined();
-      expect(j.notFullAfterRecovery).toBe(0);
+      await expectScenario(stack, token, 'identity-stopped');
     }, 180_000);
 
     // Needs r12b (pool timeouts, driver errors as SERVICE_UNAVAILABLE) and r12a (per section). PostgreSQL project only.

@@ -36,6 +36,8 @@ export interface ProcessStackOptions {
   redisUrl?: string;
   /** Prefix of the run's schemas and Redis keys: lower-case letters, digits and `_` (e.g. kit testing's `uniqueDatabasePrefix()`). */
   prefix: string;
+  /** Prefix of the run's Redis keys (kit testing's `uniqueRedisKeyPrefix()` in tests); derived from `prefix` when unset. */
+  redisKeyPrefix?: string;
   /** Where the run's DATA_DIR is created (kit testing's `testTempDir()` in tests); the system's temporary directory when unset. */
   makeDataDir?: () => string;
   /** More settings for every process, e.g. SUBGRAPH_TIMEOUT_MS. */
@@ -189,7 +191,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     }
     let redisUrl: string | undefined;
     let redisProxy: FaultProxy | undefined;
-    const redisKeyPrefix = `${options.prefix.replace(/_/g, '-')}:`;
+    const redisKeyPrefix = options.redisKeyPrefix ?? `${options.prefix.replace(/_/g, '-')}:`;
     if (options.redisUrl) {
       cleanups.push(() => dropRedisKeys(options.redisUrl!, redisKeyPrefix));
       redisProxy = await startFaultProxy(hostAndPort(options.redisUrl, 6379));

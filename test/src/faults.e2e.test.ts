@@ -14,7 +14,7 @@
  *         SIGTERM, pool timeouts and clean SERVICE_UNAVAILABLE when PostgreSQL
  *         drops its connections, Redis faults as 503 then recovery.
  */
-import { testDatabaseUrl, testTempDir, uniqueDatabasePrefix } from '@portal/kit/src/testing';
+import { testDatabaseUrl, testTempDir, uniqueDatabasePrefix, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
 import { signIn } from '../../scripts/chaos/load';
 import { startProcessStack, type ProcessStack } from '../../scripts/chaos/processStack';
 import { judge, runScenario, SCENARIOS, type RunOptions } from '../../scripts/chaos/scenarios';
@@ -78,6 +78,7 @@ describe.each([
       databaseUrl: testDatabaseUrl(),
       redisUrl: withRedis ? process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379' : undefined,
       prefix: uniqueDatabasePrefix(),
+      redisKeyPrefix: uniqueRedisKeyPrefix(),
       makeDataDir: () => testTempDir('portal-faults-'),
       env: ENV,
     });

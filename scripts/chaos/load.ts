@@ -65,6 +65,8 @@ export function portalOperation(name: string): string {
 
 const PORTAL_VIEW = portalOperation('PortalView');
 
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** POSTs one operation to the gateway; never throws: a transport failure is a failed sample. */
 export async function send(graphqlUrl: string, query: string, variables: Record<string, unknown>, token: string | undefined, timeoutMs: number): Promise<Sample> {
   const start = Date.now();
@@ -109,7 +111,7 @@ export async function signIn(graphqlUrl: string, username: string, password: str
     } catch (e) {
       last = (e as Error).message;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   throw new Error(`sign-in as ${username} failed: ${last}`);
 }
@@ -140,10 +142,10 @@ export class PortalLoad {
 
   private async loop(i: number): Promise<void> {
     // Spread the clients out over the first pause, so they do not move in step.
-    await new Promise((r) => setTimeout(r, (this.options.pauseMs * i) / this.options.clients));
+    await sleep((this.options.pauseMs * i) / this.options.clients);
     while (this.running) {
       this.samples.push(await send(this.options.graphqlUrl, PORTAL_VIEW, {}, this.options.token, this.options.requestTimeoutMs));
-      await new Promise((r) => setTimeout(r, this.options.pauseMs));
+      await sleep(this.options.pauseMs);
     }
   }
 
@@ -152,7 +154,7 @@ export class PortalLoad {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.samples.some((s) => s.start >= since && s.outcome === 'full')) return true;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     return false;
   }

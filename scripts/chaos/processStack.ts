@@ -20,6 +20,7 @@ import { startSubgraph, type PortalConfig } from '@portal/kit';
 import { startFaultProxy, type FaultProxy } from '@portal/kit/src/testing';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { MODULES } from '../stack';
+import { sleep } from './load';
 
 export type ServiceName = SubgraphName | 'gateway';
 
@@ -311,5 +312,3 @@ async function dropRedisKeys(redisUrl: string, keyPrefix: string): Promise<void>
     redis.disconnect();
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -3,8 +3,8 @@
  * what each should cost (its expectation) and what a run of it measured.
  * The fault tests run them for a few seconds each; `npm run chaos` for longer.
  */
-import { PortalLoad, type Sample } from './load';
-import { sleep, type ProcessStack } from './processStack';
+import { PortalLoad, sleep, type Sample } from './load';
+import type { ProcessStack } from './processStack';
 
 export interface Scenario {
   name: string;

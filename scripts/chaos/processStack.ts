@@ -252,14 +252,16 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
  * development signing key and PKI into DATA_DIR, which identity's process reads.
  */
 async function seedDemoCast(config: PortalConfig, schemaOf?: (name: SubgraphName) => string): Promise<void> {
-  for (const { name } of SUBGRAPHS) {
-    const running = await startSubgraph(MODULES[name].create(), { config, port: 0, databaseName: schemaOf?.(name) });
-    try {
-      await MODULES[name].seed(running.database.dataSource, undefined, config.dataDir);
-    } finally {
-      await running.close();
-    }
-  }
+  await Promise.all(
+    SUBGRAPHS.map(async ({ name }) => {
+      const running = await startSubgraph(MODULES[name].create(), { config, port: 0, databaseName: schemaOf?.(name) });
+      try {
+        await MODULES[name].seed(running.database.dataSource, undefined, config.dataDir);
+      } finally {
+        await running.close();
+      }
+    }),
+  );
 }
 
 function hostAndPort(url: string, defaultPort: number): { host: string; port: number } {

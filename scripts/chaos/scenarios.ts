@@ -97,6 +97,8 @@ export interface RunOptions {
   recoveryTimeoutMs: number;
   /** Load kept up after recovery, to see that full answers stay. */
   afterMs: number;
+  /** Called once half-way through the fault, e.g. to see what health probes say then; its answer is the result's `probe`. */
+  probe?: () => Promise<unknown>;
 }
 
 export interface ScenarioResult {
@@ -108,6 +110,8 @@ export interface ScenarioResult {
   healedAt: number;
   /** From the heal done to the first full answer to a request sent after it; undefined when none came in time. */
   recoveryMs?: number;
+  /** What `options.probe` answered during the fault. */
+  probe?: unknown;
 }
 
 /**
@@ -121,12 +125,15 @@ export async function runScenario(stack: ProcessStack, scenario: Scenario, optio
   let healStartedAt = 0;
   let healedAt = 0;
   let recoveryMs: number | undefined;
+  let probe: unknown;
   try {
     await sleep(options.beforeMs);
     injectedAt = Date.now();
     try {
       await scenario.inject(stack);
-      await sleep(options.faultMs);
+      await sleep(options.faultMs / 2);
+      if (options.probe) probe = await options.probe();
+      await sleep(Math.max(0, options.faultMs - (Date.now() - injectedAt)));
     } finally {
       healStartedAt = Date.now();
       await scenario.heal(stack);
@@ -140,7 +147,7 @@ export async function runScenario(stack: ProcessStack, scenario: Scenario, optio
   } finally {
     await load.stop();
   }
-  return { scenario, samples: load.samples, injectedAt, healStartedAt, healedAt, recoveryMs };
+  return { scenario, samples: load.samples, injectedAt, healStartedAt, healedAt, recoveryMs, probe };
 }
 
 export interface Judgement {

@@ -15,9 +15,9 @@
  *         drops its connections, Redis faults as 503 then recovery.
  */
 import { testDatabaseUrl, testTempDir, uniqueDatabasePrefix, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
-import { signIn } from '../../scripts/chaos/load';
+import { portalOperation, send, signIn } from '../../scripts/chaos/load';
 import { startProcessStack, type ProcessStack } from '../../scripts/chaos/processStack';
-import { judge, runScenario, SCENARIOS, type RunOptions } from '../../scripts/chaos/scenarios';
+import { judge, runScenario, SCENARIOS, type Judgement, type RunOptions } from '../../scripts/chaos/scenarios';
 
 /** The per-subgraph budget the gateway is given here (r12a's default is about 5 s; shorter keeps the test short). */
 const SUBGRAPH_TIMEOUT_MS = 3_000;
@@ -45,12 +45,11 @@ const ENV = {
 
 const scenario = (name: string) => SCENARIOS.find((s) => s.name === name)!;
 
-/** Runs a scenario and asserts what every scenario must show; returns the judgement for scenario-specific checks. */
-async function expectScenario(stack: ProcessStack, token: string, name: string) {
-  const result = await runScenario(stack, scenario(name), { ...RUN, token });
-  const j = judge(result);
-  // One assertion, so that a failure shows everything that went wrong at once.
-  expect({
+/** What every scenario must show, as one object, so that a failed test shows everything that went wrong at once. */
+const HELD = { answersDuringFault: true, violations: {}, unauthenticated: 0, longestWait: 'within budget and margin', recovered: true, notFullAfterRecovery: 0 };
+
+function held(j: Judgement) {
+  return {
     // The fault was really under load: answers arrived while it lasted.
     answersDuringFault: j.duringFault >= 3,
     // Every answer from the injection to recovery is one the fault allows (sections, paths, codes; no internal detail).
@@ -62,8 +61,22 @@ async function expectScenario(stack: ProcessStack, token: string, name: string) 
     // Recovery by itself, and full answers from then on.
     recovered: j.recoveryMs !== undefined,
     notFullAfterRecovery: j.notFullAfterRecovery,
-  }).toEqual({ answersDuringFault: true, violations: {}, unauthenticated: 0, longestWait: 'within budget and margin', recovered: true, notFullAfterRecovery: 0 });
-  return j;
+  };
+}
+
+/** Runs a scenario under load; `probe` is called once half-way through the fault. */
+async function run<P = undefined>(stack: ProcessStack, token: string, name: string, probe?: () => Promise<P>): Promise<{ j: Judgement; probe: P }> {
+  const result = await runScenario(stack, scenario(name), { ...RUN, token, probe });
+  return { j: judge(result), probe: result.probe as P };
+}
+
+/** What the gateway's health endpoints answer (status and body). */
+async function gatewayHealth(stack: ProcessStack) {
+  const get = async (path: string) => {
+    const res = await fetch(`${stack.gatewayUrl}${path}`, { signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, body: await res.text() };
+  };
+  return { live: await get('/health/live'), ready: await get('/health/ready') };
 }
 
 describe.each([
@@ -89,29 +102,44 @@ describe.each([
   if (!withRedis) {
     // Needs r12a (partial answers, breaker) and r12b (drain on SIGTERM, so requests in flight are not cut).
     it('pharmacy stopped: the other sections still answer, prescriptions come back null with SERVICE_UNAVAILABLE', async () => {
-      const j = await expectScenario(stack, token, 'pharmacy-stopped');
-      expect(j.partialDuringFault).toBeGreaterThan(0);
+      const { j, probe: health } = await run(stack, token, 'pharmacy-stopped', () => gatewayHealth(stack));
+      expect({
+        ...held(j),
+        partialAnswers: j.partialDuringFault > 0,
+        // Needs r12b: one optional subgraph down leaves the gateway live and ready, and it says which one is degraded.
+        gateway: { live: health.live.status, ready: health.ready.status, namesPharmacy: health.ready.body.includes('pharmacy') },
+      }).toEqual({ ...HELD, partialAnswers: true, gateway: { live: 200, ready: 200, namesPharmacy: true } });
     }, 180_000);
 
     // Needs r12a (per-subgraph timeout, breaker, partial answers).
     it('pharmacy hung: answers within the budget, partial while it hangs, full again after SIGCONT', async () => {
-      const j = await expectScenario(stack, token, 'pharmacy-hung');
-      expect(j.partialDuringFault).toBeGreaterThan(0);
+      const { j } = await run(stack, token, 'pharmacy-hung');
+      expect({ ...held(j), partialAnswers: j.partialDuringFault > 0 }).toEqual({ ...HELD, partialAnswers: true });
     }, 180_000);
 
     // Needs r12b (last-good JWKS; 503, never 401, when a token cannot be checked).
     it('identity stopped: clean SERVICE_UNAVAILABLE (503 or per section), never "sign in again"', async () => {
-      await expectScenario(stack, token, 'identity-stopped');
+      const signInQuery = portalOperation('SignInWithDsLogon');
+      const { j, probe: signInAttempt } = await run(stack, token, 'identity-stopped', () =>
+        send(stack.graphqlUrl, signInQuery, { username: 'jane.doe', password: 'Demo-Password-1' }, undefined, 30_000),
+      );
+      expect({
+        ...held(j),
+        // A sign-in while identity is away is refused as unavailable (a 503, or its field null with SERVICE_UNAVAILABLE).
+        signInAttempt: { codes: signInAttempt.errors.map((e) => e.code), leak: signInAttempt.leak },
+      }).toEqual({ ...HELD, signInAttempt: { codes: ['SERVICE_UNAVAILABLE'], leak: false } });
     }, 180_000);
 
     // Needs r12b (pool timeouts, driver errors as SERVICE_UNAVAILABLE) and r12a (per section). PostgreSQL project only.
     (testDatabaseUrl() ? it : it.skip)('PostgreSQL restarted: only clean errors while it is away, full answers once it is back', async () => {
-      await expectScenario(stack, token, 'postgres-restarted');
+      const { j } = await run(stack, token, 'postgres-restarted');
+      expect(held(j)).toEqual(HELD);
     }, 180_000);
   } else {
     // Needs r12b (Redis faults as 503, reconnect without a restart).
     it('Redis stopped: session checks fail closed with a clean 503, and answers are full again once Redis is back', async () => {
-      await expectScenario(stack, token, 'redis-stopped');
+      const { j } = await run(stack, token, 'redis-stopped');
+      expect(held(j)).toEqual(HELD);
     }, 180_000);
   }
 });

@@ -127,13 +127,17 @@ export async function runScenario(stack: ProcessStack, scenario: Scenario, optio
   let recoveryMs: number | undefined;
   let probe: unknown;
   try {
+    const loadStartedAt = Date.now();
     await sleep(options.beforeMs);
+    // A fault injected into a stack that is not whole (a previous scenario that did not recover) would prove nothing.
+    if (!(await load.fullAnswerSince(loadStartedAt, options.recoveryTimeoutMs))) throw new Error(`${scenario.name}: no full answer before the fault; the stack is not whole`);
     injectedAt = Date.now();
     try {
       await scenario.inject(stack);
+      const faultBegan = Date.now();
       await sleep(options.faultMs / 2);
       if (options.probe) probe = await options.probe();
-      await sleep(Math.max(0, options.faultMs - (Date.now() - injectedAt)));
+      await sleep(Math.max(0, options.faultMs - (Date.now() - faultBegan)));
     } finally {
       healStartedAt = Date.now();
       await scenario.heal(stack);

@@ -2,6 +2,8 @@
  * Runs one subgraph on its own, for deployments that give each subgraph its
  * own process (or several instances on one PostgreSQL database):
  *   PORT=4012 DATABASE_URL=postgres://... IDENTITY_URL=http://... npx tsx scripts/subgraph.ts scheduling
+ * DATABASE_SCHEMA names the subgraph's PostgreSQL schema (or SQLite file)
+ * when it is not the subgraph's own name (the fault tests give each run one).
  * Pharmacy tells patients of decisions when MESSAGING_URL, PHARMACY_CLIENT_ID
  * and PHARMACY_CLIENT_SECRET are set (see README, "Prescriptions"); identity
  * tells holders of credential changes when MESSAGING_URL is set.
@@ -26,7 +28,7 @@ async function main() {
         ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl, ...readNoticeSettings(process.env) } : undefined })
         : MODULES[name].create();
   if (name === 'pharmacy' && !process.env.MESSAGING_URL) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
-  const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST });
+  const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST, databaseName: process.env.DATABASE_SCHEMA || undefined });
   console.log(`${name} subgraph at ${running.graphqlUrl}`);
   const stop = async () => {
     await running.close();

@@ -110,7 +110,7 @@ export async function openDatabase(options: DataSourceOptions): Promise<PortalDa
     connectTimeoutMS: pool.acquireTimeoutMs,
     // A backend that ends under an idle connection (a restart, pg_terminate_backend) must not crash the process.
     poolErrorHandler: (error: Error) => {
-      if (Date.now() - lastReport < POOL_ERROR_REPORT_MS) return;
+      if (Date.now() - lastReport < POOL_ERROR_REPORT_MS || process.env.PORTAL_QUIET === '1') return;
       lastReport = Date.now();
       console.warn(`[db] ${schema}: an idle connection failed (${(error as { code?: string }).code ?? error.name}); the pool opens a new one when needed`);
     },

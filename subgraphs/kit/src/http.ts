@@ -249,7 +249,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     const outcome = await Promise.race([settled, graceOver]);
     clearTimeout(timer);
     if (outcome !== 'cut') return;
-    console.warn(`[http] shutdown grace of ${graceMs} ms over: cutting ${open.size} request(s) still in flight`);
+    if (process.env.PORTAL_QUIET !== '1') console.warn(`[http] shutdown grace of ${graceMs} ms over: cutting ${open.size} request(s) still in flight`);
     server.closeAllConnections();
     await Promise.race([Promise.allSettled([...running]), new Promise((resolve) => setTimeout(resolve, AFTER_CUT_WAIT_MS).unref())]);
   };

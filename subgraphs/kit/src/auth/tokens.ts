@@ -225,11 +225,11 @@ class RemoteKeySet {
       if (!Array.isArray(body?.keys)) throw new Error('no keys');
       this.keys = createLocalJWKSet(body as { keys: JWK[] });
       this.fetchedAt = Date.now();
-      if (this.failedAt) console.warn('[auth] identity\'s JWKS fetched again');
+      if (this.failedAt && process.env.PORTAL_QUIET !== '1') console.warn("[auth] identity's JWKS fetched again");
       this.failedAt = 0;
       return true;
     } catch (e) {
-      if (this.failedAt <= this.fetchedAt) {
+      if (this.failedAt <= this.fetchedAt && process.env.PORTAL_QUIET !== '1') {
         console.warn(`[auth] identity's JWKS could not be fetched (${(e as Error).name}): ${this.keys ? 'verifying with the keys fetched before' : 'tokens answer SERVICE_UNAVAILABLE'}`);
       }
       this.failedAt = Date.now();

@@ -57,13 +57,22 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const POOL_ERROR_REPORT_MS = 60_000;
 
 /**
- * PostgreSQL's client with one change: a statement with no answer in time
+ * PostgreSQL's client with two changes: a connection's error never goes
+ * unheard (see the constructor), and a statement with no answer in time
  * (`query_timeout`: the server or the network hung, so the server's own
  * statement_timeout cannot act) ends its connection. pg would otherwise give
  * the connection back to the pool with the lost statement still waiting on
  * it, and every later statement on it would wait behind that one.
  */
 class PortalPgClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // The pool and TypeORM each listen for a connection's errors only while it is theirs: one that
+    // ends between the two (a backend terminated as the pool hands the connection over) would
+    // otherwise be an unhandled 'error' event, which ends the process. They still see the error.
+    this.on('error', () => undefined);
+  }
+
   override query(...args: unknown[]): any {
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     if (result && typeof (result as Promise<unknown>).catch === 'function') {

@@ -7,11 +7,11 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
-import Database from 'better-sqlite3';
-import { Client } from 'pg';
-import type { PortalDataSource } from './db';
+import path from 'node:path';
+import type { PortalConfig } from './config';
+import { openDatabase, type PortalDataSource } from './db';
 import type { SubgraphContext, SubgraphModule } from './subgraph';
-import { gql, removeTestDir, startTestSubgraph, testDatabaseUrl, type TestSubgraph } from './testing';
+import { gql, removeTestDir, startTestSubgraph, type TestSubgraph } from './testing';
 
 /** A subgraph of one slow field: it waits for the test's word, then checks access (an audit row) and answers. */
 function slowModule() {
@@ -42,24 +42,15 @@ function slowModule() {
   return { module, release, started };
 }
 
-/** The audit rows of a request, read straight from the database file or schema the subgraph used (it is closed by then). */
-async function auditRowsOf(database: PortalDataSource, requestId: string): Promise<{ outcome: string; record_kind: string }[]> {
+/** The audit rows of a request, read through a data source of its own (the subgraph's is closed by then). */
+async function auditRowsOf(database: PortalDataSource, config: PortalConfig, requestId: string): Promise<{ outcome: string; record_kind: string }[]> {
   const options = database.dataSource.options as { database?: string; schema?: string };
-  if (database.kind === 'sqlite') {
-    const db = new Database(options.database!, { readonly: true });
-    try {
-      return db.prepare('SELECT outcome, record_kind FROM audit_event WHERE request_id = ?').all(requestId) as { outcome: string; record_kind: string }[];
-    } finally {
-      db.close();
-    }
-  }
-  const client = new Client({ connectionString: testDatabaseUrl() });
-  await client.connect();
+  const name = database.kind === 'sqlite' ? path.basename(options.database!, '.sqlite') : options.schema!;
+  const reader = await openDatabase({ name, schema: name, entities: [], migrations: [], dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
-    const { rows } = await client.query(`SELECT outcome, record_kind FROM "${options.schema}".audit_event WHERE request_id = $1`, [requestId]);
-    return rows;
+    return await reader.dataSource.query(`SELECT outcome, record_kind FROM audit_event WHERE request_id = '${requestId}'`);
   } finally {
-    await client.end();
+    await reader.dataSource.destroy();
   }
 }
 
@@ -117,7 +108,7 @@ describe('stopping a subgraph', () => {
       const answer = await inFlight;
       expect(answer).toEqual({ status: 200, data: { slow: 'done' } });
       await closing;
-      expect(await auditRowsOf(subgraph.server.database, requestId)).toEqual([{ outcome: 'ALLOWED', record_kind: 'appointment' }]);
+      expect(await auditRowsOf(subgraph.server.database, subgraph.server.runtime.config, requestId)).toEqual([{ outcome: 'ALLOWED', record_kind: 'appointment' }]);
       expect(subgraph.server.database.dataSource.isInitialized).toBe(false);
       await expect(fetch(`${subgraph.server.url}/health/live`)).rejects.toThrow();
     } finally {

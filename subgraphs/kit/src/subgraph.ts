@@ -15,8 +15,8 @@ import { documentLimits } from './edge/documentLimits';
 import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy';
 import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
 import { clientAddressOf, TrustedProxies } from './clientAddress';
-import { openDatabase, type PortalDataSource } from './db';
-import { authenticationFailure, maskError } from './errors';
+import { isDatabaseUnavailable, openDatabase, type PortalDataSource } from './db';
+import { authenticationFailure, ErrorCode, maskError } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
@@ -108,11 +108,33 @@ export interface RunningSubgraph extends RunningServer {
   runtime: SubgraphRuntime;
 }
 
+/**
+ * Writes each request's audit rows before its answer leaves. When they cannot
+ * be written, what was read is not given out unaudited: the answer becomes one
+ * error, SERVICE_UNAVAILABLE (503) when the database is down or too slow,
+ * INTERNAL_SERVER_ERROR (500) otherwise, with nothing of the failure in it.
+ */
 const flushAudit: ApolloServerPlugin<SubgraphContext> = {
   async requestDidStart() {
     return {
-      async willSendResponse({ contextValue }) {
-        await contextValue.audit.flush();
+      async willSendResponse({ contextValue, response }) {
+        try {
+          await contextValue.audit.flush();
+        } catch (e) {
+          const unavailable = isDatabaseUnavailable(e);
+          if (process.env.PORTAL_LOG_ERRORS !== '0') console.error(`[audit] rows not written (${(e as Error)?.name ?? 'Error'}): the answer is withheld`);
+          response.http.status = unavailable ? 503 : 500;
+          response.body = {
+            kind: 'single',
+            singleResult: {
+              errors: [
+                unavailable
+                  ? { message: 'This part of the portal is unavailable right now. Try again shortly.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }
+                  : { message: 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } },
+              ],
+            },
+          };
+        }
       },
     };
   },

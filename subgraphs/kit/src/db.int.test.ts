@@ -202,8 +202,11 @@ onPostgres('a subgraph whose database fails under it', () => {
     await admin.connect();
     try {
       expect(expectFullOrUnavailable(await read())).toBe('full');
-      const inFlight = [1, 2, 3, 4, 5, 6].map(() => read(500));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      const inFlight = [1, 2, 3, 4, 5, 6].map(() => read(2_000));
+      // Terminated once statements are running on them, whatever the machine's load.
+      const sleeping = async () =>
+        (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`, [`portal:${schema}`])).rows[0].n;
+      for (let i = 0; i < 200 && (await sleeping()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
       const { rows } = await admin.query('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1', [`portal:${schema}`]);
       expect(rows.length).toBeGreaterThan(0);
       const outcomes = (await Promise.all(inFlight)).map(expectFullOrUnavailable);

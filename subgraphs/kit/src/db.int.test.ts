@@ -124,15 +124,15 @@ onPostgres('migrations under an advisory lock', () => {
 
   it('names its connections, and bounds statements and idle transactions on them (not the migrations)', async () => {
     const schema = `${prefix}_pool`;
-    const db = await openDatabase({ name: 'pool', schema, entities: [], migrations: ALL, dataDir, databaseUrl: url, pool: { max: 3, acquireTimeoutMs: 1_000, statementTimeoutMs: 300 } });
+    const db = await openDatabase({ name: 'pool', schema, entities: [], migrations: ALL, dataDir, databaseUrl: url, pool: { max: 3, acquireTimeoutMs: 1_000, statementTimeoutMs: 100 } });
     try {
-      // LockOne's pg_sleep(0.2) ran, and the migrations as a whole took longer than 300 ms: they are not bounded.
+      // LockOne's and LockTwo's pg_sleep(0.2) ran to the end: the migrations are not bounded.
       const [settings] = await db.dataSource.query('SELECT current_setting($1) AS statement, current_setting($2) AS idle, current_setting($3) AS app', [
         'statement_timeout',
         'idle_in_transaction_session_timeout',
         'application_name',
       ]);
-      expect(settings).toEqual({ statement: '300ms', idle: '300ms', app: `portal:${schema}` });
+      expect(settings).toEqual({ statement: '100ms', idle: '100ms', app: `portal:${schema}` });
       const slow = await db.dataSource.query('SELECT pg_sleep(1)').catch((e: unknown) => e);
       expect(isDatabaseUnavailable(slow)).toBe(true);
       expect((await db.dataSource.query('SELECT 1 AS one'))[0].one).toBe(1);

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import 'reflect-metadata';
 import { DataSource, type EntitySchema, type Logger, type MixedList } from 'typeorm';
-import { MigrationExecutor } from 'typeorm/migration/MigrationExecutor';
 import pg, { Client } from 'pg';
 import { DEFAULT_DATABASE_POOL, type DatabaseKind, type DatabasePoolSettings } from './config';
 
@@ -150,35 +149,31 @@ export async function openDatabase(options: DataSourceOptions): Promise<PortalDa
     // A session lock on a connection of its own: held across the migrations' own transactions.
     await lock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`portal-migrations:${schema}`]);
     await lock.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await dataSource.initialize();
+    // Migrations get a connection of their own, without the bounds of requests: a schema
+    // change on a large table may take longer than any request should.
+    const migrator = new DataSource({
+      ...common,
+      type: 'postgres',
+      url: databaseUrl,
+      schema,
+      migrationsTableName: 'migrations',
+      applicationName: `portal:${schema}:migrate`.slice(0, 63),
+      poolSize: 1,
+      extra: { options: `-c search_path=${schema}` },
+    });
+    await migrator.initialize();
     try {
-      await runMigrations(dataSource);
-    } catch (e) {
-      await dataSource.destroy();
-      throw e;
+      await migrator.runMigrations({ transaction: 'each' });
+    } finally {
+      await migrator.destroy();
     }
+    await dataSource.initialize();
   } finally {
     // Ending the session releases the lock, whatever happened.
     await lock.end();
   }
   counter.count = 0;
   return { dataSource, kind: 'postgres', counter, destroyAndDrop: drop };
-}
-
-/** Pending migrations, one transaction each; on PostgreSQL without the statement timeout, which bounds requests, not schema changes. */
-async function runMigrations(dataSource: DataSource): Promise<void> {
-  const runner = dataSource.createQueryRunner();
-  try {
-    const postgres = dataSource.options.type === 'postgres';
-    if (postgres) await runner.query('SET statement_timeout = 0');
-    const executor = new MigrationExecutor(dataSource, runner);
-    executor.transaction = 'each';
-    await executor.executePendingMigrations();
-    // Back to the connection's own settings before the pool hands it to a request.
-    if (postgres) await runner.query('RESET statement_timeout');
-  } finally {
-    await runner.release();
-  }
 }
 
 async function openSqlite(options: DataSourceOptions, common: object, counter: StatementCounter): Promise<PortalDataSource> {
@@ -200,7 +195,7 @@ async function openSqlite(options: DataSourceOptions, common: object, counter: S
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
   };
   await dataSource.initialize();
-  await runMigrations(dataSource);
+  await dataSource.runMigrations({ transaction: 'each' });
   counter.count = 0;
   return { dataSource, kind: 'sqlite', counter, destroyAndDrop: drop };
 }

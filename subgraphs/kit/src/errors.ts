@@ -72,8 +72,10 @@ export const notFound = (what: string) => new PortalError(ErrorCode.NOT_FOUND, `
 
 export const isKnownCode = (code: unknown): code is string => typeof code === 'string' && KNOWN_CODES.has(code);
 
-const UNAVAILABLE_MESSAGE = 'This part of the portal is unavailable right now. Try again shortly.';
-const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.';
+/** What a client is told when a part of the portal (a database, most often) cannot answer just now. */
+export const UNAVAILABLE_MESSAGE = 'This part of the portal is unavailable right now. Try again shortly.';
+/** What a client is told of any failure that is not a deliberate client error. */
+export const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.';
 
 /**
  * Masks everything that is not a deliberate client error: a driver error, a

@@ -16,7 +16,7 @@ import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy'
 import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
 import { clientAddressOf, TrustedProxies } from './clientAddress';
 import { isDatabaseUnavailable, openDatabase, type PortalDataSource } from './db';
-import { authenticationFailure, ErrorCode, maskError } from './errors';
+import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILABLE_MESSAGE } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
@@ -65,8 +65,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   sessions?(runtime: SubgraphRuntime): SessionGuard;
   /**
    * Work of the subgraph that runs beside its requests (e.g. pharmacy's outbox
-   * worker): started once the server listens, stopped first on close, before
-   * the database is.
+   * worker): started once the server listens; on close, stopped once the
+   * requests in flight have finished, before the database closes.
    */
   background?(runtime: SubgraphRuntime): BackgroundTask;
 }
@@ -129,8 +129,8 @@ const flushAudit: ApolloServerPlugin<SubgraphContext> = {
             singleResult: {
               errors: [
                 unavailable
-                  ? { message: 'This part of the portal is unavailable right now. Try again shortly.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }
-                  : { message: 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } },
+                  ? { message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }
+                  : { message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } },
               ],
             },
           };
@@ -230,6 +230,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     if (!background.getStore()) countRequestStatement();
   };
   const task = module.background ? asBackground(() => module.background!(runtime)) : undefined;
+  let closing: Promise<void> | undefined;
   return {
     ...server,
     name: module.name,
@@ -238,14 +239,15 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     runtime,
     // Requests in flight finish first (each flushes its own audit as it answers), then the
     // background work stops, and the database closes last, once nothing can write to it.
-    close: async () => {
-      await server.close();
-      await task?.stop();
-      await apollo.stop();
-      await sessions?.close();
-      await limits.close();
-      if (database.dataSource.isInitialized) await database.dataSource.destroy();
-    },
+    close: () =>
+      (closing ??= (async () => {
+        await server.close();
+        await task?.stop();
+        await apollo.stop();
+        await sessions?.close();
+        await limits.close();
+        if (database.dataSource.isInitialized) await database.dataSource.destroy();
+      })()),
   };
 }
 

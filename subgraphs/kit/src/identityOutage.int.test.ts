@@ -1,5 +1,5 @@
 /**
- * Identity down is an outage, not a sign-out: a subgraph that cannot check a
+ * Identity (or Redis) down is an outage, not a sign-out: a subgraph that cannot check a
  * token (no keys, no session answer, no care-access answer) says
  * SERVICE_UNAVAILABLE with HTTP 503, within IDENTITY_TIMEOUT_MS, and never
  * UNAUTHENTICATED for a valid token.
@@ -8,9 +8,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
-import type { SigningKey } from './auth/tokens';
+import { closeRedis, openRedis } from './auth/redis';
+import { RedisSessions } from './auth/sessions';
+import { signAccessToken, type SigningKey } from './auth/tokens';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
-import { gql, mintToken, removeTestDir, testConfig, testSigningKey, uniqueDatabaseName } from './testing';
+import { gql, mintToken, removeTestDir, startFaultProxy, testConfig, testSigningKey, uniqueDatabaseName, uniqueRedisKeyPrefix } from './testing';
 
 type Mode = 'up' | 'failing' | 'hung';
 
@@ -108,5 +110,56 @@ describe('a subgraph while identity is down', () => {
     const res = await ask(token);
     expect(res.data).toEqual({ visible: null });
     expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['visible'], 'SERVICE_UNAVAILABLE']]);
+  });
+});
+
+describe('a subgraph while Redis, where sessions live, is unreachable', () => {
+  it.each([
+    ['cut off', 'cut'],
+    ['hung', 'hang'],
+  ] as const)('answers 503 without hanging while Redis is %s, and serves again by itself once it is back', async (_, fault) => {
+    const redisUrl = new URL(process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379');
+    const proxy = await startFaultProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    const key = await testSigningKey();
+    const identity = await fakeIdentity(key);
+    const prefix = uniqueRedisKeyPrefix();
+    const direct = openRedis(redisUrl.toString());
+    const config = testConfig({ identityUrl: identity.url, redisUrl: `redis://127.0.0.1:${proxy.port}`, redisKeyPrefix: prefix });
+    let subgraph: RunningSubgraph | undefined;
+    try {
+      subgraph = await startSubgraph(outageModule, { config, databaseName: uniqueDatabaseName('outage'), pharmacyAccess: async () => new Set() });
+      const sessionId = randomUUID();
+      await new RedisSessions(direct, prefix).open(sessionId, { accountId: 'ac-pt-1', method: 'DS_LOGON' });
+      const { token } = await signAccessToken(key, { accountId: 'ac-pt-1', personId: 'pt-1', role: 'PATIENT', method: 'DS_LOGON', sessionId });
+      const ask = () => gql(subgraph!.graphqlUrl, 'query ($id: ID!) { visible(patientId: $id) }', { id: 'pt-1' }, token);
+      expect(await ask()).toEqual({ status: 200, data: { visible: true } });
+      proxy[fault]();
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        expect(await ask()).toEqual({ status: 503, errors: [{ message: 'Your sign-in could not be checked right now. Try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+        // Bounded by the Redis command timeout (1 s), with room for a loaded machine: never a hang.
+        expect(Date.now() - started).toBeLessThan(15_000);
+      }
+      proxy.restore();
+      let res = await ask();
+      for (let i = 0; i < 60 && res.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        res = await ask();
+      }
+      expect(res).toEqual({ status: 200, data: { visible: true } });
+    } finally {
+      proxy.restore();
+      try {
+        await subgraph?.close();
+        await subgraph?.database.destroyAndDrop();
+      } finally {
+        const keys = await direct.keys(`${prefix}*`);
+        if (keys.length) await direct.del(...keys);
+        await closeRedis(direct);
+        await identity.close();
+        await proxy.close();
+        removeTestDir(config.dataDir);
+      }
+    }
   });
 });

@@ -97,9 +97,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gatewayUrl: gateway.url,
       graphqlUrl: `${gateway.url}/graphql`,
       subgraphs,
+      // The gateway first (no new work reaches the subgraphs), then the subgraphs together, identity
+      // last: the others ask it about sessions and care access while they finish their requests.
       close: async () => {
         await gateway.close();
-        await closeAll();
+        const others = started.filter((s) => s !== identity);
+        await Promise.allSettled(others.map((s) => s.close()));
+        await identity.close();
       },
     };
   } catch (e) {

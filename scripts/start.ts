@@ -4,6 +4,8 @@
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
 import { readGatewayConfig } from '@portal/gateway';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '@portal/kit';
+import { stopOnSignals } from './signals';
 import { startStack } from './stack';
 
 async function main() {
@@ -22,18 +24,8 @@ async function main() {
   if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox. Sign in as jane.doe / Demo-Password-1.`);
   console.log(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping...`);
-    const timer = setTimeout(() => process.exit(1), 10_000);
-    await stack.close();
-    clearTimeout(timer);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The gateway drains, then the subgraphs together, then identity: up to three graces in all.
+  stopOnSignals('portal', () => stack.close(), 3 * (portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
 }
 
 main().catch((e: Error) => {

@@ -9,10 +9,11 @@
  * tells holders of credential changes when MESSAGING_URL is set.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { readConfig, startSubgraph } from '@portal/kit';
+import { DEFAULT_SHUTDOWN_GRACE_MS, readConfig, startSubgraph } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { createIdentityModule, readNoticeSettings } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
+import { stopOnSignals } from './signals';
 import { MODULES } from './stack';
 
 async function main() {
@@ -30,12 +31,7 @@ async function main() {
   if (name === 'pharmacy' && !process.env.MESSAGING_URL) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
   const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST, databaseName: process.env.DATABASE_SCHEMA || undefined });
   console.log(`${name} subgraph at ${running.graphqlUrl}`);
-  const stop = async () => {
-    await running.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  stopOnSignals(name, () => running.close(), config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
 }
 
 main().catch((e: Error) => {

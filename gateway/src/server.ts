@@ -198,6 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       // The gateway's own executor (the record download) is not an HTTP client: only HTTP requests are admitted by hash.
       admit: edge.trustedDocuments ? trustedDocuments(readManifest(), edge.document.maxTokens) : undefined,
       ready: () => allSubgraphsReady(config),
+      shutdownGraceMs: config.portal.shutdownGraceMs,
     },
     config.port,
     config.host,

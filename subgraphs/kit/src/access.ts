@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from './auth/tokens';
 import type { AuditAction, AuditTrail, RecordKind } from './audit';
+import { DEFAULT_IDENTITY_TIMEOUT_MS } from './config';
 import { ErrorCode, forbidden, PortalError, unauthenticated } from './errors';
 
 /** Answers which of `patientIds` a practitioner viewer treats (identity owns care teams). */
@@ -152,50 +153,54 @@ export class Access {
 }
 
 /** Asks identity's care-access route, with the viewer's own token. */
-async function askCareAccess(identityUrl: string, viewer: Viewer, question: { patientIds: readonly string[]; careTeams?: boolean }) {
-  const res = await fetch(`${identityUrl}/internal/care-access`, {
+const accessUnavailable = () => new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
+
+/**
+ * POSTs an access question with the viewer's own token. No answer within
+ * `timeoutMs`, an error status or a body that is not JSON is SERVICE_UNAVAILABLE:
+ * the question could not be asked, which says nothing against the viewer.
+ */
+async function askInternal(url: string, viewer: Viewer, question: object, timeoutMs: number): Promise<Record<string, unknown>> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
     body: JSON.stringify(question),
-    signal: AbortSignal.timeout(5_000),
+    signal,
   }).catch(() => null);
-  if (!res || !res.ok) {
-    throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
-  }
-  return (await res.json()) as { allowed?: unknown; careTeamIds?: unknown };
+  if (!res || !res.ok) throw accessUnavailable();
+  // The signal bounds the body too: a server that sends headers and then hangs is no answer.
+  const body = await res.json().catch(() => null);
+  if (!body || typeof body !== 'object') throw accessUnavailable();
+  return body as Record<string, unknown>;
 }
 
+/** Asks identity's care-access route, with the viewer's own token. */
+const askCareAccess = (identityUrl: string, viewer: Viewer, question: { patientIds: readonly string[]; careTeams?: boolean }, timeoutMs: number) =>
+  askInternal(`${identityUrl}/internal/care-access`, viewer, question, timeoutMs);
+
 /** Asks identity which patients a practitioner treats, with the viewer's own token. */
-export function remoteCareAccess(identityUrl: string): CareAccessCheck {
+export function remoteCareAccess(identityUrl: string, timeoutMs = DEFAULT_IDENTITY_TIMEOUT_MS): CareAccessCheck {
   return async (viewer, patientIds) => {
-    const body = await askCareAccess(identityUrl, viewer, { patientIds });
+    const body = await askCareAccess(identityUrl, viewer, { patientIds }, timeoutMs);
     return new Set(Array.isArray(body.allowed) ? body.allowed.map(String) : []);
   };
 }
 
 /** Asks pharmacy which patients have a pending request, with the pharmacist's own token; `url()` is read at each call. */
-export function remotePharmacyAccess(url: () => string | undefined): PharmacyAccessCheck {
+export function remotePharmacyAccess(url: () => string | undefined, timeoutMs = DEFAULT_IDENTITY_TIMEOUT_MS): PharmacyAccessCheck {
   return async (viewer, patientIds) => {
     const base = url();
     if (!base) return new Set();
-    const res = await fetch(`${base}/internal/pharmacy-access`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
-      body: JSON.stringify({ patientIds }),
-      signal: AbortSignal.timeout(5_000),
-    }).catch(() => null);
-    if (!res || !res.ok) {
-      throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Access to this record could not be checked right now. Try again shortly.');
-    }
-    const body = (await res.json()) as { pending?: unknown };
+    const body = await askInternal(`${base}/internal/pharmacy-access`, viewer, { patientIds }, timeoutMs);
     return new Set(Array.isArray(body.pending) ? body.pending.map(String) : []);
   };
 }
 
 /** Asks identity which care teams the viewer belongs to now, with the viewer's own token. */
-export function remoteCareTeams(identityUrl: string): CareTeamsCheck {
+export function remoteCareTeams(identityUrl: string, timeoutMs = DEFAULT_IDENTITY_TIMEOUT_MS): CareTeamsCheck {
   return async (viewer) => {
-    const body = await askCareAccess(identityUrl, viewer, { patientIds: [], careTeams: true });
+    const body = await askCareAccess(identityUrl, viewer, { patientIds: [], careTeams: true }, timeoutMs);
     return Array.isArray(body.careTeamIds) ? body.careTeamIds.map(String) : [];
   };
 }

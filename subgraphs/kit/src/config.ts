@@ -43,7 +43,30 @@ export interface PortalConfig {
   pharmacyUrl?: string;
   /** Shared by the gateway and the subgraphs: proves a forwarded request id came from the gateway (see requestId.ts). */
   requestIdSecret?: string;
+  /**
+   * How long a question to identity (JWKS, session check, care access) or to
+   * pharmacy (a pharmacist's access) may take: short, so it fits in the
+   * gateway's per-subgraph budget (`IDENTITY_TIMEOUT_MS`).
+   */
+  identityTimeoutMs?: number;
+  /** How long a stopping server lets requests in flight finish before it cuts them (`SHUTDOWN_GRACE_MS`). */
+  shutdownGraceMs?: number;
+  /** PostgreSQL pool bounds (`DATABASE_POOL_MAX`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_STATEMENT_TIMEOUT_MS`). */
+  databasePool?: DatabasePoolSettings;
 }
+
+export interface DatabasePoolSettings {
+  /** Connections per process and data source. */
+  max: number;
+  /** How long a request waits for a connection (a free one from the pool, or a new one) before SERVICE_UNAVAILABLE. */
+  acquireTimeoutMs: number;
+  /** How long one statement (and an idle open transaction) may take before PostgreSQL cancels it. */
+  statementTimeoutMs: number;
+}
+
+export const DEFAULT_IDENTITY_TIMEOUT_MS = 2_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+export const DEFAULT_DATABASE_POOL: DatabasePoolSettings = { max: 10, acquireTimeoutMs: 3_000, statementTimeoutMs: 10_000 };
 
 /** The edge settings of a config, defaults filled in. */
 export const edgeOf = (config: Pick<PortalConfig, 'edge'>): EdgeSettings => config.edge ?? DEFAULT_EDGE_SETTINGS;
@@ -109,6 +132,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     },
     requestIdSecret: env.REQUEST_ID_SECRET || undefined,
     pharmacyUrl: env.PHARMACY_URL || `http://127.0.0.1:${env.PHARMACY_PORT || 4004}`,
+    identityTimeoutMs: milliseconds(env, 'IDENTITY_TIMEOUT_MS', DEFAULT_IDENTITY_TIMEOUT_MS, 100, 60_000),
+    shutdownGraceMs: milliseconds(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 300_000),
+    databasePool: {
+      max: positiveInteger(env, 'DATABASE_POOL_MAX', DEFAULT_DATABASE_POOL.max),
+      acquireTimeoutMs: milliseconds(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_POOL.acquireTimeoutMs, 100, 60_000),
+      statementTimeoutMs: milliseconds(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_POOL.statementTimeoutMs, 100, 3_600_000),
+    },
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
@@ -135,5 +165,14 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > 10_000) throw new Error(`${name} must be a whole number from ${min} to 10000.`);
+  return value;
+}
+
+/** A whole number of milliseconds from `min` to `max`; a typo refuses to start rather than meaning "no limit". */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number of milliseconds from ${min} to ${max}.`);
   return value;
 }

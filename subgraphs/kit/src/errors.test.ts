@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { ErrorCode, maskError, PortalError, scrub } from './errors';
+import { authenticationFailure, ErrorCode, maskError, PortalError, scrub } from './errors';
 
 describe('maskError', () => {
   beforeAll(() => {
@@ -27,10 +27,35 @@ describe('maskError', () => {
     expect(out.message).not.toMatch(/SELECT|constraint|slot/);
   });
 
+  it('turns a database that is down or too slow into SERVICE_UNAVAILABLE, with nothing of the driver’s message', () => {
+    const lost = Object.assign(new Error('Connection terminated unexpectedly'), { query: 'SELECT * FROM lab_result WHERE patient_id = $1' });
+    const timedOut = Object.assign(new Error('canceling statement due to statement timeout'), { driverError: { code: '57014' } });
+    for (const driver of [lost, timedOut]) {
+      const out = maskError({ message: driver.message, path: ['labResults'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, new GraphQLError(driver.message, { originalError: driver }));
+      expect(out).toEqual({ message: 'This part of the portal is unavailable right now. Try again shortly.', path: ['labResults'], extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    }
+  });
+
   it('masks a code that is not in the registry', () => {
     const out = maskError({ message: 'request to http://10.0.0.5:4003/graphql failed', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR' } });
     expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
     expect(out.message).not.toContain('http://');
+  });
+});
+
+describe('authenticationFailure', () => {
+  it('keeps a deliberate refusal: 401 for UNAUTHENTICATED, 503 for SERVICE_UNAVAILABLE', () => {
+    const ended = authenticationFailure(new PortalError(ErrorCode.UNAUTHENTICATED, 'Your session has ended; sign in again.'));
+    expect([ended.message, ended.extensions]).toEqual(['Your session has ended; sign in again.', { code: 'UNAUTHENTICATED', http: { status: 401 } }]);
+    const down = authenticationFailure(new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Later.'));
+    expect(down.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', http: { status: 503 } });
+  });
+
+  it('answers 503, never "sign in again", when the check itself failed (a database or Redis error)', () => {
+    for (const e of [new Error('Connection terminated unexpectedly'), new TypeError('x'), new PortalError(ErrorCode.INTERNAL_SERVER_ERROR, 'boom')]) {
+      const out = authenticationFailure(e);
+      expect([out.message, out.extensions]).toEqual(['Your sign-in could not be checked right now. Try again shortly.', { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } }]);
+    }
   });
 });
 

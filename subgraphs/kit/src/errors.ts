@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseUnavailable } from './db';
 
 /**
  * Every error code a client may see. Codes are public API: add, never rename.
@@ -71,7 +72,10 @@ export const notFound = (what: string) => new PortalError(ErrorCode.NOT_FOUND, `
 
 export const isKnownCode = (code: unknown): code is string => typeof code === 'string' && KNOWN_CODES.has(code);
 
-const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.';
+/** What a client is told when a part of the portal (a database, most often) cannot answer just now. */
+export const UNAVAILABLE_MESSAGE = 'This part of the portal is unavailable right now. Try again shortly.';
+/** What a client is told of any failure that is not a deliberate client error. */
+export const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later; if it keeps happening, call the help desk.';
 
 /**
  * Masks everything that is not a deliberate client error: a driver error, a
@@ -93,6 +97,11 @@ export function maskError(formatted: GraphQLFormattedError, original?: unknown):
     const retryAfter = formatted.extensions?.retryAfter;
     if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0) extensions.retryAfter = retryAfter;
     return { ...base, extensions };
+  }
+  const cause = unwrap(original);
+  if (cause && isDatabaseUnavailable(cause)) {
+    if (process.env.PORTAL_LOG_ERRORS !== '0') console.error(`[error] database unavailable (${(cause as { code?: string }).code ?? cause.name})`);
+    return { ...base, message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
   if (original !== undefined && process.env.PORTAL_LOG_ERRORS !== '0') {
     // Log the class and message only: parameters of a failed query can hold health data.
@@ -123,8 +132,15 @@ export function scrub(message: string): string {
  * and the matching HTTP status, so the whole request is refused.
  */
 export function authenticationFailure(e: unknown): GraphQLError {
-  const code = e instanceof GraphQLError ? e.extensions.code : undefined;
-  return new GraphQLError(e instanceof GraphQLError ? e.message : 'The access token is not valid.', {
-    extensions: { code: isKnownCode(code) ? code : ErrorCode.UNAUTHENTICATED, http: { status: code === ErrorCode.SERVICE_UNAVAILABLE ? 503 : 401 } },
+  // Only a deliberate refusal (a PortalError) can say the token is bad; anything else thrown while
+  // checking it (a database or Redis failure) says the check could not be made: never "sign in again".
+  if (!(e instanceof GraphQLError) || !isKnownCode(e.extensions.code) || e.extensions.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+    return new GraphQLError('Your sign-in could not be checked right now. Try again shortly.', {
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+    });
+  }
+  const code = e.extensions.code;
+  return new GraphQLError(e.message, {
+    extensions: { code, http: { status: code === ErrorCode.SERVICE_UNAVAILABLE ? 503 : 401 } },
   });
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { checkOperationSize, cors, declaredTooLarge, limitResponse, securityHeaders, tooLarge, type EdgeReply } from './edge/front';
 import { DEFAULT_EDGE_SETTINGS } from './edge/settings';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 
 export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
@@ -33,6 +34,8 @@ export interface HttpOptions<C extends BaseContext> {
   admit?: (request: { body: unknown; search: string }) => EdgeReply | { body: unknown; search: string };
   /** The request id of each request, sent back as `x-request-id`; a new UUID unless told otherwise. */
   requestId?: (req: IncomingMessage) => string;
+  /** How long `close()` lets requests in flight finish before it cuts them; defaults to DEFAULT_SHUTDOWN_GRACE_MS. */
+  shutdownGraceMs?: number;
 }
 
 /** What a readiness probe may say beyond yes or no; sent as the body of /health/ready. */
@@ -44,8 +47,18 @@ export interface ReadyReport {
 export interface RunningServer {
   url: string;
   port: number;
+  /**
+   * Stops the server: readiness answers 503 at once, no new connection is
+   * accepted, idle keep-alive connections are closed, requests in flight may
+   * finish (their connections close after the answer) until the shutdown
+   * grace ends, and what is left then is cut. Resolves once every request
+   * handler has returned (or shortly after the cut, for one that never does).
+   */
   close(): Promise<void>;
 }
+
+/** How long a handler still running after the cut is waited for, so what it writes (its audit) is not lost to a closed database. */
+const AFTER_CUT_WAIT_MS = 1_000;
 
 type EdgeOptions = Pick<HttpOptions<BaseContext>, 'corsOrigins' | 'production' | 'admit'>;
 
@@ -116,13 +129,27 @@ function admitOperation(
 export async function listen<C extends BaseContext>(options: HttpOptions<C>, port: number, host = '127.0.0.1'): Promise<RunningServer> {
   const limit = options.maxBodyBytes ?? DEFAULT_EDGE_SETTINGS.maxBodyBytes;
   const sizes = options.sizes ?? DEFAULT_EDGE_SETTINGS;
-  const server = http.createServer(async (req, res) => {
+  let draining = false;
+  /** Answers not yet sent: told to close their connection once sent when the server starts stopping. */
+  const open = new Set<ServerResponse>();
+  /** Handlers still running, cut or not: close() waits for them, since they may still write (their audit). */
+  const running = new Set<Promise<void>>();
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = options.requestId ? options.requestId(req) : randomUUID();
     res.setHeader('x-request-id', requestId);
     try {
       if (applyEdgeHeaders(req, res, options)) return;
-      if (req.method === 'GET' && (url.pathname === '/health' || url.pathname === '/ready')) {
+      if (req.method === 'GET' && url.pathname === '/health/live') {
+        send(res, 200, { status: 'ok' });
+        return;
+      }
+      // /health and /ready are the older names of /health/ready, kept for probes configured with them.
+      if (req.method === 'GET' && READY_PATHS.has(url.pathname)) {
+        if (draining) {
+          send(res, 503, { status: 'unavailable', stopping: true });
+          return;
+        }
         const report = await options.ready().catch((): boolean => false);
         const { ready: ok, ...details } = typeof report === 'boolean' ? { ready: report } : report;
         send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', ...details });
@@ -191,6 +218,14 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       console.error(`[http] unhandled ${(e as Error)?.name ?? 'error'} on ${req.method} ${url.pathname}`);
       send(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
+  };
+  const server = http.createServer((req, res) => {
+    // Once stopping, every answer closes its connection, so no keep-alive socket outlives the drain.
+    if (draining) res.shouldKeepAlive = false;
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    const done: Promise<void> = handle(req, res).finally(() => running.delete(done));
+    running.add(done);
   });
   // Above the gateway fetcher's 15 s keep-alive, so a reused socket is never closed under it.
   server.keepAliveTimeout = 65_000;
@@ -201,13 +236,29 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    draining = true;
+    for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const settled = Promise.all([closed, Promise.allSettled([...running])]);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), graceMs)));
+    const outcome = await Promise.race([settled, graceOver]);
+    clearTimeout(timer);
+    if (outcome !== 'cut') return;
+    if (process.env.PORTAL_QUIET !== '1') console.warn(`[http] shutdown grace of ${graceMs} ms over: cutting ${open.size} request(s) still in flight`);
+    server.closeAllConnections();
+    await Promise.race([Promise.allSettled([...running]), new Promise((resolve) => setTimeout(resolve, AFTER_CUT_WAIT_MS).unref())]);
+  };
   return {
     url: `http://${host}:${actual}`,
     port: actual,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    // Idempotent: a second signal or a second caller waits for the same stop.
+    close: () => (closing ??= close()),
   };
 }
+
+const READY_PATHS: ReadonlySet<string> = new Set(['/health/ready', '/health', '/ready']);

@@ -10,13 +10,13 @@ import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type C
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
-import { edgeOf, type PortalConfig } from './config';
+import { DEFAULT_IDENTITY_TIMEOUT_MS, edgeOf, type PortalConfig } from './config';
 import { documentLimits } from './edge/documentLimits';
 import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy';
 import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
 import { clientAddressOf, TrustedProxies } from './clientAddress';
-import { openDatabase, type PortalDataSource } from './db';
-import { authenticationFailure, maskError } from './errors';
+import { isDatabaseUnavailable, openDatabase, type PortalDataSource } from './db';
+import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILABLE_MESSAGE } from './errors';
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
@@ -65,8 +65,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   sessions?(runtime: SubgraphRuntime): SessionGuard;
   /**
    * Work of the subgraph that runs beside its requests (e.g. pharmacy's outbox
-   * worker): started once the server listens, stopped first on close, before
-   * the database is.
+   * worker): started once the server listens; on close, stopped once the
+   * requests in flight have finished, before the database closes.
    */
   background?(runtime: SubgraphRuntime): BackgroundTask;
 }
@@ -108,11 +108,33 @@ export interface RunningSubgraph extends RunningServer {
   runtime: SubgraphRuntime;
 }
 
+/**
+ * Writes each request's audit rows before its answer leaves. When they cannot
+ * be written, what was read is not given out unaudited: the answer becomes one
+ * error, SERVICE_UNAVAILABLE (503) when the database is down or too slow,
+ * INTERNAL_SERVER_ERROR (500) otherwise, with nothing of the failure in it.
+ */
 const flushAudit: ApolloServerPlugin<SubgraphContext> = {
   async requestDidStart() {
     return {
-      async willSendResponse({ contextValue }) {
-        await contextValue.audit.flush();
+      async willSendResponse({ contextValue, response }) {
+        try {
+          await contextValue.audit.flush();
+        } catch (e) {
+          const unavailable = isDatabaseUnavailable(e);
+          if (process.env.PORTAL_LOG_ERRORS !== '0') console.error(`[audit] rows not written (${(e as Error)?.name ?? 'Error'}): the answer is withheld`);
+          response.http.status = unavailable ? 503 : 500;
+          response.body = {
+            kind: 'single',
+            singleResult: {
+              errors: [
+                unavailable
+                  ? { message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }
+                  : { message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } },
+              ],
+            },
+          };
+        }
       },
     };
   },
@@ -149,6 +171,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     migrations: [CreateAuditEvent1764000000000, ...module.migrations],
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    pool: config.databasePool,
   });
   const limits = new RateLimits({ settings: config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   const trusted = new TrustedProxies(config.trustedProxies);
@@ -156,12 +179,14 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   const partial = { config, database, limits, clientAddress };
   // Always let the module initialise its own verifier (identity loads its signing key there).
   const own = module.verifier ? await module.verifier(partial) : undefined;
-  const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json` });
+  const timeoutMs = config.identityTimeoutMs ?? DEFAULT_IDENTITY_TIMEOUT_MS;
+  const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json`, timeoutMs });
   const runtime: SubgraphRuntime = { ...partial, verifier };
-  const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl));
-  const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl));
+  const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl, timeoutMs));
+  const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl, timeoutMs));
   // Read at each call: the stack starts identity before pharmacy and tells it pharmacy's address afterwards.
-  const pharmacyAccess = options.pharmacyAccess ?? (module.pharmacyAccess ? module.pharmacyAccess(partial) : remotePharmacyAccess(() => config.pharmacyUrl));
+  const pharmacyAccess =
+    options.pharmacyAccess ?? (module.pharmacyAccess ? module.pharmacyAccess(partial) : remotePharmacyAccess(() => config.pharmacyUrl, timeoutMs));
   // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
@@ -194,10 +219,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       sizes: edge,
       production: config.production,
       requestId: subgraphRequestId(requestIdSecret),
-      ready: async () => {
-        await database.dataSource.query('SELECT 1');
-        return true;
-      },
+      shutdownGraceMs: config.shutdownGraceMs,
+      ready: () => databaseAnswers(database, READY_TIMEOUT_MS),
     },
     options.port ?? 0,
     options.host,
@@ -207,19 +230,41 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     if (!background.getStore()) countRequestStatement();
   };
   const task = module.background ? asBackground(() => module.background!(runtime)) : undefined;
+  let closing: Promise<void> | undefined;
   return {
     ...server,
     name: module.name,
     graphqlUrl: `${server.url}/graphql`,
     database,
     runtime,
-    close: async () => {
-      await task?.stop();
-      await server.close();
-      await apollo.stop();
-      await sessions?.close();
-      await limits.close();
-      if (database.dataSource.isInitialized) await database.dataSource.destroy();
-    },
+    // Requests in flight finish first (each flushes its own audit as it answers), then the
+    // background work stops, and the database closes last, once nothing can write to it.
+    close: () =>
+      (closing ??= (async () => {
+        await server.close();
+        await task?.stop();
+        await apollo.stop();
+        await sessions?.close();
+        await limits.close();
+        if (database.dataSource.isInitialized) await database.dataSource.destroy();
+      })()),
   };
+}
+
+/** A readiness probe waits this long for the database's answer: a probe must answer before its own caller gives up. */
+const READY_TIMEOUT_MS = 2_000;
+
+/** Whether the database answers a trivial query within `timeoutMs`. */
+async function databaseAnswers(database: PortalDataSource, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const answered = asBackground(() => database.dataSource.query('SELECT 1')).then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -2,12 +2,27 @@ import IORedis, { type Redis } from 'ioredis';
 
 export type { Redis };
 
+/** How long one Redis command may wait for its answer, offline or not. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
 /**
- * A Redis client that fails fast: a request waits for one retry at most, so a
- * Redis outage answers SERVICE_UNAVAILABLE instead of hanging every request.
+ * A Redis client that fails fast: a command waits for one reconnection at
+ * most and never longer than REDIS_COMMAND_TIMEOUT_MS, so a Redis outage
+ * answers SERVICE_UNAVAILABLE instead of hanging every request. A connection
+ * that stops answering is dropped (`socketTimeout`) rather than reused: the
+ * answers of commands that timed out on it could otherwise be taken for the
+ * answers of later ones. Reconnection is tried at least every second, so
+ * service resumes by itself soon after Redis is back.
  */
-export function openRedis(url: string): Redis {
-  const redis = new IORedis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false });
+export function openRedis(url: string, commandTimeoutMs = REDIS_COMMAND_TIMEOUT_MS): Redis {
+  const redis = new IORedis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: commandTimeoutMs,
+    socketTimeout: commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    lazyConnect: false,
+  });
   let reported = false;
   // Without a listener ioredis prints every failed reconnect; once per outage is enough, with the class only.
   redis.on('error', (e: Error) => {

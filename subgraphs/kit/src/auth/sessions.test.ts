@@ -13,6 +13,7 @@ import {
   SESSION_MAX_SECONDS,
 } from './sessions';
 import type { Viewer } from './tokens';
+import { startFaultProxy, uniqueRedisKeyPrefix } from '../testing';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const configWith = (over: Partial<PortalConfig>): PortalConfig => ({ production: false, dataDir: '/nonexistent', identityUrl: 'http://127.0.0.1:1', ...over });
@@ -271,11 +272,77 @@ describe('remoteSessionGuard (asking identity)', () => {
     expect(await refusal(remoteSessionGuard('http://127.0.0.1:1').check(viewer()))).toEqual(UNAVAILABLE);
   });
 
+  it('is SERVICE_UNAVAILABLE, not a sign-out, for any answer that is not identity’s word on the session (404, 429, 400)', async () => {
+    for (const status of [400, 404, 429]) {
+      reply = answer(status, { active: false });
+      expect([status, await refusal(remoteSessionGuard(url).check(viewer()))]).toEqual([status, UNAVAILABLE]);
+    }
+  });
+
+  it('gives up after its timeout (IDENTITY_TIMEOUT_MS) when identity does not answer, and asks again next time', async () => {
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    reply = answer(200, { active: true, expiresAt: EXPIRES });
+    const guard = remoteSessionGuard(url, 0, 200);
+    expect(await refusal(guard.check(viewer()))).toEqual(UNAVAILABLE);
+    release();
+    hold = Promise.resolve();
+    expect(await guard.check(viewer())).toEqual(new Date(EXPIRES));
+  });
+
   it('is what defaultSessionGuard uses without REDIS_URL, asking the identity URL it is given or the configured one', async () => {
     reply = answer(200, { active: true, expiresAt: EXPIRES });
     expect(await defaultSessionGuard(configWith({ identityUrl: 'http://127.0.0.1:1' }), url).check(viewer())).toEqual(new Date(EXPIRES));
     const config = configWith({ identityUrl: url });
     expect(await defaultSessionGuard(config).check(viewer())).toEqual(new Date(EXPIRES));
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('sessions in Redis while Redis is unreachable', () => {
+  /** Retries `work` until it succeeds: recovery takes a reconnection, whose moment the test does not choose. */
+  async function eventually<T>(work: () => Promise<T>, tries = 80): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await work();
+      } catch (e) {
+        if (i >= tries) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  it.each([
+    ['cut off', 'cut'],
+    ['hung', 'hang'],
+  ] as const)('answers SERVICE_UNAVAILABLE without hanging while Redis is %s, and recovers by itself', async (_, fault) => {
+    const target = new URL(REDIS_URL);
+    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const redis = openRedis(`redis://127.0.0.1:${proxy.port}`, 300);
+    const prefix = uniqueRedisKeyPrefix();
+    const sessions = new RedisSessions(redis, prefix);
+    const guard = redisSessionGuard(sessions);
+    const jane = viewer({ sessionId: `s-${randomBytes(4).toString('hex')}` });
+    try {
+      await sessions.open(jane.sessionId, { accountId: jane.accountId, method: 'DS_LOGON' });
+      expect(await refusal(guard.check(jane))).toBe('OK');
+      proxy[fault]();
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        expect(await refusal(guard.check(jane))).toEqual(UNAVAILABLE);
+        // Bounded by the command timeout (300 ms here), with room for a loaded machine: never a hang.
+        expect(Date.now() - started).toBeLessThan(10_000);
+      }
+      proxy.restore();
+      // The same client, no restart: the session is there again, still live.
+      expect(await eventually(() => guard.check(jane))).toBeInstanceOf(Date);
+    } finally {
+      await closeRedis(redis);
+      await proxy.close();
+      const direct = openRedis(REDIS_URL);
+      const keys = await direct.keys(`${prefix}*`);
+      if (keys.length) await direct.del(...keys);
+      await closeRedis(direct);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { PortalConfig } from '../config';
+import { DEFAULT_IDENTITY_TIMEOUT_MS, type PortalConfig } from '../config';
 import { ErrorCode, PortalError } from '../errors';
 import { closeRedis, openRedis, type Redis } from './redis';
 import type { Viewer } from './tokens';
@@ -109,7 +109,7 @@ export function redisSessionGuard(sessions: RedisSessions, close: () => Promise<
  * so a session ended anywhere is refused here within seconds, and identity
  * still hears of activity often enough to keep a used session alive.
  */
-export function remoteSessionGuard(identityUrl: string, cacheMs = SESSION_CACHE_MS): SessionGuard {
+export function remoteSessionGuard(identityUrl: string, cacheMs = SESSION_CACHE_MS, timeoutMs = DEFAULT_IDENTITY_TIMEOUT_MS): SessionGuard {
   const live = new Map<string, { until: number; expiresAt: Date }>();
   const inFlight = new Map<string, Promise<Date>>();
 
@@ -117,9 +117,11 @@ export function remoteSessionGuard(identityUrl: string, cacheMs = SESSION_CACHE_
     const res = await fetch(`${identityUrl}/internal/sessions/check`, {
       method: 'POST',
       headers: { authorization: `Bearer ${viewer.token}` },
-      signal: AbortSignal.timeout(5_000),
+      signal: AbortSignal.timeout(timeoutMs),
     }).catch(() => null);
-    if (!res || res.status >= 500) throw sessionsUnavailable();
+    // Only identity's own word ends a session: 401, or 200 without "active". Anything else (5xx,
+    // a proxy's 404 or 429, no answer) says nothing about the session, so the token is not refused.
+    if (!res || (res.status !== 200 && res.status !== 401)) throw sessionsUnavailable();
     const body = (await res.json().catch(() => ({}))) as { active?: unknown; expiresAt?: unknown };
     if (!res.ok || body.active !== true || typeof body.expiresAt !== 'string') throw sessionEnded();
     const expiresAt = new Date(body.expiresAt);
@@ -154,5 +156,5 @@ export function defaultSessionGuard(config: PortalConfig, identityUrl = config.i
     const redis = openRedis(config.redisUrl);
     return redisSessionGuard(new RedisSessions(redis, config.redisKeyPrefix ?? 'portal:'), () => closeRedis(redis));
   }
-  return remoteSessionGuard(identityUrl);
+  return remoteSessionGuard(identityUrl, SESSION_CACHE_MS, config.identityTimeoutMs ?? DEFAULT_IDENTITY_TIMEOUT_MS);
 }

@@ -318,12 +318,85 @@ describe('access tokens', () => {
       expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual(unavailable);
     });
 
-    it('answers SERVICE_UNAVAILABLE when the JWKS does not come within 5 seconds', async () => {
+    it('answers SERVICE_UNAVAILABLE when the JWKS does not come within its timeout (IDENTITY_TIMEOUT_MS)', async () => {
       const { token } = await signAccessToken(key, CLAIMS);
       answer = () => undefined;
-      expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual({
+      expect(await refusal(new TokenVerifier({ jwksUrl: url, timeoutMs: 200 }).verify(token))).toEqual({
         code: 'SERVICE_UNAVAILABLE',
         message: 'Sign-in could not be checked right now. Try again shortly.',
+      });
+    });
+
+    describe('when identity fails after the keys were fetched', () => {
+      const UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'Sign-in could not be checked right now. Try again shortly.' };
+      const serveKeys = (counter: { n: number }) => (res: http.ServerResponse) => {
+        counter.n++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+      };
+      const failures: [string, (res: http.ServerResponse) => void][] = [
+        ['answers 500', (res) => res.writeHead(500).end('down')],
+        ['answers garbage', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [')],
+        ['hangs', () => undefined],
+        ['drops the connection', (res) => res.socket?.destroy()],
+      ];
+
+      it.each(failures)('keeps verifying with the last good keys past their cache age when identity %s', async (_, failing) => {
+        const fetches = { n: 0 };
+        answer = serveKeys(fetches);
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 50, retryAfterFailureMs: 60_000 });
+        const { token } = await signAccessToken(key, CLAIMS);
+        expect((await verifier.verify(token)).personId).toBe('pt-1');
+        answer = failing;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        // The refresh fails: the keys fetched before still verify, and are not asked again at every request.
+        expect((await verifier.verify(token)).personId).toBe('pt-1');
+        expect((await verifier.verify(token)).accountId).toBe('ac-1');
+        expect(fetches.n).toBe(1);
+      });
+
+      it('answers SERVICE_UNAVAILABLE for a key it has not seen while identity is down, and verifies it once identity is back', async () => {
+        const fetches = { n: 0 };
+        answer = serveKeys(fetches);
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cooldownMs: 0, retryAfterFailureMs: 0 });
+        expect((await verifier.verify((await signAccessToken(key, CLAIMS)).token)).personId).toBe('pt-1');
+        const rotated = await testSigningKey();
+        const { token } = await signAccessToken(rotated, CLAIMS);
+        answer = (res) => res.writeHead(503).end('down');
+        expect(await refusal(verifier.verify(token))).toEqual(UNAVAILABLE);
+        answer = () => undefined;
+        expect(await refusal(verifier.verify(token))).toEqual(UNAVAILABLE);
+        // Back, with the rotated key published: the token verifies; a key identity does not publish is refused.
+        answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [rotated.publicJwk, key.publicJwk] }));
+        expect((await verifier.verify(token)).personId).toBe('pt-1');
+        const stranger = await testSigningKey();
+        expect(await refusal(verifier.verify((await signAccessToken(stranger, CLAIMS)).token))).toEqual(INVALID);
+      });
+
+      it('still refuses a token signed by a key identity published, but tampered, while identity is down', async () => {
+        answer = serveKeys({ n: 0 });
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 0, retryAfterFailureMs: 0 });
+        const { token } = await signAccessToken(key, CLAIMS);
+        expect((await verifier.verify(token)).personId).toBe('pt-1');
+        answer = (res) => res.writeHead(500).end();
+        const [h, p, sig] = token.split('.');
+        const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), role: 'ADMIN' })).toString('base64url');
+        expect(await refusal(verifier.verify(`${h}.${forged}.${sig}`))).toEqual(INVALID);
+        expect((await verifier.verify(token)).role).toBe('PRACTITIONER');
+      });
+
+      it('fetches fresh keys again once identity is back and the keys are stale', async () => {
+        const fetches = { n: 0 };
+        answer = serveKeys(fetches);
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 20, retryAfterFailureMs: 20 });
+        const { token } = await signAccessToken(key, CLAIMS);
+        await verifier.verify(token);
+        answer = (res) => res.writeHead(500).end();
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        await verifier.verify(token);
+        answer = serveKeys(fetches);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        await verifier.verify(token);
+        expect(fetches.n).toBe(2);
       });
     });
   });

@@ -4,13 +4,13 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
-  createRemoteJWKSet,
   exportJWK,
   jwtVerify,
   SignJWT,
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose';
+import { DEFAULT_IDENTITY_TIMEOUT_MS } from '../config';
 import { ErrorCode, PortalError } from '../errors';
 
 export const TOKEN_ISSUER = 'urn:patient-portal:identity';
@@ -148,15 +148,94 @@ export async function signAccessToken(
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
+/** A token could not be checked for lack of identity's keys: identity is down, not the token bad. */
+class KeysUnavailable extends Error {
+  override name = 'KeysUnavailable';
+}
+
+export interface RemoteJwksOptions {
+  jwksUrl: string;
+  /** How long one fetch of the JWKS may take (IDENTITY_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** How long fetched keys are used before they are fetched again. */
+  cacheMaxAgeMs?: number;
+  /** A token naming a key not in the set fetches the set again at most this often. */
+  cooldownMs?: number;
+  /** After a failed fetch, how long the keys already held are used without asking again. */
+  retryAfterFailureMs?: number;
+}
+
 /**
- * Whether verification failed because identity's JWKS could not be fetched, not
- * because of the token: jose's timeout, its generic error (raised only for a
- * non-200 or non-JSON JWKS answer), or Node's own error for the connection
- * (ECONNREFUSED, ECONNRESET, ENOTFOUND...). Such a failure must not tell the
- * user to sign in again.
+ * Identity's JWKS, fetched and cached. Unlike jose's remote set, a failed
+ * refresh keeps the last good keys (identity being down is not a reason to
+ * refuse tokens it signed before), and a token that cannot be checked for lack
+ * of keys fails with KeysUnavailable, never as an invalid token.
  */
-function jwksUnreachable(code: string | undefined): boolean {
-  return code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || /^E[A-Z]+$/.test(code ?? '');
+class RemoteKeySet {
+  private keys?: JWTVerifyGetKey;
+  private fetchedAt = 0;
+  private failedAt = 0;
+  private fetching?: Promise<boolean>;
+  private readonly timeoutMs: number;
+  private readonly cacheMaxAgeMs: number;
+  private readonly cooldownMs: number;
+  private readonly retryAfterFailureMs: number;
+
+  constructor(private readonly options: RemoteJwksOptions) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_IDENTITY_TIMEOUT_MS;
+    this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 10 * 60_000;
+    this.cooldownMs = options.cooldownMs ?? 30_000;
+    this.retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
+  }
+
+  /** jose's key lookup: the matching key of the set, refreshed when stale or when the token names an unknown key. */
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    const now = Date.now();
+    if (!this.keys || now - this.fetchedAt > this.cacheMaxAgeMs) {
+      if (this.mayAsk(now)) await this.refresh();
+      if (!this.keys) throw new KeysUnavailable();
+    }
+    try {
+      return await this.keys(header, token);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw e;
+      // Perhaps a key added at a rotation since the last fetch: ask again, unless asked just now.
+      if (Date.now() - this.fetchedAt >= this.cooldownMs && this.mayAsk(Date.now())) await this.refresh();
+      // The last question went unanswered: whether this key is identity's cannot be told.
+      if (this.failedAt > this.fetchedAt) throw new KeysUnavailable();
+      return this.keys(header, token);
+    }
+  };
+
+  private mayAsk(now: number): boolean {
+    return this.failedAt <= this.fetchedAt || now - this.failedAt >= this.retryAfterFailureMs;
+  }
+
+  /** Fetches the set once for every caller waiting; true when fresh keys came. */
+  private refresh(): Promise<boolean> {
+    this.fetching ??= this.fetchKeys().finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
+
+  private async fetchKeys(): Promise<boolean> {
+    try {
+      const res = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      const body = (await res.json()) as { keys?: unknown };
+      if (!Array.isArray(body?.keys)) throw new Error('no keys');
+      this.keys = createLocalJWKSet(body as { keys: JWK[] });
+      this.fetchedAt = Date.now();
+      if (this.failedAt && process.env.PORTAL_QUIET !== '1') console.warn("[auth] identity's JWKS fetched again");
+      this.failedAt = 0;
+      return true;
+    } catch (e) {
+      if (this.failedAt <= this.fetchedAt && process.env.PORTAL_QUIET !== '1') {
+        console.warn(`[auth] identity's JWKS could not be fetched (${(e as Error).name}): ${this.keys ? 'verifying with the keys fetched before' : 'tokens answer SERVICE_UNAVAILABLE'}`);
+      }
+      this.failedAt = Date.now();
+      return false;
+    }
+  }
 }
 
 const ROLES: ReadonlySet<string> = new Set(['PATIENT', 'PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE']);
@@ -166,11 +245,8 @@ const METHODS: ReadonlySet<string> = new Set(['DS_LOGON', 'CAC', 'PIV', 'SERVICE
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
 
-  constructor(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }) {
-    this.keys =
-      'jwksUrl' in source
-        ? createRemoteJWKSet(new URL(source.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 })
-        : createLocalJWKSet(source.jwks);
+  constructor(source: RemoteJwksOptions | { jwks: { keys: JWK[] } }) {
+    this.keys = 'jwksUrl' in source ? new RemoteKeySet(source).getKey : createLocalJWKSet(source.jwks);
   }
 
   /** Returns null when no credentials were sent; throws UNAUTHENTICATED for bad ones. */
@@ -196,7 +272,7 @@ export class TokenVerifier {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new PortalError(ErrorCode.UNAUTHENTICATED, 'Your session has expired. Sign in again.');
-      if (jwksUnreachable(code)) throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in could not be checked right now. Try again shortly.');
+      if (e instanceof KeysUnavailable) throw new PortalError(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in could not be checked right now. Try again shortly.');
       throw new PortalError(ErrorCode.UNAUTHENTICATED, 'The access token is not valid. Sign in again.');
     }
     const role = String(payload.role);

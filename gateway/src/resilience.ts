@@ -44,10 +44,13 @@ export class SubgraphRefusal extends Error {
 /** Whether a failed fetch is an outage of the subgraph (as opposed to a refusal, a 4xx, or a bug of ours). */
 export function isOutage(e: unknown): boolean {
   if (e instanceof SubgraphOutage) return true;
-  if (!(e instanceof Error)) return false;
-  // Node's fetch: TypeError "fetch failed" (refused, reset, DNS), TimeoutError/AbortError from the signal;
-  // a body that does not parse as JSON is a SyntaxError.
-  return e.name === 'TimeoutError' || e.name === 'AbortError' || e.name === 'SyntaxError' || (e instanceof TypeError && /fetch failed|terminated/i.test(e.message));
+  // By name, not instanceof: Node's fetch throws from its own realm (a TypeError there is not this realm's TypeError).
+  const { name, message } = (typeof e === 'object' && e !== null ? e : {}) as { name?: unknown; message?: unknown };
+  // Node's fetch: TypeError "fetch failed" (refused, reset, DNS) or "terminated" (cut mid-answer),
+  // TimeoutError/AbortError from the signal; a body that does not parse as JSON is a SyntaxError.
+  return (
+    name === 'TimeoutError' || name === 'AbortError' || name === 'SyntaxError' || (name === 'TypeError' && typeof message === 'string' && /fetch failed|terminated/i.test(message))
+  );
 }
 
 export type Breaker = CircuitBreakerPolicy;

@@ -10,7 +10,6 @@
  * line the test can cut, hang or replace.
  */
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { RunningServer } from '@portal/kit';
 import { gql, startFaultProxy, type FaultProxy } from '@portal/kit/src/testing';
@@ -44,36 +43,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A line to a subgraph that counts the connections made through it. */
-interface Line extends FaultProxy {
-  url: string;
-  connections(): number;
-}
-
-/** A fault proxy to `name`'s server, with a counting front: a circuit that is open makes no connection. */
-async function lineTo(name: SubgraphName): Promise<Line> {
+/** A fault proxy in front of `name`'s server, for a gateway to reach it through. */
+async function lineTo(name: SubgraphName): Promise<FaultProxy & { url: string }> {
   const target = new URL(stack.subgraphs[name].url);
   const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) });
-  let connections = 0;
-  const front = net.createServer((client) => {
-    connections++;
-    const upstream = net.connect(proxy.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy()).on('close', () => upstream.destroy());
-    upstream.on('error', () => client.destroy()).on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const line: Line = {
-    ...proxy,
-    url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
-    connections: () => connections,
-    close: async () => {
-      await proxy.close();
-      await new Promise<void>((resolve) => front.close(() => resolve()));
-    },
-  };
-  cleanups.push(line.close);
-  return line;
+  cleanups.push(proxy.close);
+  return { ...proxy, url: `http://127.0.0.1:${proxy.port}` };
 }
 
 /** An HTTP server standing in for a subgraph: `answer` decides every reply; counts the GraphQL requests it gets. */
@@ -89,6 +64,37 @@ async function fakeSubgraph(answer: (req: http.IncomingMessage, res: http.Server
     await new Promise((resolve) => server.close(resolve));
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
+}
+
+/**
+ * An HTTP front for `name` that passes requests on, or holds them unanswered
+ * (hung); counts the GraphQL requests that reach it, so a test sees that an
+ * open circuit sends none.
+ */
+async function switchable(name: SubgraphName) {
+  let hung = false;
+  let requests = 0;
+  const target = stack.subgraphs[name].url;
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.url === '/graphql') requests++;
+    if (hung) return;
+    const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'keep-alive'].includes(k)) as [string, string][];
+    const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) });
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    hang: () => (hung = true),
+    restore: () => (hung = false),
+  };
 }
 
 /** A gateway in front of the stack's subgraphs, with `urls` replacing some of them. */
@@ -212,32 +218,33 @@ describe('pharmacy hung', () => {
     expect(res.errors).toEqual([{ message: SECTION_UNAVAILABLE, path: PRESCRIPTIONS, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 5 } }]);
   });
 
-  it('opens the circuit after the threshold (no more waits, no more connections), and closes it once pharmacy answers again', async () => {
-    const line = await lineTo('pharmacy');
+  it('opens the circuit after the threshold (none waits or reaches it), and closes it once pharmacy answers again', async () => {
+    const pharmacy = await switchable('pharmacy');
     const resetMs = 6_000;
-    const gateway = await gatewayWith({ pharmacy: line.url }, { timeoutMs, breaker: { failures: 2, resetMs } });
+    const gateway = await gatewayWith({ pharmacy: pharmacy.url }, { timeoutMs, breaker: { failures: 2, resetMs } });
     expect((await portalView(gateway.graphqlUrl)).errors).toBeUndefined();
-    line.hang();
+    pharmacy.hang();
     for (let i = 0; i < 2; i++) {
       const res = await portalView(gateway.graphqlUrl);
       expect(res.errors?.map((e) => e.path)).toEqual([PRESCRIPTIONS]);
       // Each waited for its timeout: the subgraph did not answer.
       expect(res.ms).toBeGreaterThanOrEqual(timeoutMs - 100);
     }
-    const connections = line.connections();
+    const reached = pharmacy.requests();
     // Open: the next requests fail at once for pharmacy and never reach it.
     for (let i = 0; i < 3; i++) {
       const res = await portalView(gateway.graphqlUrl);
       expect(res.errors).toEqual([{ message: SECTION_UNAVAILABLE, path: PRESCRIPTIONS, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 6 } }]);
       expect(without(res.data, 'prescriptions')).toEqual(without(full, 'prescriptions'));
     }
-    expect(line.connections()).toBe(connections);
+    expect(pharmacy.requests()).toBe(reached);
     const report = (await (await fetch(`${gateway.url}/health`)).json()) as any;
     expect(report.degraded).toContain('pharmacy');
 
-    line.restore();
+    pharmacy.restore();
     const back = await eventually(() => portalView(gateway.graphqlUrl), (r) => !r.errors);
     expect(without(back.data)).toEqual(without(full));
+    expect(pharmacy.requests()).toBeGreaterThan(reached);
     expect(await (await fetch(`${gateway.url}/health`)).json()).toMatchObject({ status: 'ok', degraded: [] });
   });
 });

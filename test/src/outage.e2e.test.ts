@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningServer } from '@portal/kit';
 import { gql, startFaultProxy, type FaultProxy } from '@portal/kit/src/testing';
-import { DEFAULT_SUBGRAPH_LIMITS, startGateway, SUBGRAPHS, type BreakerSettings, type SubgraphName } from '@portal/gateway';
+import { DEFAULT_SUBGRAPH_LIMITS, fhirRoutes, startGateway, SUBGRAPHS, type BreakerSettings, type SubgraphName } from '@portal/gateway';
 import { SECTION_UNAVAILABLE } from '@portal/gateway/src/resilience';
 import { operation, startTestStack, type TestStack } from './harness';
 
@@ -110,6 +110,7 @@ async function gatewayWith(urls: Partial<Record<SubgraphName, string>>, limits: 
       subgraphTimeoutMs: limits.timeoutMs ?? 10_000,
       breaker: { ...DEFAULT_SUBGRAPH_LIMITS.breaker, ...limits.breaker },
     },
+    routes: fhirRoutes,
   });
   cleanups.push(gateway.close);
   return { url: gateway.url, graphqlUrl: `${gateway.url}/graphql` };
@@ -202,6 +203,16 @@ it('clinical records down: lab results and visit notes are null, and each medica
   expect(paths).toHaveLength(2 + prescriptions.length);
   expect(res.errors!.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')).toBe(true);
   expectNothingInternal(res.errors);
+});
+
+it('the record download is refused whole (503, transient), never handed out with a section missing', async () => {
+  const line = await lineTo('clinical-records');
+  const gateway = await gatewayWith({ 'clinical-records': line.url });
+  line.cut();
+  const res = await fetch(`${gateway.url}/fhir/Patient/$everything`, { headers: { authorization: `Bearer ${jane}` } });
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toEqual(expect.stringMatching(/^\d+$/));
+  expect(await res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'transient' }] });
 });
 
 describe('pharmacy hung', () => {

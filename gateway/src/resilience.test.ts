@@ -1,5 +1,5 @@
 import { parse } from 'graphql';
-import { fetchPaths, isOutage, sectionErrors, SECTION_UNAVAILABLE, SubgraphOutage, SubgraphRefusal } from './resilience';
+import { fetchPaths, isOutage, outageKind, sectionErrors, SECTION_UNAVAILABLE, SubgraphOutage, SubgraphRefusal } from './resilience';
 
 describe('fetchPaths', () => {
   it('names each root field of a root fetch by its response key', () => {
@@ -69,5 +69,14 @@ describe('isOutage', () => {
     expect(isOutage(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
     expect(isOutage(new Error('Expected "data._entities" in response to be an array'))).toBe(false);
     expect(isOutage('fetch failed')).toBe(false);
+  });
+});
+
+describe('outageKind', () => {
+  it('says the class and the socket error code, nothing of the request or its address', () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4004'), { code: 'ECONNREFUSED' }) });
+    expect(outageKind(refused)).toBe('TypeError ECONNREFUSED');
+    expect(outageKind(new SubgraphOutage('answered 502'))).toBe('answered 502');
+    expect(outageKind(Object.assign(new Error('x'), { name: 'TimeoutError' }))).toBe('TimeoutError');
   });
 });

@@ -63,10 +63,18 @@ export function subgraphBreaker(settings: BreakerSettings): Breaker {
   });
 }
 
-/** Whether the breaker lets requests through now (closed, or due for its half-open probe counts as not yet known: open). */
+/** Whether the circuit is open or probing: its subgraph counts as degraded until a probe succeeds. */
 export const breakerOpen = (breaker: Breaker) => breaker.state === CircuitState.Open || breaker.state === CircuitState.HalfOpen;
 
 export { BrokenCircuitError };
+
+/** What a log line may say about a failed fetch: the error's class and, for Node's fetch, the socket error code; never the request. */
+export function outageKind(e: unknown): string {
+  const { name, message, cause } = (typeof e === 'object' && e !== null ? e : {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  if (e instanceof SubgraphOutage) return String(message);
+  const code = typeof cause?.code === 'string' ? ` ${cause.code}` : '';
+  return `${typeof name === 'string' ? name : 'Error'}${code}`;
+}
 
 /** The subset of a gateway fetch request this module reads. */
 export interface FetchRequest {

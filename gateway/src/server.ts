@@ -34,6 +34,7 @@ import {
   BrokenCircuitError,
   breakerOpen,
   isOutage,
+  outageKind,
   sectionErrors,
   SECTION_UNAVAILABLE,
   SubgraphOutage,
@@ -204,7 +205,10 @@ function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
     SUBGRAPHS.map(({ name }) => {
       const breaker = subgraphBreaker(config.breaker);
       if (!quiet) {
-        // State changes only, never per request: an outage under load would flood the log.
+        // Each outage (the open circuit stops them after `failures` in a row) and each state change; never the request.
+        breaker.onFailure(({ handled, reason }) => {
+          if (handled && 'error' in reason) console.warn(`[gateway] ${name}: unavailable (${outageKind(reason.error)})`);
+        });
         breaker.onBreak(() => console.warn(`[gateway] ${name}: circuit open after ${config.breaker.failures} failures in a row; its fields answer SERVICE_UNAVAILABLE at once for ${config.breaker.resetMs} ms`));
         breaker.onReset(() => console.warn(`[gateway] ${name}: circuit closed, answering again`));
       }

@@ -44,7 +44,7 @@ export class SubgraphRefusal extends Error {
 /** Whether a failed fetch is an outage of the subgraph (as opposed to a refusal, a 4xx, or a bug of ours). */
 export function isOutage(e: unknown): boolean {
   if (e instanceof SubgraphOutage) return true;
-  // By name, not instanceof: Node's fetch throws from its own realm (a TypeError there is not this realm's TypeError).
+  // By name, not instanceof: Node's fetch throws its internals' TypeError, which under Jest is not the test realm's TypeError.
   const { name, message } = (typeof e === 'object' && e !== null ? e : {}) as { name?: unknown; message?: unknown };
   // Node's fetch: TypeError "fetch failed" (refused, reset, DNS) or "terminated" (cut mid-answer),
   // TimeoutError/AbortError from the signal; a body that does not parse as JSON is a SyntaxError.
@@ -55,7 +55,12 @@ export function isOutage(e: unknown): boolean {
 
 export type Breaker = CircuitBreakerPolicy;
 
-/** One breaker for one subgraph: `failures` outages in a row open it; after `resetMs` one request probes, and an answer closes it. */
+/**
+ * One breaker for one subgraph: `failures` outages in a row open it; after
+ * `resetMs` one request probes (requests arriving meanwhile wait for the
+ * probe, at most one timeout), and an answer closes it. Errors that are not
+ * outages neither count nor reset the count.
+ */
 export function subgraphBreaker(settings: BreakerSettings): Breaker {
   return circuitBreaker(handleWhen(isOutage), {
     halfOpenAfter: settings.resetMs,

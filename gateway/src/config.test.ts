@@ -1,4 +1,4 @@
-import { DEFAULT_SUBGRAPH_LIMITS, readSubgraphLimits } from './config';
+import { DEFAULT_SUBGRAPH_LIMITS, readGatewayConfig, readSubgraphLimits } from './config';
 
 describe('readSubgraphLimits', () => {
   it('defaults to a timeout of 5 s and a circuit that opens after 3 outages in a row, for 5 s', () => {
@@ -30,5 +30,12 @@ describe('readSubgraphLimits', () => {
     ['SUBGRAPH_BREAKER_RESET_MS', '600001'],
   ])('refuses to start with %s=%s, naming the setting and its range', (name, value) => {
     expect(() => readSubgraphLimits({ [name]: value })).toThrow(new RegExp(`^${name} must be a whole number of \\w+ from \\d+ to \\d+ \\(got "${value.replace('.', '\\.')}"\\)\\.$`));
+  });
+});
+
+describe('readGatewayConfig', () => {
+  it('carries the subgraph limits, and a typo in one stops the start', () => {
+    expect(readGatewayConfig({ SUBGRAPH_BREAKER_RESET_MS: '2000' })).toMatchObject({ subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 2_000 } });
+    expect(() => readGatewayConfig({ SUBGRAPH_TIMEOUT_MS: '5s' })).toThrow(/^SUBGRAPH_TIMEOUT_MS must be/);
   });
 });

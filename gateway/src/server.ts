@@ -234,10 +234,12 @@ export async function gatewayReadiness(config: GatewayConfig, breakers: Record<S
     }),
   );
   const subgraphs = Object.fromEntries(states) as Record<SubgraphName, SubgraphState>;
-  return { ready: subgraphs.identity === 'up', degraded: states.filter(([, s]) => s !== 'up').map(([name]) => name), subgraphs };
+  // Identity's /health decides, not its circuit: a replica taken out of rotation gets no request to probe
+  // identity with, so a circuit that decided readiness would keep it out for good.
+  return { ready: subgraphs.identity !== 'down', degraded: states.filter(([, s]) => s !== 'up').map(([name]) => name), subgraphs };
 }
 
-/** `circuit-open`: it answers /health, but its recent requests failed, so its fields fail at once until a probe succeeds. */
+/** `circuit-open`: it answers /health, but its recent requests failed, so its fields fail at once until the next request to it, a probe, succeeds. */
 type SubgraphState = 'up' | 'down' | 'circuit-open';
 
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {

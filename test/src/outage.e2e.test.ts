@@ -67,19 +67,21 @@ async function fakeSubgraph(answer: (req: http.IncomingMessage, res: http.Server
 }
 
 /**
- * An HTTP front for `name` that passes requests on, or holds them unanswered
- * (hung); counts the GraphQL requests that reach it, so a test sees that an
- * open circuit sends none.
+ * An HTTP front for `name` that passes requests on, holds them unanswered
+ * (hung), or answers its GraphQL requests 500 and passes the rest on (its
+ * /health, JWKS and session checks); counts the GraphQL requests that reach
+ * it, so a test sees that an open circuit sends none.
  */
 async function switchable(name: SubgraphName) {
-  let hung = false;
+  let mode: 'pass' | 'hang' | 'fail-graphql' = 'pass';
   let requests = 0;
   const target = stack.subgraphs[name].url;
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.url === '/graphql') requests++;
-    if (hung) return;
+    if (mode === 'hang') return;
+    if (mode === 'fail-graphql' && req.url === '/graphql') return void res.writeHead(500).end();
     const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'keep-alive'].includes(k)) as [string, string][];
     const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) });
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
@@ -92,8 +94,9 @@ async function switchable(name: SubgraphName) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests: () => requests,
-    hang: () => (hung = true),
-    restore: () => (hung = false),
+    hang: () => (mode = 'hang'),
+    failGraphQL: () => (mode = 'fail-graphql'),
+    restore: () => (mode = 'pass'),
   };
 }
 
@@ -323,6 +326,18 @@ describe('readiness', () => {
     const res = await fetch(`${gateway.url}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', degraded: ['pharmacy'], subgraphs: { pharmacy: 'circuit-open' } });
+  });
+
+  it('stays ready while identity answers its /health, even with identity’s circuit open (a replica out of rotation could never close it)', async () => {
+    const identity = await switchable('identity');
+    const gateway = await gatewayWith({ identity: identity.url }, { breaker: { failures: 1, resetMs: 60_000 } });
+    identity.failGraphQL();
+    const res = await portalView(gateway.graphqlUrl);
+    expect(res.status).toBe(503);
+    expect(res.errors).toEqual([{ message: SECTION_UNAVAILABLE, path: ['me'], extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 60 } }]);
+    const health = await fetch(`${gateway.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', degraded: ['identity'], subgraphs: { identity: 'circuit-open' } });
   });
 
   it('is not ready (503) without identity, which every token is checked against', async () => {

@@ -10,7 +10,7 @@ import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/sche
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
 import { createPharmacyModule, readNotifierTiming, seedDemo as seedPharmacy, type NotifierOptions } from '@portal/pharmacy';
 import { createClinicalRecordsModule, seedDemo as seedClinicalRecords } from '@portal/clinical-records';
-import { fhirRoutes, startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
+import { fhirRoutes, readSubgraphLimits, startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
 
 type AnyModule = SubgraphModule<any>;
 
@@ -33,6 +33,7 @@ export interface StackOptions {
   seedDemo: boolean;
   /** Prefix for SQLite file names / PostgreSQL schemas (tests use a unique one). */
   databasePrefix?: string;
+  /** Overrides SUBGRAPH_TIMEOUT_MS. */
   subgraphTimeoutMs?: number;
 }
 
@@ -89,7 +90,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: options.port,
       host: options.host ?? '127.0.0.1',
       subgraphUrls: Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url])) as Record<SubgraphName, string>,
-      subgraphTimeoutMs: options.subgraphTimeoutMs ?? 15_000,
+      // SUBGRAPH_TIMEOUT_MS and the breaker settings, validated; a test may shorten the timeout.
+      ...readSubgraphLimits(process.env),
+      ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
     };
     // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph.
     const gateway = await startGateway({ config: gatewayConfig, routes: fhirRoutes });

@@ -8,7 +8,21 @@ export interface GatewayConfig {
   subgraphUrls: Record<SubgraphName, string>;
   /** Per-subgraph request timeout, so one hung subgraph cannot hang every request. */
   subgraphTimeoutMs: number;
+  /** Per-subgraph circuit breaker, so requests fail at once for a subgraph that is down instead of each waiting out the timeout. */
+  breaker: BreakerSettings;
 }
+
+export interface BreakerSettings {
+  /** Consecutive outage-type failures (timeout, no connection, 5xx, not GraphQL) that open the circuit. */
+  failures: number;
+  /** How long the circuit stays open before one request probes the subgraph again. */
+  resetMs: number;
+}
+
+/** The bounds on waiting for subgraphs, as `readSubgraphLimits` reads them from the environment. */
+export type SubgraphLimits = Pick<GatewayConfig, 'subgraphTimeoutMs' | 'breaker'>;
+
+export const DEFAULT_SUBGRAPH_LIMITS: SubgraphLimits = { subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 } };
 
 const envName = (name: SubgraphName) => `${name.toUpperCase().replace(/-/g, '_')}_URL`;
 
@@ -25,6 +39,30 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     port,
     host: env.HOST || '127.0.0.1',
     subgraphUrls,
-    subgraphTimeoutMs: Number(env.SUBGRAPH_TIMEOUT_MS ?? 15_000),
+    ...readSubgraphLimits(env),
   };
+}
+
+/**
+ * SUBGRAPH_TIMEOUT_MS, SUBGRAPH_BREAKER_FAILURES and SUBGRAPH_BREAKER_RESET_MS,
+ * checked at start-up: a typo stops the start with a message naming the
+ * setting, instead of a gateway whose every fetch fails.
+ */
+export function readSubgraphLimits(env: NodeJS.ProcessEnv = process.env): SubgraphLimits {
+  const d = DEFAULT_SUBGRAPH_LIMITS;
+  return {
+    subgraphTimeoutMs: wholeNumber(env, 'SUBGRAPH_TIMEOUT_MS', d.subgraphTimeoutMs, 100, 60_000, 'milliseconds'),
+    breaker: {
+      failures: wholeNumber(env, 'SUBGRAPH_BREAKER_FAILURES', d.breaker.failures, 1, 100, 'failures'),
+      resetMs: wholeNumber(env, 'SUBGRAPH_BREAKER_RESET_MS', d.breaker.resetMs, 100, 600_000, 'milliseconds'),
+    },
+  };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number of ${unit} from ${min} to ${max} (got "${raw.slice(0, 40)}").`);
+  return n;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError } from 'graphql';
@@ -15,7 +15,6 @@ import {
   listen,
   loadRequestIdSecret,
   maskError,
-  PortalError,
   RateLimits,
   REQUEST_ID_HEADER,
   REQUEST_ID_PROOF_HEADER,
@@ -23,6 +22,7 @@ import {
   TokenVerifier,
   TrustedProxies,
   withoutSuggestions,
+  type ReadyReport,
   type RouteHandler,
   type RunningServer,
 } from '@portal/kit';
@@ -30,6 +30,19 @@ import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/ses
 import type { GatewayConfig } from './config';
 import { readManifest } from './operations';
 import { trustedDocuments } from './trustedDocuments';
+import {
+  BrokenCircuitError,
+  breakerOpen,
+  isOutage,
+  outageKind,
+  sectionErrors,
+  SECTION_UNAVAILABLE,
+  SubgraphOutage,
+  SubgraphRefusal,
+  subgraphBreaker,
+  wholeAnswerStatus,
+  type Breaker,
+} from './resilience';
 import { SUBGRAPHS, SUPERGRAPH_FILE, type SubgraphName } from './subgraphs';
 
 export interface GatewayContext {
@@ -57,8 +70,11 @@ export interface GatewayRouteDeps {
 
 export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string, requestId?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
 
-/** Codes a subgraph answers with a status of their own (429, 503) that the client must get as they are. */
+/** Codes a subgraph answers with a status of their own (429, 503) and a message meant for the client. */
 const PASSED_ON = new Set<unknown>([ErrorCode.RATE_LIMITED, ErrorCode.SERVICE_UNAVAILABLE]);
+
+type ProcessOptions = Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0];
+type FetchResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 
 /**
  * Forwards the caller's credentials, the request id with its proof (an HMAC
@@ -66,11 +82,17 @@ const PASSED_ON = new Set<unknown>([ErrorCode.RATE_LIMITED, ErrorCode.SERVICE_UN
  * client's address (as `X-Forwarded-For`, one hop: the address the gateway
  * determined; what the client sent is not passed on); every subgraph checks
  * the token itself.
+ *
+ * A fetch that fails (see resilience.ts) answers the gateway as if the
+ * subgraph had sent an error for each field it was to supply, so the client
+ * gets the rest of the answer and, at each missing field's path, the code.
  */
 class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
     private readonly requestIdSecret: string,
+    private readonly breaker: Breaker,
+    private readonly outageRetryAfterSeconds: number,
   ) {
     super(config);
   }
@@ -82,41 +104,77 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
   }
 
+  override async process(options: ProcessOptions): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await this.breaker.execute(async () => {
+        const response = await super.process(options);
+        if (!Array.isArray(response.errors) && (typeof response.data !== 'object' || response.data === null)) throw new SubgraphOutage('answered without data or errors');
+        return response;
+      });
+    } catch (e) {
+      const failure =
+        e instanceof SubgraphRefusal
+          ? { code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds }
+          : e instanceof BrokenCircuitError || isOutage(e)
+            ? { code: ErrorCode.SERVICE_UNAVAILABLE, message: SECTION_UNAVAILABLE, retryAfterSeconds: this.outageRetryAfterSeconds }
+            : undefined;
+      if (!failure) throw e;
+      const document = 'document' in options ? options.document : undefined;
+      return sectionErrors(options.request, document, failure) as Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+    }
+  }
+
   /**
-   * A subgraph's RATE_LIMITED (429) or SERVICE_UNAVAILABLE (503) reaches the
-   * client with its code, its status and its Retry-After, instead of the
-   * INTERNAL_SERVER_ERROR any other non-2xx answer becomes.
+   * A subgraph's own RATE_LIMITED (429) or SERVICE_UNAVAILABLE (503) keeps its
+   * code, message and Retry-After; any other 5xx is an outage; other statuses
+   * (4xx) are left to Apollo (UNAUTHENTICATED, FORBIDDEN, or masked).
    */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+  override async errorFromResponse(response: FetchResponse): Promise<GraphQLError> {
     if (response.status === 429 || response.status === 503) {
       const retryAfter = response.headers.get('retry-after');
       const body = (await response.clone().json().catch(() => null)) as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | null;
       const error = body?.errors?.find((e) => PASSED_ON.has(e.extensions?.code));
       if (error && typeof error.message === 'string') {
-        const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? retryAfter : '1';
-        return new PortalError(error.extensions!.code as ErrorCode, error.message, {
-          http: { status: response.status, headers: new HeaderMap([['retry-after', seconds]]) },
-        });
+        const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? Math.max(1, Number(retryAfter)) : 1;
+        throw new SubgraphRefusal(error.extensions!.code as typeof ErrorCode.RATE_LIMITED, error.message, seconds);
       }
     }
+    if (response.status >= 500) throw new SubgraphOutage(`answered ${response.status}`);
     return super.errorFromResponse(response);
+  }
+
+  /** A 2xx whose body is not JSON (a proxy's page, a cut-off answer) is an outage too, not a bug to mask. */
+  override didEncounterError(error: Error, _fetchRequest: unknown, fetchResponse?: FetchResponse): void {
+    if (fetchResponse?.ok && !isOutage(error)) throw new SubgraphOutage('answered 2xx with a body that is not a GraphQL response');
+    throw error;
   }
 }
 
 /** Builds the gateway (static supergraph, no polling of subgraphs) and its Apollo Server; does not listen. */
-export function createGateway(options: GatewayOptions): { apollo: ApolloServer<GatewayContext>; verifier: TokenVerifier; sessions: SessionGuard } {
+export function createGateway(options: GatewayOptions): {
+  apollo: ApolloServer<GatewayContext>;
+  verifier: TokenVerifier;
+  sessions: SessionGuard;
+  breakers: Record<SubgraphName, Breaker>;
+} {
   const { config } = options;
   const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
   const timeout = config.subgraphTimeoutMs;
   const requestIdSecret = loadRequestIdSecret(config.portal);
+  const breakers = breakersFor(config);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) =>
-      new AuthForwardingDataSource({
-        url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
-        // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph.
-        fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
-      }, requestIdSecret),
+      new AuthForwardingDataSource(
+        {
+          url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
+          // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph, body included.
+          fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
+        },
+        requestIdSecret,
+        breakers[name as SubgraphName],
+        Math.ceil(config.breaker.resetMs / 1000),
+      ),
   });
   const production = config.portal.production;
   const edge = edgeOf(config.portal);
@@ -132,30 +190,62 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
     // Production names no field a caller did not: graphql-js's suggestions would map the schema.
     formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [
+      wholeAnswerStatus,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
-  const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json` });
+  const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json`, timeoutMs: config.portal.identityTimeoutMs });
   const sessions = defaultSessionGuard(config.portal, config.subgraphUrls.identity);
-  return { apollo, verifier, sessions };
+  return { apollo, verifier, sessions, breakers };
 }
 
-/** Answers 200 only when every subgraph answers its own /health. */
-async function allSubgraphsReady(config: GatewayConfig): Promise<boolean> {
-  const results = await Promise.all(
-    SUBGRAPHS.map((s) =>
-      fetch(`${config.subgraphUrls[s.name]}/health`, { signal: AbortSignal.timeout(3_000) })
-        .then((r) => r.ok)
-        .catch(() => false),
-    ),
-  );
-  return results.every(Boolean);
+function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
+  const quiet = process.env.PORTAL_QUIET === '1';
+  return Object.fromEntries(
+    SUBGRAPHS.map(({ name }) => {
+      const breaker = subgraphBreaker(config.breaker);
+      if (!quiet) {
+        // Each outage (the open circuit stops them after `failures` in a row) and each state change; never the request.
+        breaker.onFailure(({ handled, reason }) => {
+          if (handled && 'error' in reason) console.warn(`[gateway] ${name}: unavailable (${outageKind(reason.error)})`);
+        });
+        breaker.onBreak(() => console.warn(`[gateway] ${name}: circuit open after ${config.breaker.failures} failures in a row; its fields answer SERVICE_UNAVAILABLE at once for ${config.breaker.resetMs} ms`));
+        breaker.onReset(() => console.warn(`[gateway] ${name}: circuit closed, answering again`));
+      }
+      return [name, breaker];
+    }),
+  ) as Record<SubgraphName, Breaker>;
 }
+
+/**
+ * Ready when the gateway can serve: identity (every token is checked against
+ * it) answers its /health. Any other subgraph down, or with its circuit open,
+ * makes it degraded but still ready: its sections answer SERVICE_UNAVAILABLE
+ * while the rest of the graph serves, so a load balancer should keep it.
+ */
+export async function gatewayReadiness(config: GatewayConfig, breakers: Record<SubgraphName, Breaker>): Promise<ReadyReport> {
+  const probeMs = Math.min(3_000, config.subgraphTimeoutMs);
+  const states = await Promise.all(
+    SUBGRAPHS.map(async ({ name }): Promise<[SubgraphName, SubgraphState]> => {
+      const up = await fetch(`${config.subgraphUrls[name]}/health`, { signal: AbortSignal.timeout(probeMs) })
+        .then((r) => r.ok)
+        .catch(() => false);
+      return [name, !up ? 'down' : breakerOpen(breakers[name]) ? 'circuit-open' : 'up'];
+    }),
+  );
+  const subgraphs = Object.fromEntries(states) as Record<SubgraphName, SubgraphState>;
+  // Identity's /health decides, not its circuit: a replica taken out of rotation gets no request to probe
+  // identity with, so a circuit that decided readiness would keep it out for good.
+  return { ready: subgraphs.identity !== 'down', degraded: states.filter(([, s]) => s !== 'up').map(([name]) => name), subgraphs };
+}
+
+/** `circuit-open`: it answers /health, but its recent requests failed, so its fields fail at once until the next request to it, a probe, succeeds. */
+type SubgraphState = 'up' | 'down' | 'circuit-open';
 
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const { config } = options;
   const edge = edgeOf(config.portal);
-  const { apollo, verifier, sessions } = createGateway(options);
+  const { apollo, verifier, sessions, breakers } = createGateway(options);
   await apollo.start();
   const portal = config.portal;
   const limits = new RateLimits({ settings: portal.rateLimits, redisUrl: portal.redisUrl, keyPrefix: portal.redisKeyPrefix });
@@ -197,7 +287,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       production: config.portal.production,
       // The gateway's own executor (the record download) is not an HTTP client: only HTTP requests are admitted by hash.
       admit: edge.trustedDocuments ? trustedDocuments(readManifest(), edge.document.maxTokens) : undefined,
-      ready: () => allSubgraphsReady(config),
+      ready: () => gatewayReadiness(config, breakers),
       shutdownGraceMs: config.portal.shutdownGraceMs,
     },
     config.port,

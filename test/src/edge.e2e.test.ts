@@ -8,7 +8,7 @@ import http from 'node:http';
 import { DEFAULT_EDGE_SETTINGS, DEMO, loadSigningKey, buildSubgraphServer, type EdgeSettings, type RunningServer } from '@portal/kit';
 import { gql, mintToken } from '@portal/kit/src/testing';
 import { createIdentityModule } from '@portal/identity';
-import { fhirRoutes, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';
+import { DEFAULT_SUBGRAPH_LIMITS, fhirRoutes, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { buildManifest } from '@portal/gateway/src/operations';
 import { operation, startTestStack, type TestStack } from './harness';
 
@@ -30,7 +30,7 @@ afterAll(async () => {
 async function gatewayWith(edge: Partial<EdgeSettings>, production = false): Promise<string> {
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((s) => [s.name, stack.subgraphs[s.name as SubgraphName].url])) as Record<SubgraphName, string>;
   const portal = { ...stack.subgraphs.identity.runtime.config, identityUrl: subgraphUrls.identity, production, edge: { ...DEFAULT_EDGE_SETTINGS, ...edge } };
-  const gateway = await startGateway({ config: { portal, port: 0, host: '127.0.0.1', subgraphUrls, subgraphTimeoutMs: 10_000 }, routes: fhirRoutes });
+  const gateway = await startGateway({ config: { portal, port: 0, host: '127.0.0.1', subgraphUrls, ...DEFAULT_SUBGRAPH_LIMITS, subgraphTimeoutMs: 10_000 }, routes: fhirRoutes });
   extra.push(gateway);
   return gateway.url;
 }

@@ -1,0 +1,41 @@
+import { DEFAULT_SUBGRAPH_LIMITS, readGatewayConfig, readSubgraphLimits } from './config';
+
+describe('readSubgraphLimits', () => {
+  it('defaults to a timeout of 5 s and a circuit that opens after 3 outages in a row, for 5 s', () => {
+    expect(readSubgraphLimits({})).toEqual({ subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 } });
+    expect(readSubgraphLimits({})).toEqual(DEFAULT_SUBGRAPH_LIMITS);
+    expect(readSubgraphLimits({ SUBGRAPH_TIMEOUT_MS: '', SUBGRAPH_BREAKER_FAILURES: '  ' })).toEqual(DEFAULT_SUBGRAPH_LIMITS);
+  });
+
+  it('takes whole numbers within range', () => {
+    expect(readSubgraphLimits({ SUBGRAPH_TIMEOUT_MS: '2500', SUBGRAPH_BREAKER_FAILURES: '1', SUBGRAPH_BREAKER_RESET_MS: '600000' })).toEqual({
+      subgraphTimeoutMs: 2_500,
+      breaker: { failures: 1, resetMs: 600_000 },
+    });
+  });
+
+  it.each([
+    ['SUBGRAPH_TIMEOUT_MS', '5s'],
+    ['SUBGRAPH_TIMEOUT_MS', '5000ms'],
+    ['SUBGRAPH_TIMEOUT_MS', '1e4'],
+    ['SUBGRAPH_TIMEOUT_MS', '-1'],
+    ['SUBGRAPH_TIMEOUT_MS', '2.5'],
+    ['SUBGRAPH_TIMEOUT_MS', '0'],
+    ['SUBGRAPH_TIMEOUT_MS', '99'],
+    ['SUBGRAPH_TIMEOUT_MS', '60001'],
+    ['SUBGRAPH_BREAKER_FAILURES', '0'],
+    ['SUBGRAPH_BREAKER_FAILURES', '101'],
+    ['SUBGRAPH_BREAKER_FAILURES', 'three'],
+    ['SUBGRAPH_BREAKER_RESET_MS', '50'],
+    ['SUBGRAPH_BREAKER_RESET_MS', '600001'],
+  ])('refuses to start with %s=%s, naming the setting and its range', (name, value) => {
+    expect(() => readSubgraphLimits({ [name]: value })).toThrow(new RegExp(`^${name} must be a whole number of \\w+ from \\d+ to \\d+ \\(got "${value.replace('.', '\\.')}"\\)\\.$`));
+  });
+});
+
+describe('readGatewayConfig', () => {
+  it('carries the subgraph limits, and a typo in one stops the start', () => {
+    expect(readGatewayConfig({ SUBGRAPH_BREAKER_RESET_MS: '2000' })).toMatchObject({ subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 2_000 } });
+    expect(() => readGatewayConfig({ SUBGRAPH_TIMEOUT_MS: '5s' })).toThrow(/^SUBGRAPH_TIMEOUT_MS must be/);
+  });
+});

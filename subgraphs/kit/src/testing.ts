@@ -57,6 +57,12 @@ export function testConfig(overrides: Partial<PortalConfig> = {}): PortalConfig 
     dataDir: overrides.dataDir ?? testTempDir(),
     databaseUrl: testDatabaseUrl(),
     identityUrl: 'http://127.0.0.1:1',
+    // A test machine runs many suites at once on few cores: waits that production keeps short
+    // (a pool connection within 3 s, identity within 2 s) are generous here, so a loaded
+    // machine does not turn a correct answer into SERVICE_UNAVAILABLE. The tests of those
+    // bounds set their own.
+    identityTimeoutMs: 15_000,
+    databasePool: { max: 10, acquireTimeoutMs: 30_000, statementTimeoutMs: 60_000 },
     ...overrides,
   };
 }

@@ -31,7 +31,7 @@ describe('the graph’s documentation (what Sandbox shows)', () => {
   it('gives a type or field shared by several subgraphs the same description in each (no INCONSISTENT_DESCRIPTION hint)', () => {
     const result = composeServices(SUBGRAPHS.map((s) => ({ name: s.name, url: `http://localhost:${s.port}/graphql`, typeDefs: sdlOf(s.name) })));
     expect(result.errors).toBeUndefined();
-    expect(result.hints.filter((h) => h.definition.code === 'INCONSISTENT_DESCRIPTION').map((h) => h.message)).toEqual([]);
+    expect((result.hints ?? []).filter((h) => h.definition.code === 'INCONSISTENT_DESCRIPTION').map((h) => h.message)).toEqual([]);
   });
 
   it('mentions every code of the error registry', () => {

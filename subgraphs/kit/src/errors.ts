@@ -41,6 +41,40 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * What each code tells a client, one line each: README's "Error codes" list is
+ * generated from it (`npm run docs:error-codes`), and a test keeps them equal.
+ */
+export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
+  BAD_USER_INPUT: 'An argument breaks a rule (length, range, format); `extensions.field` names the input field when it is one.',
+  UNAUTHENTICATED: 'No token, or one that expired or was signed out: sign in again.',
+  FORBIDDEN: 'Signed in, but this role may not do this (e.g. a staff account signing in with DS Logon).',
+  NOT_FOUND: 'No such record, or one the viewer may not see: the two are never told apart.',
+  CONFLICT: 'The change collides with the current state (a username taken, a request already decided, an idempotency key used for something else); the message says how.',
+  INTERNAL_SERVER_ERROR: 'A fault on the portal\'s side; the message gives no detail. Try again later.',
+  INVALID_CREDENTIALS: 'DS Logon username or password not right; never says which.',
+  ACCOUNT_LOCKED: 'Too many wrong passwords in a row: DS Logon sign-in for this username waits `extensions.retryAfter` seconds.',
+  ACCOUNT_DEACTIVATED: 'The account was deactivated; create a new DS Logon account.',
+  CERTIFICATE_INVALID: 'The smart card\'s certificate is unreadable or not issued by a trusted DoD CA.',
+  CERTIFICATE_EXPIRED: 'The smart card\'s certificate has expired.',
+  CERTIFICATE_REVOKED: 'The smart card\'s certificate is on its CA\'s revocation list.',
+  SIGNATURE_INVALID: 'The card\'s signature does not verify against the challenge and certificate.',
+  CHALLENGE_INVALID: 'The challenge is unknown, already used or expired: ask smartCardChallenge for a new one.',
+  CARD_NOT_REGISTERED: 'A PIV card that is not linked to an account: register it with registerPivCard.',
+  IDENTITY_NOT_VERIFIED: 'Identity details (name, birth date, DoD ID, DS Logon password) that do not all match one person; never says which.',
+  SLOT_UNAVAILABLE: 'Someone else booked the slot first: choose another.',
+  APPOINTMENT_NOT_CANCELLABLE: 'The appointment is not booked any more or has started, so it cannot be cancelled or moved; the message says why.',
+  REPLY_WINDOW_CLOSED: 'The thread has been quiet for 45 days or is a read-only legacy thread: start a new one.',
+  REFILL_NOT_ALLOWED: 'The prescription cannot be refilled now (discontinued, expired, no refills left, one pending); the message says why.',
+  RENEWAL_NOT_ALLOWED: 'The prescription cannot be renewed now (discontinued, refills remaining, expired too long ago, renewed, one pending); the message says why.',
+  RATE_LIMITED: 'Too many requests: wait `extensions.retryAfter` seconds.',
+  SERVICE_UNAVAILABLE: 'A part of the portal cannot answer just now: retry later. A nullable field of another subgraph is null with this error at its path.',
+  PAYLOAD_TOO_LARGE: 'The request body is over the server\'s limit (HTTP 413).',
+  RESPONSE_TOO_LARGE: 'The answer would be over the server\'s limit; it is replaced whole by this error, never cut.',
+  OPERATION_NOT_TRUSTED: 'Trusted-documents mode: the operation is not one of the client contract\'s (HTTP 400).',
+  REVOCATION_UNKNOWN: 'The smart card\'s revocation cannot be checked: no CRL of an issuing CA on its path, or only a stale one.',
+};
+
 /** Codes produced by graphql-js / Apollo Server itself that are safe to pass on. */
 const FRAMEWORK_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',

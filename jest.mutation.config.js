@@ -23,6 +23,7 @@ module.exports = {
     '<rootDir>/subgraphs/kit/src/auth/tokens.test.ts',
     '<rootDir>/subgraphs/kit/src/auth/sessions.test.ts',
     '<rootDir>/subgraphs/kit/src/access.test.ts',
+    '<rootDir>/subgraphs/kit/src/rateLimit.test.ts',
     '<rootDir>/subgraphs/kit/src/audit.test.ts',
     '<rootDir>/subgraphs/identity/src/db/store.test.ts',
     '<rootDir>/subgraphs/identity/src/services/sessions.test.ts',

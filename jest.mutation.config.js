@@ -2,7 +2,8 @@
 // the tests that cover the security-critical modules it mutates, on SQLite only.
 // Not part of `npm test`; the full suite keeps using jest.config.js.
 //
-// Unit tests only (plus two files that start identity: its HTTP routes, its smart-card sign-in): a
+// Unit tests only (plus two files that start identity: its HTTP routes, its smart-card sign-in;
+// the rate-limit tests also use the local Redis, TEST_REDIS_URL): a
 // mutant is run against every test that covers it, and a test file that starts
 // servers costs seconds per mutant. Identity's code imports @portal/kit through
 // node_modules, which in Stryker's sandbox still points at the unmutated kit, so

@@ -38,7 +38,7 @@ describe('rate-limit settings', () => {
   });
 
   it('reads only the RATE_LIMIT_* variables that are set', () => {
-    expect(readRateLimitSettings({ RATE_LIMIT_TOKEN: '1/1,2/2', RATE_LIMIT_SIGN_IN: '' })).toEqual({
+    expect(readRateLimitSettings({ RATE_LIMIT_TOKEN: '1/1,2/2', RATE_LIMIT_SIGN_IN: '', RATE_LIMIT_CHALLENGE: '   ' })).toEqual({
       token: { perAddress: { points: 1, seconds: 1 }, global: { points: 2, seconds: 2 } },
     });
   });

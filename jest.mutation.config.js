@@ -2,7 +2,9 @@
 // the tests that cover the security-critical modules it mutates, on SQLite only.
 // Not part of `npm test`; the full suite keeps using jest.config.js.
 //
-// Unit tests only (plus two files that start identity: its HTTP routes, its smart-card sign-in): a
+// Unit tests only (plus three files that start identity: its HTTP routes, its smart-card sign-in,
+// its card issuer rules;
+// the rate-limit tests also use the local Redis, TEST_REDIS_URL): a
 // mutant is run against every test that covers it, and a test file that starts
 // servers costs seconds per mutant. Identity's code imports @portal/kit through
 // node_modules, which in Stryker's sandbox still points at the unmutated kit, so
@@ -23,6 +25,7 @@ module.exports = {
     '<rootDir>/subgraphs/kit/src/auth/tokens.test.ts',
     '<rootDir>/subgraphs/kit/src/auth/sessions.test.ts',
     '<rootDir>/subgraphs/kit/src/access.test.ts',
+    '<rootDir>/subgraphs/kit/src/rateLimit.test.ts',
     '<rootDir>/subgraphs/kit/src/audit.test.ts',
     '<rootDir>/subgraphs/identity/src/db/store.test.ts',
     '<rootDir>/subgraphs/identity/src/services/sessions.test.ts',
@@ -32,6 +35,8 @@ module.exports = {
     '<rootDir>/subgraphs/identity/src/routes.int.test.ts',
     // Main's end-to-end smart-card tests (challenge codec, sign-in): the unit file of SmartCardService was removed in the merge.
     '<rootDir>/subgraphs/identity/src/smartcard.int.test.ts',
+    // The issuer rules, CA constraints and revocation of smartcard/certificate.ts are tested only there.
+    '<rootDir>/subgraphs/identity/src/issuers.int.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/'],
   setupFiles: ['<rootDir>/test/setup-env.js'],

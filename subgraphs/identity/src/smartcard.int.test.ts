@@ -341,3 +341,77 @@ describe('PIV sign-in matches the registered certificate, not only the UUID', ()
     expect(codeOf(await identity.signInWithCard(card))).toBe('CARD_NOT_REGISTERED');
   });
 });
+
+describe('input checks, made before the challenge is spent', () => {
+  const SIGNATURE = 'Send the signature over the challenge, in base64.';
+
+  it('BAD_USER_INPUT naming the field for a sign-in proof missing a part or with a signature that is not base64 or too long; the challenge still signs in after', async () => {
+    const challenge = await identity.challenge();
+    const good = { certificate: certificatePem(jane), challenge, signature: signChallenge(jane.keys, challenge) };
+    const cases: [Partial<typeof good>, string, string][] = [
+      [{ certificate: '  ' }, 'certificate', 'Send the card’s certificate (PEM).'],
+      [{ challenge: ' ' }, 'challenge', 'Send the challenge you signed.'],
+      [{ signature: '' }, 'signature', SIGNATURE],
+      [{ signature: '   ' }, 'signature', SIGNATURE],
+      [{ signature: 'not base64!' }, 'signature', SIGNATURE],
+      [{ signature: 'A'.repeat(2049) }, 'signature', SIGNATURE],
+      [{ signature: 'AAAA===' }, 'signature', SIGNATURE],
+      [{ signature: '=AAAA' }, 'signature', SIGNATURE],
+      [{ signature: 'AAAA\nAAAA' }, 'signature', SIGNATURE],
+    ];
+    for (const [over, field, message] of cases) {
+      const res = await identity.query(SIGN_IN_WITH_SMART_CARD, { ...good, ...over });
+      expect([over, res.errors?.[0].extensions, res.errors?.[0].message]).toEqual([over, { code: 'BAD_USER_INPUT', field }, message]);
+    }
+    // At the length limit, and with padding or URL-safe characters, a signature is read (and checked).
+    for (const signature of ['A'.repeat(2048), 'AA-_AA==', 'AAA+/AA=']) {
+      expect(codeOf(await identity.query(SIGN_IN_WITH_SMART_CARD, { ...good, signature }))).toBe('SIGNATURE_INVALID');
+      good.challenge = await identity.challenge();
+      good.signature = signChallenge(jane.keys, good.challenge);
+    }
+    const spare = await identity.challenge();
+    await identity.query(SIGN_IN_WITH_SMART_CARD, { ...good, challenge: spare, certificate: '' });
+    // Surrounding white space is allowed around the signature.
+    expect(codeOf(await identity.signInWithCard(jane, { challenge: spare, signed: ` ${signChallenge(jane.keys, spare)} ` }))).toBe('OK');
+  });
+
+  it('BAD_USER_INPUT naming the field for PIV registration details that are missing or too long, registering nothing and spending no challenge', async () => {
+    const REGISTER = `mutation($input: RegisterPivCardInput!) { registerPivCard(input: $input) { id uuid } }`;
+    const card = await pki.card({ commonName: 'Jane A Doe (PIV Authentication)', uuid: randomUUID() });
+    const challenge = await identity.challenge();
+    const input = {
+      firstName: 'Jane',
+      lastName: 'Doe',
+      dateOfBirth: '1985-04-12',
+      personIdentifier: '1000000001',
+      dsLogonUsername: `nobody.${randomUUID().slice(0, 8)}`,
+      dsLogonPassword: 'Some-Password-1',
+      certificate: certificatePem(card),
+      challenge,
+      signature: signChallenge(card.keys, challenge),
+    };
+    const cases: [Partial<typeof input>, string][] = [
+      [{ firstName: ' ' }, 'firstName'],
+      [{ lastName: '' }, 'lastName'],
+      [{ personIdentifier: '12345' }, 'personIdentifier'],
+      [{ dsLogonUsername: '  ' }, 'dsLogonUsername'],
+      [{ dsLogonUsername: 'u'.repeat(65) }, 'dsLogonUsername'],
+      [{ dsLogonPassword: '' }, 'dsLogonPassword'],
+      [{ dsLogonPassword: 'p'.repeat(257) }, 'dsLogonPassword'],
+      [{ signature: '' }, 'signature'],
+      [{ certificate: ' ' }, 'certificate'],
+    ];
+    for (const [over, field] of cases) {
+      const res = await identity.query(REGISTER, { input: { ...input, ...over } });
+      expect([over, res.errors?.[0].extensions]).toEqual([over, { code: 'BAD_USER_INPUT', field }]);
+    }
+    expect(codeOf(await identity.signInWithCard(card))).toBe('CARD_NOT_REGISTERED');
+    // A 64-character username and a 256-character password are read and checked (here: no such account),
+    // the first with the challenge the refusals above did not spend.
+    expect(codeOf(await identity.query(REGISTER, { input: { ...input, dsLogonUsername: `u${randomUUID().replace(/-/g, '')}`.padEnd(64, 'u') } }))).toBe('IDENTITY_NOT_VERIFIED');
+    const next = await identity.challenge();
+    expect(codeOf(await identity.query(REGISTER, { input: { ...input, dsLogonPassword: 'p'.repeat(256), challenge: next, signature: signChallenge(card.keys, next) } }))).toBe(
+      'IDENTITY_NOT_VERIFIED',
+    );
+  });
+});

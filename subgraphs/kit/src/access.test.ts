@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Access, remoteCareAccess, SERVICE_SCOPES, scopeFor, type CareAccessCheck } from './access';
+import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, SERVICE_SCOPES, scopeFor, type CareAccessCheck } from './access';
 import { AuditTrail, type RecordKind } from './audit';
 import { openAuditDatabase } from './auditTesting';
 import type { Role, Viewer } from './auth/tokens';
@@ -208,6 +208,43 @@ describe('Access', () => {
     });
   });
 
+  describe('care teams', () => {
+    it('are what identity answers now for a patient or practitioner, asked once per request, not the token’s snapshot', async () => {
+      for (const role of ['PATIENT', 'PRACTITIONER'] as const) {
+        const viewer = viewerOf(role, { careTeamIds: ['ct-in-token'] });
+        const trail = new AuditTrail(audit.db.dataSource, 'probe', `req-${++requests}`, viewer);
+        const asked: Viewer[] = [];
+        const access = new Access(viewer, trail, async () => new Set(), async (v) => {
+          asked.push(v);
+          return ['ct-now'];
+        });
+        expect(await access.careTeamIds()).toEqual(['ct-now']);
+        expect(await access.careTeamIds()).toEqual(['ct-now']);
+        expect(asked).toEqual([viewer]);
+      }
+    });
+
+    it('are none for a pharmacist, an administrator or a service, without asking; a sign-in for no viewer', async () => {
+      for (const role of ['PHARMACIST', 'ADMIN', 'SERVICE'] as const) {
+        const viewer = viewerOf(role, { careTeamIds: ['ct-in-token'] });
+        const access = new Access(viewer, new AuditTrail(audit.db.dataSource, 'probe', `req-${++requests}`, viewer), async () => new Set(), async () => {
+          throw new Error('asked');
+        });
+        expect([role, await access.careTeamIds()]).toEqual([role, []]);
+      }
+      expect(await codeOf(() => accessFor(null).access.careTeamIds())).toEqual({ code: 'UNAUTHENTICATED', message: 'Sign in to see this.' });
+    });
+
+    it('are the token’s when no live check is given (tests and tools only)', async () => {
+      const viewer = viewerOf('PRACTITIONER', { careTeamIds: ['ct-in-token'] });
+      const access = new Access(viewer, new AuditTrail(audit.db.dataSource, 'probe', `req-${++requests}`, viewer), async () => new Set());
+      expect(await access.careTeamIds()).toEqual(['ct-in-token']);
+      // And without a pharmacy check, no patient has a request pending.
+      const pharmacist = viewerOf('PHARMACIST');
+      expect(await new Access(pharmacist, new AuditTrail(audit.db.dataSource, 'probe', `req-${++requests}`, pharmacist), async () => new Set()).may('pt-1', 'prescription')).toBe(false);
+    });
+  });
+
   describe('assert and assertOrNotFound', () => {
     it('pass silently when allowed and audit it', async () => {
       const { access, events } = accessFor(viewerOf('PATIENT'));
@@ -271,6 +308,51 @@ describe('remoteCareAccess', () => {
     expect(await remoteCareAccess(url)(viewerOf('PRACTITIONER'), ['pt-1'])).toEqual(new Set());
     reply = json(200, {});
     expect(await remoteCareAccess(url)(viewerOf('PRACTITIONER'), ['pt-1'])).toEqual(new Set());
+  });
+
+  it('asks identity for the viewer’s care teams now, with the viewer’s own token', async () => {
+    reply = json(200, { allowed: [], careTeamIds: ['ct-1', 2] });
+    expect(await remoteCareTeams(url)(viewerOf('PATIENT', { token: 'tok-teams' }))).toEqual(['ct-1', '2']);
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/internal/care-access',
+        headers: expect.objectContaining({ authorization: 'Bearer tok-teams', 'content-type': 'application/json' }),
+        body: JSON.stringify({ patientIds: [], careTeams: true }),
+      },
+    ]);
+    reply = json(200, { allowed: [], careTeamIds: 'ct-1' });
+    expect(await remoteCareTeams(url)(viewerOf('PATIENT'))).toEqual([]);
+    reply = json(503, { careTeamIds: ['ct-1'] });
+    expect(await codeOf(remoteCareTeams(url)(viewerOf('PATIENT')))).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  });
+
+  it('asks pharmacy which patients have a request pending, with the pharmacist’s own token, at the address it has now', async () => {
+    let base: string | undefined;
+    const pending = remotePharmacyAccess(() => base);
+    // No pharmacy known (yet): no request is pending, and nothing is asked.
+    expect(await pending(viewerOf('PHARMACIST'), ['pt-1'])).toEqual(new Set());
+    expect(seen).toEqual([]);
+    base = url;
+    reply = json(200, { pending: ['pt-1', 3] });
+    expect(await pending(viewerOf('PHARMACIST', { token: 'tok-ph' }), ['pt-1', 'pt-2'])).toEqual(new Set(['pt-1', '3']));
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/internal/pharmacy-access',
+        headers: expect.objectContaining({ authorization: 'Bearer tok-ph', 'content-type': 'application/json' }),
+        body: JSON.stringify({ patientIds: ['pt-1', 'pt-2'] }),
+      },
+    ]);
+    reply = json(200, { pending: 'pt-1' });
+    expect(await pending(viewerOf('PHARMACIST'), ['pt-1'])).toEqual(new Set());
+    const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Access to this record could not be checked right now. Try again shortly.' };
+    for (const status of [401, 500]) {
+      reply = json(status, { pending: ['pt-1'] });
+      expect(await codeOf(pending(viewerOf('PHARMACIST'), ['pt-1']))).toEqual(unavailable);
+    }
+    base = 'http://127.0.0.1:1';
+    expect(await codeOf(pending(viewerOf('PHARMACIST'), ['pt-1']))).toEqual(unavailable);
   });
 
   it('is SERVICE_UNAVAILABLE when identity refuses, fails or cannot be reached: never "allowed"', async () => {

@@ -1,4 +1,5 @@
-import { AuditTrail } from './audit';
+import { AuditEventEntity, AuditTrail } from './audit';
+import { runChange } from './writes';
 import { openAuditDatabase } from './auditTesting';
 import type { Viewer } from './auth/tokens';
 
@@ -96,6 +97,76 @@ describe('AuditTrail', () => {
     trail.record('pt-1', 'message', 'read', 'DENIED');
     await trail.flush();
     expect(await rowsOf('req-once')).toHaveLength(3);
+  });
+
+  it('a flush with nothing to write does not wait behind a change in flight', async () => {
+    const trail = new AuditTrail(audit.db.dataSource, 'messaging', 'req-nothing', viewer);
+    let release!: () => void;
+    let timer: NodeJS.Timeout | undefined;
+    const held = runChange(audit.db.dataSource, () => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      // On SQLite a write queues behind the change; a flush of nothing writes nothing, so it has nothing to wait for.
+      const waiting = new Promise((resolve) => (timer = setTimeout(() => resolve('waiting'), 2_000)));
+      expect(await Promise.race([trail.flush().then(() => 'flushed'), waiting])).toBe('flushed');
+    } finally {
+      clearTimeout(timer);
+      release();
+      await held;
+    }
+  });
+
+  it('writes the events inside the change’s transaction, and not again at flush', async () => {
+    const trail = new AuditTrail(audit.db.dataSource, 'pharmacy', 'req-tx', viewer);
+    trail.record('pt-1', 'prescription', 'read', 'ALLOWED');
+    const value = await trail.transaction(audit.db.dataSource, async () => {
+      trail.record('pt-1', 'prescription', 'update', 'ALLOWED');
+      return 42;
+    });
+    expect(value).toBe(42);
+    expect((await rowsOf('req-tx')).map((r) => `${r.action} ${r.outcome}`)).toEqual(['read ALLOWED', 'update ALLOWED']);
+    audit.db.counter.count = 0;
+    await trail.flush();
+    expect(audit.db.counter.count).toBe(0);
+    expect(await rowsOf('req-tx')).toHaveLength(2);
+  });
+
+  it('a transaction with nothing recorded adds no statement to the change', async () => {
+    const trail = new AuditTrail(audit.db.dataSource, 'pharmacy', 'req-tx-empty', viewer);
+    audit.db.counter.count = 0;
+    await audit.db.dataSource.transaction(async () => undefined);
+    const plain = audit.db.counter.count;
+    audit.db.counter.count = 0;
+    await trail.transaction(audit.db.dataSource, async () => undefined);
+    expect(audit.db.counter.count).toBe(plain);
+  });
+
+  it('keeps the events of a change that rolled back (its own work or their insert failed) pending, flushed with the response as the attempt', async () => {
+    const trail = new AuditTrail(audit.db.dataSource, 'pharmacy', 'req-tx-work-fails', viewer);
+    await expect(
+      trail.transaction(audit.db.dataSource, async () => {
+        trail.record('pt-1', 'prescription', 'update', 'ALLOWED');
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await rowsOf('req-tx-work-fails')).toEqual([]);
+    await trail.flush();
+    expect((await rowsOf('req-tx-work-fails')).map((r) => `${r.patientId} ${r.action}`)).toEqual(['pt-1 update']);
+
+    // The audit insert itself fails (an event the table refuses): the change's own write rolls back with it,
+    // and the events stay pending, so every later write of them fails too instead of losing them silently.
+    const failing = new AuditTrail(audit.db.dataSource, 'pharmacy', 'req-tx-insert-fails', viewer);
+    const changeRow = { id: 'e-change-of-failed-tx', occurredAt: new Date().toISOString(), requestId: 'req-tx-insert-fails-change', subgraph: 'pharmacy', actorAccountId: null, actorPersonId: null, actorRole: 'ANONYMOUS', patientId: 'pt-9', recordKind: 'prescription', action: 'update', outcome: 'ALLOWED' };
+    await expect(
+      failing.transaction(audit.db.dataSource, async (tx) => {
+        await tx.getRepository(AuditEventEntity).insert(changeRow as never);
+        failing.record(null as unknown as string, 'prescription', 'update', 'ALLOWED');
+        return 'done';
+      }),
+    ).rejects.toThrow();
+    expect(await rowsOf('req-tx-insert-fails-change')).toEqual([]);
+    await expect(failing.flush()).rejects.toThrow();
+    await expect(failing.flush()).rejects.toThrow();
+    expect(await rowsOf('req-tx-insert-fails')).toEqual([]);
   });
 
   it('keeps the table append-only in the database itself', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
-import { DEFAULT_RATE_LIMITS, parseRateLimitRule, RateLimits, readRateLimitSettings, type RateLimitSettings } from './rateLimit';
-import { PortalError } from './errors';
+import { DEFAULT_RATE_LIMITS, parseRateLimitRule, rateLimited, RateLimits, readRateLimitSettings, retryAfterOf, serviceBusy, type RateLimitSettings } from './rateLimit';
+import { ErrorCode, PortalError } from './errors';
 import { DEFAULT_PASSWORD_HASH_CONCURRENCY, readConfig } from './config';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -30,12 +30,41 @@ describe('rate-limit settings', () => {
 
   it('refuses anything else, naming the variable', () => {
     for (const bad of ['30/60', '30,60', '30/0,1/1', 'lots/60,1/1', '-1/60,1/1']) expect(() => parseRateLimitRule(bad, 'RATE_LIMIT_SIGN_IN')).toThrow(/RATE_LIMIT_SIGN_IN/);
+    // Whole values only: nothing before or after a limit, at most 9 digits of points and 7 of seconds.
+    for (const bad of ['1/1,1/1,1/1', 'x1/60,1/1', '1/60x,1/1', '1/60ss,1/1', '1/60,1/1m', 'offf,1/1', '1234567890/60,1/1', '1/12345678,1/1', '/60,1/1', '1/,1/1']) {
+      expect(() => parseRateLimitRule(bad, 'RATE_LIMIT_TOKEN')).toThrow(/^RATE_LIMIT_TOKEN: /);
+    }
+    expect(parseRateLimitRule('123456789/1234567s,off', 'X')).toEqual({ perAddress: { points: 123456789, seconds: 1234567 }, global: null });
   });
 
   it('reads only the RATE_LIMIT_* variables that are set', () => {
-    expect(readRateLimitSettings({ RATE_LIMIT_TOKEN: '1/1,2/2', RATE_LIMIT_SIGN_IN: '' })).toEqual({
+    expect(readRateLimitSettings({ RATE_LIMIT_TOKEN: '1/1,2/2', RATE_LIMIT_SIGN_IN: '', RATE_LIMIT_CHALLENGE: '   ' })).toEqual({
       token: { perAddress: { points: 1, seconds: 1 }, global: { points: 2, seconds: 2 } },
     });
+  });
+});
+
+describe('the refusals', () => {
+  const httpOf = (e: { extensions: Record<string, unknown> }) => e.extensions.http as { status: number; headers: Map<string, string> };
+
+  it('RATE_LIMITED says the whole seconds to wait, rounded up, at least 1, in the message and in Retry-After', () => {
+    for (const [ms, seconds, message] of [
+      [0, '1', 'Too many requests: try again in 1 second.'],
+      [1, '1', 'Too many requests: try again in 1 second.'],
+      [1_000, '1', 'Too many requests: try again in 1 second.'],
+      [1_001, '2', 'Too many requests: try again in 2 seconds.'],
+      [59_500, '60', 'Too many requests: try again in 60 seconds.'],
+    ] as const) {
+      const e = rateLimited(ms);
+      expect([ms, e.extensions.code, e.message, httpOf(e).status, httpOf(e).headers.get('retry-after'), retryAfterOf(e)]).toEqual([ms, ErrorCode.RATE_LIMITED, message, 429, seconds, seconds]);
+    }
+  });
+
+  it('SERVICE_UNAVAILABLE with 503 and the given Retry-After; an error without one reads as 1 second', () => {
+    const e = serviceBusy('Busy.', 7);
+    expect([e.extensions.code, e.message, httpOf(e).status, retryAfterOf(e)]).toEqual([ErrorCode.SERVICE_UNAVAILABLE, 'Busy.', 503, '7']);
+    expect(retryAfterOf(new PortalError(ErrorCode.RATE_LIMITED, 'x'))).toBe('1');
+    expect(retryAfterOf(new PortalError(ErrorCode.RATE_LIMITED, 'x', { http: { status: 429 } }))).toBe('1');
   });
 });
 
@@ -94,6 +123,29 @@ describe('RateLimits in memory', () => {
     await limits.check('signInFailures', '192.0.2.2');
   });
 
+  it('check refuses from the moment the allowance is spent, not one later', async () => {
+    const limits = new RateLimits({ settings: { signInFailures: { perAddress: { points: 2, seconds: 900 }, global: { points: 100, seconds: 900 } } } });
+    await limits.count('signInFailures', '192.0.2.9');
+    await limits.check('signInFailures', '192.0.2.9');
+    await limits.count('signInFailures', '192.0.2.9');
+    expect(await refusal(limits.check('signInFailures', '192.0.2.9'))).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+  });
+
+  it('a limit that is off counts and refuses nothing; the other still holds', async () => {
+    const limits = new RateLimits({ settings: { signInFailures: { perAddress: null, global: { points: 2, seconds: 900 } }, token: { perAddress: { points: 1, seconds: 60 }, global: null } } });
+    await limits.count('signInFailures', '192.0.2.20');
+    await limits.check('signInFailures', '192.0.2.21');
+    await limits.count('signInFailures', '192.0.2.22');
+    // Two failures from two clients spent the global allowance: everyone is refused.
+    expect(await refusal(limits.check('signInFailures', '192.0.2.23'))).toMatchObject({ code: 'RATE_LIMITED' });
+    await limits.consume('token', '192.0.2.30');
+    await limits.consume('token', '192.0.2.31');
+    expect(await refusal(limits.consume('token', '192.0.2.30'))).toMatchObject({ code: 'RATE_LIMITED' });
+    const none = new RateLimits({ settings: { token: { perAddress: null, global: null } } });
+    for (let i = 0; i < 5; i++) await none.consume('token', '192.0.2.40');
+    await none.close();
+  });
+
   it('has a limit of every kind by default, none of them off', () => {
     for (const rule of Object.values(DEFAULT_RATE_LIMITS)) {
       expect(rule.perAddress!.points).toBeGreaterThan(0);
@@ -121,9 +173,24 @@ describe('RateLimits in Redis', () => {
       await a.consume('signIn', '203.0.113.7');
       expect(await refusal(b.consume('signIn', '203.0.113.7'))).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
       expect(await admin.get(`${prefix}rl:signIn:a:203.0.113.7`)).toBe('4');
+      // The global count is a key of its own; the refused request spent none of it.
+      expect(await admin.get(`${prefix}rl:signIn:g:all`)).toBe('3');
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('keeps its keys under portal: when no prefix is given', async () => {
+    const address = `203.0.113.${100 + Math.floor(Math.random() * 100)}`;
+    const key = `portal:rl:token:a:${address}`;
+    const limits = new RateLimits({ settings: { token: { perAddress: { points: 5, seconds: 60 }, global: null } }, redisUrl: REDIS_URL });
+    try {
+      await limits.consume('token', address);
+      expect(await admin.get(key)).toBe('1');
+    } finally {
+      await limits.close();
+      await admin.del(key);
     }
   });
 

@@ -241,6 +241,17 @@ describe('SessionService', () => {
       const service = createSessionService(config(), t.db.dataSource);
       expect((await service.check(viewerOf(opened.id))).getTime()).toBeGreaterThan(Date.now());
       await service.close();
+      // Nothing of it in Redis, even with one running at the default address: the table alone decides, so an end there ends it.
+      const redis = openRedis(REDIS_URL);
+      try {
+        expect(await redis.exists(`portal:session:${opened.id}`)).toBe(0);
+      } finally {
+        await closeRedis(redis);
+      }
+      await t.store.endSession(opened.id, new Date());
+      const fresh = createSessionService(config(), t.db.dataSource);
+      expect(await refusal(fresh.check(viewerOf(opened.id)))).toEqual(ENDED);
+      await fresh.close();
     });
 
     it('keep them under portal: in Redis when no prefix is configured', async () => {

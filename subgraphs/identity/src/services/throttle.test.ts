@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IdentityStore } from '../db/store';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from '../db/testDatabase';
 import { delayAfter, FIRST_DELAY_SECONDS, MAX_DELAY_SECONDS, retryAfterSeconds, Throttle, throttleKey, type Reservation } from './throttle';
 
@@ -70,9 +71,12 @@ describe('Throttle', () => {
     later(4999);
     expect((await throttle.reserve('u-five')).ok).toBe(false);
     later(1);
-    // The sixth failure doubles the wait.
+    // The sixth failure doubles the wait, and a refused attempt is told the wait's real end.
     expect(await reserved('u-five')).toEqual({ key: 'u-five', failures: 6, lockedUntil: new Date(now.getTime() + 10_000) });
-    expect((await throttle.reserve('u-five')).ok).toBe(false);
+    const lockEnd = new Date(now.getTime() + 10_000);
+    expect(await throttle.reserve('u-five')).toEqual({ ok: false, until: lockEnd });
+    later(9_999);
+    expect(await throttle.reserve('u-five')).toEqual({ ok: false, until: lockEnd });
   });
 
   it('a success clears the count, so the next failure is the first again', async () => {
@@ -82,6 +86,14 @@ describe('Throttle', () => {
     expect(await throttle.succeeded(third)).toBe(true);
     expect(await t.store.throttleOf('u-clear')).toBeNull();
     expect((await reserved('u-clear')).failures).toBe(1);
+  });
+
+  it('a success whose key another success already cleared still stands', async () => {
+    const first = await reserved('u-twice');
+    const second = await reserved('u-twice');
+    expect(await throttle.succeeded(second)).toBe(true);
+    expect(await t.store.throttleOf('u-twice')).toBeNull();
+    expect(await throttle.succeeded(first)).toBe(true);
   });
 
   it('refuses a success reserved before other attempts set a wait that has not ended', async () => {
@@ -113,5 +125,35 @@ describe('Throttle', () => {
     expect((await throttle.reserve('u-apart-a')).ok).toBe(false);
     expect(await reserved('u-apart-b')).toEqual({ key: 'u-apart-b', failures: 1, lockedUntil: null });
     expect(await reserved(throttleKey('identity', 'u-apart-a'))).toMatchObject({ failures: 1 });
+  });
+});
+
+describe('Throttle when a lock ends while an attempt is refused', () => {
+  // Races between instances cannot be timed in a test: a store that answers as a racing database would.
+  const now = new Date('2030-03-01T12:00:00.000Z');
+  const row = { failures: 6, lockedUntil: null };
+
+  it('tries again when the lock it was refused by has ended (exactly now, or the row is gone)', async () => {
+    const answers = [{ lockedUntil: now.toISOString(), failures: 5 }, null];
+    let tries = 0;
+    const store = {
+      reserveAttempt: async () => (++tries === 3 ? row : null),
+      throttleOf: async () => answers.shift() ?? null,
+    } as unknown as IdentityStore;
+    expect(await new Throttle(store, () => now).reserve('u-raced')).toEqual({ ok: true, reservation: { key: 'u-raced', failures: 6, lockedUntil: null } });
+    expect(tries).toBe(3);
+  });
+
+  it('gives up after three tries, asking for the first delay', async () => {
+    let tries = 0;
+    const store = {
+      reserveAttempt: async () => {
+        tries++;
+        return null;
+      },
+      throttleOf: async () => null,
+    } as unknown as IdentityStore;
+    expect(await new Throttle(store, () => now).reserve('u-raced')).toEqual({ ok: false, until: new Date(now.getTime() + FIRST_DELAY_SECONDS * 1000) });
+    expect(tries).toBe(3);
   });
 });

@@ -143,6 +143,12 @@ describe('smart-card certificates', () => {
       expect(verified.publicKey.asymmetricKeyType).toBe('ec');
     });
 
+    it('accepts a card without the basic-constraints extension (optional for an end entity)', async () => {
+      const bare = await card({ basicConstraints: false });
+      expect(bare.cert.getExtension(x509.BasicConstraintsExtension)).toBeNull();
+      expect((await verify(pemOf(bare))).identity).toEqual({ kind: 'CAC', edipi: '1000000001' });
+    });
+
     it('accepts an RSA card of 2048 bits', async () => {
       const rsa = await card({ keyKind: 'RSA' });
       const verified = await verify(pemOf(rsa));

@@ -114,15 +114,15 @@ export interface CardOptions extends Validity {
   policies?: string[];
   /** Another subject than `CN=<commonName>, OU=DoD, O=U.S. Government, C=US`. */
   subject?: string;
+  /** False leaves the basicConstraints extension out (optional in an end-entity certificate). */
+  basicConstraints?: boolean;
 }
 
 /** A card's certificate issued by `issuer`, with its key pair (which a real card never lets out). */
 export async function issueCard(issuer: Issued, options: CardOptions): Promise<Issued> {
   const keys = await generateKeys(options.keyKind ?? 'RSA');
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-  ];
+  const extensions: x509.Extension[] = [await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey)];
+  if (options.basicConstraints !== false) extensions.unshift(new x509.BasicConstraintsExtension(false, undefined, true));
   const keyUsage = options.keyUsage === undefined ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation : options.keyUsage;
   if (keyUsage !== null) extensions.push(new x509.KeyUsagesExtension(keyUsage, true));
   const eku = options.extendedKeyUsage === undefined ? [CLIENT_AUTH, EMAIL_PROTECTION] : options.extendedKeyUsage;

@@ -47,6 +47,8 @@ describe('TrustStore', () => {
       caFile,
       prepare: async () => {
         runs++;
+        // Written after a turn of the event loop, as a real preparation would: the read waits for it.
+        await new Promise((resolve) => setImmediate(resolve));
         fs.writeFileSync(caFile, certificatePem(root));
       },
     });

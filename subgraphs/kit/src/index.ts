@@ -12,6 +12,7 @@ export * from './scalars';
 export * from './sql';
 export * from './demo';
 export * from './writes';
+export * from './inputs';
 export * from './edge/documentLimits';
 export * from './edge/settings';
 export * from './edge/front';

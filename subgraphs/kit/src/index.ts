@@ -12,6 +12,8 @@ export * from './scalars';
 export * from './sql';
 export * from './demo';
 export * from './writes';
+export * from './inputs';
+export * from './migrationColumns';
 export * from './edge/documentLimits';
 export * from './edge/settings';
 export * from './edge/front';

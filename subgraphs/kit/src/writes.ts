@@ -1,10 +1,35 @@
 import type { DataSource } from 'typeorm';
 import { isPostgres } from './sql';
 
-/** A unique index or primary key refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
-export function isUniqueViolation(e: unknown): boolean {
-  const driver = (e as { driverError?: { code?: string } })?.driverError ?? (e as { code?: string });
-  return driver?.code === '23505' || driver?.code === 'SQLITE_CONSTRAINT_UNIQUE' || driver?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+/**
+ * One unique index, as each database names it in a refusal: PostgreSQL by the
+ * index (`constraint`), SQLite by the indexed columns in its message
+ * ("UNIQUE constraint failed: appointment.slot_id"), one `table.column` is enough.
+ */
+export interface UniqueIndex {
+  name: string;
+  column: string;
+}
+
+/**
+ * A unique index or primary key refused the row: PostgreSQL SQLSTATE 23505,
+ * SQLite (better-sqlite3) SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY.
+ * With `index`, only a refusal by that index counts, for a table with more than one.
+ */
+export function isUniqueViolation(e: unknown, index?: UniqueIndex): boolean {
+  const err = e as { driverError?: DriverError } & DriverError;
+  const d: DriverError | undefined = err?.driverError ?? err;
+  if (d?.code === '23505') return !index || d.constraint === index.name;
+  if (d?.code === 'SQLITE_CONSTRAINT_UNIQUE' || d?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return !index || String(d.message).includes(index.column);
+  }
+  return false;
+}
+
+interface DriverError {
+  code?: unknown;
+  constraint?: unknown;
+  message?: unknown;
 }
 
 /**

@@ -126,6 +126,8 @@ describe('sendMessage', () => {
       [{ body: 'null \u0000 byte' }, 'body'],
       [{ idempotencyKey: '' }, 'idempotencyKey'],
       [{ idempotencyKey: 'k'.repeat(101) }, 'idempotencyKey'],
+      [{ idempotencyKey: 'k\u0000' }, 'idempotencyKey'],
+      [{ idempotencyKey: 'k\u001b' }, 'idempotencyKey'],
     ];
     for (const [vars, field] of cases) {
       const res = await send(jane, vars);
@@ -432,6 +434,8 @@ describe('postCareTeamMessage (service-facing)', () => {
       [{ idempotencyKey: '' }, 'idempotencyKey'],
       [{ senderName: '  ' }, 'senderName'],
       [{ patientId: '' }, 'patientId'],
+      [{ patientId: 'pt 1000000001' }, 'patientId'],
+      [{ careTeamId: 'ct-primary-blue\u0000' }, 'careTeamId'],
     ] as const) {
       expect((await gql(t.url, POST, { input: input(over) }, pharmacy)).errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field });
     }

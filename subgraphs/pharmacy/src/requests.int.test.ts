@@ -99,8 +99,12 @@ describe('requestRefill', () => {
     const elsewhere = await gql(t.url, REQUEST_REFILL, { prescriptionId: other.id, idempotencyKey: key }, p.token);
     expect(codes(elsewhere)).toEqual(['CONFLICT']);
     expect(elsewhere.errors?.[0].extensions?.field).toBe('idempotencyKey');
-    const long = await gql(t.url, REQUEST_REFILL, { prescriptionId: other.id, idempotencyKey: 'k'.repeat(101) }, p.token);
-    expect(codes(long)).toEqual(['BAD_USER_INPUT']);
+    for (const bad of ['k'.repeat(101), 'k\u0000']) {
+      const refused = await gql(t.url, REQUEST_REFILL, { prescriptionId: other.id, idempotencyKey: bad }, p.token);
+      expect(refused.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    }
+    const badId = await gql(t.url, REQUEST_REFILL, { prescriptionId: `${other.id}\u0000` }, p.token);
+    expect(badId.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'prescriptionId' });
     expect(await count('pharmacy_request', `patient_id = '${p.id}'`)).toBe(1);
   });
 

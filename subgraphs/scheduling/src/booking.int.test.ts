@@ -236,8 +236,11 @@ describe('bookAppointment', () => {
     expect(codes(await book(q.token, slot.id, { key: 'retry-1' }))).toEqual(['SLOT_UNAVAILABLE']);
     expect((await book(q.token, other.id, { key: 'retry-1' })).errors).toBeUndefined();
 
-    const long = await book(p.token, other.id, { key: 'k'.repeat(101) });
-    expect([codes(long), long.errors?.[0].extensions?.field]).toEqual([['BAD_USER_INPUT'], 'idempotencyKey']);
+    // The kit's key rule: 1 to 100 printable ASCII characters; NUL (which PostgreSQL cannot store) and other controls are refused.
+    for (const key of ['k'.repeat(101), 'k\u0000', 'retry\n1']) {
+      const bad = await book(p.token, other.id, { key });
+      expect([codes(bad), bad.errors?.[0].extensions?.field]).toEqual([['BAD_USER_INPUT'], 'idempotencyKey']);
+    }
   });
 
   it('replays a key whose appointment was cancelled since as it is now, without booking again', async () => {

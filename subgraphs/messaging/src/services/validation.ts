@@ -2,10 +2,7 @@ import { badInput } from '@portal/kit';
 
 export const SUBJECT_MAX = 120;
 export const BODY_MAX = 10_000;
-export const IDEMPOTENCY_KEY_MAX = 100;
 export const SENDER_NAME_MAX = 100;
-/** Ids are varchar(64) everywhere in the portal. */
-const ID_MAX = 64;
 
 /** Characters as a person counts them (code points, so an emoji is one). */
 const lengthOf = (s: string) => [...s].length;
@@ -47,14 +44,6 @@ export function checkDraftBody(raw: string, field = 'body'): string {
   return raw;
 }
 
-/** An opaque retry key, 1 to 100 characters, compared exactly; null when not given. */
-export function checkIdempotencyKey(raw: string | null | undefined, field = 'idempotencyKey'): string | null {
-  if (raw === null || raw === undefined) return null;
-  if (raw.length === 0 || raw.length > IDEMPOTENCY_KEY_MAX) throw badInput(`An idempotency key has 1 to ${IDEMPOTENCY_KEY_MAX} characters.`, field);
-  refuseNul(raw, field, 'idempotency key');
-  return raw;
-}
-
 /** The name a service shows as the sender: 1 to 100 characters after trimming. */
 export function checkSenderName(raw: string | null | undefined, fallback: string, field = 'senderName'): string {
   if (raw === null || raw === undefined) return fallback;
@@ -62,10 +51,4 @@ export function checkSenderName(raw: string | null | undefined, fallback: string
   refuseNul(name, field, 'sender name');
   if (name.length === 0 || lengthOf(name) > SENDER_NAME_MAX) throw badInput(`A sender name has 1 to ${SENDER_NAME_MAX} characters.`, field);
   return name;
-}
-
-/** An id given in an input: not blank, at most 64 characters. */
-export function checkId(raw: string, field: string): string {
-  if (raw.trim().length === 0 || raw.length > ID_MAX) throw badInput(`${field} is not a valid id.`, field);
-  return raw;
 }

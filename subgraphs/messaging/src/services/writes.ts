@@ -4,10 +4,10 @@ import { badInput, ErrorCode, forbidden, notFound, PortalError, type Access, typ
 import { runChange } from '../db/changes';
 import type { MessageCategory, MessageRow, SenderRole, ThreadRow } from '../db/entities';
 import type { MessagingStore } from '../db/store';
-import { isUniqueViolation } from '@portal/kit';
+import { isUniqueViolation, parseId, parseIdempotencyKey } from '@portal/kit';
 import type { MessagingLoaders } from '../loaders';
 import { canReply, REPLY_WINDOW_DAYS } from './rules';
-import { checkBody, checkId, checkIdempotencyKey, checkSenderName, checkSubject } from './validation';
+import { checkBody, checkSenderName, checkSubject } from './validation';
 
 const THREAD = 'Message thread';
 
@@ -87,7 +87,7 @@ export class MessageWriter {
     const patientId = this.access.requirePatient();
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
-    const key = checkIdempotencyKey(input.idempotencyKey);
+    const key = parseIdempotencyKey(input.idempotencyKey);
     await this.assertOwnCareTeam(input.careTeamId);
     await this.access.assert(patientId, 'message', 'create');
     const sender: Sender = { id: patientId, role: 'PATIENT', name: SENDER_LABEL.PATIENT };
@@ -101,11 +101,11 @@ export class MessageWriter {
       this.audit.record(input.patientId, 'message', 'create', 'DENIED');
       throw forbidden(`Only a service credential with scope ${SERVICE_WRITE_SCOPE} can post a message for a care team.`);
     }
-    const patientId = checkId(input.patientId, 'patientId');
-    const careTeamId = checkId(input.careTeamId, 'careTeamId');
+    const patientId = parseId(input.patientId, 'patientId');
+    const careTeamId = parseId(input.careTeamId, 'careTeamId');
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
-    const key = checkIdempotencyKey(input.idempotencyKey);
+    const key = parseIdempotencyKey(input.idempotencyKey);
     const name = checkSenderName(input.senderName, SENDER_LABEL.SYSTEM);
     await this.access.assert(patientId, 'message', 'create');
     const sender: Sender = { id: viewer.personId, role: 'SYSTEM', name };
@@ -116,7 +116,7 @@ export class MessageWriter {
   async reply(input: ReplyToThreadInput): Promise<MessageRow> {
     const viewer = this.requireThreadWriter();
     const body = checkBody(input.body);
-    const key = checkIdempotencyKey(input.idempotencyKey);
+    const key = parseIdempotencyKey(input.idempotencyKey);
     const thread = await this.writableThread(input.threadId, 'create');
     const sender = this.senderOf(viewer);
     const message = await runChange(this.db, async () => {

@@ -1,4 +1,4 @@
-import { parseBounded, parseDecision, parseIdempotencyKey, parseNote } from './inputs';
+import { parseBounded, parseDecision, parseNote } from './inputs';
 
 const fieldOf = (f: () => unknown) => {
   try {
@@ -17,16 +17,6 @@ describe('parseNote', () => {
     expect(parseNote('😀'.repeat(500))).toHaveLength(1000);
     expect(fieldOf(() => parseNote('x'.repeat(501)))).toEqual({ code: 'BAD_USER_INPUT', field: 'note' });
     expect(fieldOf(() => parseNote('a\u0000b'))).toEqual({ code: 'BAD_USER_INPUT', field: 'note' });
-  });
-});
-
-describe('parseIdempotencyKey', () => {
-  it('takes 1 to 100 characters exactly as sent', () => {
-    expect(parseIdempotencyKey(' k ')).toBe(' k ');
-    expect(parseIdempotencyKey(null)).toBeNull();
-    expect(parseIdempotencyKey('k'.repeat(100))).toHaveLength(100);
-    expect(fieldOf(() => parseIdempotencyKey(''))).toEqual({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
-    expect(fieldOf(() => parseIdempotencyKey('k'.repeat(101)))).toEqual({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
   });
 });
 

@@ -1,32 +1,15 @@
 /** Checks of mutation inputs: each refusal is BAD_USER_INPUT naming the field. */
-import { badInput } from '@portal/kit';
+import { badInput, parseId } from '@portal/kit';
 
-export const IDEMPOTENCY_KEY_MAX = 100;
 export const NOTE_MAX = 500;
 /** Bounds of what a renewal's decider may give the new prescription. */
 export const REFILLS_MAX = 11;
 export const DAYS_SUPPLY_MAX = 365;
 /** How long a prescription created by an approved renewal is valid. */
 export const RENEWED_VALID_DAYS = 365;
-/** Ids are varchar(64) everywhere in the portal. */
-const ID_MAX = 64;
 
 /** Characters as a person counts them (code points, so an emoji is one). */
 const lengthOf = (s: string) => [...s].length;
-
-export function parseId(raw: string, field: string): string {
-  if (raw.trim().length === 0 || raw.length > ID_MAX) throw badInput(`${field} is not a valid id.`, field);
-  return raw;
-}
-
-/** An opaque retry key, 1 to 100 characters, compared exactly; null when not given. */
-export function parseIdempotencyKey(raw: string | null | undefined, field = 'idempotencyKey'): string | null {
-  if (raw === null || raw === undefined) return null;
-  if (raw.length === 0 || raw.length > IDEMPOTENCY_KEY_MAX || raw.includes('\u0000')) {
-    throw badInput(`An idempotency key has 1 to ${IDEMPOTENCY_KEY_MAX} characters.`, field);
-  }
-  return raw;
-}
 
 /** A free-text note, trimmed, at most 500 characters; blank or left out is null. */
 export function parseNote(raw: string | null | undefined, field = 'note'): string | null {

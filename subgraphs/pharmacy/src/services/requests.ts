@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, forbidden, isUniqueViolation, notFound, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
+import { badInput, ErrorCode, forbidden, isUniqueViolation, notFound, parseId, parseIdempotencyKey, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
 import { addDays } from '../dates';
 import type { OutboxRow, PharmacyRequestRow, PrescriptionRow, RequestKind } from '../db/entities';
 import type { PharmacyStore } from '../db/store';
 import type { PharmacyLoaders } from '../loaders';
 import { refillVerdict, renewalVerdict, type PrescriptionFacts } from './eligibility';
-import { parseDecision, parseId, parseIdempotencyKey, parseNote, RENEWED_VALID_DAYS, type DecisionInput } from './inputs';
+import { parseDecision, parseNote, RENEWED_VALID_DAYS, type DecisionInput } from './inputs';
 import { NOTICE_CATEGORY, NOTICE_SENDER, renewalNotice, renewalNoticeKey } from './notices';
 
 export interface RequestRefillInput {

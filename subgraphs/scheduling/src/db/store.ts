@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { ErrorCode, execute, isPostgres, placeholders, PortalError, sql } from '@portal/kit';
+import { ErrorCode, execute, isPostgres, isUniqueViolation, placeholders, PortalError, sql, type UniqueIndex } from '@portal/kit';
 import { AppointmentEntity, ClinicEntity, type AppointmentRow, type AppointmentStatus, type ClinicRow, type SlotRow } from './entities';
 
 /** Columns of `appointment` under the names of AppointmentRow; `a` is the table alias. */
@@ -11,6 +11,10 @@ const APPOINTMENT_COLUMNS = `a.id AS "id", a.slot_id AS "slotId", a.patient_id A
 /** The same columns read back from a derived table aliased `w`. */
 const OUTER_COLUMNS = `w."id", w."slotId", w."patientId", w."practitionerId", w."clinicId", w."appointmentType", w."startAt", w."endAt",
   w."status", w."reason", w."createdAt", w."cancelledAt", w."cancelledBy", w."cancelReason", w."idempotencyKey"`;
+
+/** The partial unique indexes that settle races between bookings (migration 1764000000200). */
+const SLOT_HELD: UniqueIndex = { name: 'appointment_slot_held_unique', column: 'appointment.slot_id' };
+const PATIENT_KEY: UniqueIndex = { name: 'appointment_patient_idempotency_unique', column: 'appointment.idempotency_key' };
 
 const SLOT_COLUMNS = `s.id AS "id", s.clinic_id AS "clinicId", s.practitioner_id AS "practitionerId",
   s.appointment_type AS "appointmentType", s.start_at AS "startAt", s.end_at AS "endAt"`;
@@ -191,8 +195,8 @@ export class SchedulingStore {
     try {
       await this.db.getRepository(AppointmentEntity).insert(row);
     } catch (e) {
-      if (isUniqueViolation(e, 'appointment_slot_held_unique', 'appointment.slot_id')) throw slotUnavailable();
-      if (isUniqueViolation(e, 'appointment_patient_idempotency_unique', 'appointment.idempotency_key')) throw new IdempotencyKeyTaken();
+      if (isUniqueViolation(e, SLOT_HELD)) throw slotUnavailable();
+      if (isUniqueViolation(e, PATIENT_KEY)) throw new IdempotencyKeyTaken();
       throw e;
     }
   }
@@ -234,14 +238,3 @@ export const slotUnavailable = () =>
 
 /** A concurrent booking of the same patient stored this idempotency key first. */
 export class IdempotencyKeyTaken extends Error {}
-
-/**
- * A unique-index refusal by PostgreSQL (SQLSTATE 23505, naming the index) or
- * SQLite (SQLITE_CONSTRAINT_UNIQUE, naming the indexed columns).
- */
-function isUniqueViolation(e: unknown, index: string, sqliteColumn: string): boolean {
-  const err = e as { code?: unknown; constraint?: unknown; message?: unknown; driverError?: { code?: unknown; constraint?: unknown; message?: unknown } };
-  const d = err?.driverError ?? err;
-  if (d?.code === '23505') return d.constraint === index;
-  return typeof d?.code === 'string' && d.code.startsWith('SQLITE_CONSTRAINT') && String(d.message).includes(sqliteColumn);
-}

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ErrorCode, notFound, PortalError, type Access, type AuditTrail } from '@portal/kit';
+import { ErrorCode, notFound, parseId, parseIdempotencyKey, PortalError, type Access, type AuditTrail } from '@portal/kit';
 import type { AppointmentRow, SlotRow } from '../db/entities';
 import { IdempotencyKeyTaken, SchedulingStore, slotUnavailable } from '../db/store';
 import { changePatient } from '../db/unitOfWork';
-import { assertBookable, notCancellable, notCancellableBecause, parseId, parseIdempotencyKey, parseReason } from './rules';
+import { assertBookable, notCancellable, notCancellableBecause, parseReason } from './rules';
 
 export interface BookInput {
   slotId: string;

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, forbidden, notFound, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
+import { badInput, ErrorCode, forbidden, notFound, parseId, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
 import type { AppointmentRow, AppointmentStatus } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';
-import { parseId, parseRange, STAFF_STATUSES, statusChangeRefusedBecause } from './rules';
+import { parseRange, STAFF_STATUSES, statusChangeRefusedBecause } from './rules';
 
 export interface StatusInput {
   appointmentId: string;

@@ -8,20 +8,11 @@ export const BOOKING_WINDOW_DAYS = 180;
 /** The longest range availableSlots and schedule answer at once. */
 export const MAX_RANGE_DAYS = 31;
 export const MAX_REASON_LENGTH = 500;
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 100;
 /** A patient can be checked in from this long before the start. */
 export const CHECK_IN_OPENS_MINUTES = 60;
 
 /** The statuses a practitioner sets; BOOKED and CANCELLED come from booking and cancelling. */
 export const STAFF_STATUSES: readonly AppointmentStatus[] = ['CHECKED_IN', 'FULFILLED', 'NO_SHOW'];
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-/** A record id as stored (letters, digits, '-' and '_', at most 64); anything else is BAD_USER_INPUT. */
-export function parseId(value: string, field: string): string {
-  if (typeof value !== 'string' || !ID.test(value)) throw badInput(`${field} is not a valid id.`, field);
-  return value;
-}
 
 /** A half-open range [from, to) of at most 31 days. */
 export function parseRange(from: Date, to: Date): { from: Date; to: Date } {
@@ -39,14 +30,6 @@ export function parseReason(value: string | null | undefined, field = 'reason'):
   if (text === '') return null;
   if ([...text].length > MAX_REASON_LENGTH) throw badInput(`${field} can be at most ${MAX_REASON_LENGTH} characters.`, field);
   return text;
-}
-
-export function parseIdempotencyKey(value: string | null | undefined): string | null {
-  if (value == null) return null;
-  if (value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw badInput(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`, 'idempotencyKey');
-  }
-  return value;
 }
 
 /** The latest start a patient may book now. */

@@ -1,8 +1,8 @@
-import { badInput, notFound, type Access } from '@portal/kit';
+import { badInput, notFound, parseId, type Access } from '@portal/kit';
 import type { SlotRow } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';
-import { bookingWindowEnd, parseId, parseRange } from './rules';
+import { bookingWindowEnd, parseRange } from './rules';
 
 export interface SlotSearch {
   clinicId: string;

@@ -1,6 +1,6 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { varcharColumn as v } from '@portal/kit';
 
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 const id = () => v('id', 64, { isPrimary: true });
 const patientId = () => v('patient_id', 64);
 const float = (name: string) => ({ name, type: 'double precision', isNullable: true });

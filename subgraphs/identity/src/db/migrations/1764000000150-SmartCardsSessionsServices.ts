@@ -1,6 +1,5 @@
 import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
+import { varcharColumn as v } from '@portal/kit';
 
 /** Smart-card challenges and PIV registrations, session activity, one active account per person, service credentials. */
 export class SmartCardsSessionsServices1764000000150 implements MigrationInterface {

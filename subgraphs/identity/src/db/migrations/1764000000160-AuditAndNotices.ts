@@ -1,6 +1,5 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
+import { varcharColumn as v } from '@portal/kit';
 
 /**
  * Identity's own audit trail (sign-ins, lock-outs, credential changes, card

@@ -1,6 +1,6 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { varcharColumn as v } from '@portal/kit';
 
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 const threadFk = { columnNames: ['thread_id'], referencedTableName: 'message_thread', referencedColumnNames: ['id'] };
 
 export class CreateMessaging1764000000300 implements MigrationInterface {

@@ -1,7 +1,5 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
-const int = (name: string, extra: object = {}) => ({ name, type: 'integer', ...extra });
+import { varcharColumn as v, integerColumn as int } from '@portal/kit';
 
 export class CreatePharmacy1764000000400 implements MigrationInterface {
   name = 'CreatePharmacy1764000000400';

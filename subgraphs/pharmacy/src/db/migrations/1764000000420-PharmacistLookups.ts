@@ -1,6 +1,5 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
+import { varcharColumn as v } from '@portal/kit';
 
 /**
  * A pharmacist's explicit look-up of a patient with no pending request: who

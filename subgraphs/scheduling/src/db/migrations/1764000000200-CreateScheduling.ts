@@ -1,6 +1,5 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const v = (name: string, length: number, extra: object = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
+import { varcharColumn as v } from '@portal/kit';
 
 export class CreateScheduling1764000000200 implements MigrationInterface {
   name = 'CreateScheduling1764000000200';

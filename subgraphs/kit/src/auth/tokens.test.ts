@@ -327,6 +327,127 @@ describe('access tokens', () => {
       });
     });
 
+    describe('on a frozen clock (Date.now stubbed, so every boundary is exact)', () => {
+      let clock: number;
+      let requests: number;
+      const tick = (ms: number) => (clock += ms);
+      const good = (res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+      const down = (res: http.ServerResponse) => res.writeHead(500).end('down');
+      const counting = (inner: (res: http.ServerResponse) => void) => (res: http.ServerResponse) => {
+        requests++;
+        inner(res);
+      };
+      let token: string;
+      beforeEach(async () => {
+        token = (await signAccessToken(key, CLAIMS)).token;
+        clock = Date.now();
+        requests = 0;
+        jest.spyOn(Date, 'now').mockImplementation(() => clock);
+      });
+      afterEach(() => jest.restoreAllMocks());
+
+      it('uses fetched keys for exactly cacheMaxAgeMs, then fetches them again', async () => {
+        answer = counting(good);
+        const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 1_000 });
+        await verifier.verify(token);
+        tick(1_000);
+        await verifier.verify(token);
+        expect(requests).toBe(1);
+        tick(1);
+        await verifier.verify(token);
+        expect(requests).toBe(2);
+      });
+
+      it('after a failed fetch does not ask identity again before retryAfterFailureMs, and asks again exactly then', async () => {
+        answer = counting(good);
+        const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, cooldownMs: 0, retryAfterFailureMs: 1_000 });
+        await verifier.verify(token);
+        answer = counting(down);
+        tick(1);
+        expect((await verifier.verify(token)).personId).toBe('pt-1');
+        expect(requests).toBe(2);
+        tick(999);
+        expect((await verifier.verify(token)).personId).toBe('pt-1');
+        // A token naming an unknown key does not make it ask either: it cannot be told, so SERVICE_UNAVAILABLE.
+        const stranger = (await signAccessToken(await testSigningKey(), CLAIMS)).token;
+        expect((await refusal(verifier.verify(stranger))).code).toBe('SERVICE_UNAVAILABLE');
+        expect(requests).toBe(2);
+        answer = counting(good);
+        tick(1);
+        await verifier.verify(token);
+        expect(requests).toBe(3);
+        expect(await refusal(verifier.verify(stranger))).toEqual(INVALID);
+      });
+
+      it('fetches again for a token naming an unknown key at most every cooldownMs', async () => {
+        answer = counting(good);
+        const verifier = new TokenVerifier({ jwksUrl: url, cooldownMs: 60_000 });
+        await verifier.verify(token);
+        const stranger = (await signAccessToken(await testSigningKey(), CLAIMS)).token;
+        tick(40_000);
+        expect(await refusal(verifier.verify(stranger))).toEqual(INVALID);
+        expect(requests).toBe(1);
+        tick(20_000);
+        expect(await refusal(verifier.verify(stranger))).toEqual(INVALID);
+        expect(requests).toBe(2);
+      });
+
+      it('does not fetch again for a key of the set that cannot be used: the token is refused as invalid', async () => {
+        answer = counting((res) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', kid: key.kid, alg: 'ES256', use: 'sig' }] })),
+        );
+        const verifier = new TokenVerifier({ jwksUrl: url, cooldownMs: 0 });
+        expect(await refusal(verifier.verify(token))).toEqual(INVALID);
+        expect(requests).toBe(1);
+      });
+
+      it('takes no keys from an answer other than 200, whatever its body', async () => {
+        answer = (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+        expect((await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).code).toBe('SERVICE_UNAVAILABLE');
+        answer = (res) => res.writeHead(203, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
+        expect((await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).code).toBe('SERVICE_UNAVAILABLE');
+      });
+
+      it('warns once when identity becomes unreachable and once when it is back, and not at all with PORTAL_QUIET=1', async () => {
+        const quiet = process.env.PORTAL_QUIET;
+        const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+        try {
+          delete process.env.PORTAL_QUIET;
+          answer = down;
+          const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, retryAfterFailureMs: 0 });
+          await refusal(verifier.verify(token));
+          tick(1);
+          await refusal(verifier.verify(token));
+          expect(warn.mock.calls).toEqual([["[auth] identity's JWKS could not be fetched (Error): tokens answer SERVICE_UNAVAILABLE"]]);
+          answer = good;
+          tick(1);
+          await verifier.verify(token);
+          tick(1);
+          await verifier.verify(token);
+          expect(warn.mock.calls.slice(1)).toEqual([["[auth] identity's JWKS fetched again"]]);
+          answer = down;
+          tick(1);
+          await verifier.verify(token);
+          tick(1);
+          await verifier.verify(token);
+          expect(warn.mock.calls.slice(2)).toEqual([["[auth] identity's JWKS could not be fetched (Error): verifying with the keys fetched before"]]);
+          warn.mockClear();
+          process.env.PORTAL_QUIET = '1';
+          const silent = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, retryAfterFailureMs: 0 });
+          await refusal(silent.verify(token));
+          answer = good;
+          tick(1);
+          await silent.verify(token);
+          expect(warn).not.toHaveBeenCalled();
+        } finally {
+          if (quiet === undefined) delete process.env.PORTAL_QUIET;
+          else process.env.PORTAL_QUIET = quiet;
+        }
+      });
+    });
+
     describe('when identity fails after the keys were fetched', () => {
       const UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'Sign-in could not be checked right now. Try again shortly.' };
       const serveKeys = (counter: { n: number }) => (res: http.ServerResponse) => {

@@ -158,6 +158,14 @@ describe('sessions in Redis', () => {
     }
   });
 
+  it('defaultSessionGuard closes the Redis connection it opened', async () => {
+    await sessions.open('s-1', { accountId: 'ac-1', method: 'DS_LOGON' });
+    const guard = defaultSessionGuard(configWith({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }));
+    await guard.check(viewer({ sessionId: 's-1' }));
+    await guard.close();
+    expect(await refusal(guard.check(viewer({ sessionId: 's-1' })))).toEqual(UNAVAILABLE);
+  });
+
   it('defaultSessionGuard checks Redis itself when REDIS_URL is set', async () => {
     await sessions.open('s-1', { accountId: 'ac-1', method: 'DS_LOGON' });
     const guard = defaultSessionGuard(configWith({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }), 'http://127.0.0.1:1');
@@ -288,6 +296,38 @@ describe('remoteSessionGuard (asking identity)', () => {
     release();
     hold = Promise.resolve();
     expect(await guard.check(viewer())).toEqual(new Date(EXPIRES));
+  });
+
+  it('trusts a live answer only while the cache time has not ended, to the millisecond (frozen clock)', async () => {
+    reply = answer(200, { active: true, expiresAt: EXPIRES });
+    let clock = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    try {
+      const guard = remoteSessionGuard(url, 1_000);
+      await guard.check(viewer());
+      clock += 999;
+      await guard.check(viewer());
+      expect(seen).toHaveLength(1);
+      clock += 1;
+      await guard.check(viewer());
+      expect(seen).toHaveLength(2);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  it('defaultSessionGuard gives identity the configured IDENTITY_TIMEOUT_MS, not the default', async () => {
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    reply = answer(200, { active: true, expiresAt: EXPIRES });
+    // identity answers after 600 ms: past the configured 100 ms, well within the default 2 s.
+    const late = setTimeout(() => release(), 600);
+    try {
+      expect(await refusal(defaultSessionGuard(configWith({ identityUrl: url, identityTimeoutMs: 100 })).check(viewer()))).toEqual(UNAVAILABLE);
+    } finally {
+      await hold;
+      clearTimeout(late);
+    }
   });
 
   it('is what defaultSessionGuard uses without REDIS_URL, asking the identity URL it is given or the configured one', async () => {

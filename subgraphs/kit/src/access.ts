@@ -83,6 +83,23 @@ export class Access {
     this.lookedUp.add(patientId);
   }
 
+  /** Whether identity says this practitioner viewer treats the patient (batched per request); false for anyone else. */
+  treats(patientId: string): Promise<boolean> {
+    if (this.viewer?.role !== 'PRACTITIONER') return Promise.resolve(false);
+    return this.careLoader.load(patientId);
+  }
+
+  /** Whether this pharmacist viewer looked the patient up in this request or the patient has a request pending; false for anyone else. */
+  async hasPharmacyCase(patientId: string): Promise<boolean> {
+    if (this.viewer?.role !== 'PHARMACIST') return false;
+    return this.lookedUp.has(patientId) || this.pharmacyLoader.load(patientId);
+  }
+
+  /** Writes one audit event of this request (deduplicated by the trail). */
+  record(patientId: string, kind: string, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
+    this.audit.record(patientId, kind as RecordKind, action, outcome);
+  }
+
   requireViewer(): Viewer {
     if (!this.viewer) throw unauthenticated();
     return this.viewer;

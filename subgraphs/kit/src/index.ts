@@ -4,6 +4,8 @@ export * from './db';
 export * from './auth/tokens';
 export * from './audit';
 export * from './access';
+export * from './policy';
+export * from './policyCoverage';
 export * from './http';
 export * from './subgraph';
 export * from './loaders';

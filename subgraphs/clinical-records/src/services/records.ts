@@ -1,11 +1,13 @@
 import { notFound, parsePage, type Access, type PageArgs } from '@portal/kit';
 import type { ConditionRow, LabResultRow, VisitNoteRow } from '../db/entities';
 import type { ClinicalLoaders } from '../loaders';
+import { policy } from '../policy';
 
 const DEFAULT_PAGE = 10;
 
 /**
- * Who may see which clinical record. Every list of a patient is checked (and
+ * Reads clinical records for the viewer; who may see which is decided by
+ * `../policy.ts` (asked here, never by role). Every list of a patient is checked (and
  * audited) once per patient and kind; a record looked up by id that belongs to
  * someone else looks exactly like a missing one.
  */
@@ -16,7 +18,7 @@ export class RecordsService {
   ) {}
 
   async labResults(patientId: string, args: PageArgs) {
-    await this.access.assert(patientId, 'lab_result');
+    await policy.assert('Patient.labResults', this.access, patientId);
     const page = parsePage(args, DEFAULT_PAGE);
     return { patientId, page, rows: await this.loaders.labResultPage.load({ patientId, page }) };
   }
@@ -32,7 +34,7 @@ export class RecordsService {
   }
 
   async visitNotes(patientId: string, args: PageArgs) {
-    await this.access.assert(patientId, 'visit_note');
+    await policy.assert('Patient.visitNotes', this.access, patientId);
     const page = parsePage(args, DEFAULT_PAGE);
     return { patientId, page, rows: await this.loaders.visitNotePage.load({ patientId, page }) };
   }
@@ -44,10 +46,10 @@ export class RecordsService {
 
   /** A note by id; another patient's note, a draft and a missing id all answer NOT_FOUND. */
   async visitNote(id: string): Promise<VisitNoteRow> {
-    this.access.requireViewer();
+    policy.viewer('VisitNote.__resolveReference', this.access);
     const note = await this.loaders.visitNote.load(id);
     if (!note) throw notFound('Visit note');
-    await this.access.assertOrNotFound(note.patientId, 'visit_note', 'Visit note');
+    await policy.assert('VisitNote.__resolveReference', this.access, note.patientId);
     return note;
   }
 
@@ -57,35 +59,40 @@ export class RecordsService {
    * appointment itself may well be visible to them).
    */
   async visitNoteOfAppointment(appointmentId: string): Promise<VisitNoteRow | null> {
-    this.access.requireViewer();
+    policy.viewer('Appointment.visitNote', this.access);
     const [note] = await this.loaders.visitNotesOfAppointment.load(appointmentId);
     if (!note) return null;
-    return (await this.access.check(note.patientId, 'visit_note')) ? note : null;
+    return (await policy.check('Appointment.visitNote', this.access, note.patientId)) ? note : null;
   }
 
   async conditions(patientId: string): Promise<ConditionRow[]> {
-    await this.access.assert(patientId, 'condition');
+    await policy.assert('Patient.conditions', this.access, patientId);
     return this.loaders.conditions.load(patientId);
   }
 
   async allergies(patientId: string) {
-    await this.access.assert(patientId, 'allergy');
+    await policy.assert('Patient.allergies', this.access, patientId);
     return this.loaders.allergies.load(patientId);
   }
 
   async immunizations(patientId: string) {
-    await this.access.assert(patientId, 'immunization');
+    await policy.assert('Patient.immunizations', this.access, patientId);
     return this.loaders.immunizations.load(patientId);
   }
 
   /** The newest vitals: the first page of `vitalSigns`, without its look-ahead row. */
   async vitals(patientId: string, first: number | null | undefined) {
-    const { page, rows } = await this.vitalSigns(patientId, { first });
+    await policy.assert('Patient.vitals', this.access, patientId);
+    const { page, rows } = await this.vitalPage(patientId, { first });
     return rows.slice(0, page.limit);
   }
 
   async vitalSigns(patientId: string, args: PageArgs) {
-    await this.access.assert(patientId, 'vital');
+    await policy.assert('Patient.vitalSigns', this.access, patientId);
+    return this.vitalPage(patientId, args);
+  }
+
+  private async vitalPage(patientId: string, args: PageArgs) {
     const page = parsePage(args, DEFAULT_PAGE);
     return { patientId, page, rows: await this.loaders.vitalPage.load({ patientId, page }) };
   }

@@ -26,7 +26,7 @@ export function createContext(base: SubgraphContext): SchedulingContext {
     now,
     store,
     loaders,
-    appointments: new AppointmentService(base.access, base.audit, loaders, store),
+    appointments: new AppointmentService(base.access, loaders, store),
     slots: new SlotService(base.access, loaders, store, now),
     booking: new BookingService(base.access, base.audit, base.db, now),
     practice: new PracticeService(base.access, base.audit, loaders, store, base.db, now),

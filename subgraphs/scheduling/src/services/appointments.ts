@@ -1,17 +1,17 @@
-import { notFound, parsePage, type Access, type AuditTrail, type Connection, type PageArgs, toConnection } from '@portal/kit';
+import { notFound, parsePage, type Access, type Connection, type PageArgs, toConnection } from '@portal/kit';
 import type { AppointmentRow, ClinicRow } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';
+import { policy } from '../policy';
 
 /**
- * Responsible for who may see which appointment. Clinics are not health data
- * but are still only for signed-in callers; every appointment read is checked
- * and audited as record kind 'appointment'.
+ * Reads appointments and clinics. Clinics are not health data but are still
+ * only for signed-in callers; who may see which appointment is decided by
+ * `../policy.ts` (asked here, never by role), which audits every read.
  */
 export class AppointmentService {
   constructor(
     private readonly access: Access,
-    private readonly audit: AuditTrail,
     private readonly loaders: SchedulingLoaders,
     private readonly store: SchedulingStore,
   ) {}
@@ -33,25 +33,21 @@ export class AppointmentService {
    * Its own practitioner sees it whatever the care teams (it is on their schedule).
    */
   async appointment(id: string): Promise<AppointmentRow> {
-    const viewer = this.access.requireViewer();
+    policy.viewer('Appointment.__resolveReference', this.access);
     const row = await this.loaders.appointment.load(id);
     if (!row) throw notFound('Appointment');
-    if (viewer.role === 'PRACTITIONER' && viewer.personId === row.practitionerId) {
-      this.audit.record(row.patientId, 'appointment', 'read', 'ALLOWED');
-      return row;
-    }
-    await this.access.assertOrNotFound(row.patientId, 'appointment', 'Appointment');
+    await policy.assert('Appointment.__resolveReference', this.access, { patientId: row.patientId, practitionerId: row.practitionerId });
     return row;
   }
 
   async upcomingOf(patientId: string, first: number | null | undefined): Promise<AppointmentRow[]> {
-    await this.access.assert(patientId, 'appointment');
+    await policy.assert('Patient.upcomingAppointments', this.access, patientId);
     const { limit } = parsePage({ first }, 5);
     return this.loaders.upcoming.load({ patientId, limit });
   }
 
   async appointmentsOf<T>(patientId: string, args: PageArgs, map: (row: AppointmentRow) => T): Promise<Connection<T>> {
-    await this.access.assert(patientId, 'appointment');
+    await policy.assert('Patient.appointments', this.access, patientId);
     const page = parsePage(args, 10);
     const after = page.after && { startAt: page.after.sort, id: page.after.id };
     const [rows, total] = await Promise.all([

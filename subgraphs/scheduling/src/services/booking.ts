@@ -4,6 +4,7 @@ import { ErrorCode, notFound, parseId, parseIdempotencyKey, PortalError, type Ac
 import type { AppointmentRow, SlotRow } from '../db/entities';
 import { IdempotencyKeyTaken, SchedulingStore, slotUnavailable } from '../db/store';
 import { changePatient } from '../db/unitOfWork';
+import { policy } from '../policy';
 import { assertBookable, notCancellable, notCancellableBecause, parseReason } from './rules';
 
 export interface BookInput {
@@ -43,11 +44,11 @@ export class BookingService {
   }
 
   async book(input: BookInput): Promise<AppointmentRow> {
-    const patientId = this.access.requirePatient();
+    const patientId = policy.viewer('Mutation.bookAppointment', this.access).personId;
     const slotId = parseId(input.slotId, 'slotId');
     const reason = parseReason(input.reason);
     const key = parseIdempotencyKey(input.idempotencyKey);
-    await this.access.assert(patientId, 'appointment', 'create');
+    await policy.assert('Mutation.bookAppointment', this.access, patientId);
     try {
       return await changePatient<AppointmentRow, AppointmentRow>(
         this.db,
@@ -77,7 +78,7 @@ export class BookingService {
   }
 
   async cancel(input: CancelInput): Promise<AppointmentRow> {
-    const patientId = this.access.requirePatient();
+    const patientId = policy.viewer('Mutation.cancelAppointment', this.access).personId;
     const id = parseId(input.appointmentId, 'appointmentId');
     const reason = parseReason(input.reason);
     const cancelledBy = this.access.requireViewer().accountId;
@@ -86,7 +87,7 @@ export class BookingService {
       this.audit,
       patientId,
       async (store) => {
-        const row = await this.ownAppointment(store, id);
+        const row = await this.ownAppointment(store, id, 'Mutation.cancelAppointment');
         const why = notCancellableBecause(row.status, new Date(row.startAt), this.now);
         if (why) throw notCancellable('cancelled', why);
         return { plan: row };
@@ -99,7 +100,7 @@ export class BookingService {
   }
 
   async reschedule(input: RescheduleInput): Promise<AppointmentRow> {
-    const patientId = this.access.requirePatient();
+    const patientId = policy.viewer('Mutation.rescheduleAppointment', this.access).personId;
     const id = parseId(input.appointmentId, 'appointmentId');
     const slotId = parseId(input.slotId, 'slotId');
     const cancelledBy = this.access.requireViewer().accountId;
@@ -108,7 +109,7 @@ export class BookingService {
       this.audit,
       patientId,
       async (store) => {
-        const old = await this.ownAppointment(store, id);
+        const old = await this.ownAppointment(store, id, 'Mutation.rescheduleAppointment');
         const why = notCancellableBecause(old.status, new Date(old.startAt), this.now);
         if (why) throw notCancellable('rescheduled', why);
         if (old.slotId === slotId) throw new PortalError(ErrorCode.BAD_USER_INPUT, 'The appointment is already in that slot. Choose another one.', { field: 'slotId' });
@@ -121,7 +122,7 @@ export class BookingService {
           );
         }
         await assertNoOverlap(store, patientId, slot, old.id);
-        await this.access.assert(patientId, 'appointment', 'create');
+        await policy.assert('Mutation.rescheduleAppointment#newSlot', this.access, patientId);
         return { plan: { old, next: this.appointmentOn(slot, patientId, old.reason, null) } };
       },
       // One transaction: if the new slot's insert is refused, the old appointment stays booked.
@@ -134,10 +135,10 @@ export class BookingService {
   }
 
   /** An appointment of the viewer's; another patient's is NOT_FOUND exactly like a missing one. */
-  private async ownAppointment(store: SchedulingStore, id: string): Promise<AppointmentRow> {
+  private async ownAppointment(store: SchedulingStore, id: string, key: 'Mutation.cancelAppointment' | 'Mutation.rescheduleAppointment'): Promise<AppointmentRow> {
     const row = await store.appointmentById(id);
     if (!row) throw notFound('Appointment');
-    await this.access.assertOrNotFound(row.patientId, 'appointment', 'Appointment', 'update');
+    await policy.assert(key, this.access, row.patientId);
     return row;
   }
 

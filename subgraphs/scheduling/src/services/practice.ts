@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, forbidden, notFound, parseId, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
+import { badInput, ErrorCode, notFound, parseId, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
 import type { AppointmentRow, AppointmentStatus } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';
+import { policy } from '../policy';
 import { parseRange, STAFF_STATUSES, statusChangeRefusedBecause } from './rules';
 
 export interface StatusInput {
@@ -13,7 +14,7 @@ export interface StatusInput {
 /**
  * Responsible for a practitioner's own work: their schedule and the status of
  * their appointments. The right comes from being the appointment's
- * practitioner, not from a care team, so decisions are audited directly.
+ * practitioner, not from a care team (see `../policy.ts`).
  */
 export class PracticeService {
   constructor(
@@ -26,17 +27,15 @@ export class PracticeService {
   ) {}
 
   async schedule(practitionerId: string, from: Date, to: Date): Promise<AppointmentRow[]> {
-    const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PRACTITIONER' || viewer.personId !== practitionerId) throw forbidden('A practitioner can see only their own schedule.');
+    policy.viewer('Practitioner.schedule', this.access, { practitionerId });
     const range = parseRange(from, to);
     const rows = await this.loaders.schedule.load({ practitionerId, from: range.from.toISOString(), to: range.to.toISOString() });
-    for (const row of rows) this.audit.record(row.patientId, 'appointment', 'read', 'ALLOWED');
+    for (const row of rows) await policy.assert('Practitioner.schedule', this.access, { patientId: row.patientId, practitionerId: row.practitionerId });
     return rows;
   }
 
   async updateStatus(input: StatusInput): Promise<AppointmentRow> {
-    const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PRACTITIONER') throw forbidden('Only the appointment’s practitioner can change its status.');
+    policy.viewer('Mutation.updateAppointmentStatus', this.access);
     const id = parseId(input.appointmentId, 'appointmentId');
     if (!STAFF_STATUSES.includes(input.status)) {
       throw badInput('status must be CHECKED_IN, FULFILLED or NO_SHOW; patients cancel and reschedule their own appointments.', 'status');
@@ -44,11 +43,7 @@ export class PracticeService {
     const row = await this.store.appointmentById(id);
     if (!row) throw notFound('Appointment');
     // Another practitioner's appointment looks like a missing one.
-    if (row.practitionerId !== viewer.personId) {
-      this.audit.record(row.patientId, 'appointment', 'update', 'DENIED');
-      throw notFound('Appointment');
-    }
-    this.audit.record(row.patientId, 'appointment', 'update', 'ALLOWED');
+    await policy.assert('Mutation.updateAppointmentStatus', this.access, { patientId: row.patientId, practitionerId: row.practitionerId });
     if (row.status === input.status) return row;
     const why = statusChangeRefusedBecause(row.status, input.status, new Date(row.startAt), new Date(row.endAt), this.now);
     if (why) throw new PortalError(ErrorCode.CONFLICT, `This appointment cannot be marked ${input.status}: ${why}.`);

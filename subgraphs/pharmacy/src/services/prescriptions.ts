@@ -5,6 +5,7 @@ import type { PharmacyStore } from '../db/store';
 import type { MedicationRow, PharmacyRequestRow, PrescriptionRow } from '../db/entities';
 import type { PrescriptionFilter } from '../db/store';
 import { patientKey, type PharmacyLoaders } from '../loaders';
+import { policy } from '../policy';
 import { effectiveStatus, refillVerdict, renewalVerdict, type PrescriptionFacts, type PrescriptionStatus } from './eligibility';
 
 /** What the service needs of a prescription already handed to the viewer. */
@@ -19,9 +20,8 @@ export interface PrescriptionRef {
 }
 
 /**
- * Reads of prescriptions and pharmacy requests, each checked against the
- * viewer's access to the patient (the kit's policy lets pharmacists read
- * prescriptions and requests of any patient, practitioners those they treat).
+ * Reads of prescriptions and pharmacy requests, each checked against
+ * `../policy.ts` (asked here, never by role).
  */
 export class PrescriptionService {
   constructor(
@@ -45,8 +45,9 @@ export class PrescriptionService {
     if (!id || id.length > 64) throw badInput('Give the id of the patient to look up.', 'patientId');
     const why = typeof reason === 'string' ? reason.trim() : '';
     if (why.length < 5 || why.length > 500) throw badInput('Say why you look this patient up (5 to 500 characters).', 'reason');
+    policy.viewer('Query.pharmacistLookup', this.access);
     this.access.allowPharmacistLookup(id);
-    await this.access.assert(id, 'prescription');
+    await policy.assert('Query.pharmacistLookup', this.access, id);
     const { db, store, audit } = this.lookups;
     const row = { id: randomUUID(), requestId: audit.requestId, pharmacistId: viewer.personId, patientId: id, reason: why, lookedUpAt: new Date().toISOString() };
     await runChange(db, () => audit.transaction(db, (tx) => store.within(tx).insertLookup(row)));
@@ -54,16 +55,16 @@ export class PrescriptionService {
   }
 
   async ofPatient(patientId: string, filter: PrescriptionFilter): Promise<PrescriptionRow[]> {
-    await this.access.assert(patientId, 'prescription');
+    await policy.assert('Patient.prescriptions', this.access, patientId);
     return this.loaders.prescriptionsOfPatient.load(patientKey(patientId, filter));
   }
 
   /** By id; another patient's prescription looks exactly like a missing one. */
   async byId(id: string): Promise<PrescriptionRow> {
-    this.access.requireViewer();
+    policy.viewer('Prescription.__resolveReference', this.access);
     const row = await this.loaders.prescription.load(id);
     if (!row) throw notFound('Prescription');
-    await this.access.assertOrNotFound(row.patientId, 'prescription', 'Prescription');
+    await policy.assert('Prescription.__resolveReference', this.access, row.patientId);
     return row;
   }
 
@@ -71,7 +72,7 @@ export class PrescriptionService {
     if (!rx.renewedFromId) return null;
     const row = await this.loaders.prescription.load(rx.renewedFromId);
     if (!row) return null;
-    await this.access.assertOrNotFound(row.patientId, 'prescription', 'Prescription');
+    await policy.assert('Prescription.renewedFrom', this.access, row.patientId);
     return row;
   }
 
@@ -91,7 +92,7 @@ export class PrescriptionService {
   async pendingRequest(rx: PrescriptionRef): Promise<PharmacyRequestRow | null> {
     const pending = await this.loaders.pendingRequests.load(rx.id);
     if (pending.length === 0) return null;
-    await this.access.assert(rx.patientId, 'pharmacy_request');
+    await policy.assert('Prescription.pendingRequest', this.access, rx.patientId);
     return pending[0];
   }
 
@@ -110,15 +111,15 @@ export class PrescriptionService {
 
   /** By id; another patient's request looks exactly like a missing one. */
   async request(id: string): Promise<PharmacyRequestRow> {
-    this.access.requireViewer();
+    policy.viewer('PharmacyRequest.__resolveReference', this.access);
     const row = await this.loaders.request.load(id);
     if (!row) throw notFound('Pharmacy request');
-    await this.access.assertOrNotFound(row.patientId, 'pharmacy_request', 'Pharmacy request');
+    await policy.assert('PharmacyRequest.__resolveReference', this.access, row.patientId);
     return row;
   }
 
   async prescriptionOfRequest(request: { prescriptionId: string; patientId: string }): Promise<PrescriptionRow> {
-    await this.access.assert(request.patientId, 'prescription');
+    await policy.assert('PharmacyRequest.prescription', this.access, request.patientId);
     const row = await this.loaders.prescription.load(request.prescriptionId);
     if (!row) throw notFound('Prescription');
     return row;
@@ -127,7 +128,7 @@ export class PrescriptionService {
   /** The prescription an approved renewal created, if any. */
   async newPrescriptionOf(request: { newPrescriptionId: string | null; patientId: string }): Promise<PrescriptionRow | null> {
     if (!request.newPrescriptionId) return null;
-    await this.access.assert(request.patientId, 'prescription');
+    await policy.assert('PharmacyRequest.newPrescription', this.access, request.patientId);
     return this.loaders.prescription.load(request.newPrescriptionId);
   }
 

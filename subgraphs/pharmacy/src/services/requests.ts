@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, forbidden, isUniqueViolation, notFound, parseId, parseIdempotencyKey, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
+import { badInput, ErrorCode, isUniqueViolation, notFound, parseId, parseIdempotencyKey, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
 import { addDays } from '../dates';
 import type { OutboxRow, PharmacyRequestRow, PrescriptionRow, RequestKind } from '../db/entities';
 import type { PharmacyStore } from '../db/store';
 import type { PharmacyLoaders } from '../loaders';
+import { policy } from '../policy';
 import { refillVerdict, renewalVerdict, type PrescriptionFacts } from './eligibility';
 import { parseDecision, parseNote, RENEWED_VALID_DAYS, type DecisionInput } from './inputs';
 import { NOTICE_CATEGORY, NOTICE_SENDER, renewalNotice, renewalNoticeKey } from './notices';
@@ -66,16 +67,16 @@ export class RequestService {
    * for all of them). Only what is returned is audited as read.
    */
   async pending(kind: RequestKind | null): Promise<PharmacyRequestRow[]> {
-    this.access.requireStaff();
+    policy.viewer('Query.pendingPharmacyRequests', this.access);
     const rows = await this.store.pendingQueue(kind);
     const patients = [...new Set(rows.map((r) => r.patientId))];
     const visible = new Set<string>();
     await Promise.all(
       patients.map(async (p) => {
-        if (await this.access.may(p, 'pharmacy_request')) visible.add(p);
+        if (await policy.may('Query.pendingPharmacyRequests', this.access, p)) visible.add(p);
       }),
     );
-    for (const p of visible) await this.access.check(p, 'pharmacy_request');
+    for (const p of visible) await policy.check('Query.pendingPharmacyRequests', this.access, p);
     const mine = rows.filter((r) => visible.has(r.patientId));
     for (const r of mine) this.loaders.request.prime(r.id, r);
     return mine;
@@ -88,14 +89,13 @@ export class RequestService {
    */
   async decideRenewal(input: DecisionInput): Promise<Decided> {
     // A prescribing decision: practitioners only, and the approver prescribes the new prescription.
-    const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PRACTITIONER') throw forbidden('Only a practitioner can approve or deny a renewal.');
+    const viewer = policy.viewer('Mutation.decideRenewal', this.access);
     const decision = parseDecision(input);
-    const request = await this.staffRequest(decision.requestId);
+    const request = await this.staffRequest(decision.requestId, 'Mutation.decideRenewal');
     if (request.kind !== 'RENEWAL') throw badInput('This is a refill request: complete it with completeRefill. Only renewals are decided.', 'requestId');
     if (request.status !== 'PENDING') throw alreadyDecided('RENEWAL');
     const old = await this.prescriptionOf(request);
-    if (decision.approve) await this.access.assert(request.patientId, 'prescription', 'create');
+    if (decision.approve) await policy.assert('Mutation.decideRenewal#approve', this.access, request.patientId);
 
     const decidedAt = this.now.toISOString();
     const newRx = decision.approve ? this.renewalOf(old, viewer, decision.refills, decision.daysSupply, decidedAt) : null;
@@ -129,16 +129,15 @@ export class RequestService {
 
   /** A pharmacist (only) fills a pending refill: one refill is used and a fill recorded, together. */
   async completeRefill(input: { requestId: string }): Promise<PharmacyRequestRow> {
-    const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PHARMACIST') throw forbidden('Only a pharmacist can record a fill.');
-    const request = await this.staffRequest(parseId(input.requestId, 'requestId'));
+    const viewer = policy.viewer('Mutation.completeRefill', this.access);
+    const request = await this.staffRequest(parseId(input.requestId, 'requestId'), 'Mutation.completeRefill');
     if (request.kind !== 'REFILL') throw badInput('This is a renewal request: decide it with decideRenewal.', 'requestId');
     if (request.status !== 'PENDING') throw alreadyDecided('REFILL');
     const rx = await this.prescriptionOf(request);
     // The request was allowed when made; the prescription may have expired or been discontinued since.
     const verdict = refillVerdict({ ...(await this.facts(this.store, rx)), pendingKinds: [] }, this.today);
     if (!verdict.allowed) throw new PortalError(ErrorCode.REFILL_NOT_ALLOWED, verdict.message);
-    await this.access.assert(request.patientId, 'prescription', 'update');
+    await policy.assert('Mutation.completeRefill#fill', this.access, request.patientId);
 
     const stamp = { status: 'COMPLETED' as const, decidedAt: this.now.toISOString(), decidedBy: viewer.personId, decisionNote: null };
     await runChange(this.db, () =>
@@ -157,13 +156,14 @@ export class RequestService {
   // ---------------------------------------------------------------- requests by patients
 
   private async request(kind: RequestKind, input: RequestRefillInput, note: string | null): Promise<PharmacyRequestRow> {
-    const patientId = this.access.requirePatient();
+    const entry = kind === 'REFILL' ? 'Mutation.requestRefill' : 'Mutation.requestRenewal';
+    const patientId = policy.viewer(entry, this.access).personId;
     const prescriptionId = parseId(input.prescriptionId, 'prescriptionId');
     const key = parseIdempotencyKey(input.idempotencyKey);
     const rx = await this.store.prescriptionById(prescriptionId);
     if (!rx) throw notFound('Prescription');
     // Another patient's prescription is NOT_FOUND, exactly like a missing one.
-    await this.access.assertOrNotFound(rx.patientId, 'pharmacy_request', 'Prescription', 'create');
+    await policy.assert(entry, this.access, rx.patientId);
     let row: PharmacyRequestRow;
     try {
       row = await runChange(this.db, async () => {
@@ -228,10 +228,10 @@ export class RequestService {
   // ---------------------------------------------------------------- staff decisions
 
   /** A request staff may change: a practitioner only those of patients they treat; anything else NOT_FOUND. */
-  private async staffRequest(id: string): Promise<PharmacyRequestRow> {
+  private async staffRequest(id: string, key: 'Mutation.decideRenewal' | 'Mutation.completeRefill'): Promise<PharmacyRequestRow> {
     const request = await this.store.requestById(id);
     if (!request) throw notFound(REQUEST);
-    await this.access.assertOrNotFound(request.patientId, 'pharmacy_request', REQUEST, 'update');
+    await policy.assert(key, this.access, request.patientId);
     return request;
   }
 

@@ -39,7 +39,7 @@ export interface Rule {
 export interface Gate {
   readonly describe: string;
   readonly message: string;
-  admits(viewer: Viewer, facts: Record<string, unknown>): boolean;
+  admits(viewer: Viewer, facts: Record<string, unknown>, access: Access): boolean | Promise<boolean>;
 }
 
 export interface PolicyEntry {
@@ -47,10 +47,16 @@ export interface PolicyEntry {
   gate?: Gate;
   /** Who may read or change this patient's record. */
   allow: Rule;
-  /** The audit event each decision writes: record kind and action (outcome ALLOWED or DENIED). */
-  audit: { kind: string; action: AuditAction };
+  /**
+   * The audit event each decision writes: record kind and action, outcome
+   * ALLOWED or DENIED; with `only: 'DENIED'` just refusals (a pre-check whose
+   * allowed case the entry asked next audits).
+   */
+  audit: { kind: string; action: AuditAction; only?: 'DENIED' };
   /** A refusal reads NOT_FOUND (`<hideAs> was not found.`), like a missing record, so ids cannot be probed. */
   hideAs?: string;
+  /** Otherwise a refusal is FORBIDDEN with this message (the default one when left out). */
+  refusal?: string;
 }
 
 /** A field that needs no entry, and why (reviewed: it returns no one's health data). */
@@ -129,10 +135,10 @@ export class Policy<K extends string> {
   }
 
   /** The signed-in viewer, if the entry's gate admits them: UNAUTHENTICATED without one, FORBIDDEN (not audited) when refused. */
-  viewer(key: K, access: Access, facts: Record<string, unknown> = {}): Viewer {
+  async viewer(key: K, access: Access, facts: Record<string, unknown> = {}): Promise<Viewer> {
     const viewer = access.requireViewer();
     const { gate } = this.declaration.entries[key];
-    if (gate && !gate.admits(viewer, facts)) throw forbidden(gate.message);
+    if (gate && !(await gate.admits(viewer, facts, access))) throw forbidden(gate.message);
     return viewer;
   }
 
@@ -142,38 +148,43 @@ export class Policy<K extends string> {
     if (!viewer) return false;
     const entry = this.declaration.entries[key];
     const s = subjectOf(subject);
-    if (entry.gate && !entry.gate.admits(viewer, s)) return false;
+    if (entry.gate && !(await entry.gate.admits(viewer, s, access))) return false;
     return entry.allow.allows(viewer, s, access);
   }
 
   /** Decides and audits; returns whether allowed. UNAUTHENTICATED without a viewer; FORBIDDEN (unaudited) when the gate refuses. */
   async check(key: K, access: Access, subject: string | Subject): Promise<boolean> {
     const s = subjectOf(subject);
-    const viewer = this.viewer(key, access, s);
+    const viewer = await this.viewer(key, access, s);
     const entry = this.declaration.entries[key];
     const allowed = await entry.allow.allows(viewer, s, access);
-    access.record(s.patientId, entry.audit.kind, entry.audit.action, allowed ? 'ALLOWED' : 'DENIED');
+    if (!allowed || entry.audit.only !== 'DENIED') access.record(s.patientId, entry.audit.kind, entry.audit.action, allowed ? 'ALLOWED' : 'DENIED');
     return allowed;
   }
 
   /** Decides and audits; a refusal is FORBIDDEN, or NOT_FOUND like a missing record when the entry hides. */
   async assert(key: K, access: Access, subject: string | Subject): Promise<void> {
     if (await this.check(key, access, subject)) return;
-    const { hideAs } = this.declaration.entries[key];
-    throw hideAs ? notFound(hideAs) : forbidden();
+    throw this.refusalOf(key);
   }
 
   /** Audits a refusal decided before the rule could be asked (e.g. the record's thread is not the viewer's), and throws it. */
   refuse(key: K, access: Access, patientId: string): never {
     const entry = this.declaration.entries[key];
     access.record(patientId, entry.audit.kind, entry.audit.action, 'DENIED');
-    throw entry.hideAs ? notFound(entry.hideAs) : forbidden();
+    throw this.refusalOf(key);
+  }
+
+  private refusalOf(key: K) {
+    const { hideAs, refusal } = this.declaration.entries[key];
+    return hideAs ? notFound(hideAs) : forbidden(refusal);
   }
 
   /** The policy as text, one line per entry (for reviews and the README). */
   describe(): string[] {
     return (Object.entries(this.declaration.entries) as [string, PolicyEntry][]).map(
-      ([key, e]) => `${key}: ${e.gate ? `[${e.gate.describe}] ` : ''}${e.allow.describe}; audits ${e.audit.kind}/${e.audit.action}${e.hideAs ? `; refusal reads NOT_FOUND` : ''}`,
+      ([key, e]) =>
+        `${key}: ${e.gate ? `[${e.gate.describe}] ` : ''}${e.allow.describe}; audits ${e.audit.kind}/${e.audit.action}${e.audit.only ? ' (refusals only)' : ''}${e.hideAs ? '; refusal reads NOT_FOUND' : ''}`,
     );
   }
 }

@@ -17,12 +17,12 @@ export function createContext(base: SubgraphContext): MessagingContext {
   // Asked once, when a loader first needs it: a practitioner's teams come from identity.
   let scope: Promise<ReaderScope> | undefined;
   const loaders = createLoaders(store, () => (scope ??= scopeOf(base.access)));
-  const writer = new MessageWriter(base.access, base.audit, base.db, store, loaders);
+  const writer = new MessageWriter(base.access, base.db, store, loaders);
   return {
     ...base,
     loaders,
     // One clock per request, so every thread of a response agrees on canReply.
-    threads: new ThreadService(base.access, base.audit, loaders, new Date()),
+    threads: new ThreadService(base.access, loaders, new Date()),
     writer,
     drafts: new DraftService(base.access, base.db, store, loaders, writer),
   };

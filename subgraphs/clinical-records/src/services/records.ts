@@ -46,7 +46,7 @@ export class RecordsService {
 
   /** A note by id; another patient's note, a draft and a missing id all answer NOT_FOUND. */
   async visitNote(id: string): Promise<VisitNoteRow> {
-    policy.viewer('VisitNote.__resolveReference', this.access);
+    await policy.viewer('VisitNote.__resolveReference', this.access);
     const note = await this.loaders.visitNote.load(id);
     if (!note) throw notFound('Visit note');
     await policy.assert('VisitNote.__resolveReference', this.access, note.patientId);
@@ -59,7 +59,7 @@ export class RecordsService {
    * appointment itself may well be visible to them).
    */
   async visitNoteOfAppointment(appointmentId: string): Promise<VisitNoteRow | null> {
-    policy.viewer('Appointment.visitNote', this.access);
+    await policy.viewer('Appointment.visitNote', this.access);
     const [note] = await this.loaders.visitNotesOfAppointment.load(appointmentId);
     if (!note) return null;
     return (await policy.check('Appointment.visitNote', this.access, note.patientId)) ? note : null;

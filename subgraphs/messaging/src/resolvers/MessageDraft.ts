@@ -3,6 +3,6 @@ import { toThread, type DraftModel } from './mappers';
 
 export const MessageDraft = {
   async thread(d: DraftModel, _: unknown, ctx: MessagingContext) {
-    return toThread(await ctx.threads.thread(d.threadId));
+    return toThread(await ctx.threads.thread(d.threadId, 'MessageDraft.thread'));
   },
 };

@@ -3,7 +3,7 @@ import { toDraft, toMessage, toThread, type ThreadModel } from './mappers';
 
 export const MessageThread = {
   async __resolveReference(ref: { id: string }, ctx: MessagingContext) {
-    return toThread(await ctx.threads.thread(ref.id));
+    return toThread(await ctx.threads.thread(ref.id, 'MessageThread.__resolveReference'));
   },
   unread: (t: ThreadModel, _: unknown, ctx: MessagingContext) => ctx.threads.unread(t.id),
   canReply: (t: ThreadModel, _: unknown, ctx: MessagingContext) => ctx.threads.canReply(t),

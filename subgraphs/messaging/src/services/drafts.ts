@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, notFound, type Access, type AuditAction } from '@portal/kit';
+import { badInput, notFound, type Access } from '@portal/kit';
 import { runChange } from '../db/changes';
 import type { DraftRow, MessageCategory, MessageRow, ThreadRow } from '../db/entities';
 import type { MessagingStore } from '../db/store';
 import { isUniqueViolation } from '@portal/kit';
 import type { MessagingLoaders } from '../loaders';
+import { policy, type MessagingEntry } from '../policy';
 import { checkBody, checkDraftBody, checkDraftSubject, checkSubject } from './validation';
 import type { MessageWriter } from './writes';
 
@@ -45,22 +46,22 @@ export class DraftService {
   ) {}
 
   async save(input: SaveDraftInput): Promise<DraftRow> {
-    const viewer = this.writer.requireThreadWriter();
+    const viewer = await this.writer.requireThreadWriter('Mutation.saveMessageDraft');
     const body = checkDraftBody(input.body);
     if (input.threadId != null) {
       for (const field of NEW_THREAD_FIELDS) if (input[field] != null) throw badInput('A reply draft takes only a body: its thread has the rest.', field);
-      const thread = await this.writer.writableThread(input.threadId, 'create');
+      const thread = await this.writer.writableThread(input.threadId, 'Mutation.saveMessageDraft');
       this.writer.assertReplyable(thread);
       const draft = await runChange(this.db, () => this.saveReply(thread, viewer.personId, body));
       this.loaders.forget(thread.id);
       return draft;
     }
-    const patientId = this.access.requirePatient();
+    const patientId = (await policy.viewer('Mutation.saveMessageDraft#newThread', this.access)).personId;
     if (input.careTeamId == null) throw badInput('Choose the care team to write to, or give the threadId of a reply draft.', 'careTeamId');
     if (input.category == null) throw badInput('Choose a category for the new thread.', 'category');
     const subject = checkDraftSubject(input.subject ?? '');
-    await this.writer.assertOwnCareTeam(input.careTeamId);
-    await this.access.assert(patientId, 'message', 'create');
+    await this.writer.assertOwnCareTeam(input.careTeamId, 'Mutation.saveMessageDraft#careTeam');
+    await policy.assert('Mutation.saveMessageDraft#newThread', this.access, patientId);
     const now = new Date().toISOString();
     const thread: ThreadRow = {
       id: randomUUID(),
@@ -84,7 +85,7 @@ export class DraftService {
   }
 
   async update(input: UpdateDraftInput): Promise<DraftRow> {
-    const draft = await this.ownDraft(input.draftId, 'update');
+    const draft = await this.ownDraft(input.draftId, 'Mutation.updateMessageDraft');
     const thread = await this.threadOf(draft);
     const body = input.body != null ? checkDraftBody(input.body) : draft.body;
     const now = new Date().toISOString();
@@ -92,7 +93,7 @@ export class DraftService {
       for (const field of NEW_THREAD_FIELDS) if (input[field] != null) throw badInput('A reply draft takes only a body: its thread has the rest.', field);
       await runChange(this.db, () => this.store.transaction((tx) => tx.updateDraftBody(draft.id, body, now)));
     } else {
-      if (input.careTeamId != null) await this.writer.assertOwnCareTeam(input.careTeamId);
+      if (input.careTeamId != null) await this.writer.assertOwnCareTeam(input.careTeamId, 'Mutation.updateMessageDraft#careTeam');
       const fields = {
         careTeamId: input.careTeamId ?? thread.careTeamId,
         category: input.category ?? thread.category,
@@ -111,25 +112,25 @@ export class DraftService {
 
   /** Sends the draft under the rules of sendMessage or replyToThread, and deletes it, in one transaction. */
   async send(draftId: string): Promise<ThreadRow> {
-    const viewer = this.writer.requireThreadWriter();
+    const viewer = await this.writer.requireThreadWriter('Mutation.sendMessageDraft');
     const draft = await this.store.draftById(draftId);
     if (!draft) return this.alreadySent(draftId);
     if (draft.authorId !== viewer.personId) throw notFound(DRAFT);
     const thread = await this.threadOf(draft);
     let sent: ThreadRow;
     if (thread.state === 'DRAFT') {
-      const patientId = this.access.requirePatient();
+      const patientId = (await policy.viewer('Mutation.sendMessageDraft#newThread', this.access)).personId;
       checkSubject(thread.subject, 'subject');
       const body = checkBody(draft.body, 'body');
-      await this.writer.assertOwnCareTeam(thread.careTeamId);
-      await this.access.assertOrNotFound(patientId, 'message', DRAFT, 'create');
+      await this.writer.assertOwnCareTeam(thread.careTeamId, 'Mutation.sendMessageDraft#careTeam');
+      await policy.assert('Mutation.sendMessageDraft#newThread', this.access, patientId);
       sent = await this.sendOnce(
         draft,
         async (sentAt) => this.message(draft, body, sentAt),
         (tx, sentAt) => tx.openDraftThread(thread.id, sentAt),
       );
     } else {
-      const writable = await this.writer.writableThread(thread.id, 'create');
+      const writable = await this.writer.writableThread(thread.id, 'Mutation.sendMessageDraft');
       const body = checkBody(draft.body, 'body');
       sent = await this.sendOnce(
         draft,
@@ -145,7 +146,7 @@ export class DraftService {
   }
 
   async delete(draftId: string): Promise<string> {
-    const draft = await this.ownDraft(draftId, 'delete');
+    const draft = await this.ownDraft(draftId, 'Mutation.deleteMessageDraft');
     const deleted = await runChange(this.db, () => this.store.transaction((tx) => tx.deleteDraft(draft)));
     if (!deleted) throw notFound(DRAFT);
     if (draft.threadId) this.loaders.forget(draft.threadId);
@@ -215,18 +216,18 @@ export class DraftService {
 
   /** A retried send of a draft that was sent already answers with the thread its message went to. */
   private async alreadySent(draftId: string): Promise<ThreadRow> {
-    const viewer = this.writer.requireThreadWriter();
+    const viewer = await this.writer.requireThreadWriter('Mutation.sendMessageDraft#retry');
     const message = await this.store.messageById(draftId);
     if (!message || message.senderId !== viewer.personId) throw notFound(DRAFT);
-    return this.writer.writableThread(message.threadId, 'read');
+    return this.writer.writableThread(message.threadId, 'Mutation.sendMessageDraft#retry');
   }
 
-  private async ownDraft(id: string, action: AuditAction): Promise<DraftRow> {
-    const viewer = this.writer.requireThreadWriter();
+  private async ownDraft(id: string, entry: MessagingEntry): Promise<DraftRow> {
+    const viewer = await this.writer.requireThreadWriter(entry);
     const draft = await this.store.draftById(id);
     // Another person's draft is NOT_FOUND, exactly like a missing one.
     if (!draft || draft.authorId !== viewer.personId) throw notFound(DRAFT);
-    await this.access.assertOrNotFound(draft.patientId, 'message', DRAFT, action);
+    await policy.assert(entry, this.access, draft.patientId);
     return draft;
   }
 

@@ -1,47 +1,44 @@
-import { forbidden, notFound, parsePage, toConnection, type Access, type AuditTrail, type Connection, type Page, type PageArgs } from '@portal/kit';
+import { notFound, parsePage, toConnection, type Access, type Connection, type Page, type PageArgs } from '@portal/kit';
 import type { DraftRow, MessageRow, ThreadRow } from '../db/entities';
-import type { Folder, ReaderScope, ThreadPage } from '../db/store';
+import type { Folder, ThreadPage } from '../db/store';
 import type { MessagingLoaders } from '../loaders';
+import { policy, readerScopeOf } from '../policy';
 import { canReply } from './rules';
 
 const THREAD = 'Message thread';
 
-/**
- * Whose threads a viewer reads, and with which read state: a patient reads
- * all of their own threads; a practitioner only those of the care teams they
- * are in now (asked of identity, not read from the token); anyone else none.
- */
-export async function scopeOf(access: Access): Promise<ReaderScope> {
-  const viewer = access.viewer;
-  if (viewer?.role === 'PATIENT') return { readerId: viewer.personId, teamIds: null };
-  if (viewer?.role === 'PRACTITIONER') return { readerId: viewer.personId, teamIds: await access.careTeamIds() };
-  return { readerId: viewer?.personId ?? '', teamIds: [] };
-}
+/** Whose threads a viewer reads, and with which read state: decided in `../policy.ts`. */
+export const scopeOf = readerScopeOf;
+
+/** The facts of a thread its rules in `../policy.ts` look at. */
+export const threadSubject = (t: Pick<ThreadRow, 'patientId' | 'careTeamId' | 'state'>) => ({ patientId: t.patientId, careTeamId: t.careTeamId, state: t.state });
+
+type ThreadByIdEntry = 'Query.messageThread' | 'MessageThread.__resolveReference' | 'MessageDraft.thread';
 
 /**
- * Decides who sees which thread and reads them through the request's loaders.
- * Every thread it hands out has been authorised for the viewer, so a thread's
+ * Reads threads through the request's loaders, asking `../policy.ts` who sees
+ * which (never by role). Every thread it hands out has been authorised for the viewer, so a thread's
  * own fields (messages, unread) need no further check.
  */
 export class ThreadService {
   constructor(
     private readonly access: Access,
-    private readonly audit: AuditTrail,
     private readonly loaders: MessagingLoaders,
     private readonly now: Date,
   ) {}
 
   /** One thread of the viewer's; another patient's thread is NOT_FOUND, exactly like a missing one. */
-  async thread(id: string): Promise<ThreadRow> {
-    this.access.requireViewer();
+  async thread(id: string, entry: ThreadByIdEntry = 'Query.messageThread'): Promise<ThreadRow> {
+    await policy.viewer(entry, this.access);
     const thread = await this.loaders.thread.load(id);
-    if (!thread || !(await this.mayRead(thread))) throw notFound(THREAD);
+    if (!thread) throw notFound(THREAD);
+    await policy.assert(entry, this.access, threadSubject(thread));
     return thread;
   }
 
   /** A patient's threads in one of the viewer's folders, newest first. */
   async patientThreads(patientId: string, folder: Folder, args: PageArgs): Promise<Connection<ThreadRow>> {
-    await this.access.assert(patientId, 'message');
+    await policy.assert('Patient.messageThreads', this.access, patientId);
     const page = parsePage(args, 10);
     const result = await this.loaders.patientThreads.load({ ownerId: patientId, folder, page });
     return this.connection(result, page);
@@ -49,22 +46,19 @@ export class ThreadService {
 
   /** All threads of a care team, newest first: for the team's own practitioners only. */
   async teamThreads(careTeamId: string, args: PageArgs): Promise<Connection<ThreadRow>> {
-    const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PRACTITIONER' || !(await this.access.careTeamIds()).includes(careTeamId)) {
-      throw forbidden('Only members of this care team can read its messages.');
-    }
+    await policy.viewer('CareTeam.threads', this.access, { careTeamId });
     const page = parsePage(args, 10);
     const result = await this.loaders.careTeamThreads.load({ ownerId: careTeamId, folder: null, page });
     const conn = this.connection(result, page);
     // Care access is answered by identity and may lag behind a team's membership:
     // a thread of a patient the practitioner no longer treats is left out, not shown.
-    const allowed = await Promise.all(conn.edges.map((e) => this.access.check(e.node.patientId, 'message')));
+    const allowed = await Promise.all(conn.edges.map((e) => policy.check('CareTeam.threads', this.access, threadSubject(e.node))));
     return { ...conn, edges: conn.edges.filter((_, i) => allowed[i]) };
   }
 
   /** Messages in the patient's threads that the viewer has not read (their own messages excluded). */
   async unreadMessageCount(patientId: string): Promise<number> {
-    await this.access.assert(patientId, 'message');
+    await policy.assert('Patient.unreadMessageCount', this.access, patientId);
     return (await this.loaders.unreadOfPatient.load(patientId))?.unread ?? 0;
   }
 
@@ -85,20 +79,6 @@ export class ThreadService {
   /** The viewer's own unsent draft in the thread, if any: drafts are never shown to anyone else. */
   async draft(threadId: string): Promise<DraftRow | null> {
     return this.loaders.draftInThread.load(threadId);
-  }
-
-  private async mayRead(thread: ThreadRow): Promise<boolean> {
-    const viewer = this.access.requireViewer();
-    // An unsent new thread is its patient's alone: not even their care team sees it yet.
-    if (thread.state === 'DRAFT' && !(viewer.role === 'PATIENT' && viewer.personId === thread.patientId)) {
-      this.audit.record(thread.patientId, 'message', 'read', 'DENIED');
-      return false;
-    }
-    if (viewer.role === 'PRACTITIONER' && !(await this.access.careTeamIds()).includes(thread.careTeamId)) {
-      this.audit.record(thread.patientId, 'message', 'read', 'DENIED');
-      return false;
-    }
-    return this.access.check(thread.patientId, 'message');
   }
 
   private connection(result: ThreadPage, page: Page): Connection<ThreadRow> {

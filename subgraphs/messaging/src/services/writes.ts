@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, forbidden, notFound, PortalError, type Access, type AuditAction, type AuditTrail, type Viewer } from '@portal/kit';
+import { badInput, ErrorCode, notFound, PortalError, type Access, type Viewer } from '@portal/kit';
 import { runChange } from '../db/changes';
 import type { MessageCategory, MessageRow, SenderRole, ThreadRow } from '../db/entities';
 import type { MessagingStore } from '../db/store';
 import { isUniqueViolation, parseId, parseIdempotencyKey } from '@portal/kit';
 import type { MessagingLoaders } from '../loaders';
+import { policy, type MessagingEntry } from '../policy';
+import { threadSubject } from './threads';
 import { canReply, REPLY_WINDOW_DAYS } from './rules';
 import { checkBody, checkSenderName, checkSubject } from './validation';
 
 const THREAD = 'Message thread';
-
-/** The scope a service credential needs to post for a care team. */
-export const SERVICE_WRITE_SCOPE = 'messaging:write';
 
 /**
  * What new messages store as senderName. Messaging owns no names (identity
@@ -76,7 +75,6 @@ const conflict = () =>
 export class MessageWriter {
   constructor(
     private readonly access: Access,
-    private readonly audit: AuditTrail,
     private readonly db: DataSource,
     private readonly store: MessagingStore,
     private readonly loaders: MessagingLoaders,
@@ -84,12 +82,12 @@ export class MessageWriter {
 
   /** A patient starts a thread with one of their own care teams. */
   async sendMessage(input: SendMessageInput): Promise<ThreadRow> {
-    const patientId = this.access.requirePatient();
+    const patientId = (await policy.viewer('Mutation.sendMessage', this.access)).personId;
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
-    await this.assertOwnCareTeam(input.careTeamId);
-    await this.access.assert(patientId, 'message', 'create');
+    await this.assertOwnCareTeam(input.careTeamId, 'Mutation.sendMessage#careTeam');
+    await policy.assert('Mutation.sendMessage', this.access, patientId);
     const sender: Sender = { id: patientId, role: 'PATIENT', name: SENDER_LABEL.PATIENT };
     return this.startThread({ patientId, careTeamId: input.careTeamId, category: input.category, subject, body, key, sender });
   }
@@ -97,27 +95,25 @@ export class MessageWriter {
   /** Another service (never a person) starts a thread from a care team to a patient. */
   async postCareTeamMessage(input: PostCareTeamMessageInput): Promise<ThreadRow> {
     const viewer = this.access.requireViewer();
-    if (viewer.role !== 'SERVICE' || !viewer.scopes.includes(SERVICE_WRITE_SCOPE)) {
-      this.audit.record(input.patientId, 'message', 'create', 'DENIED');
-      throw forbidden(`Only a service credential with scope ${SERVICE_WRITE_SCOPE} can post a message for a care team.`);
-    }
+    // Refused before the input is read: the refusal is audited against the patient named.
+    if (!(await policy.may('Mutation.postCareTeamMessage', this.access, input.patientId))) policy.refuse('Mutation.postCareTeamMessage', this.access, input.patientId);
     const patientId = parseId(input.patientId, 'patientId');
     const careTeamId = parseId(input.careTeamId, 'careTeamId');
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
     const name = checkSenderName(input.senderName, SENDER_LABEL.SYSTEM);
-    await this.access.assert(patientId, 'message', 'create');
+    await policy.assert('Mutation.postCareTeamMessage', this.access, patientId);
     const sender: Sender = { id: viewer.personId, role: 'SYSTEM', name };
     return this.startThread({ patientId, careTeamId, category: input.category, subject, body, key, sender });
   }
 
   /** The patient of the thread, or a practitioner of its care team, replies. */
   async reply(input: ReplyToThreadInput): Promise<MessageRow> {
-    const viewer = this.requireThreadWriter();
+    const viewer = await this.requireThreadWriter('Mutation.replyToThread');
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
-    const thread = await this.writableThread(input.threadId, 'create');
+    const thread = await this.writableThread(input.threadId, 'Mutation.replyToThread');
     const sender = this.senderOf(viewer);
     const message = await runChange(this.db, async () => {
       const replay = key ? await this.replayedReply(thread.id, sender.id, key, body) : null;
@@ -143,8 +139,8 @@ export class MessageWriter {
 
   /** Everything in the thread is read, for the viewer only. */
   async markRead(threadId: string): Promise<ThreadRow> {
-    const viewer = this.requireThreadWriter();
-    const thread = await this.writableThread(threadId, 'update');
+    const viewer = await this.requireThreadWriter('Mutation.markThreadRead');
+    const thread = await this.writableThread(threadId, 'Mutation.markThreadRead');
     const now = new Date().toISOString();
     // A message stamped by a clock slightly ahead of this one is read too: the viewer has it in front of them.
     await runChange(this.db, () => this.store.transaction((tx) => tx.markRead(thread.id, viewer.personId, now > thread.lastMessageAt ? now : thread.lastMessageAt)));
@@ -154,8 +150,8 @@ export class MessageWriter {
 
   /** The thread moves to the viewer's ARCHIVE, for the viewer only, until a new message arrives. */
   async archive(threadId: string): Promise<ThreadRow> {
-    const viewer = this.requireThreadWriter();
-    const thread = await this.writableThread(threadId, 'update');
+    const viewer = await this.requireThreadWriter('Mutation.archiveThread');
+    const thread = await this.writableThread(threadId, 'Mutation.archiveThread');
     await runChange(this.db, () => this.store.transaction((tx) => tx.archive(thread.id, viewer.personId, new Date().toISOString())));
     this.loaders.forget(thread.id);
     return thread;
@@ -164,12 +160,8 @@ export class MessageWriter {
   // ---------------------------------------------------------------- shared with drafts
 
   /** Only the patient and the practitioners of their care team write in a thread: not pharmacists, administrators or services. */
-  requireThreadWriter(): Viewer {
-    const viewer = this.access.requireViewer();
-    if (viewer.role !== 'PATIENT' && viewer.role !== 'PRACTITIONER') {
-      throw forbidden('Only a patient and the practitioners of their care team can write in a message thread.');
-    }
-    return viewer;
+  requireThreadWriter(entry: MessagingEntry): Promise<Viewer> {
+    return policy.viewer(entry, this.access);
   }
 
   senderOf(viewer: Viewer): Sender {
@@ -183,27 +175,18 @@ export class MessageWriter {
    * own, or one of a practitioner's care teams; anything else is NOT_FOUND,
    * exactly like a missing thread.
    */
-  async writableThread(id: string, action: AuditAction): Promise<ThreadRow> {
-    const viewer = this.requireThreadWriter();
+  async writableThread(id: string, entry: MessagingEntry): Promise<ThreadRow> {
+    await this.requireThreadWriter(entry);
     const thread = await this.store.threadById(id);
     if (!thread) throw notFound(THREAD);
-    const draftOfAnother = thread.state === 'DRAFT' && viewer.personId !== thread.patientId;
-    const otherTeam = viewer.role === 'PRACTITIONER' && !(await this.access.careTeamIds()).includes(thread.careTeamId);
-    if (draftOfAnother || otherTeam) {
-      this.audit.record(thread.patientId, 'message', action, 'DENIED');
-      throw notFound(THREAD);
-    }
-    await this.access.assertOrNotFound(thread.patientId, 'message', THREAD, action);
+    await policy.assert(entry, this.access, threadSubject(thread));
     return thread;
   }
 
   /** A patient writes only to a care team they belong to now (identity's answer, not the token's snapshot). */
-  async assertOwnCareTeam(careTeamId: string): Promise<void> {
+  async assertOwnCareTeam(careTeamId: string, entry: MessagingEntry): Promise<void> {
     const viewer = this.access.requireViewer();
-    if (!(await this.access.careTeamIds()).includes(careTeamId)) {
-      this.audit.record(viewer.personId, 'message', 'create', 'DENIED');
-      throw forbidden('You can write only to a care team you belong to (see careTeams).');
-    }
+    await policy.assert(entry, this.access, { patientId: viewer.personId, careTeamId });
   }
 
   assertReplyable(thread: ThreadRow): void {

@@ -45,7 +45,7 @@ export class PrescriptionService {
     if (!id || id.length > 64) throw badInput('Give the id of the patient to look up.', 'patientId');
     const why = typeof reason === 'string' ? reason.trim() : '';
     if (why.length < 5 || why.length > 500) throw badInput('Say why you look this patient up (5 to 500 characters).', 'reason');
-    policy.viewer('Query.pharmacistLookup', this.access);
+    await policy.viewer('Query.pharmacistLookup', this.access);
     this.access.allowPharmacistLookup(id);
     await policy.assert('Query.pharmacistLookup', this.access, id);
     const { db, store, audit } = this.lookups;
@@ -61,7 +61,7 @@ export class PrescriptionService {
 
   /** By id; another patient's prescription looks exactly like a missing one. */
   async byId(id: string): Promise<PrescriptionRow> {
-    policy.viewer('Prescription.__resolveReference', this.access);
+    await policy.viewer('Prescription.__resolveReference', this.access);
     const row = await this.loaders.prescription.load(id);
     if (!row) throw notFound('Prescription');
     await policy.assert('Prescription.__resolveReference', this.access, row.patientId);
@@ -111,7 +111,7 @@ export class PrescriptionService {
 
   /** By id; another patient's request looks exactly like a missing one. */
   async request(id: string): Promise<PharmacyRequestRow> {
-    policy.viewer('PharmacyRequest.__resolveReference', this.access);
+    await policy.viewer('PharmacyRequest.__resolveReference', this.access);
     const row = await this.loaders.request.load(id);
     if (!row) throw notFound('Pharmacy request');
     await policy.assert('PharmacyRequest.__resolveReference', this.access, row.patientId);

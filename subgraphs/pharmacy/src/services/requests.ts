@@ -67,7 +67,7 @@ export class RequestService {
    * for all of them). Only what is returned is audited as read.
    */
   async pending(kind: RequestKind | null): Promise<PharmacyRequestRow[]> {
-    policy.viewer('Query.pendingPharmacyRequests', this.access);
+    await policy.viewer('Query.pendingPharmacyRequests', this.access);
     const rows = await this.store.pendingQueue(kind);
     const patients = [...new Set(rows.map((r) => r.patientId))];
     const visible = new Set<string>();
@@ -89,7 +89,7 @@ export class RequestService {
    */
   async decideRenewal(input: DecisionInput): Promise<Decided> {
     // A prescribing decision: practitioners only, and the approver prescribes the new prescription.
-    const viewer = policy.viewer('Mutation.decideRenewal', this.access);
+    const viewer = await policy.viewer('Mutation.decideRenewal', this.access);
     const decision = parseDecision(input);
     const request = await this.staffRequest(decision.requestId, 'Mutation.decideRenewal');
     if (request.kind !== 'RENEWAL') throw badInput('This is a refill request: complete it with completeRefill. Only renewals are decided.', 'requestId');
@@ -129,7 +129,7 @@ export class RequestService {
 
   /** A pharmacist (only) fills a pending refill: one refill is used and a fill recorded, together. */
   async completeRefill(input: { requestId: string }): Promise<PharmacyRequestRow> {
-    const viewer = policy.viewer('Mutation.completeRefill', this.access);
+    const viewer = await policy.viewer('Mutation.completeRefill', this.access);
     const request = await this.staffRequest(parseId(input.requestId, 'requestId'), 'Mutation.completeRefill');
     if (request.kind !== 'REFILL') throw badInput('This is a renewal request: decide it with decideRenewal.', 'requestId');
     if (request.status !== 'PENDING') throw alreadyDecided('REFILL');
@@ -157,7 +157,7 @@ export class RequestService {
 
   private async request(kind: RequestKind, input: RequestRefillInput, note: string | null): Promise<PharmacyRequestRow> {
     const entry = kind === 'REFILL' ? 'Mutation.requestRefill' : 'Mutation.requestRenewal';
-    const patientId = policy.viewer(entry, this.access).personId;
+    const patientId = (await policy.viewer(entry, this.access)).personId;
     const prescriptionId = parseId(input.prescriptionId, 'prescriptionId');
     const key = parseIdempotencyKey(input.idempotencyKey);
     const rx = await this.store.prescriptionById(prescriptionId);

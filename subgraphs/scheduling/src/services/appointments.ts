@@ -33,7 +33,7 @@ export class AppointmentService {
    * Its own practitioner sees it whatever the care teams (it is on their schedule).
    */
   async appointment(id: string): Promise<AppointmentRow> {
-    policy.viewer('Appointment.__resolveReference', this.access);
+    await policy.viewer('Appointment.__resolveReference', this.access);
     const row = await this.loaders.appointment.load(id);
     if (!row) throw notFound('Appointment');
     await policy.assert('Appointment.__resolveReference', this.access, { patientId: row.patientId, practitionerId: row.practitionerId });

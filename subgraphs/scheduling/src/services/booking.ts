@@ -44,7 +44,7 @@ export class BookingService {
   }
 
   async book(input: BookInput): Promise<AppointmentRow> {
-    const patientId = policy.viewer('Mutation.bookAppointment', this.access).personId;
+    const patientId = (await policy.viewer('Mutation.bookAppointment', this.access)).personId;
     const slotId = parseId(input.slotId, 'slotId');
     const reason = parseReason(input.reason);
     const key = parseIdempotencyKey(input.idempotencyKey);
@@ -78,7 +78,7 @@ export class BookingService {
   }
 
   async cancel(input: CancelInput): Promise<AppointmentRow> {
-    const patientId = policy.viewer('Mutation.cancelAppointment', this.access).personId;
+    const patientId = (await policy.viewer('Mutation.cancelAppointment', this.access)).personId;
     const id = parseId(input.appointmentId, 'appointmentId');
     const reason = parseReason(input.reason);
     const cancelledBy = this.access.requireViewer().accountId;
@@ -100,7 +100,7 @@ export class BookingService {
   }
 
   async reschedule(input: RescheduleInput): Promise<AppointmentRow> {
-    const patientId = policy.viewer('Mutation.rescheduleAppointment', this.access).personId;
+    const patientId = (await policy.viewer('Mutation.rescheduleAppointment', this.access)).personId;
     const id = parseId(input.appointmentId, 'appointmentId');
     const slotId = parseId(input.slotId, 'slotId');
     const cancelledBy = this.access.requireViewer().accountId;

@@ -27,7 +27,7 @@ export class PracticeService {
   ) {}
 
   async schedule(practitionerId: string, from: Date, to: Date): Promise<AppointmentRow[]> {
-    policy.viewer('Practitioner.schedule', this.access, { practitionerId });
+    await policy.viewer('Practitioner.schedule', this.access, { practitionerId });
     const range = parseRange(from, to);
     const rows = await this.loaders.schedule.load({ practitionerId, from: range.from.toISOString(), to: range.to.toISOString() });
     for (const row of rows) await policy.assert('Practitioner.schedule', this.access, { patientId: row.patientId, practitionerId: row.practitionerId });
@@ -35,7 +35,7 @@ export class PracticeService {
   }
 
   async updateStatus(input: StatusInput): Promise<AppointmentRow> {
-    policy.viewer('Mutation.updateAppointmentStatus', this.access);
+    await policy.viewer('Mutation.updateAppointmentStatus', this.access);
     const id = parseId(input.appointmentId, 'appointmentId');
     if (!STAFF_STATUSES.includes(input.status)) {
       throw badInput('status must be CHECKED_IN, FULFILLED or NO_SHOW; patients cancel and reschedule their own appointments.', 'status');

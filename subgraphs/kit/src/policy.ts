@@ -50,9 +50,10 @@ export interface PolicyEntry {
   /**
    * The audit event each decision writes: record kind and action, outcome
    * ALLOWED or DENIED; with `only: 'DENIED'` just refusals (a pre-check whose
-   * allowed case the entry asked next audits).
+   * allowed case the entry asked next audits). Left out only for an entry
+   * that touches no patient's record (e.g. a practitioner's own care teams).
    */
-  audit: { kind: string; action: AuditAction; only?: 'DENIED' };
+  audit?: { kind: string; action: AuditAction; only?: 'DENIED' };
   /** A refusal reads NOT_FOUND (`<hideAs> was not found.`), like a missing record, so ids cannot be probed. */
   hideAs?: string;
   /** Otherwise a refusal is FORBIDDEN with this message (the default one when left out). */
@@ -142,6 +143,14 @@ export class Policy<K extends string> {
     return viewer;
   }
 
+  /** Whether the entry's gate admits the signed-in viewer (false without one), without throwing: for a field that is null for others. */
+  async admits(key: K, access: Access, facts: Record<string, unknown> = {}): Promise<boolean> {
+    const viewer = access.viewer;
+    if (!viewer) return false;
+    const { gate } = this.declaration.entries[key];
+    return !gate || gate.admits(viewer, facts, access);
+  }
+
   /** Whether the entry allows the viewer this patient's record, without auditing (e.g. to filter before a read). */
   async may(key: K, access: Access, subject: string | Subject): Promise<boolean> {
     const viewer = access.viewer;
@@ -158,7 +167,8 @@ export class Policy<K extends string> {
     const viewer = await this.viewer(key, access, s);
     const entry = this.declaration.entries[key];
     const allowed = await entry.allow.allows(viewer, s, access);
-    if (!allowed || entry.audit.only !== 'DENIED') access.record(s.patientId, entry.audit.kind, entry.audit.action, allowed ? 'ALLOWED' : 'DENIED');
+    const { audit } = entry;
+    if (audit && (!allowed || audit.only !== 'DENIED')) access.record(s.patientId, audit.kind, audit.action, allowed ? 'ALLOWED' : 'DENIED');
     return allowed;
   }
 
@@ -170,8 +180,8 @@ export class Policy<K extends string> {
 
   /** Audits a refusal decided before the rule could be asked (e.g. the record's thread is not the viewer's), and throws it. */
   refuse(key: K, access: Access, patientId: string): never {
-    const entry = this.declaration.entries[key];
-    access.record(patientId, entry.audit.kind, entry.audit.action, 'DENIED');
+    const { audit } = this.declaration.entries[key];
+    if (audit) access.record(patientId, audit.kind, audit.action, 'DENIED');
     throw this.refusalOf(key);
   }
 
@@ -184,7 +194,7 @@ export class Policy<K extends string> {
   describe(): string[] {
     return (Object.entries(this.declaration.entries) as [string, PolicyEntry][]).map(
       ([key, e]) =>
-        `${key}: ${e.gate ? `[${e.gate.describe}] ` : ''}${e.allow.describe}; audits ${e.audit.kind}/${e.audit.action}${e.audit.only ? ' (refusals only)' : ''}${e.hideAs ? '; refusal reads NOT_FOUND' : ''}`,
+        `${key}: ${e.gate ? `[${e.gate.describe}] ` : ''}${e.allow.describe}; ${e.audit ? `audits ${e.audit.kind}/${e.audit.action}${e.audit.only ? ' (refusals only)' : ''}` : 'not audited'}${e.hideAs ? '; refusal reads NOT_FOUND' : ''}`,
     );
   }
 }

@@ -16,13 +16,13 @@ export const Me = {
     expiresAt: viewer.sessionExpiresAt && viewer.sessionExpiresAt < viewer.expiresAt ? viewer.sessionExpiresAt : viewer.expiresAt,
   }),
   async patient({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
-    if (viewer.role !== 'PATIENT') return null;
-    const person = await ctx.people.patient(viewer.personId);
+    // Null for anyone but a patient: decided in ../policy.ts (Me.patient).
+    const person = await ctx.people.ownPatient(viewer);
     return person && toPatient(person);
   },
   async practitioner({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
-    if (viewer.role !== 'PRACTITIONER' && viewer.role !== 'PHARMACIST') return null;
-    const person = await ctx.people.practitioner(viewer.personId);
+    // Null for anyone but care staff: decided in ../policy.ts (Me.practitioner).
+    const person = await ctx.people.ownPractitioner(viewer);
     return person && toPractitioner(person);
   },
 };

@@ -1,8 +1,9 @@
-import { forbidden, unauthenticated, type Access } from '@portal/kit';
+import { unauthenticated, type Access, type Viewer } from '@portal/kit';
 import type { PersonRow } from '../db/entities';
 import type { IdentityLoaders } from '../loaders';
+import { policy } from '../policy';
 
-/** Who may see a person's identity record: patients need care access, practitioners only a sign-in. */
+/** Reads people's identity records, asking `../policy.ts` who may see which (never by role): patients need care access, practitioners only a sign-in. */
 export class PeopleService {
   constructor(
     private readonly access: Access,
@@ -14,11 +15,24 @@ export class PeopleService {
    * null, just the same, when the viewer may not see them, so `_entities`
    * cannot be used to learn which patient ids exist.
    */
-  async patient(id: string): Promise<PersonRow | null> {
-    this.access.requireViewer();
+  async patient(id: string, entry: 'Patient.__resolveReference' | 'Me.patient' = 'Patient.__resolveReference'): Promise<PersonRow | null> {
+    await policy.viewer(entry, this.access);
     const person = await this.loaders.person.load(id);
     if (!person || person.kind !== 'PATIENT') return null;
-    return (await this.access.check(id, 'demographics')) ? person : null;
+    return (await policy.check(entry, this.access, id)) ? person : null;
+  }
+
+  /** The signed-in patient's own record; null for anyone else. */
+  async ownPatient(viewer: Viewer): Promise<PersonRow | null> {
+    if (!(await policy.admits('Me.patient', this.access))) return null;
+    return this.patient(viewer.personId, 'Me.patient');
+  }
+
+  /** The signed-in staff member's own record; null for anyone else. */
+  async ownPractitioner(viewer: Viewer): Promise<PersonRow | null> {
+    if (!(await policy.admits('Me.practitioner', this.access))) return null;
+    await policy.assert('Me.practitioner', this.access, viewer.personId);
+    return this.practitioner(viewer.personId);
   }
 
   /** Practitioners' names are not health data, but still only for signed-in callers. */
@@ -29,13 +43,12 @@ export class PeopleService {
   }
 
   async careTeamsOfPatient(id: string) {
-    await this.access.assert(id, 'care_team');
+    await policy.assert('Patient.careTeams', this.access, id);
     return this.loaders.careTeamsOfPerson.load(id);
   }
 
   async careTeamsOfPractitioner(id: string) {
-    const viewer = this.access.requireViewer();
-    if (viewer.personId !== id) throw forbidden('Only the practitioner themself can list their care teams.');
+    await policy.assert('Practitioner.careTeams', this.access, id);
     return this.loaders.careTeamsOfPerson.load(id);
   }
 

@@ -1,0 +1,64 @@
+import { anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxy, roles, rule, serviceScope } from '@portal/kit';
+
+/**
+ * Who may see what of identity's records: the one place that decides it.
+ *
+ * A patient's demographics and care teams are health data: services ask this
+ * policy (`policy.check('Patient.__resolveReference', access, patientId)`) and
+ * never look at roles; each decision is audited as the entry's kind and
+ * action. Sign-in, accounts and cards are credentials, not health data: their
+ * rules live in their services and are written to identity's security audit
+ * (`services/audit.ts`). `src/policy.test.ts` fails for a field that reaches
+ * health data past no entry, and for an entry naming no field.
+ */
+
+/** A service credential reading identity's records. */
+const SERVICE_READ = serviceScope('identity:read');
+
+/** The patient, someone acting for them (once proxies exist), the practitioners treating them, a reading service. */
+const CARE_READERS = anyOf(patientSelf, proxy, careTeam, SERVICE_READ);
+
+/** Care staff, for their own record. */
+const STAFF_SELF = rule('the staff member themself', (viewer, subject) => viewer.personId === subject.patientId);
+
+export const policy = definePolicy({
+  healthTypes: ['Patient', 'Affiliation'],
+  otherTypes: {
+    Me: 'the viewer’s own account and session; the patient part is guarded by Me.patient',
+    Account: 'the viewer’s own account: username, status, sign-in methods',
+    Session: 'the viewer’s own session',
+    SignInPayload: 'a token and the account it signs in',
+    SmartCardChallenge: 'a random challenge',
+    PivCard: 'a card registered to the viewer’s own account',
+    SupportContact: 'help desk phone numbers, the same for everyone',
+    Practitioner: 'a member of staff: name and specialty (sign-in only)',
+    CareTeam: 'a care team’s name (sign-in only); who is in it is guarded by Patient.careTeams',
+    PersonName: 'a name; a patient’s is reached only through Patient',
+  },
+  openFields: {
+    'Query.me': 'the viewer’s own account and session (null for a service); its patient part is Me.patient',
+    'Query.supportContacts': 'help desk numbers, the same for everyone',
+    'Query.smartCardChallenge': 'a random challenge, no sign-in',
+    'Mutation.signInWithDsLogon': 'credentials: security-audited in services/signIn.ts',
+    'Mutation.signInWithSmartCard': 'credentials: security-audited in services/smartCards.ts',
+    'Mutation.createDsLogonAccount': 'credentials: security-audited in services/accounts.ts',
+    'Mutation.addDsLogonCredential': 'credentials of the viewer’s own account: security-audited in services/accounts.ts',
+    'Mutation.registerPivCard': 'credentials: security-audited in services/smartCards.ts',
+    'Mutation.deactivateDsLogonAccount': 'credentials of the viewer’s own account: security-audited in services/accounts.ts',
+    'Mutation.signOut': 'ends the viewer’s own session',
+  },
+  entries: {
+    // By id (the router's reference): null, not an error, when refused, so `_entities` cannot tell which ids exist.
+    // A pharmacist sees a patient's demographics while the patient has a request pending (or after a look-up).
+    'Patient.__resolveReference': { allow: anyOf(CARE_READERS, pharmacist), audit: { kind: 'demographics', action: 'read' } },
+    // The signed-in patient's own record; null for anyone else.
+    'Me.patient': { gate: roles(['PATIENT'], 'Only a patient has a patient record.'), allow: patientSelf, audit: { kind: 'demographics', action: 'read' } },
+    'Patient.careTeams': { allow: CARE_READERS, audit: { kind: 'care_team', action: 'read' } },
+    // Staff records (not health data): a staff member's own; null for anyone else.
+    'Me.practitioner': { gate: roles(['PRACTITIONER', 'PHARMACIST'], 'Only care staff have a staff record.'), allow: STAFF_SELF },
+    'Practitioner.careTeams': {
+      gate: gate('the practitioner themself', 'Only the practitioner themself can list their care teams.', (viewer, facts) => viewer.personId === facts.patientId),
+      allow: STAFF_SELF,
+    },
+  },
+});

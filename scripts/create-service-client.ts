@@ -6,8 +6,8 @@
  * graph (DATABASE_URL or DATA_DIR) to reach identity's database.
  */
 process.env.PORTAL_QUIET = '1';
-import { AuditEventEntity, CreateAuditEvent1764000000000, openDatabase, readConfig, SERVICE_SCOPES } from '@portal/kit';
-import { createIdentityModule, createServiceClient } from '@portal/identity';
+import { AuditEventEntity, CreateAuditEvent1764000000000, openDatabase, readConfig } from '@portal/kit';
+import { createIdentityModule, createServiceClient, SERVICE_SCOPES } from '@portal/identity';
 
 async function main() {
   const [clientId, ...scopes] = process.argv.slice(2);

@@ -2,7 +2,7 @@ export { createIdentityModule, type IdentityOptions } from './module';
 export { seedDemo, seedScalePatient } from './seed';
 export type { IdentityContext } from './context';
 export { openSession } from './services/sessions';
-export { createServiceClient, ensureServiceClient } from './services/serviceClients';
+export { createServiceClient, ensureServiceClient, SERVICE_SCOPES } from './services/serviceClients';
 export { DEV_CARDS, devCardFiles, ensureDevPki, readDevCards } from './smartcard/devPki';
 export { signChallenge } from './smartcard/pki';
 export { passwordHashStats } from './services/passwords';

@@ -1,5 +1,6 @@
 import { policyCoverageProblems, unaskedPolicyEntries } from '@portal/kit';
 import { policy } from './policy';
+import { SERVICE_SCOPES } from './services/serviceClients';
 import { typeDefs } from './schema';
 
 describe('the identity access policy', () => {
@@ -13,5 +14,22 @@ describe('the identity access policy', () => {
 
   it('reads as declared', () => {
     expect(policy.describe()).toContain('Patient.careTeams: patient self | proxy (not built yet: allows no one) | care team | scope identity:read; audits care_team/read');
+  });
+});
+
+describe('the scopes identity grants a service', () => {
+  it('are a read and a write scope per subgraph, nothing else', () => {
+    expect(SERVICE_SCOPES).toEqual([
+      'identity:read',
+      'identity:write',
+      'scheduling:read',
+      'scheduling:write',
+      'messaging:read',
+      'messaging:write',
+      'pharmacy:read',
+      'pharmacy:write',
+      'clinical-records:read',
+      'clinical-records:write',
+    ]);
   });
 });

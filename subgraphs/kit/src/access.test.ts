@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, SERVICE_SCOPES, scopeFor, type CareAccessCheck } from './access';
-import { AuditTrail, type RecordKind } from './audit';
+import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck } from './access';
+import { AuditTrail } from './audit';
 import { openAuditDatabase } from './auditTesting';
 import type { Role, Viewer } from './auth/tokens';
 
@@ -18,8 +18,6 @@ const viewerOf = (role: Role, over: Partial<Viewer> = {}): Viewer => ({
   ...over,
 });
 
-const KINDS: RecordKind[] = ['demographics', 'care_team', 'appointment', 'message', 'prescription', 'pharmacy_request', 'lab_result', 'visit_note', 'condition', 'allergy', 'immunization', 'vital'];
-
 async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code: unknown; message: string } | 'OK'> {
   try {
     await (typeof p === 'function' ? p() : p);
@@ -28,44 +26,6 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code: un
     return { code: (e as { extensions?: { code?: unknown } }).extensions?.code, message: (e as Error).message };
   }
 }
-
-describe('scopes of service credentials', () => {
-  it('name the subgraph owning the record kind, :read for reads and :write for any change', () => {
-    expect(Object.fromEntries(KINDS.map((k) => [k, scopeFor(k)]))).toEqual({
-      demographics: 'identity:read',
-      care_team: 'identity:read',
-      appointment: 'scheduling:read',
-      message: 'messaging:read',
-      prescription: 'pharmacy:read',
-      pharmacy_request: 'pharmacy:read',
-      lab_result: 'clinical-records:read',
-      visit_note: 'clinical-records:read',
-      condition: 'clinical-records:read',
-      allergy: 'clinical-records:read',
-      immunization: 'clinical-records:read',
-      vital: 'clinical-records:read',
-    });
-    expect(scopeFor('message', 'read')).toBe('messaging:read');
-    expect(scopeFor('message', 'create')).toBe('messaging:write');
-    expect(scopeFor('lab_result', 'update')).toBe('clinical-records:write');
-    expect(scopeFor('appointment', 'delete')).toBe('scheduling:write');
-  });
-
-  it('are a read and a write scope per subgraph, nothing else', () => {
-    expect(SERVICE_SCOPES).toEqual([
-      'identity:read',
-      'identity:write',
-      'scheduling:read',
-      'scheduling:write',
-      'messaging:read',
-      'messaging:write',
-      'pharmacy:read',
-      'pharmacy:write',
-      'clinical-records:read',
-      'clinical-records:write',
-    ]);
-  });
-});
 
 describe('Access', () => {
   let audit: Awaited<ReturnType<typeof openAuditDatabase>>;
@@ -96,115 +56,46 @@ describe('Access', () => {
     };
   }
 
-  describe('without a viewer', () => {
-    it('asks for a sign-in for anything that needs one, and may nothing', async () => {
-      const { access, events, asked } = accessFor(null);
-      const unauthenticated = { code: 'UNAUTHENTICATED', message: 'Sign in to see this.' };
-      expect(await codeOf(() => access.requireViewer())).toEqual(unauthenticated);
-      expect(await codeOf(() => access.requirePatient())).toEqual(unauthenticated);
-      expect(await codeOf(() => access.requireStaff())).toEqual(unauthenticated);
-      expect(await access.may('pt-me', 'demographics')).toBe(false);
-      expect(await codeOf(access.check('pt-me', 'demographics'))).toEqual(unauthenticated);
-      expect(await codeOf(access.assert('pt-me', 'demographics'))).toEqual(unauthenticated);
-      expect(await codeOf(access.assertOrNotFound('pt-me', 'demographics', 'The record'))).toEqual(unauthenticated);
+  // Who may see what is decided by each subgraph's declared policy (see policy.test.ts); Access answers the facts.
+  describe('facts about the viewer', () => {
+    it('asks for a sign-in without a viewer, and treats no one / has no case', async () => {
+      const { access, asked } = accessFor(null, ['pt-me'], ['pt-me']);
+      expect(await codeOf(() => access.requireViewer())).toEqual({ code: 'UNAUTHENTICATED', message: 'Sign in to see this.' });
+      expect(await access.treats('pt-me')).toBe(false);
+      expect(await access.hasPharmacyCase('pt-me')).toBe(false);
       expect(asked).toEqual([]);
-      expect(await events()).toEqual([]);
-    });
-  });
-
-  describe('a patient', () => {
-    it('may read and change only their own records, of every kind', async () => {
-      const { access, events } = accessFor(viewerOf('PATIENT'), ['pt-me', 'pt-other']);
-      for (const kind of KINDS) {
-        expect([kind, await access.may('pt-me', kind)]).toEqual([kind, true]);
-        expect([kind, await access.may('pt-me', kind, 'update')]).toEqual([kind, true]);
-        expect([kind, await access.may('pt-other', kind)]).toEqual([kind, false]);
-      }
-      expect(await access.check('pt-me', 'lab_result')).toBe(true);
-      expect(await access.check('pt-other', 'lab_result')).toBe(false);
-      expect(await events()).toEqual(['PATIENT pt-me lab_result read ALLOWED', 'PATIENT pt-other lab_result read DENIED']);
     });
 
-    it('is the patient requirePatient names, and not staff', async () => {
-      const { access } = accessFor(viewerOf('PATIENT'));
-      expect(access.requirePatient()).toBe('pt-me');
-      expect(access.requireViewer()).toBe(access.viewer);
-      expect(await codeOf(() => access.requireStaff())).toEqual({ code: 'FORBIDDEN', message: 'Only care staff can do this.' });
-    });
-  });
-
-  describe('a practitioner', () => {
-    it('may read exactly the patients identity says they treat, asked once for all of a request’s patients, with their own credentials', async () => {
+    it('asks identity, once for all of a request’s patients and only for a practitioner, whom they treat', async () => {
       const alex = viewerOf('PRACTITIONER');
-      const { access, asked, events } = accessFor(alex, ['pt-1', 'pt-3']);
-      const answers = await Promise.all(['pt-1', 'pt-2', 'pt-3', 'pt-1'].map((id) => access.may(id, 'visit_note')));
-      expect(answers).toEqual([true, false, true, true]);
+      const { access, asked } = accessFor(alex, ['pt-1', 'pt-3']);
+      expect(await Promise.all(['pt-1', 'pt-2', 'pt-3', 'pt-1'].map((id) => access.treats(id)))).toEqual([true, false, true, true]);
       expect(asked).toEqual([{ viewer: alex, ids: ['pt-1', 'pt-2', 'pt-3'] }]);
-      expect(await access.check('pt-2', 'condition', 'create')).toBe(false);
-      expect(await access.check('pt-3', 'condition', 'create')).toBe(true);
-      expect(await events()).toEqual(['PRACTITIONER pt-2 condition create DENIED', 'PRACTITIONER pt-3 condition create ALLOWED']);
+      for (const role of ['PATIENT', 'PHARMACIST', 'ADMIN', 'SERVICE'] as const) {
+        const other = accessFor(viewerOf(role), ['pt-1']);
+        expect([role, await other.access.treats('pt-1')]).toEqual([role, false]);
+        expect(other.asked).toEqual([]);
+      }
     });
 
-    it('treats no one when identity names no one', async () => {
-      const { access } = accessFor(viewerOf('PRACTITIONER'), []);
-      expect(await access.may('pt-1', 'demographics')).toBe(false);
-    });
-
-    it('is staff, and not a patient', async () => {
-      const { access } = accessFor(viewerOf('PRACTITIONER'));
-      expect(access.requireStaff()).toBe(access.viewer);
-      expect(await codeOf(() => access.requirePatient())).toEqual({ code: 'FORBIDDEN', message: 'Only a patient can do this.' });
-    });
-  });
-
-  describe('a pharmacist', () => {
-    it('may read demographics, prescriptions and pharmacy requests of a patient with a pending request, and nothing else', async () => {
-      const { access, asked } = accessFor(viewerOf('PHARMACIST'), [], ['pt-pending']);
-      const allowed = async (patientId: string) => {
-        const kinds = [];
-        for (const kind of KINDS) if (await access.may(patientId, kind)) kinds.push(kind);
-        return kinds;
-      };
-      expect(await allowed('pt-pending')).toEqual(['demographics', 'prescription', 'pharmacy_request']);
-      expect(await allowed('pt-other')).toEqual([]);
-      expect(asked).toEqual([]);
-      expect(access.requireStaff()).toBe(access.viewer);
-    });
-
-    it('may read the same of a patient looked up for dispensing, for the rest of the request; only a pharmacist may look up', async () => {
-      const { access } = accessFor(viewerOf('PHARMACIST'));
-      expect(await access.may('pt-looked', 'prescription')).toBe(false);
+    it('gives a pharmacist a case for a patient with a pending request or looked up in this request; only a pharmacist may look up', async () => {
+      const { access } = accessFor(viewerOf('PHARMACIST'), [], ['pt-pending']);
+      expect(await access.hasPharmacyCase('pt-pending')).toBe(true);
+      expect(await access.hasPharmacyCase('pt-looked')).toBe(false);
       access.allowPharmacistLookup('pt-looked');
-      expect(await access.may('pt-looked', 'prescription')).toBe(true);
-      expect(await access.may('pt-looked', 'visit_note')).toBe(false);
-      expect(await access.may('pt-else', 'prescription')).toBe(false);
-      const practitioner = accessFor(viewerOf('PRACTITIONER')).access;
+      expect(await access.hasPharmacyCase('pt-looked')).toBe(true);
+      expect(await access.hasPharmacyCase('pt-else')).toBe(false);
+      const practitioner = accessFor(viewerOf('PRACTITIONER'), [], ['pt-pending']).access;
+      expect(await practitioner.hasPharmacyCase('pt-pending')).toBe(false);
       expect(await codeOf(() => practitioner.allowPharmacistLookup('pt-looked'))).toEqual({ code: 'FORBIDDEN', message: 'Only a pharmacist can look a patient up for dispensing.' });
     });
-  });
 
-  describe('a service', () => {
-    it('may exactly what its scopes name, for any patient', async () => {
-      const { access, events } = accessFor(viewerOf('SERVICE', { scopes: ['pharmacy:read', 'messaging:write'] }));
-      const allowed = [];
-      for (const kind of KINDS) if (await access.may('pt-any', kind)) allowed.push(kind);
-      expect(allowed).toEqual(['prescription', 'pharmacy_request']);
-      expect(await access.may('pt-any', 'message', 'create')).toBe(true);
-      expect(await access.may('pt-any', 'message')).toBe(false);
-      expect(await access.may('pt-any', 'prescription', 'update')).toBe(false);
-      expect(await access.check('pt-any', 'message', 'create')).toBe(true);
-      expect(await events()).toEqual(['SERVICE pt-any message create ALLOWED']);
-      expect(await codeOf(() => access.requireStaff())).toMatchObject({ code: 'FORBIDDEN' });
-      expect(await codeOf(() => access.requirePatient())).toMatchObject({ code: 'FORBIDDEN' });
-    });
-  });
-
-  describe('an administrator', () => {
-    it('may read no patient’s records', async () => {
-      const { access, asked } = accessFor(viewerOf('ADMIN', { scopes: SERVICE_SCOPES.slice() }), ['pt-1']);
-      for (const kind of KINDS) expect([kind, await access.may('pt-1', kind)]).toEqual([kind, false]);
-      expect(asked).toEqual([]);
-      expect(await codeOf(() => access.requireStaff())).toEqual({ code: 'FORBIDDEN', message: 'Only care staff can do this.' });
+    it('writes what it is told to the request’s audit trail, once per event', async () => {
+      const { access, events } = accessFor(viewerOf('PATIENT'));
+      access.record('pt-me', 'allergy', 'read', 'ALLOWED');
+      access.record('pt-me', 'allergy', 'read', 'ALLOWED');
+      access.record('pt-other', 'vital', 'delete', 'DENIED');
+      expect(await events()).toEqual(['PATIENT pt-me allergy read ALLOWED', 'PATIENT pt-other vital delete DENIED']);
     });
   });
 
@@ -241,23 +132,7 @@ describe('Access', () => {
       expect(await access.careTeamIds()).toEqual(['ct-in-token']);
       // And without a pharmacy check, no patient has a request pending.
       const pharmacist = viewerOf('PHARMACIST');
-      expect(await new Access(pharmacist, new AuditTrail(audit.db.dataSource, 'probe', `req-${++requests}`, pharmacist), async () => new Set()).may('pt-1', 'prescription')).toBe(false);
-    });
-  });
-
-  describe('assert and assertOrNotFound', () => {
-    it('pass silently when allowed and audit it', async () => {
-      const { access, events } = accessFor(viewerOf('PATIENT'));
-      await access.assert('pt-me', 'allergy');
-      await access.assertOrNotFound('pt-me', 'vital', 'The vital sign', 'delete');
-      expect(await events()).toEqual(['PATIENT pt-me allergy read ALLOWED', 'PATIENT pt-me vital delete ALLOWED']);
-    });
-
-    it('refuse with FORBIDDEN, or with a NOT_FOUND indistinguishable from a missing record, and audit the refusal', async () => {
-      const { access, events } = accessFor(viewerOf('PATIENT'));
-      expect(await codeOf(access.assert('pt-other', 'allergy', 'update'))).toEqual({ code: 'FORBIDDEN', message: 'You are not allowed to see or change this.' });
-      expect(await codeOf(access.assertOrNotFound('pt-other', 'message', 'The message'))).toEqual({ code: 'NOT_FOUND', message: 'The message was not found.' });
-      expect(await events()).toEqual(['PATIENT pt-other allergy update DENIED', 'PATIENT pt-other message read DENIED']);
+      expect(await new Access(pharmacist, new AuditTrail(audit.db.dataSource, 'probe', `req-${++requests}`, pharmacist), async () => new Set()).hasPharmacyCase('pt-1')).toBe(false);
     });
   });
 });

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from './auth/tokens';
-import type { AuditAction, AuditTrail, RecordKind } from './audit';
+import type { AuditAction, AuditTrail } from './audit';
 import { DEFAULT_IDENTITY_TIMEOUT_MS } from './config';
 import { ErrorCode, forbidden, PortalError, unauthenticated } from './errors';
 
@@ -21,34 +21,12 @@ export type CareTeamsCheck = (viewer: Viewer) => Promise<string[]>;
  */
 export type PharmacyAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
 
-/** Record kinds a pharmacist may read: prescriptions and requests, not notes or results. */
-const PHARMACIST_KINDS: ReadonlySet<RecordKind> = new Set(['demographics', 'prescription', 'pharmacy_request']);
-
-/** Which subgraph's scope covers each record kind; a service credential holds `<subgraph>:read` or `:write`. */
-const SCOPE_AREA: Record<RecordKind, string> = {
-  demographics: 'identity',
-  care_team: 'identity',
-  appointment: 'scheduling',
-  message: 'messaging',
-  prescription: 'pharmacy',
-  pharmacy_request: 'pharmacy',
-  lab_result: 'clinical-records',
-  visit_note: 'clinical-records',
-  condition: 'clinical-records',
-  allergy: 'clinical-records',
-  immunization: 'clinical-records',
-  vital: 'clinical-records',
-};
-
-/** The scope a SERVICE token needs to do `action` on `kind`: reads need `:read`, changes `:write`. */
-export const scopeFor = (kind: RecordKind, action: AuditAction = 'read') => `${SCOPE_AREA[kind]}:${action === 'read' ? 'read' : 'write'}`;
-
-/** Every scope a service credential can be granted. */
-export const SERVICE_SCOPES: readonly string[] = [...new Set(Object.values(SCOPE_AREA))].flatMap((area) => [`${area}:read`, `${area}:write`]);
-
 /**
- * The one place that decides whether the viewer may touch a patient's records.
- * Built per request; every decision is audited.
+ * The request's side of every access decision: who the viewer is, and the
+ * facts about them that other subgraphs answer (the patients a practitioner
+ * treats, a pharmacist's pending requests, the viewer's care teams), asked
+ * once per request and batched. It decides nothing itself: each subgraph's
+ * declared policy (`./policy.ts`) does, and audits through `record`.
  */
 export class Access {
   private readonly careLoader: DataLoader<string, boolean>;
@@ -97,25 +75,12 @@ export class Access {
 
   /** Writes one audit event of this request (deduplicated by the trail). */
   record(patientId: string, kind: string, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
-    this.audit.record(patientId, kind as RecordKind, action, outcome);
+    this.audit.record(patientId, kind, action, outcome);
   }
 
   requireViewer(): Viewer {
     if (!this.viewer) throw unauthenticated();
     return this.viewer;
-  }
-
-  /** The signed-in patient's own id, or UNAUTHENTICATED / FORBIDDEN. */
-  requirePatient(): string {
-    const viewer = this.requireViewer();
-    if (viewer.role !== 'PATIENT') throw forbidden('Only a patient can do this.');
-    return viewer.personId;
-  }
-
-  requireStaff(): Viewer {
-    const viewer = this.requireViewer();
-    if (viewer.role !== 'PRACTITIONER' && viewer.role !== 'PHARMACIST') throw forbidden('Only care staff can do this.');
-    return viewer;
   }
 
   /** The viewer's care teams as identity knows them now (asked once per request), never the token's snapshot. */
@@ -124,48 +89,6 @@ export class Access {
     if (viewer.role !== 'PATIENT' && viewer.role !== 'PRACTITIONER') return Promise.resolve([]);
     this.teams ??= this.careTeams(viewer);
     return this.teams;
-  }
-
-  /** Whether the viewer may read (or change) this kind of record of this patient, without side effects. */
-  async may(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<boolean> {
-    const viewer = this.viewer;
-    if (!viewer) return false;
-    switch (viewer.role) {
-      case 'PATIENT':
-        return viewer.personId === patientId;
-      case 'PRACTITIONER':
-        return this.careLoader.load(patientId);
-      case 'PHARMACIST':
-        // Reads only, of a patient with a pending request (or looked up); changes are checked by role in pharmacy.
-        if (!PHARMACIST_KINDS.has(kind)) return false;
-        return this.lookedUp.has(patientId) || this.pharmacyLoader.load(patientId);
-      case 'SERVICE':
-        // Another service sees exactly what its credential's scopes name, whichever patient.
-        return viewer.scopes.includes(scopeFor(kind, action));
-      default:
-        return false;
-    }
-  }
-
-  /** Checks and audits; returns whether allowed. */
-  async check(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<boolean> {
-    this.requireViewer();
-    const allowed = await this.may(patientId, kind, action);
-    this.audit.record(patientId, kind, action, allowed ? 'ALLOWED' : 'DENIED');
-    return allowed;
-  }
-
-  /** Checks and audits; throws FORBIDDEN when denied. */
-  async assert(patientId: string, kind: RecordKind, action: AuditAction = 'read'): Promise<void> {
-    if (!(await this.check(patientId, kind, action))) throw forbidden();
-  }
-
-  /**
-   * Like `assert`, but a refusal looks exactly like a missing record, so ids
-   * of other patients' records cannot be probed.
-   */
-  async assertOrNotFound(patientId: string, kind: RecordKind, what: string, action: AuditAction = 'read'): Promise<void> {
-    if (!(await this.check(patientId, kind, action))) throw new PortalError(ErrorCode.NOT_FOUND, `${what} was not found.`);
   }
 }
 

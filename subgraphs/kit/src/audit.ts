@@ -3,20 +3,11 @@ import { EntitySchema, Table, type DataSource, type EntityManager, type Migratio
 import type { Viewer } from './auth/tokens';
 import { runChange } from './writes';
 
-/** The kinds of health record an audit event can name. Identifiers only, never content. */
-export type RecordKind =
-  | 'demographics'
-  | 'care_team'
-  | 'appointment'
-  | 'message'
-  | 'prescription'
-  | 'pharmacy_request'
-  | 'lab_result'
-  | 'visit_note'
-  | 'condition'
-  | 'allergy'
-  | 'immunization'
-  | 'vital';
+/**
+ * The kind of health record an audit event names (e.g. 'prescription'): each
+ * subgraph names its own, in its policy file. Identifiers only, never content.
+ */
+export type RecordKind = string;
 
 export type AuditAction = 'read' | 'create' | 'update' | 'delete';
 

@@ -13,6 +13,15 @@ import { DEFAULT_DATABASE_POOL } from './config';
 import { isDatabaseUnavailable, openDatabase, type PortalDataSource } from './db';
 import type { SubgraphContext, SubgraphModule } from './subgraph';
 import { dropTestDatabases, gql, removeTestDir, startFaultProxy, startTestSubgraph, testDatabaseUrl, testTempDir, uniqueDatabasePrefix, type GraphQLResponse } from './testing';
+import { anyOf, careTeam, definePolicy, patientSelf, serviceScope } from './policy';
+
+/** The test subgraph's declared policy: an appointment of the patient, as scheduling's is. */
+const testPolicy = definePolicy({
+  healthTypes: [],
+  otherTypes: {},
+  openFields: {},
+  entries: { 'Query.rows': { allow: anyOf(patientSelf, careTeam, serviceScope('scheduling:read')), audit: { kind: 'appointment', action: 'read' } } },
+});
 
 const url = testDatabaseUrl();
 const onPostgres = url ? describe : describe.skip;
@@ -157,7 +166,7 @@ function readingModule(): SubgraphModule<SubgraphContext> {
     resolvers: {
       Query: {
         rows: async (_: unknown, { patientId, sleepMs }: { patientId: string; sleepMs?: number }, ctx: SubgraphContext) => {
-          await ctx.access.assert(patientId, 'appointment');
+          await testPolicy.assert('Query.rows', ctx.access, patientId);
           if (sleepMs) await ctx.db.query('SELECT pg_sleep($1)', [sleepMs / 1000]);
           const [{ n }] = await ctx.db.query('SELECT count(*) AS n FROM audit_event');
           return Number(n);

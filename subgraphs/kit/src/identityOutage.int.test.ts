@@ -13,6 +13,15 @@ import { RedisSessions } from './auth/sessions';
 import { signAccessToken, type SigningKey } from './auth/tokens';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
 import { gql, mintToken, removeTestDir, startFaultProxy, testConfig, testSigningKey, uniqueDatabaseName, uniqueRedisKeyPrefix } from './testing';
+import { anyOf, careTeam, definePolicy, patientSelf, serviceScope } from './policy';
+
+/** The test subgraph's declared policy: an appointment of the patient, as scheduling's is. */
+const testPolicy = definePolicy({
+  healthTypes: [],
+  otherTypes: {},
+  openFields: {},
+  entries: { 'Query.visible': { allow: anyOf(patientSelf, careTeam, serviceScope('scheduling:read')), audit: { kind: 'appointment', action: 'read' } } },
+});
 
 type Mode = 'up' | 'failing' | 'hung';
 
@@ -46,7 +55,7 @@ const outageModule: SubgraphModule<SubgraphContext> = {
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
     type Query { visible(patientId: ID!): Boolean }
   `),
-  resolvers: { Query: { visible: (_: unknown, { patientId }: { patientId: string }, ctx: SubgraphContext) => ctx.access.check(patientId, 'appointment') } },
+  resolvers: { Query: { visible: (_: unknown, { patientId }: { patientId: string }, ctx: SubgraphContext) => testPolicy.check('Query.visible', ctx.access, patientId) } },
   entities: [],
   migrations: [],
   createContext: (base) => base,

@@ -12,6 +12,15 @@ import type { PortalConfig } from './config';
 import { openDatabase, type PortalDataSource } from './db';
 import type { SubgraphContext, SubgraphModule } from './subgraph';
 import { gql, removeTestDir, startTestSubgraph, type TestSubgraph } from './testing';
+import { anyOf, careTeam, definePolicy, patientSelf, serviceScope } from './policy';
+
+/** The test subgraph's declared policy: an appointment of the patient, as scheduling's is. */
+const testPolicy = definePolicy({
+  healthTypes: [],
+  otherTypes: {},
+  openFields: {},
+  entries: { 'Query.slow': { allow: anyOf(patientSelf, careTeam, serviceScope('scheduling:read')), audit: { kind: 'appointment', action: 'read' } } },
+});
 
 /** A subgraph of one slow field: it waits for the test's word, then checks access (an audit row) and answers. */
 function slowModule() {
@@ -30,7 +39,7 @@ function slowModule() {
         slow: async (_: unknown, { patientId }: { patientId: string }, ctx: SubgraphContext) => {
           entered();
           await gate;
-          await ctx.access.assert(patientId, 'appointment');
+          await testPolicy.assert('Query.slow', ctx.access, patientId);
           return 'done';
         },
       },

@@ -1,10 +1,18 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { SERVICE_SCOPES, signAccessToken } from '@portal/kit';
+import { signAccessToken } from '@portal/kit';
 import { ServiceClientEntity } from '../db/entities';
 import { IdentityStore } from '../db/store';
 import type { KeyRing } from '../keys';
 import { verifyPassword } from './passwords';
+
+/**
+ * The scopes identity grants a service credential: a read and a write scope
+ * per subgraph. Each subgraph's policy file (`src/policy.ts`) names the scope
+ * each of its entries accepts; a scope granted here that no policy names
+ * opens nothing.
+ */
+export const SERVICE_SCOPES: readonly string[] = ['identity', 'scheduling', 'messaging', 'pharmacy', 'clinical-records'].flatMap((area) => [`${area}:read`, `${area}:write`]);
 
 /** Service tokens are short: a service asks for a new one rather than holding a long-lived bearer token. */
 export const SERVICE_TOKEN_TTL_SECONDS = 5 * 60;

@@ -29,7 +29,11 @@ const ITS_TEAM_PRACTITIONER = rule('practitioner of the thread’s care team', a
  * Who sees a thread, its messages and its read state: its patient (drafts
  * too), once sent the practitioners of its care team who treat the patient,
  * and a reading service. MessageThread.messages, .unread and .draft are
- * decided here, by the entry that handed the thread out.
+ * decided here, by the entry that handed the thread out: by id
+ * (Query.messageThread, a reference, a draft's thread) and in a team's list
+ * (CareTeam.threads). A patient's folders (Patient.messageThreads) are the
+ * same threads seen from the patient: RECORD_READERS for the patient, and
+ * `readerScopeOf` keeps a practitioner to their care teams' sent threads.
  */
 const THREAD_READERS = anyOf(patientSelf, proxy, allOf(SENT, anyOf(allOf(ITS_TEAM_PRACTITIONER, careTeam), SERVICE_READ)));
 
@@ -75,7 +79,7 @@ export const policy = definePolicy({
       gate: gate('a practitioner of the team', 'Only members of this care team can read its messages.', async (viewer, facts, access) =>
         viewer.role === 'PRACTITIONER' && (await access.careTeamIds()).includes(String(facts.careTeamId)),
       ),
-      allow: careTeam,
+      allow: THREAD_READERS,
       audit: { kind: 'message', action: 'read' },
     },
     'Mutation.sendMessage': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'message', action: 'create' } },

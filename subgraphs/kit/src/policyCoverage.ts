@@ -115,3 +115,8 @@ export function unaskedPolicyEntries(policy: Policy<string>, srcDir: string): st
   const all = sources.join('\n');
   return Object.keys(policy.entries).filter((key) => !all.includes(`'${key}'`));
 }
+
+/** Everything a subgraph's policy test checks, as readable lines: what the SDL and the policy disagree on, and entries no service asks. */
+export function policyProblems(doc: DocumentNode, policy: Policy<string>, srcDir: string): string[] {
+  return [...policyCoverageProblems(doc, policy), ...unaskedPolicyEntries(policy, srcDir).map((key) => `${key} is asked by no service`)];
+}

@@ -122,7 +122,10 @@ describe('NODE_ENV=production', () => {
     const direct = await gql(stack.subgraphs.identity.graphqlUrl, '{ __schema { types { name } } }');
     expect(direct.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const page = await fetch(stack.graphqlUrl, { headers: { accept: 'text/html' } });
-    expect(await page.text()).not.toMatch(/sandbox|embeddable/i);
+    const html = await page.text();
+    expect(html).not.toMatch(/sandbox|embeddable/i);
+    // No initial document, demo credentials or header template either.
+    expect(html).not.toMatch(/SignInWithDsLogon|Demo-Password|Bearer/);
     // Public operations still answer.
     const contacts = await gql(stack.graphqlUrl, '{ supportContacts { phone } }');
     expect(contacts.data.supportContacts).toHaveLength(2);

@@ -24,7 +24,8 @@ export type SubgraphLimits = Pick<GatewayConfig, 'subgraphTimeoutMs' | 'breaker'
 
 export const DEFAULT_SUBGRAPH_LIMITS: SubgraphLimits = { subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 } };
 
-const SUBGRAPH_URL_SETTINGS = {
+/** The setting that holds each subgraph's base URL (deploy/router.yaml names the same). */
+export const SUBGRAPH_URL_SETTINGS = {
   identity: 'IDENTITY_URL',
   scheduling: 'SCHEDULING_URL',
   messaging: 'MESSAGING_URL',

@@ -59,7 +59,8 @@ const NOT_SERVICE_SETTINGS = new Set([
   'PORTAL_TEST_TMP',
   'TEST_DATABASE_URL',
   'TEST_REDIS_URL',
-  'TEST_REDIS_REQUIRED',
+  'PORTAL_TEST_REDIS', // test/global-setup.js: the tests' Redis, or none
+  'PORTAL_TEST_REDIS_PROBED',
   'PORTAL_CONTRACT_DIR',
   'GATEWAY_URL', // scripts/sign-challenge.ts, a client of the gateway
 ]);

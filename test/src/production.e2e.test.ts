@@ -43,9 +43,15 @@ async function productionFiles(dir: string) {
 describe('NODE_ENV=production', () => {
   it('refuses to start without an explicit signing key, smart-card CA file, CRL file and card issuers', () => {
     expect(() => readConfig({ NODE_ENV: 'production' })).toThrow(
-      /TOKEN_SIGNING_KEY_FILE, SMARTCARD_CA_FILE, SMARTCARD_CRL_FILE, SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS/,
+      /TOKEN_SIGNING_KEY_FILE, SMARTCARD_CA_FILE, SMARTCARD_CRL_FILE, SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS, REQUEST_ID_SECRET set explicitly\.$/,
     );
-    const files = { NODE_ENV: 'production', TOKEN_SIGNING_KEY_FILE: '/dev/null', SMARTCARD_CA_FILE: '/dev/null', SMARTCARD_CAC_ISSUERS: 'CN=Some CA, O=Somewhere, C=US' };
+    const files = {
+      NODE_ENV: 'production',
+      TOKEN_SIGNING_KEY_FILE: '/dev/null',
+      SMARTCARD_CA_FILE: '/dev/null',
+      SMARTCARD_CAC_ISSUERS: 'CN=Some CA, O=Somewhere, C=US',
+      REQUEST_ID_SECRET: 'a-production-request-id-secret-0123456789',
+    };
     expect(() => readConfig(files)).toThrow(/without SMARTCARD_CRL_FILE set/);
     expect(() => readConfig({ ...files, SMARTCARD_CRL_FILE: '/dev/null' })).not.toThrow();
     expect(() => readConfig({ ...files, SMARTCARD_CRL_FILE: '/dev/null', SMARTCARD_CRL_GRACE_HOURS: 'soon' })).toThrow(/SMARTCARD_CRL_GRACE_HOURS/);
@@ -63,6 +69,7 @@ describe('NODE_ENV=production', () => {
         SMARTCARD_CA_FILE: '/dev/null',
         SMARTCARD_CRL_FILE: '/dev/null',
         SMARTCARD_CAC_ISSUERS: 'CN=Some CA, O=Somewhere, C=US',
+        REQUEST_ID_SECRET: 'a-production-request-id-secret-0123456789',
       }),
     ).toThrow(/development signing key/);
   });

@@ -128,6 +128,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
       // Revocation must be checkable for every card, so it fails closed rather than open.
       !config.smartcardCrlFile && 'SMARTCARD_CRL_FILE',
       !config.smartcardCacIssuers && !config.smartcardPivIssuers && 'SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS',
+      // Shared by the gateway and every subgraph: the development one is generated per DATA_DIR.
+      !config.requestIdSecret && 'REQUEST_ID_SECRET',
     ].filter(Boolean);
     if (missing.length) {
       throw new Error(`NODE_ENV=production refuses to start without ${missing.join(', ')} set explicitly.`);

@@ -11,7 +11,7 @@
  * --register takes --username and --password to register to another DS Logon account of John's.
  */
 import fs from 'node:fs';
-import { readConfig } from '@portal/kit';
+import { parseSettings, readConfig } from '@portal/kit';
 import { devCardFiles, readDevCards, signChallenge } from '@portal/identity';
 
 const JOHN = { firstName: 'John', lastName: 'Roe', dateOfBirth: '1982-09-03', personIdentifier: '1000000002' };
@@ -33,7 +33,7 @@ async function graphql(url: string, query: string, variables: Record<string, unk
 async function main() {
   const config = readConfig();
   if (config.production) throw new Error('sign-challenge is for development only.');
-  const url = process.env.GATEWAY_URL || `http://localhost:${process.env.PORT || 4000}/graphql`;
+  const url = process.env.GATEWAY_URL || `http://localhost:${parseSettings().PORT ?? 4000}/graphql`;
   const [name, given] = args.filter((a, i) => !a.startsWith('--') && !['--username', '--password'].includes(args[i - 1]));
   const cards = readDevCards(config.dataDir);
   const card = cards.find((c) => c.name === name);

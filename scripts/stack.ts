@@ -4,7 +4,7 @@
  * first because the others fetch its JWKS and ask it about care access.
  */
 import type { DataSource } from 'typeorm';
-import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
+import { DEMO, parseSettings, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
 import { createIdentityModule, ensureServiceClient, readNoticeSettings, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
@@ -128,10 +128,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph, messagingUrl: string): Promise<NotifierOptions | undefined> {
   const timing = readNotifierTiming(process.env);
   if (config.production) {
-    const clientId = process.env.PHARMACY_CLIENT_ID;
-    const clientSecret = process.env.PHARMACY_CLIENT_SECRET;
+    const { PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret, PORTAL_QUIET: quiet } = parseSettings(process.env, ['PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET', 'PORTAL_QUIET']);
     if (!clientId || !clientSecret) {
-      if (process.env.PORTAL_QUIET !== '1') console.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
+      if (!quiet) console.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
       return undefined;
     }
     return { messagingUrl, identityUrl: identity.url, clientId, clientSecret, ...timing };

@@ -9,7 +9,7 @@
  * tells holders of credential changes when MESSAGING_URL is set.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { DEFAULT_SHUTDOWN_GRACE_MS, readConfig, startSubgraph } from '@portal/kit';
+import { DEFAULT_SHUTDOWN_GRACE_MS, parseSettings, readConfig, startSubgraph } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { createIdentityModule, readNoticeSettings } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
@@ -20,16 +20,18 @@ async function main() {
   const name = process.argv[2] as SubgraphName;
   const def = SUBGRAPHS.find((s) => s.name === name);
   if (!def) throw new Error(`usage: subgraph.ts ${SUBGRAPHS.map((s) => s.name).join('|')}`);
+  // Every setting checked against the one schema, then read from it.
   const config = readConfig();
-  const messagingUrl = process.env.MESSAGING_URL || undefined;
+  const settings = parseSettings();
+  const messagingUrl = settings.MESSAGING_URL;
   const module =
     name === 'pharmacy'
       ? createPharmacyModule({ notifier: readNotifierOptions(process.env) })
       : name === 'identity'
         ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl, ...readNoticeSettings(process.env) } : undefined })
         : MODULES[name].create();
-  if (name === 'pharmacy' && !process.env.MESSAGING_URL) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
-  const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST, databaseName: process.env.DATABASE_SCHEMA || undefined });
+  if (name === 'pharmacy' && !messagingUrl) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
+  const running = await startSubgraph(module, { config, port: settings.PORT ?? def.port, host: settings.HOST, databaseName: settings.DATABASE_SCHEMA });
   console.log(`${name} subgraph at ${running.graphqlUrl}`);
   stopOnSignals(name, () => running.close(), config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
 }

@@ -16,7 +16,8 @@ module.exports = async () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   if (process.env.TEST_DATABASE_URL) left.push(...(await dropSchemas(process.env.TEST_DATABASE_URL, run)));
-  left.push(...(await dropRedisKeys(process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379', run)));
+  const redis = process.env.PORTAL_TEST_REDIS;
+  if (redis !== 'none') left.push(...(await dropRedisKeys(redis || process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379', run)));
   // Said, so that a test that does not clean up after itself gets noticed and fixed.
   if (left.length) console.warn(`\n[test clean-up] removed what tests of this run left behind: ${left.join(', ')}`);
 };

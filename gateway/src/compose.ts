@@ -9,13 +9,15 @@ import { SUBGRAPHS, schemaFileOf } from './subgraphs';
  * development defaults; the gateway replaces them with its configured ones.
  */
 export function composeSupergraph(): string {
-  const result = composeServices(
-    SUBGRAPHS.map((s) => ({
-      name: s.name,
-      url: `http://localhost:${s.port}/graphql`,
-      typeDefs: parse(fs.readFileSync(schemaFileOf(s.name), 'utf8')),
-    })),
-  );
+  return composeFrom(SUBGRAPHS.map((s) => ({ name: s.name, url: routingUrlOf(s), file: schemaFileOf(s.name) })));
+}
+
+/** The routing URL the committed supergraph names for a subgraph (supergraph.yaml's `routing_url`). */
+export const routingUrlOf = (s: { port: number }) => `http://localhost:${s.port}/graphql`;
+
+/** Composes subgraphs given by name, routing URL and SDL file, as `npm run compose` and Rover's supergraph.yaml do. */
+export function composeFrom(subgraphs: { name: string; url: string; file: string }[]): string {
+  const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(fs.readFileSync(s.file, 'utf8')) })));
   if (result.errors) {
     throw new Error(`Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
   }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { DEFAULT_SUBGRAPH_LIMITS, readGatewayConfig, readSubgraphLimits } from './config';
 
 describe('readSubgraphLimits', () => {
@@ -37,5 +39,30 @@ describe('readGatewayConfig', () => {
   it('carries the subgraph limits, and a typo in one stops the start', () => {
     expect(readGatewayConfig({ SUBGRAPH_BREAKER_RESET_MS: '2000' })).toMatchObject({ subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 2_000 } });
     expect(() => readGatewayConfig({ SUBGRAPH_TIMEOUT_MS: '5s' })).toThrow(/^SUBGRAPH_TIMEOUT_MS must be/);
+  });
+});
+
+describe('.env.example', () => {
+  it('gives the gateway the configuration of an empty environment: its values are the defaults', () => {
+    const example = Object.fromEntries(
+      fs
+        .readFileSync(path.resolve(__dirname, '../../.env.example'), 'utf8')
+        .split('\n')
+        .map((line) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1], m[2]]),
+    );
+    expect(readGatewayConfig(example)).toEqual(readGatewayConfig({}));
+    expect(readGatewayConfig({}).subgraphUrls).toEqual({
+      identity: 'http://127.0.0.1:4001',
+      scheduling: 'http://127.0.0.1:4002',
+      messaging: 'http://127.0.0.1:4003',
+      pharmacy: 'http://127.0.0.1:4004',
+      'clinical-records': 'http://127.0.0.1:4005',
+    });
+  });
+
+  it('refuses a subgraph URL that is not http(s), naming it', () => {
+    expect(() => readGatewayConfig({ SCHEDULING_URL: '127.0.0.1:4002' })).toThrow(/^SCHEDULING_URL must be an http\(s\):\/\/ URL/);
   });
 });

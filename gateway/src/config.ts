@@ -1,4 +1,4 @@
-import { readConfig, type PortalConfig } from '@portal/kit';
+import { parseSettings, readConfig, type PortalConfig, type SettingName } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
 
 export interface GatewayConfig {
@@ -24,20 +24,24 @@ export type SubgraphLimits = Pick<GatewayConfig, 'subgraphTimeoutMs' | 'breaker'
 
 export const DEFAULT_SUBGRAPH_LIMITS: SubgraphLimits = { subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 } };
 
-const envName = (name: SubgraphName) => `${name.toUpperCase().replace(/-/g, '_')}_URL`;
+/** The setting that holds each subgraph's base URL (deploy/router.yaml names the same). */
+export const SUBGRAPH_URL_SETTINGS = {
+  identity: 'IDENTITY_URL',
+  scheduling: 'SCHEDULING_URL',
+  messaging: 'MESSAGING_URL',
+  pharmacy: 'PHARMACY_URL',
+  'clinical-records': 'CLINICAL_RECORDS_URL',
+} as const satisfies Record<SubgraphName, SettingName>;
 
-/** Reads the gateway's settings once at start-up; `<SUBGRAPH>_URL` overrides a subgraph's base URL. */
+/** Reads the gateway's settings once at start-up (every setting checked, see kit's settings.ts); `<SUBGRAPH>_URL` overrides a subgraph's base URL. */
 export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const portal = readConfig(env);
-  const port = Number(env.PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number.');
-  const subgraphUrls = Object.fromEntries(
-    SUBGRAPHS.map((s) => [s.name, (env[envName(s.name)] || `http://127.0.0.1:${s.port}`).replace(/\/$/, '')]),
-  ) as Record<SubgraphName, string>;
+  const s = parseSettings(env);
+  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((d) => [d.name, s[SUBGRAPH_URL_SETTINGS[d.name]] ?? `http://127.0.0.1:${d.port}`])) as Record<SubgraphName, string>;
   return {
     portal: { ...portal, identityUrl: subgraphUrls.identity },
-    port,
-    host: env.HOST || '127.0.0.1',
+    port: s.PORT ?? 4000,
+    host: s.HOST ?? '127.0.0.1',
     subgraphUrls,
     ...readSubgraphLimits(env),
   };
@@ -49,20 +53,9 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
  * setting, instead of a gateway whose every fetch fails.
  */
 export function readSubgraphLimits(env: NodeJS.ProcessEnv = process.env): SubgraphLimits {
-  const d = DEFAULT_SUBGRAPH_LIMITS;
+  const s = parseSettings(env, ['SUBGRAPH_TIMEOUT_MS', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_BREAKER_RESET_MS']);
   return {
-    subgraphTimeoutMs: wholeNumber(env, 'SUBGRAPH_TIMEOUT_MS', d.subgraphTimeoutMs, 100, 60_000, 'milliseconds'),
-    breaker: {
-      failures: wholeNumber(env, 'SUBGRAPH_BREAKER_FAILURES', d.breaker.failures, 1, 100, 'failures'),
-      resetMs: wholeNumber(env, 'SUBGRAPH_BREAKER_RESET_MS', d.breaker.resetMs, 100, 600_000, 'milliseconds'),
-    },
+    subgraphTimeoutMs: s.SUBGRAPH_TIMEOUT_MS,
+    breaker: { failures: s.SUBGRAPH_BREAKER_FAILURES, resetMs: s.SUBGRAPH_BREAKER_RESET_MS },
   };
-}
-
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number of ${unit} from ${min} to ${max} (got "${raw.slice(0, 40)}").`);
-  return n;
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { sandboxLandingPage } from './sandbox';
 import { GraphQLError } from 'graphql';
 import {
   authenticationFailure,
@@ -191,7 +191,7 @@ export function createGateway(options: GatewayOptions): {
     formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [
       wholeAnswerStatus,
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      production ? ApolloServerPluginLandingPageDisabled() : sandboxLandingPage(),
     ],
   });
   const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json`, timeoutMs: config.portal.identityTimeoutMs });

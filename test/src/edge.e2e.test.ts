@@ -208,10 +208,24 @@ describe('browsers', () => {
     }
   });
 
-  it('keeps Sandbox in development', async () => {
+  it('keeps Sandbox in development, opening on a sign-in that works and an Authorization header to fill', async () => {
     const page = await fetch(stack.graphqlUrl, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/embeddable-sandbox/);
+    const html = await page.text();
+    expect(html).toMatch(/embeddable-sandbox/);
+    const config = JSON.parse(/var embeddedSandboxConfig = (\{.*\});/.exec(html)![1]);
+    expect(config.initialState.headers).toEqual({ Authorization: 'Bearer ' });
+    expect(config.runTelemetry).toBe(false);
+    // What a developer does in Sandbox: run the sign-in as it opens, put the token after "Bearer ", run PortalView.
+    const { document, variables } = config.initialState;
+    const run = async (operationName: string, headers: Record<string, string>, vars?: Record<string, unknown>) => {
+      const res = await fetch(stack.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: document, variables: vars, operationName }) });
+      return (await res.json()) as { data: any };
+    };
+    const token = (await run('SignInWithDsLogon', {}, variables)).data.signInWithDsLogon.accessToken;
+    expect(token).toEqual(expect.any(String));
+    const view = await run('PortalView', { Authorization: `${config.initialState.headers.Authorization}${token}` });
+    expect(view.data.me.patient.name.family).toBe('Doe');
   });
 });
 

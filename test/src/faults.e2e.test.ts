@@ -14,7 +14,7 @@
  *         SIGTERM, pool timeouts and clean SERVICE_UNAVAILABLE when PostgreSQL
  *         drops its connections, Redis faults as 503 then recovery.
  */
-import { testDatabaseUrl, testTempDir, uniqueDatabasePrefix, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
+import { skipWithoutRedis, testDatabaseUrl, testRedisUrl, testTempDir, uniqueDatabasePrefix, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
 import { portalOperation, send, signIn } from '../../scripts/chaos/load';
 import { startProcessStack, type ProcessStack } from '../../scripts/chaos/processStack';
 import { judge, runScenario, SCENARIOS, type Judgement, type RunOptions } from '../../scripts/chaos/scenarios';
@@ -83,13 +83,14 @@ describe.each([
   ['without Redis', false],
   ['with sessions in Redis', true],
 ])('faults under a PortalView load, each service in its own process (%s)', (_label, withRedis) => {
+  if (withRedis && skipWithoutRedis('faults with sessions in Redis (faults.e2e.test.ts)')) return;
   let stack: ProcessStack;
   let token: string;
 
   beforeAll(async () => {
     stack = await startProcessStack({
       databaseUrl: testDatabaseUrl(),
-      redisUrl: withRedis ? process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379' : undefined,
+      redisUrl: withRedis ? testRedisUrl() : undefined,
       prefix: uniqueDatabasePrefix(),
       redisKeyPrefix: uniqueRedisKeyPrefix(),
       makeDataDir: () => testTempDir('portal-faults-'),

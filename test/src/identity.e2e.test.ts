@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { DEMO } from '@portal/kit';
-import { gql, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
+import { gql, skipWithoutRedis, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
 import { createServiceClient, devCardFiles, readDevCards, signChallenge } from '@portal/identity';
 import { dropRedisKeys, REDIS_URL } from '@portal/identity/src/testing';
 import { operation, startTestStack, type TestStack } from './harness';
@@ -19,6 +19,7 @@ describe.each([
   ['identity’s database', false],
   ['Redis', true],
 ])('sign-in through the gateway, sessions in %s', (_, redis) => {
+  if (redis && skipWithoutRedis('sign-in through the gateway with sessions in Redis (identity.e2e.test.ts)')) return;
   let stack: TestStack;
   const prefix = uniqueRedisKeyPrefix();
 

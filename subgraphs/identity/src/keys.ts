@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { fileProblem } from './smartcard/trust';
 import { loadSigningKey, publicJwkFromPem, type PortalConfig, type SigningKey } from '@portal/kit';
 
 type JWK = SigningKey['publicJwk'];
@@ -16,11 +17,22 @@ export interface KeyRing {
  * keep verifying everywhere until they expire, and then it can be dropped.
  */
 export async function loadKeyRing(config: PortalConfig): Promise<KeyRing> {
-  const signing = await loadSigningKey({ file: config.tokenSigningKeyFile, dataDir: config.dataDir, production: config.production });
+  const file = config.tokenSigningKeyFile;
+  const signing = await named('TOKEN_SIGNING_KEY_FILE', file, () => loadSigningKey({ file, dataDir: config.dataDir, production: config.production }));
   const jwks: JWK[] = [signing.publicJwk];
   for (const file of config.tokenPreviousKeyFiles ?? []) {
-    const jwk = await publicJwkFromPem(fs.readFileSync(file, 'utf8'));
+    const jwk = await named('TOKEN_PREVIOUS_KEY_FILES', file, async () => publicJwkFromPem(fs.readFileSync(file, 'utf8')));
     if (!jwks.some((k) => k.kid === jwk.kid)) jwks.push(jwk);
   }
   return { signing, jwks };
+}
+
+/** A key file named by a setting that is missing or does not parse stops the start with the setting's name. */
+async function named<T>(setting: string, file: string | undefined, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    if (!file) throw e;
+    throw new Error(fileProblem(setting, file, e));
+  }
 }

@@ -47,10 +47,13 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     async verifier({ config, database }) {
       configurePasswordHashing(config.passwordHashing);
       const keys = await loadKeyRing(config);
+      const trust = trustStoreFor(config);
+      // The files named by SMARTCARD_CA_FILE and SMARTCARD_CRL_FILE must exist and parse before identity starts.
+      await trust.check();
       deps = {
         keys,
         clock,
-        trust: trustStoreFor(config),
+        trust,
         challenges: new ChallengeCodec(challengeKeyFrom(keys.signing.privateKey)),
         sessions: createSessionService(config, database.dataSource, clock),
       };

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RateLimitSettings } from '@portal/kit';
+import { skipWithoutRedis } from '@portal/kit/src/testing';
 import { REDIS_URL, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity } from './testing';
 
 const limit = (points: number, seconds = 60) => ({ perAddress: { points, seconds }, global: { points: 1_000, seconds } });
@@ -22,6 +23,7 @@ async function signIn(identity: TestIdentity, username: string, password: string
 }
 
 describe('identity rate limits in Redis, shared by two instances', () => {
+  if (skipWithoutRedis('identity rate limits in Redis (rateLimits.int.test.ts)')) return;
   const redisKeyPrefix = `portal-test-${randomBytes(4).toString('hex')}:`;
   let a: TestIdentity;
   let b: TestIdentity;

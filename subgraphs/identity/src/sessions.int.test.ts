@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { DEMO, sql, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
 import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, removeTestDir, skipWithoutRedis, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { probeModule } from './probe';
 import { devCardFiles, ensureDevPki } from './smartcard/devPki';
@@ -28,6 +28,7 @@ describe.each([
   ['in the identity database', false],
   ['in Redis', true],
 ])('sessions %s', (_, redis) => {
+  if (redis && skipWithoutRedis('identity sessions in Redis (sessions.int.test.ts)')) return;
   let identity: TestIdentity;
   let probe: RunningSubgraph;
   const whoami = (token: string) => gql(probe.graphqlUrl, '{ whoami }', {}, token);

@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
 import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, removeTestDir, testConfig, testTempDir, uniqueDatabaseName, uniqueRedisKeyPrefix, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, NO_TEST_REDIS, testRedisUrl, testTempDir, uniqueDatabaseName, uniqueRedisKeyPrefix, type GraphQLResponse } from '@portal/kit/src/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 import { certificatePem, createCrl, createIntermediateCa, createRootCa, issueCard, signChallenge, type CardOptions, type Issued } from './smartcard/pki';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+/** The tests' Redis (kit testRedisUrl); tests that use it start with skipWithoutRedis. */
+export const REDIS_URL = testRedisUrl() ?? NO_TEST_REDIS;
 
 /** A root CA and an intermediate, both in the trusted bundle, plus CAs the bundle does not trust. */
 export interface TestPki {

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_EDGE_SETTINGS, readEdgeSettings, type EdgeSettings } from './edge/settings';
-import { parseTrustedProxies } from './clientAddress';
-import { readRateLimitSettings, type RateLimitSettings } from './rateLimit';
+import { DEFAULT_EDGE_SETTINGS, edgeSettingsOf, type EdgeSettings } from './edge/settings';
+import { RATE_LIMIT_ENV, RATE_LIMIT_NAMES, type RateLimitRule, type RateLimitSettings } from './rateLimit';
+import { parseSettings, type SettingName, type Settings } from './settings';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -73,26 +73,6 @@ export const edgeOf = (config: Pick<PortalConfig, 'edge'>): EdgeSettings => conf
 /** Default grace for a CRL past its nextUpdate: a day, so a late CRL publication does not lock every card out at once. */
 export const DEFAULT_CRL_GRACE_HOURS = 24;
 
-function graceHours(value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_CRL_GRACE_HOURS;
-  const hours = Number(value);
-  if (!Number.isFinite(hours) || hours < 0 || hours > 720) throw new Error('SMARTCARD_CRL_GRACE_HOURS must be a number of hours from 0 to 720.');
-  return hours;
-}
-
-/** `;`-separated, since a DN holds commas. */
-function issuerList(value: string | undefined): string[] | undefined {
-  const items = (value ?? '').split(';').map((s) => s.trim()).filter(Boolean);
-  return items.length ? items : undefined;
-}
-
-function oidList(name: string, value: string | undefined): string[] | undefined {
-  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = items.find((oid) => !/^[0-2](\.\d+)+$/.test(oid));
-  if (bad) throw new Error(`${name}: ${bad} is not an OID (dotted digits, e.g. 2.16.840.1.101.2.1.11.42).`);
-  return items.length ? items : undefined;
-}
-
 /**
  * scrypt computations at once: one core fewer than the machine has, at least one. Each hash
  * holds a core for about 66 ms; with every core hashing (2 on 2 cores) a password spray
@@ -100,47 +80,47 @@ function oidList(name: string, value: string | undefined): string[] | undefined 
  */
 export const DEFAULT_PASSWORD_HASH_CONCURRENCY = Math.max(1, os.availableParallelism() - 1);
 
+/**
+ * Every setting, checked against the one schema (settings.ts) first: a bad
+ * value anywhere stops the start with one message naming it.
+ */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
-  const production = env.NODE_ENV === 'production';
-  const dataDir = path.resolve(env.DATA_DIR || '.data');
-  const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error('DATABASE_URL must be a postgres:// URL (unset it to use SQLite files under DATA_DIR).');
-  }
+  const s = parseSettings(env);
+  const production = s.NODE_ENV === 'production';
+  const dataDir = path.resolve(s.DATA_DIR ?? '.data');
   const config: PortalConfig = {
     production,
     dataDir,
-    databaseUrl,
-    identityUrl: env.IDENTITY_URL || `http://127.0.0.1:${env.IDENTITY_PORT || 4001}`,
-    tokenSigningKeyFile: env.TOKEN_SIGNING_KEY_FILE || undefined,
-    tokenPreviousKeyFiles: (env.TOKEN_PREVIOUS_KEY_FILES ?? '').split(',').map((f) => f.trim()).filter(Boolean),
-    smartcardCaFile: env.SMARTCARD_CA_FILE || undefined,
-    smartcardCrlFile: env.SMARTCARD_CRL_FILE || undefined,
-    smartcardCrlGraceHours: graceHours(env.SMARTCARD_CRL_GRACE_HOURS),
-    smartcardCacIssuers: issuerList(env.SMARTCARD_CAC_ISSUERS),
-    smartcardPivIssuers: issuerList(env.SMARTCARD_PIV_ISSUERS),
-    smartcardCacPolicyOids: oidList('SMARTCARD_CAC_POLICY_OIDS', env.SMARTCARD_CAC_POLICY_OIDS),
-    smartcardPivPolicyOids: oidList('SMARTCARD_PIV_POLICY_OIDS', env.SMARTCARD_PIV_POLICY_OIDS),
-    redisUrl: env.REDIS_URL || undefined,
-    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'portal:',
-    edge: readEdgeSettings(env),
-    trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
-    rateLimits: readRateLimitSettings(env),
+    databaseUrl: s.DATABASE_URL,
+    identityUrl: s.IDENTITY_URL ?? `http://127.0.0.1:${s.IDENTITY_PORT ?? 4001}`,
+    tokenSigningKeyFile: s.TOKEN_SIGNING_KEY_FILE,
+    tokenPreviousKeyFiles: s.TOKEN_PREVIOUS_KEY_FILES,
+    smartcardCaFile: s.SMARTCARD_CA_FILE,
+    smartcardCrlFile: s.SMARTCARD_CRL_FILE,
+    smartcardCrlGraceHours: s.SMARTCARD_CRL_GRACE_HOURS,
+    smartcardCacIssuers: s.SMARTCARD_CAC_ISSUERS,
+    smartcardPivIssuers: s.SMARTCARD_PIV_ISSUERS,
+    smartcardCacPolicyOids: s.SMARTCARD_CAC_POLICY_OIDS,
+    smartcardPivPolicyOids: s.SMARTCARD_PIV_POLICY_OIDS,
+    redisUrl: s.REDIS_URL,
+    redisKeyPrefix: s.REDIS_KEY_PREFIX ?? 'portal:',
+    edge: edgeSettingsOf(s),
+    trustedProxies: s.TRUSTED_PROXIES,
+    rateLimits: rateLimitsOf(s),
     passwordHashing: {
-      concurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', DEFAULT_PASSWORD_HASH_CONCURRENCY),
-      queue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 32, 0),
+      concurrency: s.PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASH_CONCURRENCY,
+      queue: s.PASSWORD_HASH_QUEUE,
     },
-    requestIdSecret: env.REQUEST_ID_SECRET || undefined,
-    pharmacyUrl: env.PHARMACY_URL || `http://127.0.0.1:${env.PHARMACY_PORT || 4004}`,
-    identityTimeoutMs: milliseconds(env, 'IDENTITY_TIMEOUT_MS', DEFAULT_IDENTITY_TIMEOUT_MS, 100, 60_000),
-    shutdownGraceMs: milliseconds(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 300_000),
+    requestIdSecret: s.REQUEST_ID_SECRET,
+    pharmacyUrl: s.PHARMACY_URL ?? `http://127.0.0.1:${s.PHARMACY_PORT ?? 4004}`,
+    identityTimeoutMs: s.IDENTITY_TIMEOUT_MS,
+    shutdownGraceMs: s.SHUTDOWN_GRACE_MS,
     databasePool: {
-      max: positiveInteger(env, 'DATABASE_POOL_MAX', DEFAULT_DATABASE_POOL.max),
-      acquireTimeoutMs: milliseconds(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_POOL.acquireTimeoutMs, 100, 60_000),
-      statementTimeoutMs: milliseconds(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_POOL.statementTimeoutMs, 100, 3_600_000),
+      max: s.DATABASE_POOL_MAX,
+      acquireTimeoutMs: s.DATABASE_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
     },
   };
-  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
     const missing = [
       !config.tokenSigningKeyFile && 'TOKEN_SIGNING_KEY_FILE',
@@ -148,6 +128,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
       // Revocation must be checkable for every card, so it fails closed rather than open.
       !config.smartcardCrlFile && 'SMARTCARD_CRL_FILE',
       !config.smartcardCacIssuers && !config.smartcardPivIssuers && 'SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS',
+      // Shared by the gateway and every subgraph: the development one is generated per DATA_DIR.
+      !config.requestIdSecret && 'REQUEST_ID_SECRET',
     ].filter(Boolean);
     if (missing.length) {
       throw new Error(`NODE_ENV=production refuses to start without ${missing.join(', ')} set explicitly.`);
@@ -160,19 +142,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
   return config;
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > 10_000) throw new Error(`${name} must be a whole number from ${min} to 10000.`);
-  return value;
-}
-
-/** A whole number of milliseconds from `min` to `max`; a typo refuses to start rather than meaning "no limit". */
-function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number of milliseconds from ${min} to ${max}.`);
-  return value;
+function rateLimitsOf(s: Settings): Partial<RateLimitSettings> {
+  const out: Partial<RateLimitSettings> = {};
+  for (const name of RATE_LIMIT_NAMES) {
+    const rule = s[RATE_LIMIT_ENV[name] as SettingName] as RateLimitRule | undefined;
+    if (rule) out[name] = rule;
+  }
+  return out;
 }

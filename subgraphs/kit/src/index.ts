@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './config';
+export * from './settings';
 export * from './db';
 export * from './auth/tokens';
 export * from './audit';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { In, type DataSource, type EntitySchema } from 'typeorm';
+import { parseSettings } from './settings';
 import { execute, isPostgres, placeholders, sql } from './sql';
 import { asBackground } from './subgraph';
 import { runChange } from './writes';
@@ -85,18 +86,8 @@ export function outboxSettings(options: Partial<OutboxSettings>): OutboxSettings
  * settings every outbox of a process shares; each undefined when unset.
  */
 export function readOutboxLimits(env: NodeJS.ProcessEnv = process.env): Pick<Partial<OutboxSettings>, 'maxRefusals' | 'retentionHours'> {
-  return {
-    maxRefusals: wholeNumber(env, 'OUTBOX_MAX_REFUSALS', 1, 1_000, 'a whole number of attempts'),
-    retentionHours: wholeNumber(env, 'OUTBOX_RETENTION_HOURS', 1, 87_600, 'a whole number of hours'),
-  };
-}
-
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: number, what: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new Error(`${name} must be ${what} from ${min} to ${max}.`);
-  return n;
+  const s = parseSettings(env, ['OUTBOX_MAX_REFUSALS', 'OUTBOX_RETENTION_HOURS']);
+  return { maxRefusals: s.OUTBOX_MAX_REFUSALS, retentionHours: s.OUTBOX_RETENTION_HOURS };
 }
 
 /** Milliseconds to wait after the `attempts`-th failed attempt: base, 2 x base, 4 x base, ... capped. */

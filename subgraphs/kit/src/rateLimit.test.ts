@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { DEFAULT_RATE_LIMITS, parseRateLimitRule, rateLimited, RateLimits, readRateLimitSettings, retryAfterOf, serviceBusy, type RateLimitSettings } from './rateLimit';
 import { ErrorCode, PortalError } from './errors';
+import { NO_TEST_REDIS, skipWithoutRedis, testRedisUrl } from './testing';
 import { DEFAULT_PASSWORD_HASH_CONCURRENCY, readConfig } from './config';
 
-const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl() ?? NO_TEST_REDIS;
 
 /** The error `work` throws, or null when it does not. */
 async function refusal(work: Promise<unknown>): Promise<{ code: unknown; status: unknown; retryAfter: string | undefined } | null> {
@@ -155,6 +156,7 @@ describe('RateLimits in memory', () => {
 });
 
 describe('RateLimits in Redis', () => {
+  if (skipWithoutRedis('RateLimits in Redis (kit rateLimit.test.ts)')) return;
   const prefix = `t_rl_${randomBytes(4).toString('hex')}:`;
   const admin = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 
@@ -193,9 +195,11 @@ describe('RateLimits in Redis', () => {
       await admin.del(key);
     }
   });
+});
 
+describe('RateLimits with REDIS_URL set but no Redis there', () => {
   it('falls back to counting in memory when Redis cannot be reached', async () => {
-    const limits = new RateLimits({ settings: small(2, 100), redisUrl: 'redis://127.0.0.1:1', keyPrefix: prefix });
+    const limits = new RateLimits({ settings: small(2, 100), redisUrl: 'redis://127.0.0.1:1', keyPrefix: `t_rl_${randomBytes(4).toString('hex')}:` });
     const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       await limits.consume('signIn', '203.0.113.8');

@@ -22,6 +22,35 @@ export function testDatabaseUrl(): string | undefined {
   return process.env.PORTAL_TEST_DB === 'postgres' ? process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : undefined;
 }
 
+/**
+ * The Redis of the tests that need one: TEST_REDIS_URL when set (CI), else the local
+ * Redis when it answered test/global-setup.js's PING; undefined when there is none.
+ */
+export function testRedisUrl(): string | undefined {
+  const decided = process.env.PORTAL_TEST_REDIS;
+  // No global setup ran (a file run some other way): as before, TEST_REDIS_URL or the local one.
+  if (decided === undefined || decided === '') return process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+  return decided === 'none' ? undefined : decided;
+}
+
+/** Where a test's Redis constant points when there is none: a port nothing listens on, so a test that uses Redis without skipWithoutRedis fails rather than finding some other Redis. */
+export const NO_TEST_REDIS = 'redis://127.0.0.1:1';
+
+/**
+ * First thing in the body of a describe whose tests need Redis:
+ * `if (skipWithoutRedis('sessions in Redis')) return;`. Without a Redis for the tests it
+ * prints a notice, declares one skipped test that says what was skipped (so Jest counts it),
+ * and returns true.
+ */
+export function skipWithoutRedis(what: string): boolean {
+  if (testRedisUrl()) return false;
+  const where = process.env.PORTAL_TEST_REDIS_PROBED ?? 'redis://127.0.0.1:6379';
+  const notice = `needs Redis, skipped: ${what} (TEST_REDIS_URL is unset and no Redis answers at ${where})`;
+  console.warn(`[tests] ${notice}`);
+  it.skip(notice, () => undefined);
+  return true;
+}
+
 /** Every test server's REQUEST_ID_SECRET: `gql` proves the request ids tests send, as the gateway would. */
 export const TEST_REQUEST_ID_SECRET = 'test-request-id-secret-0123456789abcdef';
 

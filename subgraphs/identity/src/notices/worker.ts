@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DeliveryError, outboxSettings, OutboxRunner, readOutboxLimits, refusal, signAccessToken, type OutboxSettings, type OutboxTable } from '@portal/kit';
+import { DeliveryError, outboxSettings, OutboxRunner, parseSettings, readOutboxLimits, refusal, signAccessToken, type OutboxSettings, type OutboxTable } from '@portal/kit';
 import { NoticeEntity, type NoticeRow } from '../db/entities';
 import { IdentityStore } from '../db/store';
 import type { KeyRing } from '../keys';
@@ -23,12 +23,7 @@ export interface NoticeOptions extends Partial<OutboxSettings> {
  * and OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS (shared with pharmacy's outbox).
  */
 export function readNoticeSettings(env: NodeJS.ProcessEnv = process.env): Pick<NoticeOptions, 'pollMs' | 'maxRefusals' | 'retentionHours'> {
-  const raw = env.IDENTITY_NOTICE_POLL_MS;
-  let pollMs: number | undefined;
-  if (raw) {
-    pollMs = Number(raw);
-    if (!Number.isInteger(pollMs) || pollMs <= 0) throw new Error('IDENTITY_NOTICE_POLL_MS must be a positive whole number of milliseconds.');
-  }
+  const { IDENTITY_NOTICE_POLL_MS: pollMs } = parseSettings(env, ['IDENTITY_NOTICE_POLL_MS']);
   return { pollMs, ...readOutboxLimits(env) };
 }
 

@@ -3,6 +3,7 @@ import type { PortalConfig, Viewer } from '@portal/kit';
 import { closeRedis, openRedis, type Redis } from '@portal/kit/src/auth/redis';
 import { RedisSessions, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from '../db/testDatabase';
+import { skipWithoutRedis, testRedisUrl } from '@portal/kit/src/testing';
 import { dropRedisKeys, REDIS_URL } from '../testing';
 import { createSessionService, openSession, SessionService } from './sessions';
 
@@ -184,6 +185,7 @@ describe('SessionService', () => {
   });
 
   describe('in Redis', () => {
+    if (skipWithoutRedis('SessionService in Redis (services/sessions.test.ts)')) return;
     let redis: Redis;
     let prefix: string;
     let sessions: SessionService;
@@ -242,11 +244,13 @@ describe('SessionService', () => {
       expect((await service.check(viewerOf(opened.id))).getTime()).toBeGreaterThan(Date.now());
       await service.close();
       // Nothing of it in Redis, even with one running at the default address: the table alone decides, so an end there ends it.
-      const redis = openRedis(REDIS_URL);
-      try {
-        expect(await redis.exists(`portal:session:${opened.id}`)).toBe(0);
-      } finally {
-        await closeRedis(redis);
+      if (testRedisUrl()) {
+        const redis = openRedis(REDIS_URL);
+        try {
+          expect(await redis.exists(`portal:session:${opened.id}`)).toBe(0);
+        } finally {
+          await closeRedis(redis);
+        }
       }
       await t.store.endSession(opened.id, new Date());
       const fresh = createSessionService(config(), t.db.dataSource);
@@ -254,37 +258,41 @@ describe('SessionService', () => {
       await fresh.close();
     });
 
-    it('keep them under portal: in Redis when no prefix is configured', async () => {
-      const opened = await openSession(config({ redisUrl: REDIS_URL }), t.db.dataSource, 'ac-jane-doe', 'CAC');
-      const redis = openRedis(REDIS_URL);
-      try {
-        expect(await redis.exists(`portal:session:${opened.id}`)).toBe(1);
-      } finally {
-        await redis.del(`portal:session:${opened.id}`);
-        await redis.srem('portal:account-sessions:ac-jane-doe', opened.id);
-        await closeRedis(redis);
-      }
-    });
+    describe('with REDIS_URL', () => {
+      if (skipWithoutRedis('createSessionService with REDIS_URL (services/sessions.test.ts)')) return;
 
-    it('keep them in Redis, under the configured prefix, with REDIS_URL', async () => {
-      const prefix = `portal-test-${randomBytes(4).toString('hex')}:`;
-      try {
-        const opened = await openSession(config({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }), t.db.dataSource, 'ac-jane-doe', 'CAC');
+      it('keep them under portal: in Redis when no prefix is configured', async () => {
+        const opened = await openSession(config({ redisUrl: REDIS_URL }), t.db.dataSource, 'ac-jane-doe', 'CAC');
         const redis = openRedis(REDIS_URL);
         try {
-          expect(await redis.exists(`${prefix}session:${opened.id}`)).toBe(1);
+          expect(await redis.exists(`portal:session:${opened.id}`)).toBe(1);
         } finally {
+          await redis.del(`portal:session:${opened.id}`);
+          await redis.srem('portal:account-sessions:ac-jane-doe', opened.id);
           await closeRedis(redis);
         }
-        const service = createSessionService(config({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }), t.db.dataSource, clock);
+      });
+
+      it('keep them in Redis, under the configured prefix, with REDIS_URL', async () => {
+        const prefix = `portal-test-${randomBytes(4).toString('hex')}:`;
         try {
-          expect(await service.check(viewerOf(opened.id))).toEqual(new Date(T0 + IDLE));
+          const opened = await openSession(config({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }), t.db.dataSource, 'ac-jane-doe', 'CAC');
+          const redis = openRedis(REDIS_URL);
+          try {
+            expect(await redis.exists(`${prefix}session:${opened.id}`)).toBe(1);
+          } finally {
+            await closeRedis(redis);
+          }
+          const service = createSessionService(config({ redisUrl: REDIS_URL, redisKeyPrefix: prefix }), t.db.dataSource, clock);
+          try {
+            expect(await service.check(viewerOf(opened.id))).toEqual(new Date(T0 + IDLE));
+          } finally {
+            await service.close();
+          }
         } finally {
-          await service.close();
+          await dropRedisKeys(REDIS_URL, prefix);
         }
-      } finally {
-        await dropRedisKeys(REDIS_URL, prefix);
-      }
+      });
     });
   });
 });

@@ -62,6 +62,26 @@ export class TrustStore {
     return this.anchorsLoaded.items;
   }
 
+  /**
+   * Reads and parses the configured files once, at start: a missing or
+   * unreadable SMARTCARD_CA_FILE or SMARTCARD_CRL_FILE stops identity's start
+   * with a message naming the setting, rather than failing the first card
+   * sign-in. (The development PKI is written on first use and skipped here.)
+   */
+  async check(): Promise<void> {
+    if (this.source.prepare) return;
+    try {
+      await this.anchors();
+    } catch (e) {
+      throw new Error(fileProblem('SMARTCARD_CA_FILE', this.source.caFile, e));
+    }
+    try {
+      this.crls();
+    } catch (e) {
+      throw new Error(fileProblem('SMARTCARD_CRL_FILE', this.source.crlFile!, e));
+    }
+  }
+
   /** The configured CRLs, unverified (whoever uses one checks its signature against the issuing CA); null when no CRL file is configured. */
   crls(): x509.X509Crl[] | null {
     if (!this.source.crlFile) return null;
@@ -75,4 +95,13 @@ function reload<T>(file: string, current: Loaded<T> | undefined, parse: (text: s
   const version = `${stat.mtimeMs}:${stat.ctimeMs}:${stat.size}`;
   if (current && current.version === version) return current;
   return { version, items: parse(fs.readFileSync(file, 'utf8')) };
+}
+
+/** "SETTING: cannot read FILE (it does not exist)", for a file named by a setting that is missing or does not parse. */
+export function fileProblem(setting: string, file: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const message = (e as Error)?.message ?? String(e);
+  if (message.startsWith(setting)) return message;
+  const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : message;
+  return `${setting}: cannot use ${file} (${why}).`;
 }

@@ -13,9 +13,9 @@ import {
   SESSION_MAX_SECONDS,
 } from './sessions';
 import type { Viewer } from './tokens';
-import { startFaultProxy, uniqueRedisKeyPrefix } from '../testing';
+import { NO_TEST_REDIS, skipWithoutRedis, startFaultProxy, testRedisUrl, uniqueRedisKeyPrefix } from '../testing';
 
-const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl() ?? NO_TEST_REDIS;
 const configWith = (over: Partial<PortalConfig>): PortalConfig => ({ production: false, dataDir: '/nonexistent', identityUrl: 'http://127.0.0.1:1', ...over });
 
 const viewer = (over: Partial<Viewer> = {}): Viewer => ({
@@ -49,6 +49,7 @@ it('keeps the documented limits: 15 idle minutes, 8 hours in all, 5 s of trust w
 });
 
 describe('sessions in Redis', () => {
+  if (skipWithoutRedis('RedisSessions and the Redis session guards (kit auth/sessions.test.ts)')) return;
   let redis: Redis;
   let prefix: string;
   let sessions: RedisSessions;
@@ -340,6 +341,7 @@ describe('remoteSessionGuard (asking identity)', () => {
 });
 
 describe('sessions in Redis while Redis is unreachable', () => {
+  if (skipWithoutRedis('sessions while Redis is cut off (kit auth/sessions.test.ts)')) return;
   /** Retries `work` until it succeeds: recovery takes a reconnection, whose moment the test does not choose. */
   async function eventually<T>(work: () => Promise<T>, tries = 80): Promise<T> {
     for (let i = 1; ; i++) {

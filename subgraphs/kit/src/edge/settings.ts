@@ -1,4 +1,5 @@
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './documentLimits';
+import { parseSettings, type SettingName, type Settings } from '../settings';
 
 /** How much one request may ask of a server, and which browsers may call it. */
 export interface EdgeSettings {
@@ -30,53 +31,46 @@ export const DEFAULT_EDGE_SETTINGS: EdgeSettings = {
   trustedDocuments: false,
 };
 
-const POSITIVE_INTEGER = /^[1-9][0-9]{0,9}$/;
+export const EDGE_SETTING_NAMES = [
+  'GRAPHQL_MAX_DEPTH',
+  'GRAPHQL_MAX_ALIASES',
+  'GRAPHQL_MAX_ROOT_FIELDS',
+  'GRAPHQL_MAX_DIRECTIVES',
+  'GRAPHQL_MAX_TOKENS',
+  'GRAPHQL_MAX_COST',
+  'GRAPHQL_LIST_SIZE',
+  'HTTP_MAX_BODY_BYTES',
+  'GRAPHQL_MAX_QUERY_CHARS',
+  'GRAPHQL_MAX_VARIABLES_BYTES',
+  'HTTP_MAX_RESPONSE_BYTES',
+  'GRAPHQL_MAX_ENTITIES',
+  'CORS_ORIGINS',
+  'TRUSTED_DOCUMENTS',
+] as const satisfies readonly SettingName[];
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!POSITIVE_INTEGER.test(raw.trim())) throw new Error(`${name} must be a positive whole number (got "${raw}").`);
-  return Number(raw.trim());
-}
-
-function origins(raw: string | undefined): string[] {
-  const list = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
-  for (const origin of list) {
-    let url: URL | undefined;
-    try {
-      url = new URL(origin);
-    } catch {
-      url = undefined;
-    }
-    // Exact origins only: a browser sends "scheme://host[:port]", never a path or a wildcard.
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
-      throw new Error(`CORS_ORIGINS takes exact origins such as https://portal.example.mil, comma-separated (got "${origin}").`);
-    }
-  }
-  return list;
-}
-
-/** Reads the edge settings from the environment; refuses anything malformed at start. */
-export function readEdgeSettings(env: NodeJS.ProcessEnv = process.env): EdgeSettings {
-  const d = DEFAULT_EDGE_SETTINGS;
-  const trusted = (env.TRUSTED_DOCUMENTS ?? '').trim();
-  if (!['', '0', '1'].includes(trusted)) throw new Error('TRUSTED_DOCUMENTS must be 1 (only the contract operations) or 0.');
+/** The edge settings out of settings already checked against the schema. */
+export function edgeSettingsOf(s: Pick<Settings, (typeof EDGE_SETTING_NAMES)[number]>): EdgeSettings {
   return {
     document: {
-      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', d.document.maxDepth),
-      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', d.document.maxAliases),
-      maxRootFields: integer(env, 'GRAPHQL_MAX_ROOT_FIELDS', d.document.maxRootFields),
-      maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', d.document.maxDirectives),
-      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', d.document.maxTokens),
-      maxCost: integer(env, 'GRAPHQL_MAX_COST', d.document.maxCost),
-      listSize: integer(env, 'GRAPHQL_LIST_SIZE', d.document.listSize),
+      maxDepth: s.GRAPHQL_MAX_DEPTH,
+      maxAliases: s.GRAPHQL_MAX_ALIASES,
+      maxRootFields: s.GRAPHQL_MAX_ROOT_FIELDS,
+      maxDirectives: s.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: s.GRAPHQL_MAX_TOKENS,
+      maxCost: s.GRAPHQL_MAX_COST,
+      listSize: s.GRAPHQL_LIST_SIZE,
     },
-    maxBodyBytes: integer(env, 'HTTP_MAX_BODY_BYTES', d.maxBodyBytes),
-    maxQueryChars: integer(env, 'GRAPHQL_MAX_QUERY_CHARS', d.maxQueryChars),
-    maxVariablesBytes: integer(env, 'GRAPHQL_MAX_VARIABLES_BYTES', d.maxVariablesBytes),
-    maxResponseBytes: integer(env, 'HTTP_MAX_RESPONSE_BYTES', d.maxResponseBytes),
-    maxEntities: integer(env, 'GRAPHQL_MAX_ENTITIES', d.maxEntities),
-    corsOrigins: origins(env.CORS_ORIGINS),
-    trustedDocuments: trusted === '1',
+    maxBodyBytes: s.HTTP_MAX_BODY_BYTES,
+    maxQueryChars: s.GRAPHQL_MAX_QUERY_CHARS,
+    maxVariablesBytes: s.GRAPHQL_MAX_VARIABLES_BYTES,
+    maxResponseBytes: s.HTTP_MAX_RESPONSE_BYTES,
+    maxEntities: s.GRAPHQL_MAX_ENTITIES,
+    corsOrigins: s.CORS_ORIGINS,
+    trustedDocuments: s.TRUSTED_DOCUMENTS,
   };
+}
+
+/** Reads the edge settings from the environment (settings.ts checks them); refuses anything malformed at start. */
+export function readEdgeSettings(env: NodeJS.ProcessEnv = process.env): EdgeSettings {
+  return edgeSettingsOf(parseSettings(env, EDGE_SETTING_NAMES));
 }

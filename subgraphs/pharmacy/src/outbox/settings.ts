@@ -1,4 +1,4 @@
-import { outboxSettings, readOutboxLimits, type OutboxSettings } from '@portal/kit';
+import { outboxSettings, parseSettings, readOutboxLimits, type OutboxSettings } from '@portal/kit';
 
 /**
  * Settings of the notifier: the outbox worker that delivers pharmacy's
@@ -28,10 +28,11 @@ export function notifierSettings(options: NotifierOptions, identityUrl: string):
  * and OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS (shared with identity's notices).
  */
 export function readNotifierTiming(env: NodeJS.ProcessEnv = process.env): Pick<NotifierOptions, 'pollMs' | 'retryBaseMs' | 'retryMaxMs' | 'maxRefusals' | 'retentionHours'> {
+  const s = parseSettings(env, ['PHARMACY_OUTBOX_POLL_MS', 'PHARMACY_OUTBOX_RETRY_BASE_MS', 'PHARMACY_OUTBOX_RETRY_MAX_MS']);
   return {
-    pollMs: positive(env, 'PHARMACY_OUTBOX_POLL_MS'),
-    retryBaseMs: positive(env, 'PHARMACY_OUTBOX_RETRY_BASE_MS'),
-    retryMaxMs: positive(env, 'PHARMACY_OUTBOX_RETRY_MAX_MS'),
+    pollMs: s.PHARMACY_OUTBOX_POLL_MS,
+    retryBaseMs: s.PHARMACY_OUTBOX_RETRY_BASE_MS,
+    retryMaxMs: s.PHARMACY_OUTBOX_RETRY_MAX_MS,
     ...readOutboxLimits(env),
   };
 }
@@ -42,21 +43,11 @@ export function readNotifierTiming(env: NodeJS.ProcessEnv = process.env): Pick<N
  * decisions still queue their messages, and a later start with them delivers).
  */
 export function readNotifierOptions(env: NodeJS.ProcessEnv = process.env): NotifierOptions | undefined {
-  const messagingUrl = env.MESSAGING_URL || undefined;
-  const clientId = env.PHARMACY_CLIENT_ID || undefined;
-  const clientSecret = env.PHARMACY_CLIENT_SECRET || undefined;
+  const s = parseSettings(env, ['MESSAGING_URL', 'PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET']);
+  const { MESSAGING_URL: messagingUrl, PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret } = s;
   if (!messagingUrl && !clientId && !clientSecret) return undefined;
   if (!messagingUrl || !clientId || !clientSecret) {
     throw new Error('Set MESSAGING_URL, PHARMACY_CLIENT_ID and PHARMACY_CLIENT_SECRET together (or none) for pharmacy to tell patients of decisions.');
   }
-  if (!/^https?:\/\//.test(messagingUrl)) throw new Error('MESSAGING_URL must be an http(s):// URL.');
   return { messagingUrl, clientId, clientSecret, ...readNotifierTiming(env) };
-}
-
-function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of milliseconds.`);
-  return n;
 }

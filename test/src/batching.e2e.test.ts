@@ -5,7 +5,8 @@ import { seedScalePatient as schedulingScale } from '@portal/scheduling';
 import { seedScalePatient as messagingScale } from '@portal/messaging';
 import { seedScalePatient as pharmacyScale } from '@portal/pharmacy';
 import { seedScalePatient as clinicalScale } from '@portal/clinical-records';
-import { operation, startTestStack, type TestStack } from './harness';
+import { HealthSummaryDocument, LabResultsDocument } from './generated/operations';
+import { operation, startTestStack, type OperationName, type TestStack } from './harness';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ async function patientWith(count: number): Promise<string> {
 }
 
 /** Statements each subgraph runs for one operation of the contract (PortalView unless named). */
-async function statementsFor(token: string, name = 'PortalView', variables: Record<string, unknown> = {}): Promise<Record<string, number>> {
+async function statementsFor(token: string, name: OperationName = 'PortalView', variables: Record<string, unknown> = {}): Promise<Record<string, number>> {
   for (const s of Object.values(stack.subgraphs)) s.database.counter.count = 0;
   const res = await stack.query(operation(name), variables, token);
   expect(res.errors).toBeUndefined();
@@ -54,7 +55,7 @@ it('PortalView costs the same number of SQL statements for 3 rows per list as fo
 it('LabResults (with trends and education), VisitNotes and HealthSummary cost the same for 3 rows as for 200', async () => {
   const few = await patientWith(3);
   const many = await patientWith(200);
-  const operations: [string, Record<string, unknown>][] = [
+  const operations: [OperationName, Record<string, unknown>][] = [
     ['LabResults', { first: 100 }],
     ['VisitNotes', { first: 100 }],
     ['HealthSummary', {}],
@@ -68,15 +69,15 @@ it('LabResults (with trends and education), VisitNotes and HealthSummary cost th
     expect(small['clinical-records']).toBeLessThan(10);
   }
   // The 200-row patient really does have long lists, trends and topics to batch.
-  const labs = await stack.query(operation('LabResults'), { first: 100 }, many);
-  const nodes = labs.data.me.patient.labResults.edges.map((e: any) => e.node);
-  expect(labs.data.me.patient.labResults.totalCount).toBe(200);
+  const labs = (await stack.query(LabResultsDocument, { first: 100 }, many)).data?.me?.patient?.labResults;
+  const nodes = labs?.edges.map((e) => e.node) ?? [];
+  expect(labs?.totalCount).toBe(200);
   expect(nodes).toHaveLength(100);
   expect(nodes[0].history.length).toBeGreaterThan(40);
-  expect(nodes.every((n: any) => n.education.length > 0)).toBe(true);
-  const summary = await stack.query(operation('HealthSummary'), {}, many);
-  expect(summary.data.me.patient.conditions).toHaveLength(200);
-  expect(summary.data.me.patient.conditions.every((c: any) => c.education.length > 0)).toBe(true);
+  expect(nodes.every((n) => n.education.length > 0)).toBe(true);
+  const conditions = (await stack.query(HealthSummaryDocument, {}, many)).data?.me?.patient?.conditions ?? [];
+  expect(conditions).toHaveLength(200);
+  expect(conditions.every((c) => c.education.length > 0)).toBe(true);
   // Printed for the record (counts only, no data).
   console.info(`clinical-records SQL statements per operation: ${lines.join('; ')}`);
 });

@@ -4,15 +4,22 @@
  * unique PostgreSQL schemas), seeded with the demo cast.
  */
 import fs from 'node:fs';
-import path from 'node:path';
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
 import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
 import { startStack, type Stack } from '../../scripts/stack';
+import * as contract from './generated/operations';
 
 export interface TestStack extends Stack {
   dataDir: string;
-  /** Runs an operation through the gateway. */
+  /**
+   * Runs an operation through the gateway: a typed document of the contract
+   * (`./generated/operations`, e.g. `PortalViewDocument`), whose variables and
+   * answer are typed, or any query text, whose answer is what the caller says.
+   */
+  query<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V, token?: string): Promise<GraphQLResponse<R>>;
   query<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
   signIn(username: string, password: string): Promise<string>;
   /** Signs in through the gateway with a demo card of DATA_DIR/pki: jane, john, alex, sam (CAC) or john-piv. */
@@ -41,26 +48,28 @@ export async function startTestStack(overrides: Partial<PortalConfig> = {}): Pro
     throw e;
   }
   const key = await loadSigningKey({ dataDir: config.dataDir, production: false });
-  const query = <T>(q: string, variables: Record<string, unknown> = {}, token?: string) => gql<T>(stack.graphqlUrl, q, variables, token);
+  const query = (q: string | TypedDocumentNode<unknown, Record<string, unknown>>, variables: Record<string, unknown> = {}, token?: string) =>
+    gql(stack.graphqlUrl, typeof q === 'string' ? q : textOf(q), variables, token);
+  const run = query as TestStack['query'];
   return {
     ...stack,
     dataDir: config.dataDir,
-    query,
+    query: run,
     async signIn(username, password) {
-      const res = await query<any>(
-        'mutation($u: String!, $p: String!) { signInWithDsLogon(input: { username: $u, password: $p }) { accessToken } }',
-        { u: username, p: password },
-      );
+      const res = await run(contract.SignInWithDsLogonDocument, { username, password });
       if (!res.data?.signInWithDsLogon) throw new Error(`sign-in failed: ${JSON.stringify(res.errors)}`);
       return res.data.signInWithDsLogon.accessToken;
     },
     async signInWithCard(card) {
       const files = devCardFiles(config.dataDir, card);
-      const challenge = (await query<any>('{ smartCardChallenge { challenge } }')).data.smartCardChallenge.challenge as string;
-      const res = await query<any>(
-        'mutation($c: String!, $ch: String!, $s: String!) { signInWithSmartCard(input: { certificate: $c, challenge: $ch, signature: $s }) { accessToken } }',
-        { c: fs.readFileSync(files.certificate, 'utf8'), ch: challenge, s: signChallenge(fs.readFileSync(files.privateKey, 'utf8'), challenge) },
-      );
+      const issued = (await run(contract.SmartCardChallengeDocument, {})).data?.smartCardChallenge;
+      if (!issued) throw new Error('no smart-card challenge');
+      const { challenge } = issued;
+      const res = await run(contract.SignInWithSmartCardDocument, {
+        certificate: fs.readFileSync(files.certificate, 'utf8'),
+        challenge,
+        signature: signChallenge(fs.readFileSync(files.privateKey, 'utf8'), challenge),
+      });
       if (!res.data?.signInWithSmartCard) throw new Error(`smart-card sign-in failed: ${JSON.stringify(res.errors)}`);
       return res.data.signInWithSmartCard.accessToken;
     },
@@ -90,17 +99,33 @@ export const alexToken = (s: TestStack) => s.signInWithCard('alex');
 /** Sam Lee (pharmacist) signed in with his demo CAC. */
 export const samToken = (s: TestStack) => s.signInWithCard('sam');
 
-/** Reads one named operation from schema/operations, exactly as clients send it. */
-export function operation(name: string): string {
-  const dir = path.dirname(require.resolve('../../schema/operations/portal.graphql'));
-  const text = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.graphql'))
-    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
-    .join('\n');
-  const start = text.search(new RegExp(`^(query|mutation) ${name}\\b`, 'm'));
-  if (start < 0) throw new Error(`no operation ${name}`);
-  const rest = text.slice(start);
-  const end = rest.slice(1).search(/^(query|mutation|#) /m);
-  return end < 0 ? rest : rest.slice(0, end + 1);
+/** The answer's data: the test fails here, showing the errors, when there are errors or no data. */
+export function dataOf<T>(res: GraphQLResponse<T>): T {
+  expect(res.errors).toBeUndefined();
+  if (res.data == null) throw new Error(`no data in the answer (status ${res.status})`);
+  return res.data;
+}
+
+/** The contract's operations (schema/operations/*.graphql) by name, as GraphQL Code Generator typed them. */
+type Contract = typeof contract;
+export type OperationName = { [K in keyof Contract]: K extends `${infer N}Document` ? N : never }[keyof Contract];
+const DOCUMENTS = new Map(
+  Object.entries(contract)
+    .filter(([key]) => key.endsWith('Document'))
+    .map(([key, document]) => [key.slice(0, -'Document'.length), document as TypedDocumentNode<unknown, Record<string, unknown>>]),
+);
+
+/** The text a client sends for a typed document: graphql-js's `print`, the form the operation manifest hashes. */
+const texts = new WeakMap<object, string>();
+export function textOf(document: TypedDocumentNode<any, any>): string {
+  let text = texts.get(document);
+  if (text === undefined) texts.set(document, (text = print(document)));
+  return text;
+}
+
+/** One named operation of the contract as text, as clients send it (the typed documents are better: `stack.query(PortalViewDocument, …)`). */
+export function operation(name: OperationName): string {
+  const document = DOCUMENTS.get(name);
+  if (!document) throw new Error(`no operation ${name}`);
+  return textOf(document);
 }

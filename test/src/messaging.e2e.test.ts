@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO, loadSigningKey, signAccessToken } from '@portal/kit';
 import { gql, type GraphQLResponse } from '@portal/kit/src/testing';
-import { alexToken, operation, startTestStack, type TestStack } from './harness';
+import {
+  ArchiveThreadDocument,
+  CareTeamInboxDocument,
+  MarkThreadReadDocument,
+  MessageThreadsDocument,
+  ReplyToThreadDocument,
+  SendMessageDocument,
+  type MessageFolder,
+} from './generated/operations';
+import { alexToken, dataOf, operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
 let jane: string;
@@ -19,28 +28,29 @@ afterAll(() => stack?.stop());
 const codes = (res: GraphQLResponse) => res.errors?.map((e) => e.extensions?.code);
 const messagingCount = async (table: string) =>
   Number((await stack.subgraphs.messaging.database.dataSource.query(`SELECT COUNT(*) AS "n" FROM ${table}`))[0].n);
-const inbox = async (token: string, folder = 'INBOX') => {
-  const res = await stack.query(operation('MessageThreads'), { folder, first: 50 }, token);
-  expect(res.errors).toBeUndefined();
-  return res.data.me.patient;
+const inbox = async (token: string, folder: MessageFolder = 'INBOX') => {
+  const patient = dataOf(await stack.query(MessageThreadsDocument, { folder, first: 50 }, token)).me!.patient!;
+  return { ...patient, messageThreads: patient.messageThreads!, unreadMessageCount: patient.unreadMessageCount! };
+};
+/** A care team's threads in Alex's CareTeamInbox. */
+const teamInbox = async (teamId: string) => {
+  const teams = dataOf(await stack.query(CareTeamInboxDocument, { first: 10 }, alex)).me!.practitioner!.careTeams;
+  return teams.find((t) => t.id === teamId)!;
 };
 
 describe('secure messaging through the gateway', () => {
   it('round trip: Jane sends, Alex sees it unread in CareTeamInbox and replies, Jane sees it unread and marks it read', async () => {
     const body = 'My new cuff reads 150/95 <i>twice</i> today & I feel dizzy.\nShould I come in?';
-    const vars = { careTeamId: DEMO.careTeamBlue, category: 'TEST_RESULT', subject: 'Blood pressure still high', body, idempotencyKey: `e2e-${randomUUID()}` };
-    const sent = await stack.query(operation('SendMessage'), vars, jane);
-    expect(sent.errors).toBeUndefined();
-    const thread = sent.data.sendMessage;
+    const vars = { careTeamId: DEMO.careTeamBlue, category: 'TEST_RESULT', subject: 'Blood pressure still high', body, idempotencyKey: `e2e-${randomUUID()}` } as const;
+    const sent = await stack.query(SendMessageDocument, vars, jane);
+    const thread = dataOf(sent).sendMessage;
     expect(thread).toEqual({ id: expect.any(String), subject: 'Blood pressure still high', category: 'TEST_RESULT', messages: [{ id: expect.any(String), body, sentAt: expect.any(String) }] });
-    expect(await stack.query(operation('SendMessage'), vars, jane)).toEqual(sent);
+    expect(await stack.query(SendMessageDocument, vars, jane)).toEqual(sent);
 
     const before = await inbox(jane);
-    const teamInbox = await stack.query(operation('CareTeamInbox'), { first: 10 }, alex);
-    expect(teamInbox.errors).toBeUndefined();
-    const blue = teamInbox.data.me.practitioner.careTeams.find((t: any) => t.id === DEMO.careTeamBlue);
+    const blue = await teamInbox(DEMO.careTeamBlue);
     expect(blue.name).toBe('Primary Care Team Blue');
-    expect(blue.threads.edges[0].node).toEqual({
+    expect(blue.threads?.edges[0].node).toEqual({
       id: thread.id,
       subject: 'Blood pressure still high',
       unread: true,
@@ -48,9 +58,8 @@ describe('secure messaging through the gateway', () => {
       patient: { id: DEMO.jane, name: { family: 'Doe' } },
     });
 
-    const reply = await stack.query(operation('ReplyToThread'), { threadId: thread.id, body: 'Please come in today; we have a slot at 3 pm.', idempotencyKey: `e2e-${randomUUID()}` }, alex);
-    expect(reply.errors).toBeUndefined();
-    expect(reply.data.replyToThread).toMatchObject({ body: 'Please come in today; we have a slot at 3 pm.', senderRole: 'PRACTITIONER' });
+    const reply = await stack.query(ReplyToThreadDocument, { threadId: thread.id, body: 'Please come in today; we have a slot at 3 pm.', idempotencyKey: `e2e-${randomUUID()}` }, alex);
+    expect(dataOf(reply).replyToThread).toMatchObject({ body: 'Please come in today; we have a slot at 3 pm.', senderRole: 'PRACTITIONER' });
 
     const after = await inbox(jane);
     expect(after.unreadMessageCount).toBe(before.unreadMessageCount + 1);
@@ -63,29 +72,27 @@ describe('secure messaging through the gateway', () => {
       { senderRole: 'PRACTITIONER', senderName: 'Care team member', practitioner: { id: DEMO.alex, name: { family: 'Kim' } } },
     ]);
 
-    const read = await stack.query(operation('MarkThreadRead'), { threadId: thread.id }, jane);
-    expect(read.errors).toBeUndefined();
-    expect(read.data.markThreadRead).toEqual({ id: thread.id, unread: false });
+    const read = await stack.query(MarkThreadReadDocument, { threadId: thread.id }, jane);
+    expect(dataOf(read).markThreadRead).toEqual({ id: thread.id, unread: false });
     expect((await inbox(jane)).unreadMessageCount).toBe(before.unreadMessageCount);
     // Alex's own read state did not change: Jane's thread is still unread for him (she wrote it).
-    const again = await stack.query(operation('CareTeamInbox'), { first: 10 }, alex);
-    expect(again.data.me.practitioner.careTeams.find((t: any) => t.id === DEMO.careTeamBlue).threads.edges[0].node).toMatchObject({ id: thread.id, unread: true });
+    expect((await teamInbox(DEMO.careTeamBlue)).threads?.edges[0].node).toMatchObject({ id: thread.id, unread: true });
   });
 
   it('archives a thread for Jane only, and a new message brings it back to her inbox', async () => {
-    const thread = (await stack.query(operation('SendMessage'), { careTeamId: DEMO.careTeamBlue, category: 'GENERAL', subject: 'Archive round trip', body: 'Hello.' }, jane)).data.sendMessage;
-    const archived = await stack.query(operation('ArchiveThread'), { threadId: thread.id }, jane);
+    const thread = dataOf(await stack.query(SendMessageDocument, { careTeamId: DEMO.careTeamBlue, category: 'GENERAL', subject: 'Archive round trip', body: 'Hello.' }, jane)).sendMessage;
+    const archived = await stack.query(ArchiveThreadDocument, { threadId: thread.id }, jane);
     expect(archived.data).toEqual({ archiveThread: { id: thread.id } });
-    expect((await inbox(jane)).messageThreads.edges.map((e: any) => e.node.id)).not.toContain(thread.id);
-    expect((await inbox(jane, 'ARCHIVE')).messageThreads.edges.map((e: any) => e.node.id)).toContain(thread.id);
-    await stack.query(operation('ReplyToThread'), { threadId: thread.id, body: 'A new message from the team.' }, alex);
+    expect((await inbox(jane)).messageThreads.edges.map((e) => e.node.id)).not.toContain(thread.id);
+    expect((await inbox(jane, 'ARCHIVE')).messageThreads.edges.map((e) => e.node.id)).toContain(thread.id);
+    await stack.query(ReplyToThreadDocument, { threadId: thread.id, body: 'A new message from the team.' }, alex);
     expect((await inbox(jane)).messageThreads.edges[0].node.id).toBe(thread.id);
   });
 
   it('stores one message for 10 identical sends at the same moment', async () => {
-    const vars = { careTeamId: DEMO.careTeamBlue, category: 'GENERAL', subject: 'Sent ten times', body: 'Once.', idempotencyKey: `e2e-burst-${randomUUID()}` };
+    const vars = { careTeamId: DEMO.careTeamBlue, category: 'GENERAL', subject: 'Sent ten times', body: 'Once.', idempotencyKey: `e2e-burst-${randomUUID()}` } as const;
     const [threads, messages] = [await messagingCount('message_thread'), await messagingCount('message')];
-    const responses = await Promise.all(Array.from({ length: 10 }, () => stack.query(operation('SendMessage'), vars, jane)));
+    const responses = await Promise.all(Array.from({ length: 10 }, () => stack.query(SendMessageDocument, vars, jane)));
     // The codes of any errors, so a failure says what went wrong.
     expect(responses.map((r) => r.errors?.map((e) => e.extensions?.code) ?? [])).toEqual(Array.from({ length: 10 }, () => []));
     expect(new Set(responses.map((r) => JSON.stringify(r.data))).size).toBe(1);
@@ -94,9 +101,10 @@ describe('secure messaging through the gateway', () => {
 
   it('refuses with clear codes and stores nothing: closed window, legacy thread, bad input, another team, another patient’s thread', async () => {
     const messages = await messagingCount('message');
-    const closed = await stack.query(operation('ReplyToThread'), { threadId: 'th-jane-old', body: 'Late.' }, jane);
+    const closed = await stack.query(ReplyToThreadDocument, { threadId: 'th-jane-old', body: 'Late.' }, jane);
     expect(codes(closed)).toEqual(['REPLY_WINDOW_CLOSED']);
-    expect(codes(await stack.query(operation('ReplyToThread'), { threadId: 'th-jane-legacy', body: 'Hi.' }, jane))).toEqual(['REPLY_WINDOW_CLOSED']);
+    expect(codes(await stack.query(ReplyToThreadDocument, { threadId: 'th-jane-legacy', body: 'Hi.' }, jane))).toEqual(['REPLY_WINDOW_CLOSED']);
+    // Untyped on purpose: some of these variables are not what the schema allows.
     const send = (over: Record<string, unknown>, token = jane) =>
       stack.query(operation('SendMessage'), { careTeamId: DEMO.careTeamBlue, category: 'GENERAL', subject: 'S', body: 'B', ...over }, token);
     expect(codes(await send({ subject: 'x'.repeat(121) }))).toEqual(['BAD_USER_INPUT']);
@@ -104,11 +112,11 @@ describe('secure messaging through the gateway', () => {
     expect(codes(await send({ body: 'x'.repeat(10_001) }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await send({ category: 'GOSSIP' }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await send({ careTeamId: DEMO.careTeamGreen }, john))).toEqual(['FORBIDDEN']);
-    const other = await stack.query(operation('ReplyToThread'), { threadId: 'th-jane-unread', body: 'Not mine.' }, john);
+    const other = await stack.query(ReplyToThreadDocument, { threadId: 'th-jane-unread', body: 'Not mine.' }, john);
     expect(codes(other)).toEqual(['NOT_FOUND']);
     expect(JSON.stringify(other)).not.toMatch(/blood pressure|142\/91/i);
-    expect(codes(await stack.query(operation('MarkThreadRead'), { threadId: 'th-jane-unread' }, john))).toEqual(['NOT_FOUND']);
-    expect(codes(await stack.query(operation('ArchiveThread'), { threadId: 'th-jane-unread' }))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await stack.query(MarkThreadReadDocument, { threadId: 'th-jane-unread' }, john))).toEqual(['NOT_FOUND']);
+    expect(codes(await stack.query(ArchiveThreadDocument, { threadId: 'th-jane-unread' }))).toEqual(['UNAUTHENTICATED']);
     expect(await messagingCount('message')).toBe(messages);
   });
 

@@ -6,7 +6,16 @@
 import { DEMO } from '@portal/kit';
 import type { GraphQLResponse } from '@portal/kit/src/testing';
 import { pharmacyFactory } from '@portal/pharmacy/src/factories';
-import { alexToken, operation, samToken, startTestStack, type TestStack } from './harness';
+import {
+  DecideRenewalDocument,
+  MessageThreadsDocument,
+  PendingPharmacyRequestsDocument,
+  PrescriptionsDocument,
+  RequestRefillDocument,
+  RequestRenewalDocument,
+  type PrescriptionStatus,
+} from './generated/operations';
+import { alexToken, dataOf, samToken, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
 let jane: string;
@@ -37,11 +46,8 @@ const codes = (res: GraphQLResponse) => res.errors?.map((e) => e.extensions?.cod
 const pharmacyDb = () => stack.subgraphs.pharmacy.database.dataSource;
 const count = async (table: string, where: string) => Number((await pharmacyDb().query(`SELECT COUNT(*) AS "n" FROM ${table} WHERE ${where}`))[0].n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const prescriptionsOf = async (token: string, status?: string) => {
-  const res = await stack.query(operation('Prescriptions'), status ? { status } : {}, token);
-  expect(res.errors).toBeUndefined();
-  return res.data.me.patient.prescriptions as any[];
-};
+const prescriptionsOf = async (token: string, status?: PrescriptionStatus) =>
+  dataOf(await stack.query(PrescriptionsDocument, status ? { status } : {}, token)).me!.patient!.prescriptions!;
 
 describe('prescriptions through the gateway', () => {
   it('shows Jane her active prescriptions with the one action available, and her prescriber from identity', async () => {
@@ -65,48 +71,44 @@ describe('prescriptions through the gateway', () => {
 
 describe('refill, renewal, decision and the patient told', () => {
   it('round trip: Jane asks, Sam sees the queue, Alex approves, Jane sees the new prescription and a message', async () => {
-    const refill = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-jane-lisinopril', idempotencyKey: 'e2e-refill-1' }, jane);
-    expect(refill.errors).toBeUndefined();
-    expect(refill.data.requestRefill).toEqual({
+    const refill = await stack.query(RequestRefillDocument, { prescriptionId: 'rx-jane-lisinopril', idempotencyKey: 'e2e-refill-1' }, jane);
+    const refillRequest = dataOf(refill).requestRefill;
+    expect(refillRequest).toEqual({
       id: expect.any(String), kind: 'REFILL', status: 'PENDING', requestedAt: expect.any(String), prescription: { id: 'rx-jane-lisinopril', refillable: false },
     });
-    expect(await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-jane-lisinopril', idempotencyKey: 'e2e-refill-1' }, jane)).toEqual(refill);
+    expect(await stack.query(RequestRefillDocument, { prescriptionId: 'rx-jane-lisinopril', idempotencyKey: 'e2e-refill-1' }, jane)).toEqual(refill);
 
-    const renewal = await stack.query(operation('RequestRenewal'), { prescriptionId: 'rx-jane-metformin', note: 'Nearly out of tablets.' }, jane);
-    expect(renewal.errors).toBeUndefined();
-    expect(renewal.data.requestRenewal).toMatchObject({ kind: 'RENEWAL', status: 'PENDING', prescription: { id: 'rx-jane-metformin', renewable: false } });
-    const renewalId = renewal.data.requestRenewal.id;
+    const renewal = dataOf(await stack.query(RequestRenewalDocument, { prescriptionId: 'rx-jane-metformin', note: 'Nearly out of tablets.' }, jane));
+    expect(renewal.requestRenewal).toMatchObject({ kind: 'RENEWAL', status: 'PENDING', prescription: { id: 'rx-jane-metformin', renewable: false } });
+    const renewalId = renewal.requestRenewal.id;
 
-    const queue = await stack.query(operation('PendingPharmacyRequests'), {}, sam);
-    expect(queue.errors).toBeUndefined();
-    const list = queue.data.pendingPharmacyRequests;
+    const list = dataOf(await stack.query(PendingPharmacyRequestsDocument, {}, sam)).pendingPharmacyRequests;
     // Oldest first: John's seeded renewal (two days old) before Jane's new requests.
-    expect(list.map((r: any) => r.id)).toEqual(['rq-john-atorvastatin-renewal', refill.data.requestRefill.id, renewalId]);
+    expect(list.map((r) => r.id)).toEqual(['rq-john-atorvastatin-renewal', refillRequest.id, renewalId]);
     expect(list[2]).toEqual({
       id: renewalId, kind: 'RENEWAL', status: 'PENDING', requestedAt: expect.any(String), note: 'Nearly out of tablets.',
       patient: { id: DEMO.jane, name: { family: 'Doe' } }, prescription: { id: 'rx-jane-metformin', medication: { name: 'Metformin' } },
     });
-    const renewalsOnly = await stack.query(operation('PendingPharmacyRequests'), { kind: 'RENEWAL' }, alex);
-    expect(renewalsOnly.data.pendingPharmacyRequests.map((r: any) => r.id)).toEqual(['rq-john-atorvastatin-renewal', renewalId]);
+    const renewalsOnly = dataOf(await stack.query(PendingPharmacyRequestsDocument, { kind: 'RENEWAL' }, alex));
+    expect(renewalsOnly.pendingPharmacyRequests.map((r) => r.id)).toEqual(['rq-john-atorvastatin-renewal', renewalId]);
 
-    const decided = await stack.query(operation('DecideRenewal'), { requestId: renewalId, approve: true, refills: 3, daysSupply: 90, note: 'Renewed for a year.' }, alex);
-    expect(decided.errors).toBeUndefined();
-    const newRx = decided.data.decideRenewal.newPrescription;
-    expect(decided.data.decideRenewal).toEqual({
+    const decided = dataOf(await stack.query(DecideRenewalDocument, { requestId: renewalId, approve: true, refills: 3, daysSupply: 90, note: 'Renewed for a year.' }, alex));
+    const newRx = decided.decideRenewal.newPrescription;
+    expect(decided.decideRenewal).toEqual({
       id: renewalId, status: 'APPROVED', decidedAt: expect.any(String), decisionNote: 'Renewed for a year.',
       newPrescription: { id: expect.any(String), status: 'ACTIVE', refillsRemaining: 3, expiresOn: expect.any(String), renewedFrom: { id: 'rx-jane-metformin' } },
     });
 
     const after = await prescriptionsOf(jane, 'ACTIVE');
-    expect(after.find((p) => p.id === newRx.id)).toMatchObject({ refillsRemaining: 3, daysSupply: 90, renewedFrom: { id: 'rx-jane-metformin' }, prescriber: { id: DEMO.alex } });
+    expect(after.find((p) => p.id === newRx?.id)).toMatchObject({ refillsRemaining: 3, daysSupply: 90, renewedFrom: { id: 'rx-jane-metformin' }, prescriber: { id: DEMO.alex } });
     expect(after.find((p) => p.id === 'rx-jane-metformin')).toMatchObject({ renewable: false, pendingRequest: null });
 
     // The patient is told, from her care team, shortly after the decision.
-    let threads: any[] = [];
+    let threads: { id: string }[] = [];
     // Polled up to a generous deadline (the worker is kicked at once, but a loaded machine may be slow).
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      const inbox = await stack.query(operation('MessageThreads'), { folder: 'INBOX', first: 20 }, jane);
-      threads = inbox.data.me.patient.messageThreads.edges.map((e: any) => e.node).filter((n: any) => n.subject === 'Your prescription renewal was approved');
+      const inbox = dataOf(await stack.query(MessageThreadsDocument, { folder: 'INBOX', first: 20 }, jane)).me?.patient?.messageThreads;
+      threads = (inbox?.edges ?? []).map((e) => e.node).filter((n) => n.subject === 'Your prescription renewal was approved');
       if (threads.length) break;
       await sleep(100);
     }
@@ -125,44 +127,44 @@ describe('refill, renewal, decision and the patient told', () => {
     const before = { rx: await count('prescription', '1 = 1'), outbox: await count('pharmacy_outbox', '1 = 1') };
 
     // Another patient's prescription id looks exactly like a missing one.
-    const theirs = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-jane-lisinopril' }, john);
-    const missing = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-nothing' }, john);
+    const theirs = await stack.query(RequestRefillDocument, { prescriptionId: 'rx-jane-lisinopril' }, john);
+    const missing = await stack.query(RequestRefillDocument, { prescriptionId: 'rx-nothing' }, john);
     expect(codes(theirs)).toEqual(['NOT_FOUND']);
     expect(theirs.errors?.[0].message).toBe(missing.errors?.[0].message);
     expect(JSON.stringify(theirs)).not.toMatch(/Lisinopril/);
 
     // Patients calling staff operations.
-    expect(codes(await stack.query(operation('PendingPharmacyRequests'), {}, jane))).toEqual(['FORBIDDEN']);
-    expect(codes(await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true }, john))).toEqual(['FORBIDDEN']);
+    expect(codes(await stack.query(PendingPharmacyRequestsDocument, {}, jane))).toEqual(['FORBIDDEN']);
+    expect(codes(await stack.query(DecideRenewalDocument, { requestId: request.id, approve: true }, john))).toEqual(['FORBIDDEN']);
 
     // Refills and days of supply out of range.
     for (const vars of [{ refills: 12 }, { refills: -1 }, { daysSupply: 0 }, { daysSupply: 400 }]) {
-      const res = await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true, ...vars }, alex);
+      const res = await stack.query(DecideRenewalDocument, { requestId: request.id, approve: true, ...vars }, alex);
       expect(codes(res)).toEqual(['BAD_USER_INPUT']);
     }
     expect({ rx: await count('prescription', '1 = 1'), outbox: await count('pharmacy_outbox', '1 = 1') }).toEqual(before);
 
     // Only a practitioner decides: a pharmacist is FORBIDDEN.
-    expect(codes(await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true }, sam))).toEqual(['FORBIDDEN']);
+    expect(codes(await stack.query(DecideRenewalDocument, { requestId: request.id, approve: true }, sam))).toEqual(['FORBIDDEN']);
 
     // A second decision.
-    expect((await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: false, note: 'Book a visit first.' }, alex)).errors).toBeUndefined();
-    const second = await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true }, alex);
+    expect((await stack.query(DecideRenewalDocument, { requestId: request.id, approve: false, note: 'Book a visit first.' }, alex)).errors).toBeUndefined();
+    const second = await stack.query(DecideRenewalDocument, { requestId: request.id, approve: true }, alex);
     expect(codes(second)).toEqual(['CONFLICT']);
     expect(await count('prescription', `renewed_from_id = '${old.id}'`)).toBe(0);
     expect(await count('pharmacy_outbox', `request_id = '${request.id}'`)).toBe(1);
 
     // Refusals by the rules say why.
-    const noRefills = await stack.query(operation('RequestRefill'), { prescriptionId: 'rx-john-atorvastatin' }, john);
+    const noRefills = await stack.query(RequestRefillDocument, { prescriptionId: 'rx-john-atorvastatin' }, john);
     expect(codes(noRefills)).toEqual(['REFILL_NOT_ALLOWED']);
     expect(noRefills.errors?.[0].message).toMatch(/no refills left/);
-    const hasRefills = await stack.query(operation('RequestRenewal'), { prescriptionId: 'rx-john-albuterol-2' }, john);
+    const hasRefills = await stack.query(RequestRenewalDocument, { prescriptionId: 'rx-john-albuterol-2' }, john);
     expect(codes(hasRefills)).toEqual(['RENEWAL_NOT_ALLOWED']);
     expect(hasRefills.errors?.[0].message).toMatch(/Request a refill instead/);
   });
 
   it('stores one refill request of ten sent at the same moment', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, () => stack.query(operation('RequestRefill'), { prescriptionId: 'rx-john-albuterol-2' }, john)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => stack.query(RequestRefillDocument, { prescriptionId: 'rx-john-albuterol-2' }, john)));
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.flatMap((r) => codes(r) ?? [])).toEqual(Array(9).fill('REFILL_NOT_ALLOWED'));
     expect(await count('pharmacy_request', `prescription_id = 'rx-john-albuterol-2' AND kind = 'REFILL'`)).toBe(1);
@@ -170,16 +172,16 @@ describe('refill, renewal, decision and the patient told', () => {
 
   it('decides a request once when Alex decides it twice at the same moment (Sam, a pharmacist, may not)', async () => {
     const decisions = await Promise.all([
-      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: true, refills: 2 }, sam),
-      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: false, note: 'Needs a lipid panel first.' }, alex),
-      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: true, refills: 5 }, alex),
-      stack.query(operation('DecideRenewal'), { requestId: 'rq-john-atorvastatin-renewal', approve: false, note: 'No.' }, sam),
+      stack.query(DecideRenewalDocument, { requestId: 'rq-john-atorvastatin-renewal', approve: true, refills: 2 }, sam),
+      stack.query(DecideRenewalDocument, { requestId: 'rq-john-atorvastatin-renewal', approve: false, note: 'Needs a lipid panel first.' }, alex),
+      stack.query(DecideRenewalDocument, { requestId: 'rq-john-atorvastatin-renewal', approve: true, refills: 5 }, alex),
+      stack.query(DecideRenewalDocument, { requestId: 'rq-john-atorvastatin-renewal', approve: false, note: 'No.' }, sam),
     ]);
     const winners = decisions.filter((r) => !r.errors);
     expect(winners).toHaveLength(1);
     expect(decisions.flatMap((r) => codes(r) ?? [])).toEqual(['FORBIDDEN', 'CONFLICT', 'FORBIDDEN']);
     const newRx = await count('prescription', `renewed_from_id = 'rx-john-atorvastatin'`);
-    expect(newRx).toBe(winners[0].data.decideRenewal.status === 'APPROVED' ? 1 : 0);
+    expect(newRx).toBe(winners[0].data?.decideRenewal.status === 'APPROVED' ? 1 : 0);
     expect(newRx).toBeLessThanOrEqual(1);
     expect(await count('pharmacy_outbox', `request_id = 'rq-john-atorvastatin-renewal'`)).toBe(1);
   });

@@ -3,114 +3,46 @@
  * query through the gateway, then (only for a list longer than one page) the
  * further pages of that list.
  */
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { GatewayExecutor } from '../server';
+import {
+  PatientAppointmentsPageDocument,
+  PatientArchivePageDocument,
+  PatientEverythingDocument,
+  PatientInboxPageDocument,
+  PatientLabResultsPageDocument,
+  PatientVisitNotesPageDocument,
+  PatientVitalsPageDocument,
+  type AllergyFieldsFragment,
+  type AppointmentFieldsFragment,
+  type ConditionFieldsFragment,
+  type ImmunizationFieldsFragment,
+  type LabResultFieldsFragment,
+  type PageFieldsFragment,
+  type PatientFieldsFragment,
+  type PractitionerFieldsFragment,
+  type PrescriptionFieldsFragment,
+  type ThreadFieldsFragment,
+  type VisitNoteFieldsFragment,
+  type VitalFieldsFragment,
+} from './generated/operations';
 
-export interface PersonName {
-  given: string;
-  family: string;
-}
-export interface PractitionerData {
-  id: string;
-  name: PersonName;
-}
-export interface AppointmentData {
-  id: string;
-  start: string;
-  end: string;
-  status: string;
-  appointmentType: string;
-  reason: string | null;
-  clinic: { id: string; name: string; phone: string };
-  practitioner: PractitionerData;
-  cancellation: { reason: string | null; cancelledAt: string } | null;
-}
-export interface MessageData {
-  id: string;
-  body: string;
-  sentAt: string;
-  senderName: string;
-  senderRole: string;
-}
-export interface ThreadData {
-  id: string;
-  subject: string;
-  category: string;
-  source: string;
-  careTeam: { id: string; name: string };
-  messages: MessageData[];
-}
-export interface PrescriptionData {
-  id: string;
-  status: string;
-  medication: { rxnormCode: string; name: string; strength: string; form: string };
-  directions: string;
-  quantity: number;
-  daysSupply: number;
-  refillsAuthorized: number;
-  refillsRemaining: number;
-  writtenOn: string;
-  expiresOn: string;
-  prescriber: PractitionerData;
-  renewedFrom: { id: string } | null;
-}
-export interface LabResultData {
-  id: string;
-  testName: string;
-  loincCode: string;
-  value: string;
-  unit: string | null;
-  referenceRange: { low: number | null; high: number | null; text: string | null } | null;
-  interpretation: string | null;
-  status: string;
-  source: string;
-  collectedAt: string;
-  resultedAt: string;
-}
-export interface VisitNoteData {
-  id: string;
-  title: string;
-  noteType: string;
-  status: string;
-  source: string;
-  authoredAt: string;
-  text: string;
-  author: PractitionerData;
-  appointment: { id: string } | null;
-}
-export interface ConditionData {
-  id: string;
-  name: string;
-  code: string;
-  clinicalStatus: string;
-  onsetDate: string | null;
-}
-export interface AllergyData {
-  id: string;
-  substance: string;
-  snomedCode: string | null;
-  reaction: string | null;
-  severity: string | null;
-}
-export interface ImmunizationData {
-  id: string;
-  vaccine: string;
-  cvxCode: string | null;
-  occurrenceDate: string;
-}
-export interface VitalData {
-  id: string;
-  kind: string;
-  value: string;
-  unit: string;
-  recordedAt: string;
-}
-export interface PatientData {
-  id: string;
-  dodId: string;
-  name: PersonName;
-  dateOfBirth: string;
-  affiliations: { organization: string; status: string; startDate: string; endDate: string | null }[];
-}
+// The shapes the download works with are those of record.graphql's fragments, as
+// GraphQL Code Generator derives them from the supergraph (`npm run codegen`).
+export type PersonName = PractitionerFieldsFragment['name'];
+export type PractitionerData = PractitionerFieldsFragment;
+export type AppointmentData = AppointmentFieldsFragment;
+export type MessageData = ThreadFieldsFragment['messages'][number];
+export type ThreadData = ThreadFieldsFragment;
+export type PrescriptionData = PrescriptionFieldsFragment;
+export type LabResultData = LabResultFieldsFragment;
+export type VisitNoteData = VisitNoteFieldsFragment;
+export type ConditionData = ConditionFieldsFragment;
+export type AllergyData = AllergyFieldsFragment;
+export type ImmunizationData = ImmunizationFieldsFragment;
+export type VitalData = VitalFieldsFragment;
+export type PatientData = PatientFieldsFragment;
 
 /** Everything the download holds, as the graph answered it. */
 export interface PatientRecord {
@@ -134,60 +66,15 @@ export const PAGE_SIZE = 100;
  */
 export const MAX_PAGES = 100;
 
-const PRACTITIONER = 'id name { given family }';
+/** The query texts sent, printed once from the generated documents. */
+const texts = new Map<unknown, string>();
+const textOf = (document: TypedDocumentNode<any, any>) => texts.get(document) ?? texts.set(document, print(document)).get(document)!;
 
-/** The paginated lists of Patient, by the key under which PatientRecord holds them. */
-const CONNECTIONS = {
-  appointments: {
-    field: 'appointments',
-    args: '',
-    node: `id start end status appointmentType reason clinic { id name phone } practitioner { ${PRACTITIONER} } cancellation { reason cancelledAt }`,
-  },
-  // INBOX holds every thread that is not archived, ARCHIVE the rest: together, all of them.
-  inbox: { field: 'messageThreads', args: 'folder: INBOX, ', node: 'id subject category source careTeam { id name } messages { id body sentAt senderName senderRole }' },
-  archive: { field: 'messageThreads', args: 'folder: ARCHIVE, ', node: 'id subject category source careTeam { id name } messages { id body sentAt senderName senderRole }' },
-  labResults: {
-    field: 'labResults',
-    args: '',
-    node: 'id testName loincCode value unit referenceRange { low high text } interpretation status source collectedAt resultedAt',
-  },
-  visitNotes: { field: 'visitNotes', args: '', node: `id title noteType status source authoredAt text author { ${PRACTITIONER} } appointment { id }` },
-  vitals: { field: 'vitalSigns', args: '', node: 'id kind value unit recordedAt' },
-} as const;
-
-type ConnectionKey = keyof typeof CONNECTIONS;
-
-const connection = (key: ConnectionKey, after: boolean) => {
-  const c = CONNECTIONS[key];
-  return `${key}: ${c.field}(${c.args}first: ${PAGE_SIZE}${after ? ', after: $after' : ''}) { pageInfo { hasNextPage endCursor } edges { node { ${c.node} } } }`;
-};
-
-/** The one federated query of the download: the five subgraphs answer their parts of it. */
-export const EVERYTHING_QUERY = `query PatientEverything {
-  me {
-    patient {
-      id dodId name { given family } dateOfBirth
-      affiliations { organization status startDate endDate }
-      ${(Object.keys(CONNECTIONS) as ConnectionKey[]).map((k) => connection(k, false)).join('\n      ')}
-      prescriptions {
-        id status medication { rxnormCode name strength form }
-        directions quantity daysSupply refillsAuthorized refillsRemaining writtenOn expiresOn
-        prescriber { ${PRACTITIONER} } renewedFrom { id }
-      }
-      conditions { id name code clinicalStatus onsetDate }
-      allergies { id substance snomedCode reaction severity }
-      immunizations { id vaccine cvxCode occurrenceDate }
-    }
-  }
-}`;
-
-/** The next page of one list. */
-export const pageQuery = (key: ConnectionKey) => `query PatientEverythingPage($after: String!) {
-  me { patient { ${connection(key, true)} } }
-}`;
+/** The one federated query of the download (record.graphql's PatientEverything): the five subgraphs answer their parts of it. */
+export const EVERYTHING_QUERY = textOf(PatientEverythingDocument);
 
 interface Page<T> {
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: PageFieldsFragment;
   edges: { node: T }[];
 }
 
@@ -217,42 +104,59 @@ function failure(errors: readonly unknown[]): RecordUnavailable {
  * would look complete to the person reading it.
  */
 export async function readPatientRecord(execute: GatewayExecutor, authorization: string): Promise<PatientRecord> {
-  const first = await execute(EVERYTHING_QUERY, {}, authorization);
-  if (first.errors?.length) throw failure(first.errors);
-  const me = (first.data as { me: { patient: Record<string, unknown> | null } | null } | undefined)?.me;
+  /** Runs one generated document: its text, variables and answer are typed together. */
+  const run = async <R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> => {
+    const res = await execute(textOf(document), variables, authorization);
+    if (res.errors?.length) throw failure(res.errors);
+    if (res.data == null) throw new RecordUnavailable('failed');
+    // The gateway validated and answered this very document: its data has the document's shape.
+    return res.data as R;
+  };
+  /** Every node of a list: its first page, then the next ones while the graph says there are more. */
+  const allOf = async <T>(first: Page<T> | null | undefined, next: (after: string) => Promise<Page<T> | null | undefined>): Promise<T[]> => {
+    let page = first;
+    if (!page) throw new RecordUnavailable('failed');
+    const nodes = page.edges.map((e) => e.node);
+    for (let n = 1; page.pageInfo.hasNextPage; n++) {
+      if (n >= MAX_PAGES) throw new RecordUnavailable('too-large');
+      if (page.pageInfo.endCursor === null) throw new RecordUnavailable('failed');
+      page = await next(page.pageInfo.endCursor);
+      if (!page) throw new RecordUnavailable('failed');
+      nodes.push(...page.edges.map((e) => e.node));
+    }
+    return nodes;
+  };
+  const required = <T>(list: T[] | null | undefined): T[] => {
+    if (!list) throw new RecordUnavailable('failed');
+    return list;
+  };
+
+  const me = (await run(PatientEverythingDocument, { first: PAGE_SIZE })).me;
   if (!me) throw new RecordUnavailable('unauthenticated');
   const p = me.patient;
   if (!p) throw new RecordUnavailable('not-a-patient');
 
-  const lists = {} as Record<ConnectionKey, unknown[]>;
-  await Promise.all(
-    (Object.keys(CONNECTIONS) as ConnectionKey[]).map(async (key) => {
-      let page = p[key] as Page<unknown>;
-      const nodes = page.edges.map((e) => e.node);
-      for (let n = 1; page.pageInfo.hasNextPage; n++) {
-        if (n >= MAX_PAGES) throw new RecordUnavailable('too-large');
-        const next = await execute(pageQuery(key), { after: page.pageInfo.endCursor }, authorization);
-        if (next.errors?.length) throw failure(next.errors);
-        const patient = (next.data as { me?: { patient?: Record<string, Page<unknown>> | null } | null } | undefined)?.me?.patient;
-        if (!patient) throw new RecordUnavailable('failed');
-        page = patient[key];
-        nodes.push(...page.edges.map((e) => e.node));
-      }
-      lists[key] = nodes;
-    }),
-  );
+  const page = { first: PAGE_SIZE };
+  const [appointments, inbox, archive, labResults, visitNotes, vitals] = await Promise.all([
+    allOf(p.appointments, async (after) => (await run(PatientAppointmentsPageDocument, { ...page, after })).me?.patient?.appointments),
+    allOf(p.inbox, async (after) => (await run(PatientInboxPageDocument, { ...page, after })).me?.patient?.inbox),
+    allOf(p.archive, async (after) => (await run(PatientArchivePageDocument, { ...page, after })).me?.patient?.archive),
+    allOf(p.labResults, async (after) => (await run(PatientLabResultsPageDocument, { ...page, after })).me?.patient?.labResults),
+    allOf(p.visitNotes, async (after) => (await run(PatientVisitNotesPageDocument, { ...page, after })).me?.patient?.visitNotes),
+    allOf(p.vitals, async (after) => (await run(PatientVitalsPageDocument, { ...page, after })).me?.patient?.vitals),
+  ]);
 
   return {
-    patient: { id: p.id, dodId: p.dodId, name: p.name, dateOfBirth: p.dateOfBirth, affiliations: p.affiliations } as PatientData,
-    appointments: lists.appointments as AppointmentData[],
-    threads: uniqueById([...lists.inbox, ...lists.archive] as ThreadData[]),
-    prescriptions: p.prescriptions as PrescriptionData[],
-    labResults: lists.labResults as LabResultData[],
-    visitNotes: lists.visitNotes as VisitNoteData[],
-    conditions: p.conditions as ConditionData[],
-    allergies: p.allergies as AllergyData[],
-    immunizations: p.immunizations as ImmunizationData[],
-    vitals: lists.vitals as VitalData[],
+    patient: { id: p.id, dodId: p.dodId, name: p.name, dateOfBirth: p.dateOfBirth, affiliations: p.affiliations },
+    appointments,
+    threads: uniqueById([...inbox, ...archive]),
+    prescriptions: required(p.prescriptions),
+    labResults,
+    visitNotes,
+    conditions: required(p.conditions),
+    allergies: required(p.allergies),
+    immunizations: required(p.immunizations),
+    vitals,
   };
 }
 

@@ -4,7 +4,6 @@ import type { DocumentNode } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
@@ -20,6 +19,9 @@ import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILA
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
+
+/** The resolver map as buildSubgraphSchema declares it (not exported by @apollo/subgraph's entry point). */
+type SchemaModuleResolvers = NonNullable<Exclude<Extract<Parameters<typeof buildSubgraphSchema>[0], readonly unknown[]>[number], DocumentNode>['resolvers']>;
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -47,7 +49,8 @@ export interface SubgraphRuntime {
 export interface SubgraphModule<C extends SubgraphContext> {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<C>;
+  /** Typed by the subgraph's generated `Resolvers` (src/generated/graphql.ts, `npm run codegen`). */
+  resolvers: Record<string, unknown>;
   entities: MixedList<EntitySchema<any>>;
   migrations: Function[];
   /** Adds this subgraph's loaders and services to the base context, once per request. */
@@ -145,7 +148,7 @@ const flushAudit: ApolloServerPlugin<SubgraphContext> = {
  * gateway does: it can be called directly, so it trusts no caller to have.
  */
 export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean, edge: EdgeSettings = DEFAULT_EDGE_SETTINGS): ApolloServer<C> {
-  const schema = buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as SchemaModuleResolvers });
   return new ApolloServer<C>({
     schema: guardFederationFields(schema, edge.maxEntities, edge.document),
     introspection: !production,

@@ -1,12 +1,10 @@
-import type { ClinicalContext } from '../context';
 import { toVisitNote } from './mappers';
+import type { AppointmentResolvers } from '../generated/graphql';
 
-type AppointmentRef = { id: string };
-
-export const Appointment = {
+export const Appointment: AppointmentResolvers = {
   // Scheduling owns appointments and decides who sees them; this adds the note.
-  __resolveReference: (ref: AppointmentRef) => ({ id: ref.id }),
-  async visitNote(appointment: AppointmentRef, _: unknown, ctx: ClinicalContext) {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  async visitNote(appointment, _, ctx) {
     const note = await ctx.records.visitNoteOfAppointment(appointment.id);
     return note && toVisitNote(note);
   },

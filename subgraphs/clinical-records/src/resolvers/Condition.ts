@@ -1,8 +1,8 @@
-import type { ClinicalContext } from '../context';
-import { toHealthTopic, type ConditionModel } from './mappers';
+import { toHealthTopic } from './mappers';
+import type { ConditionResolvers } from '../generated/graphql';
 
-export const Condition = {
-  async education(condition: ConditionModel, _: unknown, ctx: ClinicalContext) {
+export const Condition: ConditionResolvers = {
+  async education(condition, _, ctx) {
     return (await ctx.library.topicsFor('ICD10', condition.code)).map(toHealthTopic);
   },
 };

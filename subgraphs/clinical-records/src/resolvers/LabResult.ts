@@ -1,11 +1,11 @@
-import type { ClinicalContext } from '../context';
-import { toHealthTopic, toLabResultPoint, type LabResultModel } from './mappers';
+import { toHealthTopic, toLabResultPoint } from './mappers';
+import type { LabResultResolvers } from '../generated/graphql';
 
-export const LabResult = {
-  async history(result: LabResultModel, _: unknown, ctx: ClinicalContext) {
+export const LabResult: LabResultResolvers = {
+  async history(result, _, ctx) {
     return (await ctx.records.labHistory(result)).map(toLabResultPoint);
   },
-  async education(result: LabResultModel, _: unknown, ctx: ClinicalContext) {
+  async education(result, _, ctx) {
     return (await ctx.library.topicsFor('LOINC', result.loincCode)).map(toHealthTopic);
   },
 };

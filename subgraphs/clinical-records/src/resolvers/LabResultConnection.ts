@@ -1,6 +1,5 @@
-import type { ClinicalContext } from '../context';
-import type { PatientConnectionModel } from './mappers';
+import type { LabResultConnectionResolvers } from '../generated/graphql';
 
-export const LabResultConnection = {
-  totalCount: (c: PatientConnectionModel, _: unknown, ctx: ClinicalContext) => ctx.records.labResultCount(c.patientId),
+export const LabResultConnection: LabResultConnectionResolvers = {
+  totalCount: (c, _, ctx) => ctx.records.labResultCount(c.patientId),
 };

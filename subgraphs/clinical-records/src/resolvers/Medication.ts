@@ -1,12 +1,10 @@
-import type { ClinicalContext } from '../context';
 import { toHealthTopic } from './mappers';
+import type { MedicationResolvers } from '../generated/graphql';
 
-type MedicationRef = { rxnormCode: string };
-
-export const Medication = {
+export const Medication: MedicationResolvers = {
   // Pharmacy owns medications; the library only adds what to read about one.
-  __resolveReference: (ref: MedicationRef) => ({ rxnormCode: ref.rxnormCode }),
-  async education(medication: MedicationRef, _: unknown, ctx: ClinicalContext) {
+  __resolveReference: (ref) => ({ rxnormCode: ref.rxnormCode }),
+  async education(medication, _, ctx) {
     return (await ctx.library.topicsFor('RXNORM', medication.rxnormCode)).map(toHealthTopic);
   },
 };

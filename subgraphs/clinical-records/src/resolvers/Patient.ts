@@ -1,34 +1,31 @@
-import type { PageArgs } from '@portal/kit';
-import type { ClinicalContext } from '../context';
 import { toAllergy, toCondition, toImmunization, toLabResult, toPatientConnection, toVisitNote, toVital } from './mappers';
+import type { PatientResolvers } from '../generated/graphql';
 
-type PatientRef = { id: string };
-
-export const Patient = {
+export const Patient: PatientResolvers = {
   // Identity owns the patient; every field below checks access itself.
-  __resolveReference: (ref: PatientRef) => ({ id: ref.id }),
+  __resolveReference: (ref) => ({ id: ref.id }),
 
-  async labResults(patient: PatientRef, args: PageArgs, ctx: ClinicalContext) {
+  async labResults(patient, args, ctx) {
     const { page, rows } = await ctx.records.labResults(patient.id, args);
     return toPatientConnection(patient.id, page, rows, (r) => r.resultedAt, toLabResult);
   },
-  async visitNotes(patient: PatientRef, args: PageArgs, ctx: ClinicalContext) {
+  async visitNotes(patient, args, ctx) {
     const { page, rows } = await ctx.records.visitNotes(patient.id, args);
     return toPatientConnection(patient.id, page, rows, (n) => n.authoredAt, toVisitNote);
   },
-  async conditions(patient: PatientRef, _: unknown, ctx: ClinicalContext) {
+  async conditions(patient, _, ctx) {
     return (await ctx.records.conditions(patient.id)).map(toCondition);
   },
-  async allergies(patient: PatientRef, _: unknown, ctx: ClinicalContext) {
+  async allergies(patient, _, ctx) {
     return (await ctx.records.allergies(patient.id)).map(toAllergy);
   },
-  async immunizations(patient: PatientRef, _: unknown, ctx: ClinicalContext) {
+  async immunizations(patient, _, ctx) {
     return (await ctx.records.immunizations(patient.id)).map(toImmunization);
   },
-  async vitals(patient: PatientRef, { first }: { first?: number | null }, ctx: ClinicalContext) {
+  async vitals(patient, { first }, ctx) {
     return (await ctx.records.vitals(patient.id, first)).map(toVital);
   },
-  async vitalSigns(patient: PatientRef, args: PageArgs, ctx: ClinicalContext) {
+  async vitalSigns(patient, args, ctx) {
     const { page, rows } = await ctx.records.vitalSigns(patient.id, args);
     return toPatientConnection(patient.id, page, rows, (v) => v.recordedAt, toVital);
   },

@@ -1,8 +1,8 @@
-import type { ClinicalContext } from '../context';
 import { toHealthTopic } from './mappers';
+import type { QueryResolvers } from '../generated/graphql';
 
-export const Query = {
-  async healthTopics(_: unknown, { search }: { search?: string | null }, ctx: ClinicalContext) {
+export const Query: QueryResolvers = {
+  async healthTopics(_, { search }, ctx) {
     return (await ctx.library.search(search)).map(toHealthTopic);
   },
 };

@@ -1,8 +1,8 @@
-import type { ClinicalContext } from '../context';
 import { toVisitNote } from './mappers';
+import type { VisitNoteResolvers } from '../generated/graphql';
 
-export const VisitNote = {
-  async __resolveReference(ref: { id: string }, ctx: ClinicalContext) {
+export const VisitNote: VisitNoteResolvers = {
+  async __resolveReference(ref, ctx) {
     return toVisitNote(await ctx.records.visitNote(ref.id));
   },
 };

@@ -1,6 +1,5 @@
-import type { ClinicalContext } from '../context';
-import type { PatientConnectionModel } from './mappers';
+import type { VisitNoteConnectionResolvers } from '../generated/graphql';
 
-export const VisitNoteConnection = {
-  totalCount: (c: PatientConnectionModel, _: unknown, ctx: ClinicalContext) => ctx.records.visitNoteCount(c.patientId),
+export const VisitNoteConnection: VisitNoteConnectionResolvers = {
+  totalCount: (c, _, ctx) => ctx.records.visitNoteCount(c.patientId),
 };

@@ -1,6 +1,5 @@
-import type { ClinicalContext } from '../context';
-import type { PatientConnectionModel } from './mappers';
+import type { VitalConnectionResolvers } from '../generated/graphql';
 
-export const VitalConnection = {
-  totalCount: (c: PatientConnectionModel, _: unknown, ctx: ClinicalContext) => ctx.records.vitalCount(c.patientId),
+export const VitalConnection: VitalConnectionResolvers = {
+  totalCount: (c, _, ctx) => ctx.records.vitalCount(c.patientId),
 };

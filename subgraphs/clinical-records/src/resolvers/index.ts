@@ -1,4 +1,5 @@
 import { scalarResolvers } from '@portal/kit';
+import type { Resolvers } from '../generated/graphql';
 import { Appointment } from './Appointment';
 import { Condition } from './Condition';
 import { LabResult } from './LabResult';
@@ -10,7 +11,7 @@ import { VisitNote } from './VisitNote';
 import { VisitNoteConnection } from './VisitNoteConnection';
 import { VitalConnection } from './VitalConnection';
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   ...scalarResolvers,
   Query,
   Patient,

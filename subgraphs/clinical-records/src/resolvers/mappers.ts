@@ -68,3 +68,13 @@ export function toPatientConnection<R extends { id: string }, T>(patientId: stri
 export type LabResultModel = ReturnType<typeof toLabResult>;
 export type ConditionModel = ReturnType<typeof toCondition>;
 export type PatientConnectionModel = ReturnType<typeof toPatientConnection>;
+
+export type VisitNoteModel = ReturnType<typeof toVisitNote>;
+export type LabResultConnectionModel = ReturnType<typeof toPatientConnection<LabResultRow, LabResultModel>>;
+export type VisitNoteConnectionModel = ReturnType<typeof toPatientConnection<VisitNoteRow, VisitNoteModel>>;
+export type VitalConnectionModel = ReturnType<typeof toPatientConnection<VitalRow, ReturnType<typeof toVital>>>;
+
+/** Other subgraphs' entities as this subgraph knows them: their key. */
+export type PatientRef = { id: string };
+export type AppointmentRef = { id: string };
+export type MedicationRef = { rxnormCode: string };

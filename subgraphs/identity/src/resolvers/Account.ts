@@ -1,10 +1,9 @@
-import type { IdentityContext } from '../context';
-import type { AccountModel } from './mappers';
+import type { AccountResolvers } from '../generated/graphql';
 
-export const Account = {
-  async signInMethods(account: AccountModel, _: unknown, ctx: IdentityContext) {
+export const Account: AccountResolvers = {
+  async signInMethods(account, _, ctx) {
     const pivCards = await ctx.loaders.pivCardsOfAccount.load(account.id);
     // Every person in the registry has an EDIPI on a common access card.
-    return [...(account.username ? ['DS_LOGON'] : []), 'CAC', ...(pivCards.length ? ['PIV'] : [])];
+    return [...(account.username ? ['DS_LOGON' as const] : []), 'CAC', ...(pivCards.length ? ['PIV' as const] : [])];
   },
 };

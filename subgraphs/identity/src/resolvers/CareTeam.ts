@@ -1,7 +1,7 @@
-import type { IdentityContext } from '../context';
+import type { CareTeamResolvers } from '../generated/graphql';
 
-export const CareTeam = {
-  async __resolveReference(ref: { id: string }, ctx: IdentityContext) {
+export const CareTeam: CareTeamResolvers = {
+  async __resolveReference(ref, ctx) {
     const team = await ctx.people.careTeam(ref.id);
     return team && { id: team.id, name: team.name };
   },

@@ -1,26 +1,24 @@
-import { notFound, type Viewer } from '@portal/kit';
-import type { IdentityContext } from '../context';
+import { notFound } from '@portal/kit';
 import { toAccount, toPatient, toPractitioner } from './mappers';
+import type { MeResolvers } from '../generated/graphql';
 
-type MeModel = { viewer: Viewer };
-
-export const Me = {
-  async account({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
+export const Me: MeResolvers = {
+  async account({ viewer }, _, ctx) {
     const account = await ctx.loaders.account.load(viewer.accountId);
     if (!account) throw notFound('Your account');
     return toAccount(account);
   },
   // The idle deadline, unless the token's absolute end comes first.
-  session: ({ viewer }: MeModel) => ({
+  session: ({ viewer }) => ({
     method: viewer.method,
     expiresAt: viewer.sessionExpiresAt && viewer.sessionExpiresAt < viewer.expiresAt ? viewer.sessionExpiresAt : viewer.expiresAt,
   }),
-  async patient({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
+  async patient({ viewer }, _, ctx) {
     // Null for anyone but a patient: decided in ../policy.ts (Me.patient).
     const person = await ctx.people.ownPatient(viewer);
     return person && toPatient(person);
   },
-  async practitioner({ viewer }: MeModel, _: unknown, ctx: IdentityContext) {
+  async practitioner({ viewer }, _, ctx) {
     // Null for anyone but care staff: decided in ../policy.ts (Me.practitioner).
     const person = await ctx.people.ownPractitioner(viewer);
     return person && toPractitioner(person);

@@ -1,27 +1,25 @@
-import type { IdentityContext } from '../context';
-import type { DsLogonCredential, NewDsLogonAccount } from '../services/accounts';
 import { underLimits } from '../services/limits';
-import type { CardProof, PivRegistration } from '../services/smartCards';
 import { toAccount, toPivCard, toSignInPayload } from './mappers';
+import type { MutationResolvers } from '../generated/graphql';
 
-export const Mutation = {
-  async signInWithDsLogon(_: unknown, { input }: { input: { username: string; password: string } }, ctx: IdentityContext) {
+export const Mutation: MutationResolvers = {
+  async signInWithDsLogon(_, { input }, ctx) {
     return toSignInPayload(await underLimits(ctx, 'signIn', () => ctx.signIn.withDsLogon(input.username, input.password)));
   },
-  async signInWithSmartCard(_: unknown, { input }: { input: CardProof }, ctx: IdentityContext) {
+  async signInWithSmartCard(_, { input }, ctx) {
     return toSignInPayload(await underLimits(ctx, 'signIn', () => ctx.smartCards.signInWithCard(input)));
   },
-  async createDsLogonAccount(_: unknown, { input }: { input: NewDsLogonAccount }, ctx: IdentityContext) {
+  async createDsLogonAccount(_, { input }, ctx) {
     return toAccount(await underLimits(ctx, 'account', () => ctx.accounts.create(input)));
   },
-  async addDsLogonCredential(_: unknown, { input }: { input: DsLogonCredential }, ctx: IdentityContext) {
+  async addDsLogonCredential(_, { input }, ctx) {
     return toAccount(await ctx.accounts.addDsLogon(input));
   },
-  async registerPivCard(_: unknown, { input }: { input: PivRegistration }, ctx: IdentityContext) {
+  async registerPivCard(_, { input }, ctx) {
     return toPivCard(await underLimits(ctx, 'account', () => ctx.smartCards.registerPiv(input)));
   },
-  async deactivateDsLogonAccount(_: unknown, { accountId }: { accountId: string }, ctx: IdentityContext) {
+  async deactivateDsLogonAccount(_, { accountId }, ctx) {
     return toAccount(await ctx.accounts.deactivate(accountId));
   },
-  signOut: (_: unknown, __: unknown, ctx: IdentityContext) => ctx.signIn.signOut(ctx.access.requireViewer()),
+  signOut: (_, __, ctx) => ctx.signIn.signOut(ctx.access.requireViewer()),
 };

@@ -1,15 +1,15 @@
-import type { IdentityContext } from '../context';
-import { toAffiliation, toPatient, type PatientModel } from './mappers';
+import { toAffiliation, toPatient } from './mappers';
+import type { PatientResolvers } from '../generated/graphql';
 
-export const Patient = {
-  async __resolveReference(ref: { id: string }, ctx: IdentityContext) {
+export const Patient: PatientResolvers = {
+  async __resolveReference(ref, ctx) {
     const person = await ctx.people.patient(ref.id);
     return person && toPatient(person);
   },
-  async affiliations(patient: PatientModel, _: unknown, ctx: IdentityContext) {
+  async affiliations(patient, _, ctx) {
     return (await ctx.loaders.affiliations.load(patient.id)).map(toAffiliation);
   },
-  async careTeams(patient: PatientModel, _: unknown, ctx: IdentityContext) {
+  async careTeams(patient, _, ctx) {
     return (await ctx.people.careTeamsOfPatient(patient.id)).map((t) => ({ id: t.id, name: t.name }));
   },
 };

@@ -1,15 +1,15 @@
-import type { IdentityContext } from '../context';
+import type { QueryResolvers } from '../generated/graphql';
 
 const SUPPORT_CONTACTS = [
   { name: 'MHS GENESIS Patient Portal Help Desk', purpose: 'Problems with the patient portal', phone: '1-800-600-9332' },
   { name: 'DS Logon Help Desk (DMDC)', purpose: 'Problems with a DS Logon account or password', phone: '1-800-538-9552' },
 ];
 
-export const Query = {
+export const Query: QueryResolvers = {
   // A service token names no person and opens no session: it has no `me`.
-  me: (_: unknown, __: unknown, ctx: IdentityContext) => (ctx.viewer && ctx.viewer.role !== 'SERVICE' ? { viewer: ctx.viewer } : null),
+  me: (_, __, ctx) => (ctx.viewer && ctx.viewer.role !== 'SERVICE' ? { viewer: ctx.viewer } : null),
   supportContacts: () => SUPPORT_CONTACTS,
-  async smartCardChallenge(_: unknown, __: unknown, ctx: IdentityContext) {
+  async smartCardChallenge(_, __, ctx) {
     await ctx.limits.consume('challenge', ctx.clientAddress);
     return ctx.smartCards.challenge();
   },

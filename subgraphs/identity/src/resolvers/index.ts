@@ -1,4 +1,5 @@
 import { scalarResolvers } from '@portal/kit';
+import type { Resolvers } from '../generated/graphql';
 import { Account } from './Account';
 import { CareTeam } from './CareTeam';
 import { Me } from './Me';
@@ -7,4 +8,4 @@ import { Patient } from './Patient';
 import { Practitioner } from './Practitioner';
 import { Query } from './Query';
 
-export const resolvers = { ...scalarResolvers, Query, Mutation, Me, Account, Patient, Practitioner, CareTeam };
+export const resolvers: Resolvers = { ...scalarResolvers, Query, Mutation, Me, Account, Patient, Practitioner, CareTeam };

@@ -1,3 +1,4 @@
+import type { SignInMethod, Viewer } from '@portal/kit';
 import type { AccountRow, AffiliationRow, PersonRow, PivCardRow } from '../db/entities';
 import type { SignInResult } from '../services/signIn';
 
@@ -36,3 +37,13 @@ export const toPivCard = (c: PivCardRow) => ({ id: c.id, uuid: c.cardUuid, regis
 export type AccountModel = ReturnType<typeof toAccount>;
 export type PatientModel = ReturnType<typeof toPatient>;
 export type PractitionerModel = ReturnType<typeof toPractitioner>;
+
+/** The parent of Me's fields: who is signed in. */
+export type MeModel = { viewer: Viewer };
+/**
+ * The viewer's session. `method` is the token's: never SERVICE here, since
+ * `Query.me` answers null to a service token.
+ */
+export type SessionModel = { method: SignInMethod; expiresAt: Date };
+/** Organization and status are stored as text; the schema's enums check them on the way out. */
+export type AffiliationModel = ReturnType<typeof toAffiliation>;

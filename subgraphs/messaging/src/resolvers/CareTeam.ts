@@ -1,13 +1,10 @@
-import type { PageArgs } from '@portal/kit';
-import type { MessagingContext } from '../context';
 import { toThreadConnection } from './mappers';
+import type { CareTeamResolvers } from '../generated/graphql';
 
-type CareTeamRef = { id: string };
-
-export const CareTeam = {
+export const CareTeam: CareTeamResolvers = {
   // Identity owns the team's name; this subgraph adds its threads.
-  __resolveReference: (ref: CareTeamRef) => ({ id: ref.id }),
-  async threads(team: CareTeamRef, args: PageArgs, ctx: MessagingContext) {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  async threads(team, args, ctx) {
     return toThreadConnection(await ctx.threads.teamThreads(team.id, args));
   },
 };

@@ -1,6 +1,6 @@
-import type { MessageModel } from './mappers';
+import type { MessageResolvers } from '../generated/graphql';
 
-export const Message = {
+export const Message: MessageResolvers = {
   // A reference to identity's Practitioner: the gateway fetches the name from identity.
-  practitioner: (m: MessageModel) => (m.senderRole === 'PRACTITIONER' ? { id: m.senderId } : null),
+  practitioner: (m) => (m.senderRole === 'PRACTITIONER' ? { id: m.senderId } : null),
 };

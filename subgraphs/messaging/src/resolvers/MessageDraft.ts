@@ -1,8 +1,8 @@
-import type { MessagingContext } from '../context';
-import { toThread, type DraftModel } from './mappers';
+import { toThread } from './mappers';
+import type { MessageDraftResolvers } from '../generated/graphql';
 
-export const MessageDraft = {
-  async thread(d: DraftModel, _: unknown, ctx: MessagingContext) {
+export const MessageDraft: MessageDraftResolvers = {
+  async thread(d, _, ctx) {
     return toThread(await ctx.threads.thread(d.threadId, 'MessageDraft.thread'));
   },
 };

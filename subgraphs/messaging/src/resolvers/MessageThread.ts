@@ -1,18 +1,18 @@
-import type { MessagingContext } from '../context';
-import { toDraft, toMessage, toThread, type ThreadModel } from './mappers';
+import { toDraft, toMessage, toThread } from './mappers';
+import type { MessageThreadResolvers } from '../generated/graphql';
 
-export const MessageThread = {
-  async __resolveReference(ref: { id: string }, ctx: MessagingContext) {
+export const MessageThread: MessageThreadResolvers = {
+  async __resolveReference(ref, ctx) {
     return toThread(await ctx.threads.thread(ref.id, 'MessageThread.__resolveReference'));
   },
-  unread: (t: ThreadModel, _: unknown, ctx: MessagingContext) => ctx.threads.unread(t.id),
-  canReply: (t: ThreadModel, _: unknown, ctx: MessagingContext) => ctx.threads.canReply(t),
-  careTeam: (t: ThreadModel) => ({ id: t.careTeamId }),
-  patient: (t: ThreadModel) => ({ id: t.patientId }),
-  async messages(t: ThreadModel, _: unknown, ctx: MessagingContext) {
+  unread: (t, _, ctx) => ctx.threads.unread(t.id),
+  canReply: (t, _, ctx) => ctx.threads.canReply(t),
+  careTeam: (t) => ({ id: t.careTeamId }),
+  patient: (t) => ({ id: t.patientId }),
+  async messages(t, _, ctx) {
     return (await ctx.threads.messages(t.id)).map(toMessage);
   },
-  async draft(t: ThreadModel, _: unknown, ctx: MessagingContext) {
+  async draft(t, _, ctx) {
     const draft = await ctx.threads.draft(t.id);
     return draft && toDraft(draft);
   },

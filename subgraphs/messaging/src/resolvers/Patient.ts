@@ -1,15 +1,11 @@
-import type { PageArgs } from '@portal/kit';
-import type { MessagingContext } from '../context';
-import type { Folder } from '../db/store';
 import { toThreadConnection } from './mappers';
+import type { PatientResolvers } from '../generated/graphql';
 
-type PatientRef = { id: string };
-
-export const Patient = {
+export const Patient: PatientResolvers = {
   // The fields check access; the reference itself reveals nothing.
-  __resolveReference: (ref: PatientRef) => ({ id: ref.id }),
-  unreadMessageCount: (p: PatientRef, _: unknown, ctx: MessagingContext) => ctx.threads.unreadMessageCount(p.id),
-  async messageThreads(p: PatientRef, args: PageArgs & { folder: Folder }, ctx: MessagingContext) {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  unreadMessageCount: (p, _, ctx) => ctx.threads.unreadMessageCount(p.id),
+  async messageThreads(p, args, ctx) {
     return toThreadConnection(await ctx.threads.patientThreads(p.id, args.folder, args));
   },
 };

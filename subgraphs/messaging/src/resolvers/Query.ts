@@ -1,8 +1,8 @@
-import type { MessagingContext } from '../context';
 import { toThread } from './mappers';
+import type { QueryResolvers } from '../generated/graphql';
 
-export const Query = {
-  async messageThread(_: unknown, { id }: { id: string }, ctx: MessagingContext) {
+export const Query: QueryResolvers = {
+  async messageThread(_, { id }, ctx) {
     return toThread(await ctx.threads.thread(id));
   },
 };

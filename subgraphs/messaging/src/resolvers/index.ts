@@ -1,4 +1,5 @@
 import { scalarResolvers } from '@portal/kit';
+import type { Resolvers } from '../generated/graphql';
 import { CareTeam } from './CareTeam';
 import { Message } from './Message';
 import { MessageDraft } from './MessageDraft';
@@ -8,4 +9,4 @@ import { Patient } from './Patient';
 import { Query } from './Query';
 
 // The messaging SDL declares DateTime only.
-export const resolvers = { DateTime: scalarResolvers.DateTime, Query, Mutation, MessageThread, Message, MessageDraft, Patient, CareTeam };
+export const resolvers: Resolvers = { DateTime: scalarResolvers.DateTime, Query, Mutation, MessageThread, Message, MessageDraft, Patient, CareTeam };

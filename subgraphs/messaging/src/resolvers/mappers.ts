@@ -41,3 +41,7 @@ export const toThreadConnection = (c: Connection<ThreadRow>) => ({
 export type ThreadModel = ReturnType<typeof toThread>;
 export type MessageModel = ReturnType<typeof toMessage>;
 export type DraftModel = ReturnType<typeof toDraft>;
+
+/** Identity's entities as this subgraph knows them: their key. */
+export type PatientRef = { id: string };
+export type CareTeamRef = { id: string };

@@ -1,8 +1,8 @@
-import type { PharmacyContext } from '../context';
 import { toMedication } from './mappers';
+import type { MedicationResolvers } from '../generated/graphql';
 
-export const Medication = {
-  async __resolveReference(ref: { rxnormCode: string }, ctx: PharmacyContext) {
+export const Medication: MedicationResolvers = {
+  async __resolveReference(ref, ctx) {
     const medication = await ctx.prescriptions.medication(ref.rxnormCode);
     return medication && toMedication(medication);
   },

@@ -1,15 +1,13 @@
-import type { PharmacyContext } from '../context';
-import type { DecisionInput } from '../services/inputs';
-import type { RequestRefillInput, RequestRenewalInput } from '../services/requests';
 import { toPharmacyRequest } from './mappers';
+import type { MutationResolvers } from '../generated/graphql';
 
-export const Mutation = {
-  requestRefill: async (_: unknown, { input }: { input: RequestRefillInput }, ctx: PharmacyContext) =>
+export const Mutation: MutationResolvers = {
+  requestRefill: async (_, { input }, ctx) =>
     toPharmacyRequest(await ctx.requests.requestRefill(input)),
-  requestRenewal: async (_: unknown, { input }: { input: RequestRenewalInput }, ctx: PharmacyContext) =>
+  requestRenewal: async (_, { input }, ctx) =>
     toPharmacyRequest(await ctx.requests.requestRenewal(input)),
-  decideRenewal: async (_: unknown, { input }: { input: DecisionInput }, ctx: PharmacyContext) =>
+  decideRenewal: async (_, { input }, ctx) =>
     toPharmacyRequest((await ctx.requests.decideRenewal(input)).request),
-  completeRefill: async (_: unknown, { input }: { input: { requestId: string } }, ctx: PharmacyContext) =>
+  completeRefill: async (_, { input }, ctx) =>
     toPharmacyRequest(await ctx.requests.completeRefill(input)),
 };

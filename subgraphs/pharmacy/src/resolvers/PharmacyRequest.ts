@@ -1,14 +1,14 @@
-import type { PharmacyContext } from '../context';
-import { toPharmacyRequest, toPrescription, type PharmacyRequestModel } from './mappers';
+import { toPharmacyRequest, toPrescription } from './mappers';
+import type { PharmacyRequestResolvers } from '../generated/graphql';
 
-export const PharmacyRequest = {
-  async __resolveReference(ref: { id: string }, ctx: PharmacyContext) {
+export const PharmacyRequest: PharmacyRequestResolvers = {
+  async __resolveReference(ref, ctx) {
     return toPharmacyRequest(await ctx.prescriptions.request(ref.id));
   },
-  prescription: async (request: PharmacyRequestModel, _: unknown, ctx: PharmacyContext) =>
+  prescription: async (request, _, ctx) =>
     toPrescription(await ctx.prescriptions.prescriptionOfRequest(request)),
-  patient: (request: PharmacyRequestModel) => ({ id: request.patientId }),
-  async newPrescription(request: PharmacyRequestModel, _: unknown, ctx: PharmacyContext) {
+  patient: (request) => ({ id: request.patientId }),
+  async newPrescription(request, _, ctx) {
     const rx = await ctx.prescriptions.newPrescriptionOf(request);
     return rx && toPrescription(rx);
   },

@@ -1,22 +1,22 @@
-import type { PharmacyContext } from '../context';
-import { toFill, toMedication, toPharmacyRequest, toPrescription, type PrescriptionModel } from './mappers';
+import { toFill, toMedication, toPharmacyRequest, toPrescription } from './mappers';
+import type { PrescriptionResolvers } from '../generated/graphql';
 
-export const Prescription = {
-  async __resolveReference(ref: { id: string }, ctx: PharmacyContext) {
+export const Prescription: PrescriptionResolvers = {
+  async __resolveReference(ref, ctx) {
     return toPrescription(await ctx.prescriptions.byId(ref.id));
   },
-  status: (rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) => ctx.prescriptions.status(rx),
-  medication: async (rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) => toMedication(await ctx.prescriptions.medicationOf(rx)),
-  refillable: (rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) => ctx.prescriptions.refillable(rx),
-  renewable: (rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) => ctx.prescriptions.renewable(rx),
-  prescriber: (rx: PrescriptionModel) => ({ id: rx.prescriberId }),
-  async pendingRequest(rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) {
+  status: (rx, _, ctx) => ctx.prescriptions.status(rx),
+  medication: async (rx, _, ctx) => toMedication(await ctx.prescriptions.medicationOf(rx)),
+  refillable: (rx, _, ctx) => ctx.prescriptions.refillable(rx),
+  renewable: (rx, _, ctx) => ctx.prescriptions.renewable(rx),
+  prescriber: (rx) => ({ id: rx.prescriberId }),
+  async pendingRequest(rx, _, ctx) {
     const request = await ctx.prescriptions.pendingRequest(rx);
     return request && toPharmacyRequest(request);
   },
-  async renewedFrom(rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) {
+  async renewedFrom(rx, _, ctx) {
     const previous = await ctx.prescriptions.renewedFrom(rx);
     return previous && toPrescription(previous);
   },
-  fills: async (rx: PrescriptionModel, _: unknown, ctx: PharmacyContext) => (await ctx.prescriptions.fills(rx)).map(toFill),
+  fills: async (rx, _, ctx) => (await ctx.prescriptions.fills(rx)).map(toFill),
 };

@@ -1,9 +1,8 @@
-import type { PharmacyContext } from '../context';
-import type { RequestKind } from '../db/entities';
 import { toPharmacyRequest } from './mappers';
+import type { QueryResolvers } from '../generated/graphql';
 
-export const Query = {
-  pendingPharmacyRequests: async (_: unknown, args: { kind?: RequestKind | null }, ctx: PharmacyContext) =>
+export const Query: QueryResolvers = {
+  pendingPharmacyRequests: async (_, args, ctx) =>
     (await ctx.requests.pending(args.kind ?? null)).map(toPharmacyRequest),
-  pharmacistLookup: (_: unknown, args: { patientId: string; reason: string }, ctx: PharmacyContext) => ctx.prescriptions.pharmacistLookup(args.patientId, args.reason),
+  pharmacistLookup: (_, args, ctx) => ctx.prescriptions.pharmacistLookup(args.patientId, args.reason),
 };

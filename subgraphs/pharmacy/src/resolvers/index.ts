@@ -1,4 +1,5 @@
 import { scalarResolvers } from '@portal/kit';
+import type { Resolvers } from '../generated/graphql';
 import { Medication } from './Medication';
 import { Mutation } from './Mutation';
 import { Patient } from './Patient';
@@ -6,4 +7,4 @@ import { PharmacyRequest } from './PharmacyRequest';
 import { Prescription } from './Prescription';
 import { Query } from './Query';
 
-export const resolvers = { ...scalarResolvers, Query, Mutation, Patient, Prescription, Medication, PharmacyRequest };
+export const resolvers: Resolvers = { ...scalarResolvers, Query, Mutation, Patient, Prescription, Medication, PharmacyRequest };

@@ -42,3 +42,6 @@ export const toPharmacyRequest = (r: PharmacyRequestRow) => ({
 
 export type PrescriptionModel = ReturnType<typeof toPrescription>;
 export type PharmacyRequestModel = ReturnType<typeof toPharmacyRequest>;
+
+/** Identity's patient as this subgraph knows it: its key. */
+export type PatientRef = { id: string };

@@ -1,14 +1,14 @@
 import { notFound } from '@portal/kit';
-import type { SchedulingContext } from '../context';
 import { isCancellable } from '../services/rules';
-import { toAppointment, toClinic, type AppointmentModel } from './mappers';
+import { toAppointment, toClinic } from './mappers';
+import type { AppointmentResolvers } from '../generated/graphql';
 
-export const Appointment = {
-  async __resolveReference(ref: { id: string }, ctx: SchedulingContext) {
+export const Appointment: AppointmentResolvers = {
+  async __resolveReference(ref, ctx) {
     return toAppointment(await ctx.appointments.appointment(ref.id));
   },
-  cancellable: (a: AppointmentModel, _: unknown, ctx: SchedulingContext) => isCancellable(a.status, a.start, ctx.now),
-  async clinic(a: AppointmentModel, _: unknown, ctx: SchedulingContext) {
+  cancellable: (a, _, ctx) => isCancellable(a.status, a.start, ctx.now),
+  async clinic(a, _, ctx) {
     const clinic = await ctx.loaders.clinic.load(a.clinicId);
     if (!clinic) throw notFound('Clinic');
     return toClinic(clinic);

@@ -1,8 +1,8 @@
-import type { SchedulingContext } from '../context';
 import { toClinic } from './mappers';
+import type { ClinicResolvers } from '../generated/graphql';
 
-export const Clinic = {
-  async __resolveReference(ref: { id: string }, ctx: SchedulingContext) {
+export const Clinic: ClinicResolvers = {
+  async __resolveReference(ref, ctx) {
     const clinic = await ctx.appointments.clinic(ref.id);
     return clinic && toClinic(clinic);
   },

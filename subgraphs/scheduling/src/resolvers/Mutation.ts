@@ -1,13 +1,11 @@
-import type { SchedulingContext } from '../context';
-import type { BookInput, CancelInput, RescheduleInput } from '../services/booking';
-import type { StatusInput } from '../services/practice';
 import { toAppointment } from './mappers';
+import type { MutationResolvers } from '../generated/graphql';
 
-export const Mutation = {
-  bookAppointment: async (_: unknown, { input }: { input: BookInput }, ctx: SchedulingContext) => toAppointment(await ctx.booking.book(input)),
-  cancelAppointment: async (_: unknown, { input }: { input: CancelInput }, ctx: SchedulingContext) => toAppointment(await ctx.booking.cancel(input)),
-  rescheduleAppointment: async (_: unknown, { input }: { input: RescheduleInput }, ctx: SchedulingContext) =>
+export const Mutation: MutationResolvers = {
+  bookAppointment: async (_, { input }, ctx) => toAppointment(await ctx.booking.book(input)),
+  cancelAppointment: async (_, { input }, ctx) => toAppointment(await ctx.booking.cancel(input)),
+  rescheduleAppointment: async (_, { input }, ctx) =>
     toAppointment(await ctx.booking.reschedule(input)),
-  updateAppointmentStatus: async (_: unknown, { input }: { input: StatusInput }, ctx: SchedulingContext) =>
+  updateAppointmentStatus: async (_, { input }, ctx) =>
     toAppointment(await ctx.practice.updateStatus(input)),
 };

@@ -1,12 +1,11 @@
-import type { PageArgs } from '@portal/kit';
-import type { SchedulingContext } from '../context';
 import { toAppointment } from './mappers';
+import type { PatientResolvers } from '../generated/graphql';
 
 /** Patient is identity's entity; this subgraph adds the appointment lists, each checked per patient. */
-export const Patient = {
-  __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-  async upcomingAppointments(patient: { id: string }, args: { first?: number | null }, ctx: SchedulingContext) {
+export const Patient: PatientResolvers = {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  async upcomingAppointments(patient, args, ctx) {
     return (await ctx.appointments.upcomingOf(patient.id, args.first)).map(toAppointment);
   },
-  appointments: (patient: { id: string }, args: PageArgs, ctx: SchedulingContext) => ctx.appointments.appointmentsOf(patient.id, args, toAppointment),
+  appointments: (patient, args, ctx) => ctx.appointments.appointmentsOf(patient.id, args, toAppointment),
 };

@@ -1,10 +1,10 @@
-import type { SchedulingContext } from '../context';
 import { toAppointment } from './mappers';
+import type { PractitionerResolvers } from '../generated/graphql';
 
 /** Practitioner is identity's entity; this subgraph adds the practitioner's own schedule. */
-export const Practitioner = {
-  __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-  async schedule(practitioner: { id: string }, args: { from: Date; to: Date }, ctx: SchedulingContext) {
+export const Practitioner: PractitionerResolvers = {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  async schedule(practitioner, args, ctx) {
     return (await ctx.practice.schedule(practitioner.id, args.from, args.to)).map(toAppointment);
   },
 };

@@ -1,8 +1,7 @@
-import type { SchedulingContext } from '../context';
-import type { SlotSearch } from '../services/slots';
 import { toClinic, toSlot } from './mappers';
+import type { QueryResolvers } from '../generated/graphql';
 
-export const Query = {
-  clinics: async (_: unknown, __: unknown, ctx: SchedulingContext) => (await ctx.appointments.clinics()).map(toClinic),
-  availableSlots: async (_: unknown, args: SlotSearch, ctx: SchedulingContext) => (await ctx.slots.available(args)).map(toSlot),
+export const Query: QueryResolvers = {
+  clinics: async (_, __, ctx) => (await ctx.appointments.clinics()).map(toClinic),
+  availableSlots: async (_, args, ctx) => (await ctx.slots.available(args)).map(toSlot),
 };

@@ -1,9 +1,9 @@
 import { notFound } from '@portal/kit';
-import type { SchedulingContext } from '../context';
-import { toClinic, type SlotModel } from './mappers';
+import { toClinic } from './mappers';
+import type { SlotResolvers } from '../generated/graphql';
 
-export const Slot = {
-  async clinic(s: SlotModel, _: unknown, ctx: SchedulingContext) {
+export const Slot: SlotResolvers = {
+  async clinic(s, _, ctx) {
     const clinic = await ctx.loaders.clinic.load(s.clinicId);
     if (!clinic) throw notFound('Clinic');
     return toClinic(clinic);

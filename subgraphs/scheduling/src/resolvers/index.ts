@@ -1,4 +1,5 @@
 import { scalarResolvers } from '@portal/kit';
+import type { Resolvers } from '../generated/graphql';
 import { Appointment } from './Appointment';
 import { Clinic } from './Clinic';
 import { Mutation } from './Mutation';
@@ -7,4 +8,4 @@ import { Practitioner } from './Practitioner';
 import { Query } from './Query';
 import { Slot } from './Slot';
 
-export const resolvers = { DateTime: scalarResolvers.DateTime, Query, Mutation, Clinic, Slot, Appointment, Patient, Practitioner };
+export const resolvers: Resolvers = { DateTime: scalarResolvers.DateTime, Query, Mutation, Clinic, Slot, Appointment, Patient, Practitioner };

@@ -35,3 +35,7 @@ export const toSlot = (s: SlotRow) => ({
 });
 
 export type SlotModel = ReturnType<typeof toSlot>;
+
+/** Identity's entities as this subgraph knows them: their key. */
+export type PatientRef = { id: string };
+export type PractitionerRef = { id: string };

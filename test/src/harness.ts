@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
 import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
-import { startStack, type Stack } from '../../scripts/stack';
+import { startStack, type Stack } from '@portal/server';
 
 export interface TestStack extends Stack {
   dataDir: string;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { readConfig, type PortalConfig } from '@portal/kit';
 import { dropTestDatabases, gql, removeTestDir, testConfig, testTempDir, uniqueDatabasePrefix } from '@portal/kit/src/testing';
-import { startStack, type Stack } from '../../scripts/stack';
+import { startStack, type Stack } from '@portal/server';
 
 const stacks: Stack[] = [];
 /** Directories (some hold a production signing key) and schema prefixes this file made. */

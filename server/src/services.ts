@@ -10,11 +10,12 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   openDatabase,
   readConfig,
+  SERVICE_SCOPES,
   startSubgraph,
   type SubgraphModule,
 } from '@portal/kit';
 import { fhirRoutes, readGatewayConfig, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { createIdentityModule, readNoticeSettings } from '@portal/identity';
+import { createIdentityModule, createServiceClient, readNoticeSettings } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
 import { stopOnSignals } from './signals';
 import { MODULES, refuseDemoCast, startStack } from './stack';
@@ -159,5 +160,41 @@ export async function runStack(): Promise<void> {
     stopOnSignals('portal', () => stack.close(), 3 * (portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
   } catch (e) {
     failed(e);
+  }
+}
+
+/**
+ * Registers a service that calls subgraphs directly (pharmacy's outbox worker is one: client
+ * `pharmacy`, scope messaging:write) in identity's database, and prints its secret once (only
+ * its SHA-256 hash is stored). Needs the database settings only, like the migrations.
+ */
+export async function runCreateServiceClient(args: string[]): Promise<void> {
+  const [clientId, ...scopes] = args;
+  try {
+    if (!clientId || scopes.length === 0) throw new Error(`usage: create-service-client <client-id> <scope...>\nscopes: ${SERVICE_SCOPES.join(' ')}`);
+    const config = readConfig({ ...process.env, NODE_ENV: 'development' });
+    const identity = createIdentityModule();
+    const database = await openDatabase({
+      name: identity.name,
+      schema: process.env.DATABASE_SCHEMA || undefined,
+      entities: [AuditEventEntity, ...(identity.entities as never[])],
+      migrations: [CreateAuditEvent1764000000000, ...identity.migrations],
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+    });
+    try {
+      const secret = await createServiceClient(database.dataSource, clientId, scopes);
+      const tokenUrl = `${config.identityUrl}/oauth/token`;
+      console.log(`Service client ${clientId}, scopes: ${[...new Set(scopes)].sort().join(' ')}`);
+      console.log(`client_secret: ${secret}`);
+      console.log(`\nShown this once only. Exchange it for a 5-minute token:`);
+      console.log(`  curl -s ${tokenUrl} -d grant_type=client_credentials -d client_id=${clientId} -d client_secret=${secret}`);
+    } finally {
+      await database.dataSource.destroy();
+    }
+    process.exit(0);
+  } catch (e) {
+    console.error((e as Error)?.message ?? String(e));
+    process.exit(1);
   }
 }

@@ -12,6 +12,7 @@ import {
   readConfig,
   SERVICE_SCOPES,
   startSubgraph,
+  type RunningSubgraph,
   type SubgraphModule,
 } from '@portal/kit';
 import { fhirRoutes, readGatewayConfig, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';
@@ -70,30 +71,36 @@ export async function runGateway(): Promise<void> {
 }
 
 /**
- * One subgraph alone. DATABASE_SCHEMA names its PostgreSQL schema (or SQLite file) when it is
- * not the subgraph's own name. Production identity refuses a database that holds the demo cast,
- * as the one-process start does.
+ * Starts one subgraph alone, with its settings from `env`. DATABASE_SCHEMA names its PostgreSQL
+ * schema (or SQLite file) when it is not the subgraph's own name. Production identity refuses a
+ * database that holds the demo cast, as the one-process start does.
  */
+export async function startOneSubgraph(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<RunningSubgraph> {
+  if (!isSubgraphName(name)) throw new Error(`name a subgraph: ${SUBGRAPH_NAMES.join('|')}`);
+  const config = readConfig(env);
+  const running = await startSubgraph(subgraphModule(name, env), {
+    config,
+    port: subgraphPort(name, env),
+    host: env.HOST,
+    databaseName: env.DATABASE_SCHEMA || undefined,
+  });
+  if (name === 'identity' && config.production) {
+    try {
+      await refuseDemoCast(running.database.dataSource);
+    } catch (e) {
+      await running.close().catch(() => undefined);
+      throw e;
+    }
+  }
+  return running;
+}
+
+/** One subgraph alone, as its own process: stops on SIGTERM/SIGINT. */
 export async function runSubgraph(name: string | undefined): Promise<void> {
   try {
-    if (!isSubgraphName(name)) throw new Error(`name a subgraph: ${SUBGRAPH_NAMES.join('|')}`);
-    const config = readConfig();
-    const running = await startSubgraph(subgraphModule(name), {
-      config,
-      port: subgraphPort(name),
-      host: process.env.HOST,
-      databaseName: process.env.DATABASE_SCHEMA || undefined,
-    });
-    if (name === 'identity' && config.production) {
-      try {
-        await refuseDemoCast(running.database.dataSource);
-      } catch (e) {
-        await running.close().catch(() => undefined);
-        throw e;
-      }
-    }
-    console.log(`${name} subgraph at ${running.graphqlUrl}`);
-    stopOnSignals(name, () => running.close(), config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+    const running = await startOneSubgraph(name);
+    console.log(`${running.name} subgraph at ${running.graphqlUrl}`);
+    stopOnSignals(running.name, () => running.close(), running.runtime.config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
   } catch (e) {
     failed(e);
   }

@@ -18,6 +18,8 @@ describe('subgraphPort', () => {
     expect(() => subgraphPort('identity', { PORT: 'http' })).toThrow(/^PORT must be a port number/);
     expect(() => subgraphPort('messaging', { MESSAGING_PORT: '70000' })).toThrow(/^MESSAGING_PORT must be a port number/);
     expect(() => subgraphPort('messaging', { MESSAGING_PORT: '4.5' })).toThrow(/MESSAGING_PORT/);
+    expect(() => subgraphPort('messaging', { PORT: '0x10' })).toThrow(/PORT/);
+    expect(() => subgraphPort('messaging', { PORT: ' ' })).toThrow(/PORT/);
   });
 });
 

@@ -33,7 +33,7 @@ export function subgraphPort(name: SubgraphName, env: NodeJS.ProcessEnv = proces
   const raw = env[`${envPrefix(name)}_PORT`] || env.PORT;
   if (raw === undefined || raw === '') return SUBGRAPHS.find((s) => s.name === name)!.port;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${env[`${envPrefix(name)}_PORT`] ? `${envPrefix(name)}_PORT` : 'PORT'} must be a port number (0 to 65535), not "${raw}".`);
+  if (!/^\d{1,5}$/.test(raw) || port > 65535) throw new Error(`${env[`${envPrefix(name)}_PORT`] ? `${envPrefix(name)}_PORT` : 'PORT'} must be a port number (0 to 65535), not "${raw}".`);
   return port;
 }
 

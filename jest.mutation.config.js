@@ -20,6 +20,8 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
+  // The workspaces' "main" is their built dist/ (production); tests run their TypeScript sources, through node_modules as before.
+  moduleNameMapper: { '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts' },
   testMatch: [
     // Unit tests of the mutated modules, next to them.
     '<rootDir>/subgraphs/kit/src/auth/tokens.test.ts',

@@ -155,7 +155,7 @@ async function main() {
   const { readConfig } = await import('@portal/kit');
   const { gql } = await import('@portal/kit/src/testing');
   const { passwordHashStats } = await import('@portal/identity');
-  const { startStack } = await import('./stack');
+  const { startStack } = await import('@portal/server');
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-abuse-'));
   // A Redis run shares its counters: give it a prefix of its own.

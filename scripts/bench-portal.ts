@@ -17,7 +17,7 @@ import { seedScalePatient as schedulingScale } from '@portal/scheduling';
 import { seedScalePatient as messagingScale } from '@portal/messaging';
 import { seedScalePatient as pharmacyScale } from '@portal/pharmacy';
 import { seedScalePatient as clinicalScale } from '@portal/clinical-records';
-import { startStack } from './stack';
+import { startStack } from '@portal/server';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,22 +1,12 @@
 /**
  * Runs the gateway on its own, in front of subgraphs that run elsewhere
- * (`scripts/subgraph.ts`, one process each):
+ * (`scripts/subgraph.ts`, one process each), from the TypeScript sources:
  *   PORT=4000 IDENTITY_URL=http://127.0.0.1:4001 ... npx tsx scripts/gateway.ts
  * Each subgraph's address comes from `<SUBGRAPH>_URL` (default 127.0.0.1:400N).
+ * The wiring is `@portal/server` (server/src/services.ts); production runs the
+ * built `node server/dist/bin/gateway.js`.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '@portal/kit';
-import { fhirRoutes, readGatewayConfig, startGateway } from '@portal/gateway';
-import { stopOnSignals } from './signals';
+import { runGateway } from '@portal/server';
 
-async function main() {
-  const config = readGatewayConfig();
-  const running = await startGateway({ config, routes: fhirRoutes });
-  console.log(`gateway at ${running.url}/graphql`);
-  stopOnSignals('gateway', () => running.close(), config.portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-}
-
-main().catch((e: Error) => {
-  console.error(`Could not start: ${e.message}`);
-  process.exit(1);
-});
+void runGateway();

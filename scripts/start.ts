@@ -1,34 +1,9 @@
 /**
  * `npm start`: the five subgraphs and the gateway on one machine. In
  * development the demo cast is seeded on first start; Ctrl-C stops everything.
+ * The wiring is `@portal/server` (server/src/stack.ts and services.ts).
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { readGatewayConfig } from '@portal/gateway';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '@portal/kit';
-import { stopOnSignals } from './signals';
-import { startStack } from './stack';
+import { runStack } from '@portal/server';
 
-async function main() {
-  const gatewayConfig = readGatewayConfig();
-  const { portal } = gatewayConfig;
-  const stack = await startStack({
-    config: portal,
-    port: gatewayConfig.port,
-    host: gatewayConfig.host,
-    seedDemo: !portal.production,
-    subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
-  });
-  for (const s of Object.values(stack.subgraphs)) console.log(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
-  const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
-  console.log(`\nPatient portal graph ready at ${shown}/graphql`);
-  if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox: run SignInWithDsLogon (jane.doe / Demo-Password-1), put the token after "Bearer ", run PortalView.`);
-  console.log(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
-
-  // The gateway drains, then the subgraphs together, then identity: up to three graces in all.
-  stopOnSignals('portal', () => stack.close(), 3 * (portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
-}
-
-main().catch((e: Error) => {
-  console.error(`Could not start: ${e.message}`);
-  process.exit(1);
-});
+void runStack();

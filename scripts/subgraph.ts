@@ -1,42 +1,17 @@
 /**
- * Runs one subgraph on its own, for deployments that give each subgraph its
- * own process (or several instances on one PostgreSQL database):
+ * Runs one subgraph on its own, from the TypeScript sources, for deployments
+ * that give each subgraph its own process (or several instances on one PostgreSQL database):
  *   PORT=4012 DATABASE_URL=postgres://... IDENTITY_URL=http://... npx tsx scripts/subgraph.ts scheduling
+ * The port is `<NAME>_PORT`, else `PORT`, else the subgraph's default.
  * DATABASE_SCHEMA names the subgraph's PostgreSQL schema (or SQLite file)
  * when it is not the subgraph's own name (the fault tests give each run one).
  * Pharmacy tells patients of decisions when MESSAGING_URL, PHARMACY_CLIENT_ID
  * and PHARMACY_CLIENT_SECRET are set (see README, "Prescriptions"); identity
  * tells holders of credential changes when MESSAGING_URL is set.
+ * The wiring is `@portal/server` (server/src/services.ts); production runs the
+ * built `node server/dist/bin/subgraph.js <name>`.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { DEFAULT_SHUTDOWN_GRACE_MS, parseSettings, readConfig, startSubgraph } from '@portal/kit';
-import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { createIdentityModule, readNoticeSettings } from '@portal/identity';
-import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
-import { stopOnSignals } from './signals';
-import { MODULES } from './stack';
+import { runSubgraph } from '@portal/server';
 
-async function main() {
-  const name = process.argv[2] as SubgraphName;
-  const def = SUBGRAPHS.find((s) => s.name === name);
-  if (!def) throw new Error(`usage: subgraph.ts ${SUBGRAPHS.map((s) => s.name).join('|')}`);
-  // Every setting checked against the one schema, then read from it.
-  const config = readConfig();
-  const settings = parseSettings();
-  const messagingUrl = settings.MESSAGING_URL;
-  const module =
-    name === 'pharmacy'
-      ? createPharmacyModule({ notifier: readNotifierOptions(process.env) })
-      : name === 'identity'
-        ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl, ...readNoticeSettings(process.env) } : undefined })
-        : MODULES[name].create();
-  if (name === 'pharmacy' && !messagingUrl) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
-  const running = await startSubgraph(module, { config, port: settings.PORT ?? def.port, host: settings.HOST, databaseName: settings.DATABASE_SCHEMA });
-  console.log(`${name} subgraph at ${running.graphqlUrl}`);
-  stopOnSignals(name, () => running.close(), config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-}
-
-main().catch((e: Error) => {
-  console.error(`Could not start: ${e.message}`);
-  process.exit(1);
-});
+void runSubgraph(process.argv[2]);

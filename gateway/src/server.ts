@@ -26,7 +26,7 @@ import {
   type RouteHandler,
   type RunningServer,
 } from '@portal/kit';
-import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/sessions';
+import { defaultSessionGuard, type SessionGuard } from '@portal/kit';
 import type { GatewayConfig } from './config';
 import { readManifest } from './operations';
 import { trustedDocuments } from './trustedDocuments';

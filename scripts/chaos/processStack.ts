@@ -19,7 +19,7 @@ import { Client } from 'pg';
 import { startSubgraph, type PortalConfig } from '@portal/kit';
 import { startFaultProxy, type FaultProxy } from '@portal/kit/src/testing';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { MODULES } from '../stack';
+import { MODULES } from '@portal/server';
 import { sleep } from './load';
 
 export type ServiceName = SubgraphName | 'gateway';

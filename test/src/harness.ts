@@ -9,7 +9,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
 import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
-import { startStack, type Stack } from '../../scripts/stack';
+import { startStack, type Stack } from '@portal/server';
 import * as contract from './generated/operations';
 
 export interface TestStack extends Stack {

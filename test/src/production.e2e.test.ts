@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readConfig, type PortalConfig } from '@portal/kit';
 import { dropTestDatabases, gql, removeTestDir, testConfig, testTempDir, uniqueDatabasePrefix } from '@portal/kit/src/testing';
 import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity/src/smartcard/devPki';
-import { startStack, type Stack } from '../../scripts/stack';
+import { startStack, type Stack } from '@portal/server';
 
 const stacks: Stack[] = [];
 /** Directories (some hold a production signing key) and schema prefixes this file made. */

@@ -25,3 +25,5 @@ export * from './clientAddress';
 export * from './rateLimit';
 export * from './requestId';
 export * from './outbox';
+export * from './auth/sessions';
+export * from './auth/redis';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { PortalConfig, SignInMethod, Viewer } from '@portal/kit';
-import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { RedisSessions, SESSION_CACHE_MS, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, sessionEnded, type SessionGuard } from '@portal/kit/src/auth/sessions';
+import { closeRedis, openRedis } from '@portal/kit';
+import { RedisSessions, SESSION_CACHE_MS, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, sessionEnded, type SessionGuard } from '@portal/kit';
 import { IdentityStore } from '../db/store';
 
 const IDLE_MS = SESSION_IDLE_SECONDS * 1000;

@@ -1,5 +1,5 @@
 import { ErrorCode, PortalError, badInput, signAccessToken, type Viewer } from '@portal/kit';
-import { SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
+import { SESSION_MAX_SECONDS } from '@portal/kit';
 import type { AccountRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import type { KeyRing } from '../keys';

@@ -125,7 +125,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * PHARMACY_OUTBOX_POLL_MS, PHARMACY_OUTBOX_RETRY_BASE_MS and _MAX_MS tune the worker,
  * OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS both outboxes.
  */
-async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph, messagingUrl: string): Promise<NotifierOptions | undefined> {
+export async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph, messagingUrl: string): Promise<NotifierOptions | undefined> {
   const timing = readNotifierTiming(process.env);
   if (config.production) {
     const { PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret, PORTAL_QUIET: quiet } = parseSettings(process.env, ['PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET', 'PORTAL_QUIET']);
@@ -140,7 +140,7 @@ async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph,
 }
 
 /** A production database must never hold the demo cast, whose passwords are public. */
-async function refuseDemoCast(db: DataSource): Promise<void> {
+export async function refuseDemoCast(db: DataSource): Promise<void> {
   const rows = await db.query(`SELECT id FROM person WHERE id IN ('${DEMO.jane}', '${DEMO.john}')`);
   if (rows.length) throw new Error('NODE_ENV=production refuses to start: the identity database holds the demo cast.');
 }

@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { removeTestDir, TEST_REQUEST_ID_SECRET, testTempDir } from '@portal/kit/src/testing';
+import { isSubgraphName, migrate, startOneSubgraph, subgraphPort, SUBGRAPH_NAMES } from './services';
+import { MODULES } from './stack';
+
+describe('subgraphPort', () => {
+  it('takes <NAME>_PORT, else PORT, else the default', () => {
+    expect(subgraphPort('identity', {})).toBe(4001);
+    expect(subgraphPort('clinical-records', {})).toBe(4005);
+    expect(subgraphPort('scheduling', { PORT: '5302' })).toBe(5302);
+    expect(subgraphPort('clinical-records', { PORT: '5302', CLINICAL_RECORDS_PORT: '5303' })).toBe(5303);
+    expect(subgraphPort('pharmacy', { PORT: '0' })).toBe(0);
+  });
+
+  it('refuses a port that is not one, naming the setting', () => {
+    expect(() => subgraphPort('identity', { PORT: 'http' })).toThrow(/^PORT must be a port number/);
+    expect(() => subgraphPort('messaging', { MESSAGING_PORT: '70000' })).toThrow(/^MESSAGING_PORT must be a port number/);
+    expect(() => subgraphPort('messaging', { MESSAGING_PORT: '4.5' })).toThrow(/MESSAGING_PORT/);
+    expect(() => subgraphPort('messaging', { PORT: '0x10' })).toThrow(/PORT/);
+    expect(() => subgraphPort('messaging', { PORT: ' ' })).toThrow(/PORT/);
+  });
+});
+
+describe('migrate (the one-shot job)', () => {
+  it('knows the five subgraphs only', () => {
+    expect(SUBGRAPH_NAMES).toEqual(['identity', 'scheduling', 'messaging', 'pharmacy', 'clinical-records']);
+    expect(isSubgraphName('gateway')).toBe(false);
+  });
+
+  it('refuses an unknown subgraph, and DATABASE_SCHEMA with more than one', async () => {
+    await expect(migrate(['billing'], { DATA_DIR: '/nonexistent' })).rejects.toThrow(/unknown subgraph "billing"/);
+    await expect(migrate([], { DATABASE_SCHEMA: 'x', DATA_DIR: '/nonexistent' })).rejects.toThrow(/name one subgraph/);
+  });
+
+  it('creates and migrates every subgraph database without the production files (SQLite)', async () => {
+    const dataDir = testTempDir('portal-migrate-');
+    try {
+      // NODE_ENV=production without a signing key or card files: the job needs the database only.
+      const env = { NODE_ENV: 'production', DATA_DIR: dataDir, PORTAL_QUIET: '1' };
+      expect(await migrate([], env)).toEqual(SUBGRAPH_NAMES);
+      for (const name of SUBGRAPH_NAMES) expect(fs.existsSync(path.join(dataDir, `${name}.sqlite`))).toBe(true);
+      // Again: nothing left to do.
+      expect(await migrate(['pharmacy'], env)).toEqual(['pharmacy']);
+    } finally {
+      removeTestDir(dataDir);
+    }
+  });
+});
+
+describe('startOneSubgraph (a subgraph in a process of its own)', () => {
+  function productionEnv(dataDir: string): NodeJS.ProcessEnv {
+    const key = path.join(dataDir, 'prod-signing-key.pem');
+    fs.writeFileSync(key, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    // Card files must be named; smart-card checks are tested elsewhere.
+    const ca = path.join(dataDir, 'prod-ca.pem');
+    const crl = path.join(dataDir, 'prod-crl.pem');
+    fs.writeFileSync(ca, '');
+    fs.writeFileSync(crl, '');
+    return {
+      NODE_ENV: 'production',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      PORTAL_QUIET: '1',
+      TOKEN_SIGNING_KEY_FILE: key,
+      SMARTCARD_CA_FILE: ca,
+      SMARTCARD_CRL_FILE: crl,
+      SMARTCARD_CAC_ISSUERS: 'CN=Some CA, O=Somewhere, C=US',
+      REQUEST_ID_SECRET: TEST_REQUEST_ID_SECRET,
+    };
+  }
+
+  it('refuses a name that is not a subgraph', async () => {
+    await expect(startOneSubgraph('gateway', {})).rejects.toThrow(/name a subgraph: identity\|scheduling/);
+  });
+
+  it('in production, identity alone starts on a fresh database and refuses one that holds the demo cast (SQLite)', async () => {
+    const dataDir = testTempDir('portal-one-');
+    try {
+      const fresh = await startOneSubgraph('identity', productionEnv(dataDir));
+      try {
+        expect(fresh.name).toBe('identity');
+        expect((await fetch(`${fresh.url}/health/ready`)).status).toBe(200);
+      } finally {
+        await fresh.close();
+      }
+      // The demo cast, seeded by a development start on the same database.
+      const dev = await startOneSubgraph('identity', { DATA_DIR: dataDir, PORT: '0', PORTAL_QUIET: '1' });
+      try {
+        await MODULES.identity.seed(dev.database.dataSource);
+      } finally {
+        await dev.close();
+      }
+      // Closed again should it start, so a failure here leaves nothing running.
+      const refused = await startOneSubgraph('identity', productionEnv(dataDir)).then(
+        async (s) => (await s.close(), 'started'),
+        (e: Error) => e.message,
+      );
+      expect(refused).toMatch(/holds the demo cast/);
+    } finally {
+      removeTestDir(dataDir);
+    }
+  });
+});

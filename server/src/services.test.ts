@@ -4,6 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { removeTestDir, TEST_REQUEST_ID_SECRET, testTempDir } from '@portal/kit/src/testing';
 import { isSubgraphName, migrate, startOneSubgraph, subgraphPort, SUBGRAPH_NAMES } from './services';
 import { MODULES } from './stack';
+import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity';
 
 describe('subgraphPort', () => {
   it('takes <NAME>_PORT, else PORT, else the default', () => {
@@ -50,14 +51,15 @@ describe('migrate (the one-shot job)', () => {
 });
 
 describe('startOneSubgraph (a subgraph in a process of its own)', () => {
-  function productionEnv(dataDir: string): NodeJS.ProcessEnv {
+  async function productionEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
     const key = path.join(dataDir, 'prod-signing-key.pem');
     fs.writeFileSync(key, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    // Card files must be named; smart-card checks are tested elsewhere.
-    const ca = path.join(dataDir, 'prod-ca.pem');
-    const crl = path.join(dataDir, 'prod-crl.pem');
-    fs.writeFileSync(ca, '');
-    fs.writeFileSync(crl, '');
+    // The card files must exist and parse (identity reads them at start); a PKI like the
+    // development one, written beside the key, stands in: smart-card checks are tested elsewhere.
+    const pkiDir = path.join(dataDir, 'prod-pki');
+    await ensureDevPki(pkiDir);
+    const ca = devCaFile(pkiDir);
+    const crl = devCrlFile(pkiDir);
     return {
       NODE_ENV: 'production',
       DATA_DIR: dataDir,
@@ -78,7 +80,7 @@ describe('startOneSubgraph (a subgraph in a process of its own)', () => {
   it('in production, identity alone starts on a fresh database and refuses one that holds the demo cast (SQLite)', async () => {
     const dataDir = testTempDir('portal-one-');
     try {
-      const fresh = await startOneSubgraph('identity', productionEnv(dataDir));
+      const fresh = await startOneSubgraph('identity', await productionEnv(dataDir));
       try {
         expect(fresh.name).toBe('identity');
         expect((await fetch(`${fresh.url}/health/ready`)).status).toBe(200);
@@ -93,7 +95,7 @@ describe('startOneSubgraph (a subgraph in a process of its own)', () => {
         await dev.close();
       }
       // Closed again should it start, so a failure here leaves nothing running.
-      const refused = await startOneSubgraph('identity', productionEnv(dataDir)).then(
+      const refused = await startOneSubgraph('identity', await productionEnv(dataDir)).then(
         async (s) => (await s.close(), 'started'),
         (e: Error) => e.message,
       );

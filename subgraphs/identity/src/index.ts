@@ -3,7 +3,7 @@ export { seedDemo, seedScalePatient } from './seed';
 export type { IdentityContext } from './context';
 export { openSession } from './services/sessions';
 export { createServiceClient, ensureServiceClient, SERVICE_SCOPES } from './services/serviceClients';
-export { DEV_CAC_CA, DEV_CARDS, DEV_PIV_CA, devCardFiles, ensureDevPki, readDevCards } from './smartcard/devPki';
+export { DEV_CAC_CA, DEV_CARDS, DEV_PIV_CA, devCaFile, devCardFiles, devCrlFile, ensureDevPki, readDevCards } from './smartcard/devPki';
 export { signChallenge } from './smartcard/pki';
 export { passwordHashStats } from './services/passwords';
 export { readNoticeSettings, type NoticeOptions } from './notices/worker';

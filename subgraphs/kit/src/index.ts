@@ -23,4 +23,5 @@ export { withoutSuggestions, guardFederationFields } from './edge/schemaPrivacy'
 export * from './clientAddress';
 export * from './rateLimit';
 export * from './requestId';
+export * from './clientCertificate';
 export * from './outbox';

@@ -20,6 +20,7 @@ import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILA
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
+import { forwardedClientCertificate } from './clientCertificate';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
@@ -32,6 +33,8 @@ export interface SubgraphContext {
   clientAddress: string;
   /** The process's rate limiters, shared through Redis when REDIS_URL is set. */
   limits: RateLimits;
+  /** The client certificate (base64 DER) of the caller's TLS handshake, when the gateway forwarded one with its proof (clientCertificate.ts). */
+  clientCertificate?: string;
 }
 
 export interface SubgraphRuntime {
@@ -207,7 +210,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
     const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess);
-    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits }, runtime);
+    const clientCertificate = forwardedClientCertificate(req, requestIdSecret);
+    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits, clientCertificate }, runtime);
   };
 
   const server = await listen<C>(

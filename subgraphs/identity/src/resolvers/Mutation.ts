@@ -11,6 +11,9 @@ export const Mutation = {
   async signInWithSmartCard(_: unknown, { input }: { input: CardProof }, ctx: IdentityContext) {
     return toSignInPayload(await underLimits(ctx, 'signIn', () => ctx.smartCards.signInWithCard(input)));
   },
+  async signInWithClientCertificate(_: unknown, __: unknown, ctx: IdentityContext) {
+    return toSignInPayload(await underLimits(ctx, 'signIn', () => ctx.smartCards.signInWithClientCertificate(ctx.clientCertificate)));
+  },
   async createDsLogonAccount(_: unknown, { input }: { input: NewDsLogonAccount }, ctx: IdentityContext) {
     return toAccount(await underLimits(ctx, 'account', () => ctx.accounts.create(input)));
   },

@@ -17,6 +17,7 @@ async function main() {
     host: gatewayConfig.host,
     seedDemo: !portal.production,
     subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
+    clientCertificates: { tls: gatewayConfig.tls, clientCertHeader: gatewayConfig.clientCertHeader },
   });
   for (const s of Object.values(stack.subgraphs)) console.log(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
   const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');

@@ -136,6 +136,20 @@ describe('on the gateway’s own HTTPS listener', () => {
     expect(codeOf(await overTls(SIGN_IN, unknown))).toBe('CARD_NOT_REGISTERED');
   });
 
+  it('audits TLS sign-ins and their refusals as card sign-ins, marked via=TLS', async () => {
+    const rows = (await stack.subgraphs.identity.database.dataSource.query(
+      `SELECT method, outcome, account_id AS "accountId", detail FROM identity_audit_event WHERE event = 'SIGN_IN' AND detail LIKE '%via=TLS%' ORDER BY occurred_at`,
+    )) as { method: string; outcome: string; accountId: string | null; detail: string }[];
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { method: 'CAC', outcome: 'OK', accountId: 'ac-jane-doe', detail: 'role=PATIENT via=TLS' },
+        { method: 'SMART_CARD', outcome: 'CERTIFICATE_REVOKED', accountId: null, detail: 'via=TLS' },
+        { method: 'SMART_CARD', outcome: 'CERTIFICATE_EXPIRED', accountId: null, detail: 'via=TLS' },
+        { method: 'SMART_CARD', outcome: 'CARD_NOT_REGISTERED', accountId: null, detail: 'via=TLS' },
+      ]),
+    );
+  });
+
   it('refuses a certificate of a CA it does not trust', async () => {
     const stranger = await issueCard(pki.impostor, { commonName: 'DOE.JANE.A.1000000001' });
     expect(codeOf(await overTls(SIGN_IN, stranger))).toBe('CERTIFICATE_INVALID');

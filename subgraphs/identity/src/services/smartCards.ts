@@ -75,7 +75,7 @@ export class SmartCardService {
    * A card sign-in with the certificate of the TLS handshake, as the gateway
    * forwarded it (base64 DER, proved by its HMAC: see kit clientCertificate.ts).
    * The handshake proved the client holds the card's key, so no challenge;
-   * every other check is signInWithCard's. Audited like it, detail `TLS`.
+   * every other check is signInWithCard's. Audited like it, with `via=TLS` in the detail.
    */
   async signInWithClientCertificate(certificate: string | undefined): Promise<SignInResult> {
     try {
@@ -85,9 +85,9 @@ export class SmartCardService {
       const target = await this.targetOf(verified);
       if ('refusal' in target) throw target.refusal;
       const account = 'account' in target ? target.account : await this.createSmartCardAccount(target.createFor, now);
-      return await this.signIn.issue(account, verified.identity.kind);
+      return await this.signIn.issue(account, verified.identity.kind, 'TLS');
     } catch (e) {
-      if (e instanceof PortalError) await this.audit.write({ event: 'SIGN_IN', method: 'SMART_CARD', outcome: outcomeOf(e), detail: 'TLS' });
+      if (e instanceof PortalError) await this.audit.write({ event: 'SIGN_IN', method: 'SMART_CARD', outcome: outcomeOf(e), detail: 'via=TLS' });
       throw e;
     }
   }

@@ -66,3 +66,18 @@ describe('.env.example', () => {
     expect(() => readGatewayConfig({ SCHEDULING_URL: '127.0.0.1:4002' })).toThrow(/^SCHEDULING_URL must be an http\(s\):\/\/ URL/);
   });
 });
+
+describe('TLS and client certificates', () => {
+  it('serves HTTPS with both TLS files, plain HTTP with neither, and refuses one alone', () => {
+    expect(readGatewayConfig({}).tls).toBeUndefined();
+    expect(readGatewayConfig({ TLS_CERT_FILE: '/etc/portal/tls.pem', TLS_KEY_FILE: '/etc/portal/tls.key' }).tls).toEqual({ certFile: '/etc/portal/tls.pem', keyFile: '/etc/portal/tls.key' });
+    expect(() => readGatewayConfig({ TLS_CERT_FILE: '/etc/portal/tls.pem' })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
+    expect(() => readGatewayConfig({ TLS_KEY_FILE: '/etc/portal/tls.key' })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
+  });
+
+  it('believes no proxy’s certificate header unless CLIENT_CERT_HEADER names one', () => {
+    expect(readGatewayConfig({}).clientCertHeader).toBeUndefined();
+    expect(readGatewayConfig({ CLIENT_CERT_HEADER: 'Client-Cert' }).clientCertHeader).toBe('client-cert');
+    expect(() => readGatewayConfig({ CLIENT_CERT_HEADER: 'Authorization' })).toThrow(/CLIENT_CERT_HEADER/);
+  });
+});

@@ -1,4 +1,4 @@
-import { parseSettings, readConfig, type PortalConfig, type SettingName } from '@portal/kit';
+import { parseClientCertHeaderName, parseSettings, readConfig, type PortalConfig, type SettingName } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
 
 export interface GatewayConfig {
@@ -10,6 +10,17 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Per-subgraph circuit breaker, so requests fail at once for a subgraph that is down instead of each waiting out the timeout. */
   breaker: BreakerSettings;
+  /** Serve HTTPS itself (`TLS_CERT_FILE`, `TLS_KEY_FILE`), asking each client for a smart card's certificate. */
+  tls?: TlsSettings;
+  /** The header in which a trusted proxy (TRUSTED_PROXIES) passes on the client certificate (`CLIENT_CERT_HEADER`, e.g. client-cert); none believed when unset. */
+  clientCertHeader?: string;
+}
+
+export interface TlsSettings {
+  /** PEM: the server's certificate (and the chain up to its CA). */
+  certFile: string;
+  /** PEM: its private key. */
+  keyFile: string;
 }
 
 export interface BreakerSettings {
@@ -44,7 +55,18 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     host: s.HOST ?? '127.0.0.1',
     subgraphUrls,
     ...readSubgraphLimits(env),
+    tls: readTlsSettings(env),
+    clientCertHeader: parseClientCertHeaderName(env.CLIENT_CERT_HEADER),
   };
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE: both or neither. */
+export function readTlsSettings(env: NodeJS.ProcessEnv = process.env): TlsSettings | undefined {
+  const certFile = env.TLS_CERT_FILE?.trim();
+  const keyFile = env.TLS_KEY_FILE?.trim();
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve HTTPS, or neither.');
+  return { certFile, keyFile };
 }
 
 /**

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
@@ -9,12 +11,18 @@ import { GraphQLError } from 'graphql';
 import {
   authenticationFailure,
   clientAddressOf,
+  clientCertificateProof,
+  connectionCertificate,
   documentLimits,
   edgeOf,
   ErrorCode,
+  FORWARDED_CLIENT_CERT_HEADER,
+  FORWARDED_CLIENT_CERT_PROOF_HEADER,
   listen,
   loadRequestIdSecret,
   maskError,
+  normalizeAddress,
+  parseClientCertHeader,
   RateLimits,
   REQUEST_ID_HEADER,
   REQUEST_ID_PROOF_HEADER,
@@ -50,6 +58,8 @@ export interface GatewayContext {
   authorization?: string;
   /** The client's address as the gateway determined it; subgraphs that trust the gateway believe it. */
   clientAddress?: string;
+  /** The client certificate (base64 DER) of the TLS handshake: the gateway's own, or a trusted proxy's (CLIENT_CERT_HEADER). Forwarded to identity only. */
+  clientCertificate?: string;
 }
 
 export interface GatewayOptions {
@@ -93,6 +103,7 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly requestIdSecret: string,
     private readonly breaker: Breaker,
     private readonly outageRetryAfterSeconds: number,
+    private readonly forwardsCertificate: boolean,
   ) {
     super(config);
   }
@@ -102,6 +113,11 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http?.headers.set(REQUEST_ID_PROOF_HEADER, requestIdProof(this.requestIdSecret, context.requestId, context.authorization));
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
+    // Identity signs in with it (signInWithClientCertificate) and believes it only with this proof.
+    if (this.forwardsCertificate && context.clientCertificate) {
+      request.http?.headers.set(FORWARDED_CLIENT_CERT_HEADER, context.clientCertificate);
+      request.http?.headers.set(FORWARDED_CLIENT_CERT_PROOF_HEADER, clientCertificateProof(this.requestIdSecret, context.requestId, context.clientCertificate));
+    }
   }
 
   override async process(options: ProcessOptions): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
@@ -174,6 +190,7 @@ export function createGateway(options: GatewayOptions): {
         requestIdSecret,
         breakers[name as SubgraphName],
         Math.ceil(config.breaker.resetMs / 1000),
+        name === 'identity',
       ),
   });
   const production = config.portal.production;
@@ -251,6 +268,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
   const limits = new RateLimits({ settings: portal.rateLimits, redisUrl: portal.redisUrl, keyPrefix: portal.redisKeyPrefix });
   const trusted = new TrustedProxies(portal.trustedProxies);
   const clientAddress = (req: IncomingMessage) => clientAddressOf(req, trusted);
+  const clientCertificate = (req: IncomingMessage) => clientCertificateOf(req, trusted, config.clientCertHeader);
 
   // The gateway assigns every request id itself (one sent by a client is never taken), sends it back
   // as x-request-id and forwards it to the subgraphs, which write it into their audit rows.
@@ -266,7 +284,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     } catch (e) {
       throw authenticationFailure(e);
     }
-    return { requestId, authorization, clientAddress: address };
+    return { requestId, authorization, clientAddress: address, clientCertificate: clientCertificate(req) };
   };
 
   const execute: GatewayExecutor = async (query, variables, authorization, requestId = randomUUID()) => {
@@ -289,6 +307,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       admit: edge.trustedDocuments ? trustedDocuments(readManifest(), edge.document.maxTokens) : undefined,
       ready: () => gatewayReadiness(config, breakers),
       shutdownGraceMs: config.portal.shutdownGraceMs,
+      tls: config.tls ? tlsOptions(config) : undefined,
     },
     config.port,
     config.host,
@@ -302,4 +321,45 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       await limits.close();
     },
   };
+}
+
+/**
+ * The certificate a client signed in with in the TLS handshake, base64 DER:
+ * the gateway's own connection's when it serves HTTPS; otherwise, only when
+ * the socket's peer is a trusted proxy, the one in its CLIENT_CERT_HEADER.
+ * Anyone else's header is ignored. Identity makes every check of the card.
+ */
+export function clientCertificateOf(req: IncomingMessage, trusted: TrustedProxies, header: string | undefined): string | undefined {
+  const own = connectionCertificate(req);
+  if (own) return own.toString('base64');
+  if (!header || !trusted.has(normalizeAddress(req.socket.remoteAddress ?? ''))) return undefined;
+  return parseClientCertHeader(req.headers[header])?.toString('base64');
+}
+
+/**
+ * HTTPS that asks (never requires) each client for a certificate, naming the
+ * smart-card CAs so a browser offers the card: pages and the other sign-ins
+ * work without one. The handshake proves the client holds the card's key
+ * whatever the chain; rejectUnauthorized is off so that identity, not the
+ * handshake, judges the certificate (chain, dates, CRLs, kind, registration)
+ * and answers with its codes.
+ */
+function tlsOptions(config: GatewayConfig): HttpsOptions {
+  const tls = config.tls!;
+  // Outside production without SMARTCARD_CA_FILE, the development PKI's CAs (identity writes them on its first start).
+  const caFile = config.portal.smartcardCaFile ?? path.join(config.portal.dataDir, 'pki', 'ca.pem');
+  if (config.portal.smartcardCaFile && !fs.existsSync(caFile)) throw new Error(`SMARTCARD_CA_FILE: ${caFile} does not exist.`);
+  return {
+    cert: fs.readFileSync(tls.certFile),
+    key: fs.readFileSync(tls.keyFile),
+    requestCert: true,
+    rejectUnauthorized: false,
+    ...(fs.existsSync(caFile) ? { ca: pemCertificates(fs.readFileSync(caFile, 'utf8')) } : {}),
+    minVersion: 'TLSv1.2',
+  };
+}
+
+/** Each certificate of a PEM bundle on its own, so one whose blocks are not separated by a newline still loads. */
+function pemCertificates(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g) ?? [];
 }

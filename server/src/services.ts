@@ -156,11 +156,12 @@ export async function runStack(): Promise<void> {
       host: gatewayConfig.host,
       seedDemo: !portal.production,
       subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
+      clientCertificates: { tls: gatewayConfig.tls, clientCertHeader: gatewayConfig.clientCertHeader },
     });
     for (const s of Object.values(stack.subgraphs)) console.log(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
     const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
     console.log(`\nPatient portal graph ready at ${shown}/graphql`);
-    if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox. Sign in as jane.doe / Demo-Password-1.`);
+    if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox: run SignInWithDsLogon (jane.doe / Demo-Password-1), put the token after "Bearer ", run PortalView.`);
     console.log(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
     // The gateway drains, then the subgraphs together, then identity: up to three graces in all.
     stopOnSignals('portal', () => stack.close(), 3 * (portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));

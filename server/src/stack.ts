@@ -35,6 +35,8 @@ export interface StackOptions {
   databasePrefix?: string;
   /** Overrides SUBGRAPH_TIMEOUT_MS. */
   subgraphTimeoutMs?: number;
+  /** The gateway's HTTPS (TLS_CERT_FILE, TLS_KEY_FILE) and a trusted proxy's client-certificate header (CLIENT_CERT_HEADER). */
+  clientCertificates?: Pick<GatewayConfig, 'tls' | 'clientCertHeader'>;
 }
 
 export interface Stack {
@@ -93,6 +95,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // SUBGRAPH_TIMEOUT_MS and the breaker settings, validated; a test may shorten the timeout.
       ...readSubgraphLimits(process.env),
       ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
+      ...options.clientCertificates,
     };
     // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph.
     const gateway = await startGateway({ config: gatewayConfig, routes: fhirRoutes });

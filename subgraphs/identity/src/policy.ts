@@ -41,6 +41,7 @@ export const policy = definePolicy({
     'Query.smartCardChallenge': 'a random challenge, no sign-in',
     'Mutation.signInWithDsLogon': 'credentials: security-audited in services/signIn.ts',
     'Mutation.signInWithSmartCard': 'credentials: security-audited in services/smartCards.ts',
+    'Mutation.signInWithClientCertificate': 'credentials (the TLS handshake’s card certificate): security-audited in services/smartCards.ts',
     'Mutation.createDsLogonAccount': 'credentials: security-audited in services/accounts.ts',
     'Mutation.addDsLogonCredential': 'credentials of the viewer’s own account: security-audited in services/accounts.ts',
     'Mutation.registerPivCard': 'credentials: security-audited in services/smartCards.ts',

@@ -37,6 +37,8 @@ export const ErrorCode = {
   OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
   /** A smart card whose revocation cannot be checked: no CRL of an issuing CA on its path, or one past its nextUpdate and the grace period. */
   REVOCATION_UNKNOWN: 'REVOCATION_UNKNOWN',
+  /** signInWithClientCertificate on a connection that presented no card certificate (or through a proxy that is not trusted). */
+  CLIENT_CERTIFICATE_REQUIRED: 'CLIENT_CERTIFICATE_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -73,6 +75,7 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   RESPONSE_TOO_LARGE: 'The answer would be over the server\'s limit; it is replaced whole by this error, never cut.',
   OPERATION_NOT_TRUSTED: 'Trusted-documents mode: the operation is not one of the client contract\'s (HTTP 400).',
   REVOCATION_UNKNOWN: 'The smart card\'s revocation cannot be checked: no CRL of an issuing CA on its path, or only a stale one.',
+  CLIENT_CERTIFICATE_REQUIRED: 'signInWithClientCertificate on a connection that presented no card certificate in the TLS handshake (or came through a proxy that is not trusted).',
 };
 
 /** Codes produced by graphql-js / Apollo Server itself that are safe to pass on. */

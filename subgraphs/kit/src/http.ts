@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
@@ -36,6 +37,8 @@ export interface HttpOptions<C extends BaseContext> {
   requestId?: (req: IncomingMessage) => string;
   /** How long `close()` lets requests in flight finish before it cuts them; defaults to DEFAULT_SHUTDOWN_GRACE_MS. */
   shutdownGraceMs?: number;
+  /** Serve HTTPS with these options (key, cert, and for client certificates requestCert and ca) instead of plain HTTP. */
+  tls?: https.ServerOptions;
 }
 
 /** What a readiness probe may say beyond yes or no; sent as the body of /health/ready. */
@@ -219,14 +222,15 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       send(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
   };
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     // Once stopping, every answer closes its connection, so no keep-alive socket outlives the drain.
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
     res.on('close', () => open.delete(res));
     const done: Promise<void> = handle(req, res).finally(() => running.delete(done));
     running.add(done);
-  });
+  };
+  const server: http.Server = options.tls ? https.createServer(options.tls, onRequest) : http.createServer(onRequest);
   // Above the gateway fetcher's 15 s keep-alive, so a reused socket is never closed under it.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -254,7 +258,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     await Promise.race([Promise.allSettled([...running]), new Promise((resolve) => setTimeout(resolve, AFTER_CUT_WAIT_MS).unref())]);
   };
   return {
-    url: `http://${host}:${actual}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${actual}`,
     port: actual,
     // Idempotent: a second signal or a second caller waits for the same stop.
     close: () => (closing ??= close()),

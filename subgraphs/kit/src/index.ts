@@ -24,6 +24,7 @@ export { withoutSuggestions, guardFederationFields } from './edge/schemaPrivacy'
 export * from './clientAddress';
 export * from './rateLimit';
 export * from './requestId';
+export * from './clientCertificate';
 export * from './outbox';
 export * from './auth/sessions';
 export * from './auth/redis';

@@ -164,6 +164,10 @@ export const SETTINGS = {
   TOKEN_PREVIOUS_KEY_FILES: setting('', (v) => list(v, ',')),
   SMARTCARD_CA_FILE: text(''),
   SMARTCARD_CRL_FILE: text(''),
+  // Card sign-in in the TLS handshake (gateway): checked in gateway/src/config.ts.
+  TLS_CERT_FILE: text(''),
+  TLS_KEY_FILE: text(''),
+  CLIENT_CERT_HEADER: text(''),
   SMARTCARD_CRL_GRACE_HOURS: setting('24', (v) => {
     if (v === undefined) return 24;
     const hours = Number(v);

@@ -19,6 +19,7 @@ import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILA
 import { listen, type RouteHandler, type RunningServer } from './http';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
+import { forwardedClientCertificate } from './clientCertificate';
 
 /** The resolver map as buildSubgraphSchema declares it (not exported by @apollo/subgraph's entry point). */
 type SchemaModuleResolvers = NonNullable<Exclude<Extract<Parameters<typeof buildSubgraphSchema>[0], readonly unknown[]>[number], DocumentNode>['resolvers']>;
@@ -34,6 +35,8 @@ export interface SubgraphContext {
   clientAddress: string;
   /** The process's rate limiters, shared through Redis when REDIS_URL is set. */
   limits: RateLimits;
+  /** The client certificate (base64 DER) of the caller's TLS handshake, when the gateway forwarded one with its proof (clientCertificate.ts). */
+  clientCertificate?: string;
 }
 
 export interface SubgraphRuntime {
@@ -210,7 +213,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
     const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess);
-    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits }, runtime);
+    const clientCertificate = forwardedClientCertificate(req, requestIdSecret);
+    return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits, clientCertificate }, runtime);
   };
 
   const server = await listen<C>(

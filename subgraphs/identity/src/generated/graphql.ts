@@ -55,6 +55,14 @@ export type Mutation = {
    */
   signInWithSmartCard: SignInPayload;
   /**
+   * Signs in with the CAC or registered PIV card the client presented in the TLS handshake
+   * (a browser asks for it when the portal serves HTTPS itself or sits behind a proxy that
+   * passes the certificate on): no challenge, the handshake proved the card. The same checks
+   * and refusals as signInWithSmartCard except SIGNATURE_INVALID and CHALLENGE_INVALID;
+   * CLIENT_CERTIFICATE_REQUIRED when the connection presented no certificate.
+   */
+  signInWithClientCertificate: SignInPayload;
+  /**
    * Creates a DS Logon account for a known patient who has no active portal account
    * (none yet, or only deactivated ones). No sign-in needed: the details prove who it is
    * for (IDENTITY_NOT_VERIFIED when they do not all match one patient, never saying which).
@@ -556,6 +564,7 @@ export type QueryResolvers<ContextType = IdentityContext, ParentType extends Res
 export type MutationResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   signInWithDsLogon?: Resolver<ResolversTypes['SignInPayload'], ParentType, ContextType, RequireFields<MutationSignInWithDsLogonArgs, 'input'>>;
   signInWithSmartCard?: Resolver<ResolversTypes['SignInPayload'], ParentType, ContextType, RequireFields<MutationSignInWithSmartCardArgs, 'input'>>;
+  signInWithClientCertificate?: Resolver<ResolversTypes['SignInPayload'], ParentType, ContextType>;
   createDsLogonAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationCreateDsLogonAccountArgs, 'input'>>;
   addDsLogonCredential?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationAddDsLogonCredentialArgs, 'input'>>;
   registerPivCard?: Resolver<ResolversTypes['PivCard'], ParentType, ContextType, RequireFields<MutationRegisterPivCardArgs, 'input'>>;

@@ -9,6 +9,9 @@ export const Mutation: MutationResolvers = {
   async signInWithSmartCard(_, { input }, ctx) {
     return toSignInPayload(await underLimits(ctx, 'signIn', () => ctx.smartCards.signInWithCard(input)));
   },
+  async signInWithClientCertificate(_, __, ctx) {
+    return toSignInPayload(await underLimits(ctx, 'signIn', () => ctx.smartCards.signInWithClientCertificate(ctx.clientCertificate)));
+  },
   async createDsLogonAccount(_, { input }, ctx) {
     return toAccount(await underLimits(ctx, 'account', () => ctx.accounts.create(input)));
   },

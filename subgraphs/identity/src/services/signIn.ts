@@ -92,10 +92,11 @@ export class SignInService {
   }
 
   /** Opens a session and signs its access token. */
-  async issue(account: AccountRow, method: 'DS_LOGON' | 'CAC' | 'PIV'): Promise<SignInResult> {
+  /** `via`: TLS for a card presented in the TLS handshake (signInWithClientCertificate), noted in the audit row. */
+  async issue(account: AccountRow, method: 'DS_LOGON' | 'CAC' | 'PIV', via?: 'TLS'): Promise<SignInResult> {
     const careTeamIds = await this.store.careTeamIdsOf(account.personId);
     const session = await this.sessions.open(account.id, method);
-    await this.audit.write({ event: 'SIGN_IN', method, outcome: 'OK', accountId: account.id, personId: account.personId, detail: `role=${account.role}` });
+    await this.audit.write({ event: 'SIGN_IN', method, outcome: 'OK', accountId: account.id, personId: account.personId, detail: `role=${account.role}${via ? ` via=${via}` : ''}` });
     const { token } = await signAccessToken(
       this.keys.signing,
       { accountId: account.id, personId: account.personId, role: account.role, method, sessionId: session.id, careTeamIds },

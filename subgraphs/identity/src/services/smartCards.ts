@@ -72,6 +72,27 @@ export class SmartCardService {
   }
 
   /**
+   * A card sign-in with the certificate of the TLS handshake, as the gateway
+   * forwarded it (base64 DER, proved by its HMAC: see kit clientCertificate.ts).
+   * The handshake proved the client holds the card's key, so no challenge;
+   * every other check is signInWithCard's. Audited like it, with `via=TLS` in the detail.
+   */
+  async signInWithClientCertificate(certificate: string | undefined): Promise<SignInResult> {
+    try {
+      if (!certificate) throw noClientCertificate();
+      const now = this.clock();
+      const verified = await verifyCard(parseCard(derToPem(certificate)), this.trust, now);
+      const target = await this.targetOf(verified);
+      if ('refusal' in target) throw target.refusal;
+      const account = 'account' in target ? target.account : await this.createSmartCardAccount(target.createFor, now);
+      return await this.signIn.issue(account, verified.identity.kind, 'TLS');
+    } catch (e) {
+      if (e instanceof PortalError) await this.audit.write({ event: 'SIGN_IN', method: 'SMART_CARD', outcome: outcomeOf(e), detail: 'via=TLS' });
+      throw e;
+    }
+  }
+
+  /**
    * Bad signatures are not counted against the card or the account: a
    * signature cannot be guessed, and counting them would let anyone holding a
    * (public) certificate lock its holder out.
@@ -258,6 +279,18 @@ export class SmartCardService {
     await this.audit.write({ event: 'CREDENTIAL_ADDED', method: 'PIV', outcome: 'OK', accountId: account.id, personId: account.personId, detail: 'PIV' }, tx);
     await queueNotice(tx, account, 'PIV_REGISTERED', now);
   }
+}
+
+const noClientCertificate = () =>
+  new PortalError(
+    ErrorCode.CLIENT_CERTIFICATE_REQUIRED,
+    'No card certificate came with this connection. Insert your card and choose its certificate when the browser asks (reload the page if it did not), or sign in another way.',
+  );
+
+/** The PEM parseCard reads, from base64 DER. */
+function derToPem(base64: string): string {
+  const lines = base64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
 const alreadyRegistered = () =>

@@ -30,6 +30,7 @@ import { defaultSessionGuard, type SessionGuard } from '@portal/kit/src/auth/ses
 import type { GatewayConfig } from './config';
 import { readManifest } from './operations';
 import { trustedDocuments } from './trustedDocuments';
+import { SubgraphClient } from './fetcher';
 import {
   BrokenCircuitError,
   breakerOpen,
@@ -156,20 +157,26 @@ export function createGateway(options: GatewayOptions): {
   verifier: TokenVerifier;
   sessions: SessionGuard;
   breakers: Record<SubgraphName, Breaker>;
+  /** Closes the subgraph connection pools (after the server has drained). */
+  closeClients(): Promise<void>;
 } {
   const { config } = options;
   const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
   const timeout = config.subgraphTimeoutMs;
   const requestIdSecret = loadRequestIdSecret(config.portal);
   const breakers = breakersFor(config);
+  // One keep-alive pool per subgraph; the timeout bounds a hung subgraph, answer included.
+  const clients = Object.fromEntries(
+    SUBGRAPHS.map(({ name }) => [name, new SubgraphClient(`${config.subgraphUrls[name]}/graphql`, { timeoutMs: timeout })]),
+  ) as Record<SubgraphName, SubgraphClient>;
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) =>
       new AuthForwardingDataSource(
         {
           url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
-          // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph, body included.
-          fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
+          // Apollo serialises the body once into a string; it goes out as one write on a kept-alive socket.
+          fetcher: clients[name as SubgraphName].fetcher as never,
         },
         requestIdSecret,
         breakers[name as SubgraphName],
@@ -194,9 +201,12 @@ export function createGateway(options: GatewayOptions): {
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
-  const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json`, timeoutMs: config.portal.identityTimeoutMs });
+  const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json`, timeoutMs: config.portal.identityTimeoutMs, cache: config.portal.tokenCache });
   const sessions = defaultSessionGuard(config.portal, config.subgraphUrls.identity);
-  return { apollo, verifier, sessions, breakers };
+  const closeClients = async () => {
+    await Promise.all(Object.values(clients).map((c) => c.close().catch(() => undefined)));
+  };
+  return { apollo, verifier, sessions, breakers, closeClients };
 }
 
 function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
@@ -245,7 +255,7 @@ type SubgraphState = 'up' | 'down' | 'circuit-open';
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const { config } = options;
   const edge = edgeOf(config.portal);
-  const { apollo, verifier, sessions, breakers } = createGateway(options);
+  const { apollo, verifier, sessions, breakers, closeClients } = createGateway(options);
   await apollo.start();
   const portal = config.portal;
   const limits = new RateLimits({ settings: portal.rateLimits, redisUrl: portal.redisUrl, keyPrefix: portal.redisKeyPrefix });
@@ -298,6 +308,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
     close: async () => {
       await server.close();
       await apollo.stop();
+      await closeClients();
       await sessions.close();
       await limits.close();
     },

@@ -49,6 +49,8 @@ export interface PortalConfig {
    * gateway's per-subgraph budget (`IDENTITY_TIMEOUT_MS`).
    */
   identityTimeoutMs?: number;
+  /** The verified-token cache of every TokenVerifier in this process (`TOKEN_CACHE_SIZE`, `TOKEN_CACHE_TTL_MS`). */
+  tokenCache?: TokenCacheSettings;
   /** How long a stopping server lets requests in flight finish before it cuts them (`SHUTDOWN_GRACE_MS`). */
   shutdownGraceMs?: number;
   /** PostgreSQL pool bounds (`DATABASE_POOL_MAX`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_STATEMENT_TIMEOUT_MS`). */
@@ -63,6 +65,19 @@ export interface DatabasePoolSettings {
   /** How long one statement (and an idle open transaction) may take before PostgreSQL cancels it. */
   statementTimeoutMs: number;
 }
+
+/**
+ * A verified token's claims are kept, keyed by the whole token, so the next
+ * request with it skips the signature check: at most `size` tokens (least
+ * recently used go first; 0 turns the cache off), each for at most `ttlMs`
+ * and never past its own `exp`. Sessions are checked on every request all the same.
+ */
+export interface TokenCacheSettings {
+  size: number;
+  ttlMs: number;
+}
+
+export const DEFAULT_TOKEN_CACHE: TokenCacheSettings = { size: 10_000, ttlMs: 60_000 };
 
 export const DEFAULT_IDENTITY_TIMEOUT_MS = 2_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -134,6 +149,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     pharmacyUrl: env.PHARMACY_URL || `http://127.0.0.1:${env.PHARMACY_PORT || 4004}`,
     identityTimeoutMs: milliseconds(env, 'IDENTITY_TIMEOUT_MS', DEFAULT_IDENTITY_TIMEOUT_MS, 100, 60_000),
     shutdownGraceMs: milliseconds(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 300_000),
+    tokenCache: {
+      size: cacheSize(env.TOKEN_CACHE_SIZE),
+      ttlMs: milliseconds(env, 'TOKEN_CACHE_TTL_MS', DEFAULT_TOKEN_CACHE.ttlMs, 0, 15 * 60_000),
+    },
     databasePool: {
       max: positiveInteger(env, 'DATABASE_POOL_MAX', DEFAULT_DATABASE_POOL.max),
       acquireTimeoutMs: milliseconds(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_POOL.acquireTimeoutMs, 100, 60_000),
@@ -158,6 +177,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     }
   }
   return config;
+}
+
+function cacheSize(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_TOKEN_CACHE.size;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 1_000_000) throw new Error('TOKEN_CACHE_SIZE must be a whole number from 0 (no cache) to 1000000.');
+  return value;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {

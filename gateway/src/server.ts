@@ -74,6 +74,9 @@ export type GatewayExecutor = (query: string, variables: Record<string, unknown>
 /** Codes a subgraph answers with a status of their own (429, 503) and a message meant for the client. */
 const PASSED_ON = new Set<unknown>([ErrorCode.RATE_LIMITED, ErrorCode.SERVICE_UNAVAILABLE]);
 
+/** The request id proof of each request's context, computed at its first subgraph fetch. */
+const PROOFS = new WeakMap<object, string>();
+
 type ProcessOptions = Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0];
 type FetchResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 
@@ -100,7 +103,10 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    request.http?.headers.set(REQUEST_ID_PROOF_HEADER, requestIdProof(this.requestIdSecret, context.requestId, context.authorization));
+    // One HMAC per client request, not one per subgraph fetch: the id and the token are the same for all of them.
+    let proof = PROOFS.get(context);
+    if (proof === undefined) PROOFS.set(context, (proof = requestIdProof(this.requestIdSecret, context.requestId, context.authorization)));
+    request.http?.headers.set(REQUEST_ID_PROOF_HEADER, proof);
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
   }

@@ -5,7 +5,8 @@
  *                            [--connections 8] [--layout split|single|both] [--base-port 5100] [--profile DIR]
  *
  * 1. Seeds a temporary SQLite DATA_DIR (the demo cast plus `--patients`
- *    synthetic patients with a few rows in every list) and signs each in.
+ *    synthetic patients with a few rows in every list), opens a session for
+ *    each and signs its token as identity does.
  * 2. `split`: starts each subgraph in its own process (scripts/subgraph.ts),
  *    then the project's gateway alone (scripts/gateway.ts) and Hive Gateway
  *    (bench/hive, installed with `npm ci` on first use; Authorization and the
@@ -30,8 +31,9 @@ import path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { readConfig } from '@portal/kit';
-import { seedScalePatient as identityScale } from '@portal/identity';
+import { execute, loadSigningKey, readConfig, signAccessToken, sql } from '@portal/kit';
+import { SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
+import { openSession, seedScalePatient as identityScale } from '@portal/identity';
 import { seedScalePatient as schedulingScale } from '@portal/scheduling';
 import { seedScalePatient as messagingScale } from '@portal/messaging';
 import { seedScalePatient as pharmacyScale } from '@portal/pharmacy';
@@ -143,36 +145,44 @@ function ensureHive(): void {
   execFileSync('npm', ['ci', '--prefix', HIVE_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit' });
 }
 
-/** Seeds the demo cast and `patients` synthetic patients (a few rows in every list) and signs each in; returns their tokens. */
+/**
+ * Seeds the demo cast and `patients` synthetic patients (a few rows in every
+ * list), each with a DS Logon account and an open session, and returns their
+ * access tokens, signed as identity signs a sign-in's (same key, claims and
+ * lifetime). Sessions are opened directly rather than by signing in: 100
+ * scrypt hashes and checks would take minutes on a busy machine.
+ */
 async function seed(dataDir: string, patients: number): Promise<string[]> {
   const config = readConfig({ ...process.env, DATA_DIR: dataDir });
   const stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true });
   try {
     const db = (name: SubgraphName) => stack.subgraphs[name].database.dataSource;
-    const usernames: string[] = [];
+    const [{ hash }] = await sql<{ hash: string }>(db('identity'), 'SELECT password_hash AS hash FROM account WHERE password_hash IS NOT NULL LIMIT 1');
+    const key = await loadSigningKey({ file: config.tokenSigningKeyFile, dataDir: config.dataDir, production: false });
+    const tokens: string[] = [];
     // One patient after another: SQLite takes one transaction at a time.
     for (let n = 0; n < patients; n++) {
-      const id = `pt-bench-${n}-${randomBytes(3).toString('hex')}`;
-      const username = `bench.${n}.${randomBytes(2).toString('hex')}`;
+      const personId = `pt-bench-${n}-${randomBytes(3).toString('hex')}`;
+      const accountId = `ac-${personId}`;
       const count = 2 + (n % 3);
-      await identityScale(db('identity'), { patientId: id, count, username, password: 'Bench-Password-1' });
-      await schedulingScale(db('scheduling'), { patientId: id, count });
-      await messagingScale(db('messaging'), { patientId: id, count });
-      await pharmacyScale(db('pharmacy'), { patientId: id, count });
-      await clinicalScale(db('clinical-records'), { patientId: id, count });
-      usernames.push(username);
+      await identityScale(db('identity'), { patientId: personId, count });
+      await execute(
+        db('identity'),
+        `INSERT INTO account (id, person_id, username, password_hash, role, status, created_at, deactivated_at) VALUES ($1, $2, $3, $4, 'PATIENT', 'ACTIVE', $5, NULL)`,
+        [accountId, personId, `bench.${n}.${randomBytes(2).toString('hex')}`, hash, new Date().toISOString()],
+      );
+      await schedulingScale(db('scheduling'), { patientId: personId, count });
+      await messagingScale(db('messaging'), { patientId: personId, count });
+      await pharmacyScale(db('pharmacy'), { patientId: personId, count });
+      await clinicalScale(db('clinical-records'), { patientId: personId, count });
+      const session = await openSession(config, db('identity'), accountId, 'DS_LOGON');
+      const careTeamIds = (await sql<{ id: string }>(db('identity'), 'SELECT care_team_id AS id FROM care_team_member WHERE person_id = $1', [personId])).map((r) => r.id).sort();
+      const { token } = await signAccessToken(key, { accountId, personId, role: 'PATIENT', method: 'DS_LOGON', sessionId: session.id, careTeamIds }, SESSION_MAX_SECONDS);
+      tokens.push(token);
     }
-    const tokens: string[] = [];
-    const signIn = async (n: number) => {
-      const res = (await post(
-        stack.graphqlUrl,
-        JSON.stringify({ query: 'mutation($u:String!,$p:String!){ signInWithDsLogon(input:{username:$u,password:$p}) { accessToken } }', variables: { u: usernames[n], p: 'Bench-Password-1' } }),
-        '',
-      ).catch((e: Error) => ({ errors: [e.message] }))) as { data?: { signInWithDsLogon?: { accessToken: string } }; errors?: unknown[] };
-      if (!res.data?.signInWithDsLogon) throw new Error(`sign-in of synthetic patient ${n} failed: ${JSON.stringify(res.errors)}`);
-      tokens[n] = res.data.signInWithDsLogon.accessToken;
-    };
-    for (let n = 0; n < patients; n += 4) await Promise.all([n, n + 1, n + 2, n + 3].filter((i) => i < patients).map(signIn));
+    // The tokens work end to end before any gateway is measured.
+    const probe = await post(stack.graphqlUrl, JSON.stringify({ query: '{ me { account { id signInMethods } } }' }), tokens[0]);
+    if (probe.errors || !probe.data) throw new Error(`a synthetic patient's token does not work: ${JSON.stringify(probe.errors)}`);
     return tokens;
   } finally {
     await stack.close();

@@ -57,7 +57,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
         challenges: new ChallengeCodec(challengeKeyFrom(keys.signing.privateKey)),
         sessions: createSessionService(config, database.dataSource, clock),
       };
-      return new TokenVerifier({ jwks: { keys: keys.jwks } });
+      return new TokenVerifier({ jwks: { keys: keys.jwks }, cache: config.tokenCache });
     },
     careAccess: ({ database }) => {
       const store = new IdentityStore(database.dataSource);

@@ -3,6 +3,7 @@ import type { Viewer } from './auth/tokens';
 import type { AuditAction, AuditTrail } from './audit';
 import { DEFAULT_IDENTITY_TIMEOUT_MS } from './config';
 import { ErrorCode, forbidden, PortalError, unauthenticated } from './errors';
+import { postInternal } from './internalHttp';
 
 /** Answers which of `patientIds` a practitioner viewer treats (identity owns care teams). */
 export type CareAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
@@ -101,15 +102,9 @@ const accessUnavailable = () => new PortalError(ErrorCode.SERVICE_UNAVAILABLE, '
  * the question could not be asked, which says nothing against the viewer.
  */
 async function askInternal(url: string, viewer: Viewer, question: object, timeoutMs: number): Promise<Record<string, unknown>> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
-    body: JSON.stringify(question),
-    signal,
-  }).catch(() => null);
-  if (!res || !res.ok) throw accessUnavailable();
-  // The signal bounds the body too: a server that sends headers and then hangs is no answer.
+  // The timeout bounds the body too: a server that sends headers and then hangs is no answer.
+  const res = await postInternal(url, { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` }, JSON.stringify(question), timeoutMs);
+  if (!res || res.status < 200 || res.status > 299) throw accessUnavailable();
   const body = await res.json().catch(() => null);
   if (!body || typeof body !== 'object') throw accessUnavailable();
   return body as Record<string, unknown>;

@@ -35,3 +35,17 @@ describe('timeouts, shutdown grace and pool settings', () => {
     expect(() => readConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('verified-token cache settings', () => {
+  it('defaults to 10000 tokens for 60 s, reads TOKEN_CACHE_SIZE and TOKEN_CACHE_TTL_MS, and 0 turns it off', () => {
+    expect(readConfig({}).tokenCache).toEqual({ size: 10_000, ttlMs: 60_000 });
+    expect(readConfig({ TOKEN_CACHE_SIZE: '500', TOKEN_CACHE_TTL_MS: '5000' }).tokenCache).toEqual({ size: 500, ttlMs: 5_000 });
+    expect(readConfig({ TOKEN_CACHE_SIZE: '0', TOKEN_CACHE_TTL_MS: '0' }).tokenCache).toEqual({ size: 0, ttlMs: 0 });
+  });
+
+  it('refuses to start on a value out of range rather than run without the bound', () => {
+    for (const v of ['-1', '1.5', 'lots', '1000001']) expect(() => readConfig({ TOKEN_CACHE_SIZE: v })).toThrow(/TOKEN_CACHE_SIZE must be a whole number from 0/);
+    // A token is never remembered longer than 15 minutes, whatever its exp.
+    for (const v of ['900001', '-5', 'x']) expect(() => readConfig({ TOKEN_CACHE_TTL_MS: v })).toThrow(/TOKEN_CACHE_TTL_MS/);
+  });
+});

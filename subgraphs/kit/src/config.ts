@@ -49,6 +49,8 @@ export interface PortalConfig {
    * gateway's per-subgraph budget (`IDENTITY_TIMEOUT_MS`).
    */
   identityTimeoutMs?: number;
+  /** The verified-token cache of every TokenVerifier in this process (`TOKEN_CACHE_SIZE`, `TOKEN_CACHE_TTL_MS`). */
+  tokenCache?: TokenCacheSettings;
   /** How long a stopping server lets requests in flight finish before it cuts them (`SHUTDOWN_GRACE_MS`). */
   shutdownGraceMs?: number;
   /** PostgreSQL pool bounds (`DATABASE_POOL_MAX`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_STATEMENT_TIMEOUT_MS`). */
@@ -63,6 +65,19 @@ export interface DatabasePoolSettings {
   /** How long one statement (and an idle open transaction) may take before PostgreSQL cancels it. */
   statementTimeoutMs: number;
 }
+
+/**
+ * A verified token's claims are kept, keyed by the whole token, so the next
+ * request with it skips the signature check: at most `size` tokens (least
+ * recently used go first; 0 turns the cache off), each for at most `ttlMs`
+ * and never past its own `exp`. Sessions are checked on every request all the same.
+ */
+export interface TokenCacheSettings {
+  size: number;
+  ttlMs: number;
+}
+
+export const DEFAULT_TOKEN_CACHE: TokenCacheSettings = { size: 10_000, ttlMs: 60_000 };
 
 export const DEFAULT_IDENTITY_TIMEOUT_MS = 2_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -115,6 +130,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     pharmacyUrl: s.PHARMACY_URL ?? `http://127.0.0.1:${s.PHARMACY_PORT ?? 4004}`,
     identityTimeoutMs: s.IDENTITY_TIMEOUT_MS,
     shutdownGraceMs: s.SHUTDOWN_GRACE_MS,
+    tokenCache: { size: s.TOKEN_CACHE_SIZE, ttlMs: s.TOKEN_CACHE_TTL_MS },
     databasePool: {
       max: s.DATABASE_POOL_MAX,
       acquireTimeoutMs: s.DATABASE_ACQUIRE_TIMEOUT_MS,

@@ -136,6 +136,8 @@ export const SETTINGS = {
   }),
   REDIS_KEY_PREFIX: text('portal:'),
   SHUTDOWN_GRACE_MS: ms('SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
+  TOKEN_CACHE_SIZE: setting('10000', whole(10_000, 0, 1_000_000, () => 'TOKEN_CACHE_SIZE must be a whole number from 0 (no cache) to 1000000.') as (v: string | undefined) => number),
+  TOKEN_CACHE_TTL_MS: ms('TOKEN_CACHE_TTL_MS', 60_000, 0, 15 * 60_000),
   PORTAL_QUIET: flag('PORTAL_QUIET', '0'),
   PORTAL_LOG_ERRORS: flag('PORTAL_LOG_ERRORS', '1'),
 

@@ -186,7 +186,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   // Always let the module initialise its own verifier (identity loads its signing key there).
   const own = module.verifier ? await module.verifier(partial) : undefined;
   const timeoutMs = config.identityTimeoutMs ?? DEFAULT_IDENTITY_TIMEOUT_MS;
-  const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json`, timeoutMs });
+  const verifier = options.verifier ?? own ?? new TokenVerifier({ jwksUrl: `${config.identityUrl}/.well-known/jwks.json`, timeoutMs, cache: config.tokenCache });
   const runtime: SubgraphRuntime = { ...partial, verifier };
   const careAccess = options.careAccess ?? (module.careAccess ? module.careAccess(partial) : remoteCareAccess(config.identityUrl, timeoutMs));
   const careTeams = options.careTeams ?? (module.careTeams ? module.careTeams(partial) : remoteCareTeams(config.identityUrl, timeoutMs));

@@ -1,5 +1,6 @@
 import { DEFAULT_IDENTITY_TIMEOUT_MS, type PortalConfig } from '../config';
 import { ErrorCode, PortalError } from '../errors';
+import { postInternal } from '../internalHttp';
 import { closeRedis, openRedis, type Redis } from './redis';
 import type { Viewer } from './tokens';
 
@@ -114,16 +115,12 @@ export function remoteSessionGuard(identityUrl: string, cacheMs = SESSION_CACHE_
   const inFlight = new Map<string, Promise<Date>>();
 
   const ask = async (viewer: Viewer, key: string): Promise<Date> => {
-    const res = await fetch(`${identityUrl}/internal/sessions/check`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${viewer.token}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    }).catch(() => null);
+    const res = await postInternal(`${identityUrl}/internal/sessions/check`, { authorization: `Bearer ${viewer.token}` }, undefined, timeoutMs);
     // Only identity's own word ends a session: 401, or 200 without "active". Anything else (5xx,
-    // a proxy's 404 or 429, no answer) says nothing about the session, so the token is not refused.
+    // a proxy's 404 or 429, no whole answer in time) says nothing about the session, so the token is not refused.
     if (!res || (res.status !== 200 && res.status !== 401)) throw sessionsUnavailable();
     const body = (await res.json().catch(() => ({}))) as { active?: unknown; expiresAt?: unknown };
-    if (!res.ok || body.active !== true || typeof body.expiresAt !== 'string') throw sessionEnded();
+    if (res.status !== 200 || body.active !== true || typeof body.expiresAt !== 'string') throw sessionEnded();
     const expiresAt = new Date(body.expiresAt);
     if (live.size > 10_000) {
       const now = Date.now();

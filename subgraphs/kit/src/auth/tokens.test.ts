@@ -29,6 +29,8 @@ const pemOf = (type: 'ec' | 'ed25519' | 'rsa', options: object = {}) => {
   };
 };
 const p256 = () => pemOf('ec', { namedCurve: 'P-256' });
+/** The JWKS tests verify one token again and again to see when keys are fetched: without the verified-token cache. */
+const NO_CACHE = { size: 0, ttlMs: 0 };
 
 const CLAIMS: TokenClaims = {
   accountId: 'ac-1',
@@ -297,7 +299,7 @@ describe('access tokens', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
       };
       const { token } = await signAccessToken(key, CLAIMS);
-      const remote = new TokenVerifier({ jwksUrl: url });
+      const remote = new TokenVerifier({ jwksUrl: url, cache: NO_CACHE });
       expect((await remote.verify(token)).personId).toBe('pt-1');
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect((await remote.verify(token)).personId).toBe('pt-1');
@@ -308,20 +310,20 @@ describe('access tokens', () => {
       const { token } = await signAccessToken(key, CLAIMS);
       const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Sign-in could not be checked right now. Try again shortly.' };
       answer = (res) => res.writeHead(503).end('down');
-      expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual(unavailable);
+      expect(await refusal(new TokenVerifier({ jwksUrl: url, cache: NO_CACHE }).verify(token))).toEqual(unavailable);
       const closed = http.createServer();
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
       await new Promise((resolve) => closed.close(resolve));
-      expect(await refusal(new TokenVerifier({ jwksUrl: closedUrl }).verify(token))).toEqual(unavailable);
+      expect(await refusal(new TokenVerifier({ jwksUrl: closedUrl, cache: NO_CACHE }).verify(token))).toEqual(unavailable);
       answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [');
-      expect(await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).toEqual(unavailable);
+      expect(await refusal(new TokenVerifier({ jwksUrl: url, cache: NO_CACHE }).verify(token))).toEqual(unavailable);
     });
 
     it('answers SERVICE_UNAVAILABLE when the JWKS does not come within its timeout (IDENTITY_TIMEOUT_MS)', async () => {
       const { token } = await signAccessToken(key, CLAIMS);
       answer = () => undefined;
-      expect(await refusal(new TokenVerifier({ jwksUrl: url, timeoutMs: 200 }).verify(token))).toEqual({
+      expect(await refusal(new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cache: NO_CACHE }).verify(token))).toEqual({
         code: 'SERVICE_UNAVAILABLE',
         message: 'Sign-in could not be checked right now. Try again shortly.',
       });
@@ -348,7 +350,7 @@ describe('access tokens', () => {
 
       it('uses fetched keys for exactly cacheMaxAgeMs, then fetches them again', async () => {
         answer = counting(good);
-        const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 1_000 });
+        const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 1_000, cache: NO_CACHE });
         await verifier.verify(token);
         tick(1_000);
         await verifier.verify(token);
@@ -360,7 +362,7 @@ describe('access tokens', () => {
 
       it('after a failed fetch does not ask identity again before retryAfterFailureMs, and asks again exactly then', async () => {
         answer = counting(good);
-        const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, cooldownMs: 0, retryAfterFailureMs: 1_000 });
+        const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, cooldownMs: 0, retryAfterFailureMs: 1_000, cache: NO_CACHE });
         await verifier.verify(token);
         answer = counting(down);
         tick(1);
@@ -381,7 +383,7 @@ describe('access tokens', () => {
 
       it('fetches again for a token naming an unknown key at most every cooldownMs', async () => {
         answer = counting(good);
-        const verifier = new TokenVerifier({ jwksUrl: url, cooldownMs: 60_000 });
+        const verifier = new TokenVerifier({ jwksUrl: url, cooldownMs: 60_000, cache: NO_CACHE });
         await verifier.verify(token);
         const stranger = (await signAccessToken(await testSigningKey(), CLAIMS)).token;
         tick(40_000);
@@ -398,16 +400,16 @@ describe('access tokens', () => {
             .writeHead(200, { 'content-type': 'application/json' })
             .end(JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', kid: key.kid, alg: 'ES256', use: 'sig' }] })),
         );
-        const verifier = new TokenVerifier({ jwksUrl: url, cooldownMs: 0 });
+        const verifier = new TokenVerifier({ jwksUrl: url, cooldownMs: 0, cache: NO_CACHE });
         expect(await refusal(verifier.verify(token))).toEqual(INVALID);
         expect(requests).toBe(1);
       });
 
       it('takes no keys from an answer other than 200, whatever its body', async () => {
         answer = (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
-        expect((await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).code).toBe('SERVICE_UNAVAILABLE');
+        expect((await refusal(new TokenVerifier({ jwksUrl: url, cache: NO_CACHE }).verify(token))).code).toBe('SERVICE_UNAVAILABLE');
         answer = (res) => res.writeHead(203, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
-        expect((await refusal(new TokenVerifier({ jwksUrl: url }).verify(token))).code).toBe('SERVICE_UNAVAILABLE');
+        expect((await refusal(new TokenVerifier({ jwksUrl: url, cache: NO_CACHE }).verify(token))).code).toBe('SERVICE_UNAVAILABLE');
       });
 
       it('warns once when identity becomes unreachable and once when it is back, and not at all with PORTAL_QUIET=1', async () => {
@@ -416,7 +418,7 @@ describe('access tokens', () => {
         try {
           delete process.env.PORTAL_QUIET;
           answer = down;
-          const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, retryAfterFailureMs: 0 });
+          const verifier = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, retryAfterFailureMs: 0, cache: NO_CACHE });
           await refusal(verifier.verify(token));
           tick(1);
           await refusal(verifier.verify(token));
@@ -435,7 +437,7 @@ describe('access tokens', () => {
           expect(warn.mock.calls.slice(2)).toEqual([["[auth] identity's JWKS could not be fetched (Error): verifying with the keys fetched before"]]);
           warn.mockClear();
           process.env.PORTAL_QUIET = '1';
-          const silent = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, retryAfterFailureMs: 0 });
+          const silent = new TokenVerifier({ jwksUrl: url, cacheMaxAgeMs: 0, retryAfterFailureMs: 0, cache: NO_CACHE });
           await refusal(silent.verify(token));
           answer = good;
           tick(1);
@@ -464,7 +466,7 @@ describe('access tokens', () => {
       it.each(failures)('keeps verifying with the last good keys past their cache age when identity %s', async (_, failing) => {
         const fetches = { n: 0 };
         answer = serveKeys(fetches);
-        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 50, retryAfterFailureMs: 60_000 });
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 50, retryAfterFailureMs: 60_000, cache: NO_CACHE });
         const { token } = await signAccessToken(key, CLAIMS);
         expect((await verifier.verify(token)).personId).toBe('pt-1');
         answer = failing;
@@ -478,7 +480,7 @@ describe('access tokens', () => {
       it('answers SERVICE_UNAVAILABLE for a key it has not seen while identity is down, and verifies it once identity is back', async () => {
         const fetches = { n: 0 };
         answer = serveKeys(fetches);
-        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cooldownMs: 0, retryAfterFailureMs: 0 });
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cooldownMs: 0, retryAfterFailureMs: 0, cache: NO_CACHE });
         expect((await verifier.verify((await signAccessToken(key, CLAIMS)).token)).personId).toBe('pt-1');
         const rotated = await testSigningKey();
         const { token } = await signAccessToken(rotated, CLAIMS);
@@ -495,7 +497,7 @@ describe('access tokens', () => {
 
       it('still refuses a token signed by a key identity published, but tampered, while identity is down', async () => {
         answer = serveKeys({ n: 0 });
-        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 0, retryAfterFailureMs: 0 });
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 0, retryAfterFailureMs: 0, cache: NO_CACHE });
         const { token } = await signAccessToken(key, CLAIMS);
         expect((await verifier.verify(token)).personId).toBe('pt-1');
         answer = (res) => res.writeHead(500).end();
@@ -508,7 +510,7 @@ describe('access tokens', () => {
       it('fetches fresh keys again once identity is back and the keys are stale', async () => {
         const fetches = { n: 0 };
         answer = serveKeys(fetches);
-        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 20, retryAfterFailureMs: 20 });
+        const verifier = new TokenVerifier({ jwksUrl: url, timeoutMs: 200, cacheMaxAgeMs: 20, retryAfterFailureMs: 20, cache: NO_CACHE });
         const { token } = await signAccessToken(key, CLAIMS);
         await verifier.verify(token);
         answer = (res) => res.writeHead(500).end();
@@ -587,5 +589,108 @@ describe('token type and clock tolerance', () => {
       expect(await codeOf(verifier.verify(await craft({ iat: nowSeconds() + 10, exp: nowSeconds() + 600 })))).toBe('OK');
       expect(await codeOf(verifier.verify(await craft({ iat: nowSeconds() + CLOCK_TOLERANCE_SECONDS + 60, exp: nowSeconds() + 600 })))).toBe('UNAUTHENTICATED');
     });
+  });
+});
+
+describe('verified-token cache', () => {
+  let key: SigningKey;
+  beforeAll(async () => {
+    key = await testSigningKey();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const cached = (settings = { size: 100, ttlMs: 60_000 }) => new TokenVerifier({ jwks: { keys: [key.publicJwk] }, cache: settings });
+  const clockAt = (ms: number) => jest.spyOn(Date, 'now').mockImplementation(() => ms);
+
+  it('answers a token verified before from the cache, each caller with a viewer of its own', async () => {
+    const verifier = cached();
+    const { token } = await signAccessToken(key, CLAIMS);
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(verifier.cacheStats).toEqual({ hits: 1, misses: 1 });
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    second.careTeamIds.push('ct-forged');
+    second.sessionExpiresAt = new Date();
+    const third = await verifier.verify(token);
+    expect(third.careTeamIds).toEqual(['ct-a', 'ct-b']);
+    expect(third.sessionExpiresAt).toBeUndefined();
+  });
+
+  it('keeps no token that failed, and checks a token differing in one byte afresh', async () => {
+    const verifier = cached();
+    const { token } = await signAccessToken(key, CLAIMS);
+    await verifier.verify(token);
+    const [h, p, s] = token.split('.');
+    const tampered = `${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`;
+    for (let i = 0; i < 2; i++) {
+      const refused = (await verifier.verify(tampered).then(
+        () => 'OK',
+        (e: { extensions?: { code?: string } }) => e.extensions?.code,
+      )) as string | undefined;
+      expect(refused).toBe('UNAUTHENTICATED');
+    }
+    expect(verifier.cacheStats).toEqual({ hits: 0, misses: 3 });
+    expect(verifier.cachedTokens).toBe(1);
+  });
+
+  it('never keeps an entry past the token’s exp, though a fresh check would still accept it within the clock tolerance', async () => {
+    const verifier = cached();
+    const { token, expiresAt } = await signAccessToken(key, CLAIMS, 60);
+    const start = Date.now();
+    await verifier.verify(token);
+    clockAt(expiresAt.getTime() - 1);
+    await verifier.verify(token);
+    expect(verifier.cacheStats.hits).toBe(1);
+    clockAt(expiresAt.getTime());
+    await verifier.verify(token); // jose, on the real clock, still accepts it: checked afresh, not from the cache
+    expect(verifier.cacheStats).toEqual({ hits: 1, misses: 2 });
+    expect(start).toBeLessThan(expiresAt.getTime());
+  });
+
+  it('does not keep a token already past its exp (accepted only within the clock tolerance)', async () => {
+    const verifier = cached();
+    const exp = Math.floor(Date.now() / 1000) - 5;
+    const token = await new SignJWT({ pid: 'pt-1', role: 'PATIENT', amr: 'DS_LOGON', sid: 'session-1', teams: [], scope: '' })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject('ac-1')
+      .setIssuedAt(exp - 600)
+      .setExpirationTime(exp)
+      .sign(key.privateKey);
+    await verifier.verify(token);
+    expect(verifier.cachedTokens).toBe(0);
+  });
+
+  it('keeps an entry at most ttlMs', async () => {
+    const verifier = cached({ size: 100, ttlMs: 1_000 });
+    const { token } = await signAccessToken(key, CLAIMS);
+    const t0 = Date.now();
+    clockAt(t0);
+    await verifier.verify(token);
+    clockAt(t0 + 999);
+    await verifier.verify(token);
+    clockAt(t0 + 1_000);
+    await verifier.verify(token);
+    expect(verifier.cacheStats).toEqual({ hits: 1, misses: 2 });
+  });
+
+  it('holds at most `size` tokens, the least recently used going first; size 0 keeps none', async () => {
+    const verifier = cached({ size: 2, ttlMs: 60_000 });
+    const [t1, t2, t3] = await Promise.all(['s1', 's2', 's3'].map(async (sessionId) => (await signAccessToken(key, { ...CLAIMS, sessionId })).token));
+    await verifier.verify(t1);
+    await verifier.verify(t2);
+    await verifier.verify(t1); // hit: t1 is now the most recently used
+    await verifier.verify(t3); // t2 goes
+    expect(verifier.cachedTokens).toBe(2);
+    await verifier.verify(t1); // hit
+    await verifier.verify(t2); // miss
+    expect(verifier.cacheStats).toEqual({ hits: 2, misses: 4 });
+
+    const none = cached({ size: 0, ttlMs: 60_000 });
+    await none.verify(t1);
+    await none.verify(t1);
+    expect([none.cachedTokens, none.cacheStats.hits]).toEqual([0, 0]);
   });
 });

@@ -10,7 +10,7 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose';
-import { DEFAULT_IDENTITY_TIMEOUT_MS } from '../config';
+import { DEFAULT_IDENTITY_TIMEOUT_MS, DEFAULT_TOKEN_CACHE, type TokenCacheSettings } from '../config';
 import { ErrorCode, PortalError } from '../errors';
 
 export const TOKEN_ISSUER = 'urn:patient-portal:identity';
@@ -241,12 +241,72 @@ class RemoteKeySet {
 const ROLES: ReadonlySet<string> = new Set(['PATIENT', 'PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE']);
 const METHODS: ReadonlySet<string> = new Set(['DS_LOGON', 'CAC', 'PIV', 'SERVICE']);
 
-/** Checks signature (against a JWKS), `typ`, issuer, audience, expiry (within the clock tolerance) and algorithm of an access token. */
+/** A verified token's claims, as the cache keeps them; `until` is when the entry stops being believed (epoch ms). */
+interface Verified {
+  until: number;
+  viewer: Viewer;
+}
+
+/**
+ * Tokens verified before, keyed by the whole token string (a token differing
+ * in any byte is verified afresh), least recently used first out. An entry
+ * lasts at most `ttlMs` and never past the token's `exp` (nor its maximum
+ * age): the clock tolerance a fresh verification grants is not extended to
+ * cached ones. A token that failed verification is never kept.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, Verified>();
+
+  constructor(private readonly settings: TokenCacheSettings) {}
+
+  get(token: string, now: number): Viewer | undefined {
+    const hit = this.entries.get(token);
+    if (!hit) return undefined;
+    this.entries.delete(token);
+    if (hit.until <= now) return undefined;
+    this.entries.set(token, hit); // most recently used last
+    return hit.viewer;
+  }
+
+  set(token: string, viewer: Viewer, issuedAtSeconds: number, now: number): void {
+    if (this.settings.size <= 0 || this.settings.ttlMs <= 0) return;
+    const until = Math.min(now + this.settings.ttlMs, viewer.expiresAt.getTime(), (issuedAtSeconds + MAX_TOKEN_AGE_SECONDS) * 1000);
+    if (until <= now) return;
+    this.entries.delete(token);
+    this.entries.set(token, { until, viewer });
+    while (this.entries.size > this.settings.size) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** Each caller gets a Viewer of its own: callers set `sessionExpiresAt` on theirs. */
+const copyOf = (v: Viewer): Viewer => ({ ...v, careTeamIds: [...v.careTeamIds], scopes: [...v.scopes], expiresAt: new Date(v.expiresAt.getTime()) });
+
+/**
+ * Checks signature (against a JWKS), `typ`, issuer, audience, expiry (within
+ * the clock tolerance) and algorithm of an access token. Tokens it verified
+ * are remembered (see VerifiedTokens) so a token used again within
+ * `cache.ttlMs` costs a map lookup instead of a signature check; whether its
+ * session is still live is not this class's question, and callers ask it on
+ * every request (sessions.ts).
+ */
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
+  private readonly cache: VerifiedTokens;
+  /** Verifications answered from the cache, and those that checked the signature. */
+  readonly cacheStats = { hits: 0, misses: 0 };
 
-  constructor(source: RemoteJwksOptions | { jwks: { keys: JWK[] } }) {
+  constructor(source: (RemoteJwksOptions | { jwks: { keys: JWK[] } }) & { cache?: TokenCacheSettings }) {
     this.keys = 'jwksUrl' in source ? new RemoteKeySet(source).getKey : createLocalJWKSet(source.jwks);
+    this.cache = new VerifiedTokens(source.cache ?? DEFAULT_TOKEN_CACHE);
+  }
+
+  /** How many verified tokens are remembered now. */
+  get cachedTokens(): number {
+    return this.cache.size;
   }
 
   /** Returns null when no credentials were sent; throws UNAUTHENTICATED for bad ones. */
@@ -258,6 +318,13 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Viewer> {
+    const now = Date.now();
+    const cached = this.cache.get(token, now);
+    if (cached) {
+      this.cacheStats.hits++;
+      return copyOf(cached);
+    }
+    this.cacheStats.misses++;
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -280,7 +347,7 @@ export class TokenVerifier {
     if (!ROLES.has(role) || !METHODS.has(method) || typeof payload.pid !== 'string') {
       throw new PortalError(ErrorCode.UNAUTHENTICATED, 'The access token is not valid. Sign in again.');
     }
-    return {
+    const viewer: Viewer = {
       accountId: String(payload.sub),
       personId: payload.pid,
       role: role as Role,
@@ -291,5 +358,7 @@ export class TokenVerifier {
       expiresAt: new Date((payload.exp as number) * 1000),
       token,
     };
+    this.cache.set(token, copyOf(viewer), payload.iat as number, now);
+    return viewer;
   }
 }

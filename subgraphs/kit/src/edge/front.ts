@@ -115,7 +115,8 @@ export function checkOperationSize(body: unknown, search: string, limits: SizeLi
 
 /** An answer over the limit is replaced whole by an error: never a truncated body. */
 export function limitResponse(text: string, limit: number): { text: string } {
-  if (Buffer.byteLength(text) <= limit) return { text };
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: most answers are known to fit without counting their bytes.
+  if (text.length * 3 <= limit || Buffer.byteLength(text) <= limit) return { text };
   // The status stays: the request itself was sound, and the gateway passes a subgraph's code on.
   return { text: JSON.stringify(edgeError(200, ErrorCode.RESPONSE_TOO_LARGE, 'The answer is too large to send; ask for less at a time (fewer fields or a smaller page).').body) };
 }

@@ -288,6 +288,20 @@ describe('deactivateDsLogonAccount', () => {
     expect(codeOf(await identity.query(DEACTIVATE, { accountId: 'ac-jane-doe' }))).toBe('UNAUTHENTICATED');
   });
 
+  it('refuses an id that names no account with BAD_USER_INPUT naming accountId, reading and auditing nothing', async () => {
+    const db = identity.server.database.dataSource;
+    const jane = await identity.signIn('jane.doe', 'Demo-Password-1');
+    const audited = async () => Number((await db.query(`SELECT COUNT(*) AS "n" FROM identity_audit_event`))[0].n);
+    const before = await audited();
+    for (const accountId of ['ac-jane-doe\u0000', 'a'.repeat(65), 'ac jane', "ac-jane'--", '../ac-jane-doe', '-ac', '']) {
+      const res = await identity.query(DEACTIVATE, { accountId }, jane);
+      expect([accountId, res.errors?.[0].extensions]).toEqual([accountId, { code: 'BAD_USER_INPUT', field: 'accountId' }]);
+    }
+    expect(await audited()).toBe(before);
+    // Jane's own account is untouched and her session still works.
+    expect((await identity.query(ME, {}, jane)).data.me.account).toMatchObject({ id: 'ac-jane-doe', status: 'ACTIVE' });
+  });
+
   it('refuses another patient’s account with FORBIDDEN and changes nothing', async () => {
     const p = await newPerson();
     await identity.query(CREATE, { input: accountInput(p, `victim.${people}`) });

@@ -1,5 +1,5 @@
 import { DEMO } from '@portal/kit';
-import { gql, startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/src/testing';
 import { createMessagingModule } from './module';
 import { seedDemo, seedScalePatient } from './seed';
 
@@ -8,6 +8,8 @@ const SCALE_MANY = 'pt-scale-many';
 const SCALE_TEAM = 'pt-scale-team';
 /** A practitioner on both demo teams, to batch CareTeam.threads over two teams. */
 const BOTH_TEAMS = 'pr-test-both-teams';
+/** A practitioner on the blue team who treats Jane but no longer John. */
+const JANE_ONLY = 'pr-test-jane-only';
 
 const ENTITIES = (selection: string) => `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`;
 const patientRef = (id: string) => ({ r: [{ __typename: 'Patient', id }] });
@@ -47,7 +49,7 @@ let sam: string;
 
 beforeAll(async () => {
   const patients = [DEMO.jane, DEMO.john, SCALE_FEW, SCALE_MANY, SCALE_TEAM];
-  t = await startTestSubgraph(createMessagingModule(), { careAccess: { [DEMO.alex]: patients, [BOTH_TEAMS]: patients } });
+  t = await startTestSubgraph(createMessagingModule(), { careAccess: { [DEMO.alex]: patients, [BOTH_TEAMS]: patients, [JANE_ONLY]: [DEMO.jane] } });
   await seedDemo(t.server.database.dataSource);
   await seedDemo(t.server.database.dataSource); // idempotent
   jane = await t.token({ personId: DEMO.jane });
@@ -231,6 +233,31 @@ describe('CareTeam.threads', () => {
     expect([...idsOf(page1), ...idsOf(page2)]).toEqual(idsOf(threads));
   });
 
+  it('leaves out a patient the member no longer treats in the query itself: full pages, totalCount of what the pages hold, the refusal audited', async () => {
+    const token = await t.token({ personId: JANE_ONLY, role: 'PRACTITIONER', method: 'CAC', careTeamIds: [DEMO.careTeamBlue] });
+    const all = (await gql(t.url, TEAM_THREADS, { ...teamRefs(DEMO.careTeamBlue), first: 100 }, token)).data._entities[0].threads;
+    const janes = ['th-jane-unread', 'th-jane-read', 'th-jane-archived', 'th-jane-old', 'th-jane-legacy'];
+    expect(idsOf(all)).toEqual(janes);
+    expect(all.totalCount).toBe(5);
+    // John's thread is the team's newest: filtering after the page would leave this first page empty.
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 3; i++) {
+      const res: GraphQLResponse = await gql(t.url, TEAM_THREADS, { ...teamRefs(DEMO.careTeamBlue), first: 2, after }, token, { 'x-request-id': `req-jane-only-${i}` });
+      expect(res.errors).toBeUndefined();
+      const page: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number } = res.data._entities[0].threads;
+      expect([i, idsOf(page).length, page.pageInfo.hasNextPage, page.totalCount]).toEqual([i, i < 2 ? 2 : 1, i < 2, 5]);
+      seen.push(...idsOf(page));
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(janes);
+    const audit = await t.server.database.dataSource.query(`SELECT patient_id, outcome FROM audit_event WHERE request_id = 'req-jane-only-0' ORDER BY outcome, patient_id`);
+    expect(audit).toEqual([
+      { patient_id: DEMO.jane, outcome: 'ALLOWED' },
+      { patient_id: DEMO.john, outcome: 'DENIED' },
+    ]);
+  });
+
   it('refuses a practitioner who is not on the team, and a patient, with FORBIDDEN', async () => {
     const res = await gql(t.url, TEAM_THREADS, teamRefs(DEMO.careTeamBlue, DEMO.careTeamGreen), alex);
     expect(res.data._entities[0].threads.totalCount).toBe(6);
@@ -289,6 +316,17 @@ describe('SQL statements per request do not grow with rows', () => {
       [SCALE_MANY, 400, 400],
     ]);
     expect(three.statements).toBe(one.statements);
+  });
+
+  it('counts only for a query that asks for totalCount', async () => {
+    const vars = { ...teamRefs(DEMO.careTeamBlue), first: 3 };
+    const counted = await measure(TEAM_THREADS, vars, alex);
+    const uncounted = await measure(TEAM_THREADS.replace('totalCount', ''), vars, alex);
+    expect(uncounted.data._entities[0].threads.edges).toEqual(counted.data._entities[0].threads.edges);
+    expect(uncounted.statements).toBe(counted.statements - 1);
+    const folders = await measure(FOLDER, { ...patientRef(DEMO.jane), folder: 'INBOX', first: 2 }, jane);
+    const noCount = await measure(FOLDER.replace('totalCount', ''), { ...patientRef(DEMO.jane), folder: 'INBOX', first: 2 }, jane);
+    expect(noCount.statements).toBe(folders.statements - 1);
   });
 
   it('CareTeam.threads over two teams: same before and after 150 more threads, in O(1) statements', async () => {

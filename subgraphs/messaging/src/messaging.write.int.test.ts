@@ -161,6 +161,36 @@ describe('sendMessage', () => {
   });
 });
 
+describe('ids in inputs', () => {
+  const BAD_IDS = ['th\u0000', 'x'.repeat(65), 'a b', "th-1'--", '../th-1', '-th', ''];
+
+  it('refuses a bad careTeamId, threadId or draftId with BAD_USER_INPUT naming the field, storing nothing', async () => {
+    const saved = await gql(t.url, SAVE_DRAFT, { input: { careTeamId: blue, category: 'GENERAL', subject: 'Kept', body: 'A draft.' } }, jane);
+    expect(saved.errors).toBeUndefined();
+    const before = await counts();
+    for (const id of BAD_IDS) {
+      const calls: [string, Promise<GraphQLResponse>][] = [
+        ['careTeamId', send(jane, { careTeamId: id })],
+        ['threadId', gql(t.url, REPLY, { threadId: id, body: 'Hello.' }, jane)],
+        ['threadId', gql(t.url, MARK_READ, { threadId: id }, jane)],
+        ['threadId', gql(t.url, ARCHIVE, { threadId: id }, jane)],
+        ['threadId', gql(t.url, SAVE_DRAFT, { input: { threadId: id, body: 'x' } }, jane)],
+        ['careTeamId', gql(t.url, SAVE_DRAFT, { input: { careTeamId: id, category: 'GENERAL', body: 'x' } }, jane)],
+        ['draftId', gql(t.url, UPDATE_DRAFT, { input: { draftId: id, body: 'x' } }, jane)],
+        ['draftId', gql(t.url, SEND_DRAFT, { draftId: id }, jane)],
+        ['draftId', gql(t.url, DELETE_DRAFT, { draftId: id }, jane)],
+      ];
+      for (const [field, call] of calls) {
+        const res = await call;
+        expect([id, field, res.errors?.[0].extensions]).toEqual([id, field, { code: 'BAD_USER_INPUT', field }]);
+      }
+    }
+    expect(await counts()).toEqual(before);
+    const kept = await gql(t.url, DELETE_DRAFT, { draftId: saved.data.saveMessageDraft.id }, jane);
+    expect(kept.errors).toBeUndefined();
+  });
+});
+
 describe('idempotency', () => {
   it('returns the first thread for a retried send and stores nothing new; another body with the key is a CONFLICT', async () => {
     const key = `key-${randomUUID()}`;

@@ -1,13 +1,13 @@
 import DataLoader from 'dataloader';
-import { rowLoader } from '@portal/kit';
+import { rowLoader, type Keyset } from '@portal/kit';
 import type { AppointmentRow } from './db/entities';
-import type { AppointmentKeyset, SchedulingStore } from './db/store';
+import type { SchedulingStore } from './db/store';
 
 /** One patient's page of a list: which patient, how many rows, and where to continue. */
 export interface PageKey {
   patientId: string;
   limit: number;
-  after?: AppointmentKeyset | null;
+  after?: Keyset | null;
 }
 
 /**
@@ -15,10 +15,10 @@ export interface PageKey {
  * are fetched in one windowed statement, so the statement count depends on
  * the query's shape, never on how many patients or rows it returns.
  */
-function pageLoader(fetch: (patientIds: string[], limit: number, after: AppointmentKeyset | null) => Promise<AppointmentRow[]>) {
+function pageLoader(fetch: (patientIds: string[], limit: number, after: Keyset | null) => Promise<AppointmentRow[]>) {
   return new DataLoader<PageKey, AppointmentRow[], string>(
     async (keys) => {
-      const groups = new Map<string, { limit: number; after: AppointmentKeyset | null; ids: string[] }>();
+      const groups = new Map<string, { limit: number; after: Keyset | null; ids: string[] }>();
       for (const k of keys) {
         const shape = JSON.stringify([k.limit, k.after ?? null]);
         const group = groups.get(shape) ?? { limit: k.limit, after: k.after ?? null, ids: [] };

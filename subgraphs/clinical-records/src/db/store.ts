@@ -1,5 +1,5 @@
 import { In, type DataSource } from 'typeorm';
-import { placeholders, sql, type Page } from '@portal/kit';
+import { keysetAfter, placeholders, sql, type Page } from '@portal/kit';
 import {
   AllergyEntity,
   ConditionEntity,
@@ -177,11 +177,8 @@ export class ClinicalStore {
     const params: unknown[] = [...patientIds];
     const where = [`patient_id IN (${placeholders(patientIds.length)})`];
     if (t.visible) where.push(t.visible);
-    if (after) {
-      params.push(after.sort, after.id);
-      const s = params.length - 1;
-      where.push(`(${t.sortColumn} < $${s} OR (${t.sortColumn} = $${s} AND id < $${s + 1}))`);
-    }
+    const keyset = keysetAfter({ limit: take, after }, t.sortColumn, 'id', (v) => `$${params.push(v)}`);
+    if (keyset) where.push(keyset);
     params.push(take);
     return sql(
       this.db,

@@ -1,4 +1,4 @@
-import { toConnection, type Page } from '@portal/kit';
+import type { Connection } from '@portal/kit';
 import type { AllergyRow, ConditionRow, HealthTopicRow, ImmunizationRow, LabResultRow, VisitNoteRow, VitalRow } from '../db/entities';
 import type { HistoryPointRow } from '../db/store';
 import { interpret } from '../services/interpretation';
@@ -56,23 +56,14 @@ export const toHealthTopic = (t: HealthTopicRow) => ({
   reviewedAt: t.reviewedAt,
 });
 
-/**
- * A connection of one patient's rows. `totalCount` is left to the connection
- * type's resolver, so the COUNT runs (batched) only when a client asks for it.
- */
-export function toPatientConnection<R extends { id: string }, T>(patientId: string, page: Page, rows: R[], sortOf: (row: R) => string, map: (row: R) => T) {
-  const { edges, pageInfo } = toConnection(rows, page, 0, (row) => ({ sort: sortOf(row), id: row.id }), map);
-  return { patientId, edges, pageInfo };
-}
-
 export type LabResultModel = ReturnType<typeof toLabResult>;
 export type ConditionModel = ReturnType<typeof toCondition>;
-export type PatientConnectionModel = ReturnType<typeof toPatientConnection>;
 
 export type VisitNoteModel = ReturnType<typeof toVisitNote>;
-export type LabResultConnectionModel = ReturnType<typeof toPatientConnection<LabResultRow, LabResultModel>>;
-export type VisitNoteConnectionModel = ReturnType<typeof toPatientConnection<VisitNoteRow, VisitNoteModel>>;
-export type VitalConnectionModel = ReturnType<typeof toPatientConnection<VitalRow, ReturnType<typeof toVital>>>;
+/** Pages of one patient's records; `totalCount` is counted only when asked for. */
+export type LabResultConnectionModel = Connection<LabResultModel>;
+export type VisitNoteConnectionModel = Connection<VisitNoteModel>;
+export type VitalConnectionModel = Connection<ReturnType<typeof toVital>>;
 
 /** Other subgraphs' entities as this subgraph knows them: their key. */
 export type PatientRef = { id: string };

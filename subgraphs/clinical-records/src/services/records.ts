@@ -1,5 +1,5 @@
-import { notFound, parsePage, type Access, type PageArgs } from '@portal/kit';
-import type { ConditionRow, LabResultRow, VisitNoteRow } from '../db/entities';
+import { notFound, parsePage, toConnection, type Access, type Connection, type PageArgs } from '@portal/kit';
+import type { ConditionRow, LabResultRow, VisitNoteRow, VitalRow } from '../db/entities';
 import type { ClinicalLoaders } from '../loaders';
 import { policy } from '../policy';
 
@@ -17,15 +17,12 @@ export class RecordsService {
     private readonly loaders: ClinicalLoaders,
   ) {}
 
-  async labResults(patientId: string, args: PageArgs) {
+  /** Newest first; `totalCount` is counted only when asked for. */
+  async labResults<T>(patientId: string, args: PageArgs, map: (row: LabResultRow) => T): Promise<Connection<T>> {
     await policy.assert('Patient.labResults', this.access, patientId);
     const page = parsePage(args, DEFAULT_PAGE);
-    return { patientId, page, rows: await this.loaders.labResultPage.load({ patientId, page }) };
-  }
-
-  /** Only called for a connection that `labResults` already authorized. */
-  labResultCount(patientId: string): Promise<number> {
-    return this.loaders.labResultCount.load(patientId);
+    const rows = await this.loaders.labResultPage.load({ patientId, page });
+    return toConnection(rows, page, () => this.loaders.labResultCount.load(patientId), (r) => ({ sort: r.resultedAt, id: r.id }), map);
   }
 
   /** Only reachable from a result that `labResults` already authorized. */
@@ -33,15 +30,12 @@ export class RecordsService {
     return this.loaders.labHistory.load(result.id);
   }
 
-  async visitNotes(patientId: string, args: PageArgs) {
+  /** Newest first; `totalCount` is counted only when asked for. */
+  async visitNotes<T>(patientId: string, args: PageArgs, map: (row: VisitNoteRow) => T): Promise<Connection<T>> {
     await policy.assert('Patient.visitNotes', this.access, patientId);
     const page = parsePage(args, DEFAULT_PAGE);
-    return { patientId, page, rows: await this.loaders.visitNotePage.load({ patientId, page }) };
-  }
-
-  /** Only called for a connection that `visitNotes` already authorized. */
-  visitNoteCount(patientId: string): Promise<number> {
-    return this.loaders.visitNoteCount.load(patientId);
+    const rows = await this.loaders.visitNotePage.load({ patientId, page });
+    return toConnection(rows, page, () => this.loaders.visitNoteCount.load(patientId), (n) => ({ sort: n.authoredAt, id: n.id }), map);
   }
 
   /** A note by id; another patient's note, a draft and a missing id all answer NOT_FOUND. */
@@ -81,24 +75,18 @@ export class RecordsService {
   }
 
   /** The newest vitals: the first page of `vitalSigns`, without its look-ahead row. */
-  async vitals(patientId: string, first: number | null | undefined) {
+  async vitals(patientId: string, first: number | null | undefined): Promise<VitalRow[]> {
     await policy.assert('Patient.vitals', this.access, patientId);
-    const { page, rows } = await this.vitalPage(patientId, { first });
+    const page = parsePage({ first }, DEFAULT_PAGE);
+    const rows = await this.loaders.vitalPage.load({ patientId, page });
     return rows.slice(0, page.limit);
   }
 
-  async vitalSigns(patientId: string, args: PageArgs) {
+  /** Newest first; `totalCount` is counted only when asked for. */
+  async vitalSigns<T>(patientId: string, args: PageArgs, map: (row: VitalRow) => T): Promise<Connection<T>> {
     await policy.assert('Patient.vitalSigns', this.access, patientId);
-    return this.vitalPage(patientId, args);
-  }
-
-  private async vitalPage(patientId: string, args: PageArgs) {
     const page = parsePage(args, DEFAULT_PAGE);
-    return { patientId, page, rows: await this.loaders.vitalPage.load({ patientId, page }) };
-  }
-
-  /** Only called for a connection that `vitalSigns` already authorized. */
-  vitalCount(patientId: string): Promise<number> {
-    return this.loaders.vitalCount.load(patientId);
+    const rows = await this.loaders.vitalPage.load({ patientId, page });
+    return toConnection(rows, page, () => this.loaders.vitalCount.load(patientId), (v) => ({ sort: v.recordedAt, id: v.id }), map);
   }
 }

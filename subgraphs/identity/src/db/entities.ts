@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { OutboxRowBase } from '@portal/kit';
 
 export type PersonKind = 'PATIENT' | 'PRACTITIONER';
 export type AccountRole = 'PATIENT' | 'PRACTITIONER' | 'PHARMACIST' | 'ADMIN';
@@ -109,25 +110,19 @@ export interface IdentityAuditRow {
   detail: string | null;
 }
 
-/** A message to a holder that a credential of theirs was added or removed, delivered through messaging. */
-export interface NoticeRow {
-  id: string;
+/**
+ * A message to a holder that a credential of theirs was added or removed, delivered through messaging.
+ * The delivery columns (attempts, refusals, next attempt, delivered, dead, last error) are the kit's
+ * `OutboxRowBase`; at OUTBOX_MAX_REFUSALS permanent refusals a notice is dead, kept for operators until purged.
+ */
+export interface NoticeRow extends OutboxRowBase {
   personId: string;
   accountId: string;
   kind: string;
   subject: string;
   body: string;
-  createdAt: string;
-  attempts: number;
-  /** Attempts messaging refused for good (e.g. BAD_USER_INPUT); at OUTBOX_MAX_REFUSALS the notice is dead. */
-  refusals: number;
-  nextAttemptAt: string;
-  deliveredAt: string | null;
-  /** When the worker gave up on the notice (never tried again); kept for operators until purged. */
-  deadAt: string | null;
   leaseBy: string | null;
   leaseUntil: string | null;
-  lastError: string | null;
 }
 
 const varchar = (length: number, extra: object = {}) => ({ type: 'varchar' as const, length, ...extra });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, PortalError, badInput, forbidden, isUniqueViolation, notFound, type Access } from '@portal/kit';
+import { ErrorCode, PortalError, badInput, forbidden, isUniqueViolation, notFound, parseId, type Access } from '@portal/kit';
 import type { AccountRole, AccountRow, PersonRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { outcomeOf, type SecurityAudit } from './audit';
@@ -145,10 +145,12 @@ export class AccountService {
   }
 
   /** The holder or an administrator deactivates a DS Logon account; every session of it ends at once. */
-  async deactivate(accountId: string): Promise<AccountRow> {
+  async deactivate(input: string): Promise<AccountRow> {
     const viewer = this.access.requireViewer();
+    // Refused before anything is read or audited: such a string names no account.
+    const accountId = parseId(input, 'accountId');
     const refuse = async (error: PortalError, account?: AccountRow) => {
-      await this.audit.write({ event: 'ACCOUNT_DEACTIVATED', outcome: outcomeOf(error), accountId: account?.id ?? accountId.slice(0, 80), personId: account?.personId });
+      await this.audit.write({ event: 'ACCOUNT_DEACTIVATED', outcome: outcomeOf(error), accountId: account?.id ?? accountId, personId: account?.personId });
       return error;
     };
     if (viewer.accountId !== accountId && viewer.role !== 'ADMIN') {

@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { execute, isPostgres, sql, type AuditTrail, type Page } from '@portal/kit';
+import { execute, isPostgres, keysetAfter, sql, type AuditTrail, type Page } from '@portal/kit';
 import { DraftEntity, MessageEntity, ThreadEntity, type DraftRow, type MessageRow, type ThreadRow } from './entities';
 
 export type Folder = 'INBOX' | 'SENT' | 'DRAFTS' | 'ARCHIVE';
@@ -11,10 +11,11 @@ export interface ReaderScope {
   teamIds: readonly string[] | null;
 }
 
-export interface ThreadPage {
-  /** Up to `limit + 1` rows, newest first; the extra row only tells that a next page exists. */
-  rows: ThreadRow[];
-  totalCount: number;
+/** Which threads of their owners a list holds: a folder of the reader's (or all), and only these patients' when given. */
+export interface ThreadListSpec {
+  folder: Folder | null;
+  /** The patients whose threads the list may hold; null for any (the owner and scope decide). */
+  patientIds: readonly string[] | null;
 }
 
 /** Which column a batch of pages is partitioned by: a patient's threads or a care team's. */
@@ -100,51 +101,59 @@ export class MessagingStore {
 
   /**
    * One page of threads for each owner (patient or care team), newest first, in
-   * two statements whatever the number of owners: ROW_NUMBER() cuts each owner's
-   * page, GROUP BY counts each owner's total.
+   * one statement whatever the number of owners: ROW_NUMBER() cuts each owner's
+   * page. Each list is read with the filter `threadCounts` counts, so a page is
+   * never short while more rows exist and totalCount counts what the pages hold.
    */
-  async threadPages(owner: ThreadOwner, ownerIds: readonly string[], scope: ReaderScope, folder: Folder | null, page: Page): Promise<Map<string, ThreadPage>> {
-    const pages = new Map<string, ThreadPage>(ownerIds.map((id) => [id, { rows: [], totalCount: 0 }]));
-    if (ownerIds.length === 0 || scope.teamIds?.length === 0) return pages;
+  async threadPages(owner: ThreadOwner, ownerIds: readonly string[], scope: ReaderScope, list: ThreadListSpec, page: Page): Promise<Map<string, ThreadRow[]>> {
+    const pages = new Map<string, ThreadRow[]>(ownerIds.map((id) => [id, []]));
+    if (isEmpty(ownerIds, scope, list)) return pages;
     const column = OWNER_COLUMN[owner];
-    // An unsent new thread is in its author's DRAFTS folder and nowhere else.
-    const sent = folder === 'DRAFTS' ? '' : `AND t.state = 'OPEN'`;
-    const where = (p: Params) =>
-      `${column} IN (${p.list(ownerIds)}) ${sent} ${teamFilter(scope, p)} ${folder ? `AND ${folderFilter(folder, p.add(scope.readerId))}` : ''}`;
-
-    const rowsParams = new Params();
-    const filter = where(rowsParams);
-    const after = page.after
-      ? (() => {
-          const sort = rowsParams.add(page.after.sort);
-          const id = rowsParams.add(page.after.id);
-          return `AND (t.last_message_at < ${sort} OR (t.last_message_at = ${sort} AND t.id < ${id}))`;
-        })()
-      : '';
+    const p = new Params();
+    const filter = threadFilter(owner, ownerIds, scope, list, p);
+    const after = keysetAfter(page, 't.last_message_at', 't.id', (v) => p.add(v));
     const rows = await sql<ThreadRow & { owner: string }>(
       this.db,
       `SELECT x.* FROM (
          SELECT ${THREAD_COLUMNS}, ${column} AS "owner",
                 ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY t.last_message_at DESC, t.id DESC) AS "rn"
            FROM message_thread t
-          WHERE ${filter} ${after}
+          WHERE ${filter} ${after ? `AND ${after}` : ''}
        ) x
-       WHERE x."rn" <= ${rowsParams.add(page.limit + 1)}
+       WHERE x."rn" <= ${p.add(page.limit + 1)}
        ORDER BY x."owner", x."rn"`,
-      rowsParams.values,
+      p.values,
     );
-    const countParams = new Params();
+    for (const row of rows) pages.get(row.owner)?.push(toThreadRow(row));
+    return pages;
+  }
+
+  /** How many threads each owner's list holds, over all its pages (the filter of `threadPages`, without a cursor). */
+  async threadCounts(owner: ThreadOwner, ownerIds: readonly string[], scope: ReaderScope, list: ThreadListSpec): Promise<Map<string, number>> {
+    const totals = new Map<string, number>(ownerIds.map((id) => [id, 0]));
+    if (isEmpty(ownerIds, scope, list)) return totals;
+    const column = OWNER_COLUMN[owner];
+    const p = new Params();
     const counts = await sql<{ owner: string; total: string | number }>(
       this.db,
-      `SELECT ${column} AS "owner", COUNT(*) AS "total" FROM message_thread t WHERE ${where(countParams)} GROUP BY ${column}`,
-      countParams.values,
+      `SELECT ${column} AS "owner", COUNT(*) AS "total" FROM message_thread t WHERE ${threadFilter(owner, ownerIds, scope, list, p)} GROUP BY ${column}`,
+      p.values,
     );
-    for (const row of rows) pages.get(row.owner)?.rows.push(toThreadRow(row));
-    for (const c of counts) {
-      const p = pages.get(c.owner);
-      if (p) p.totalCount = Number(c.total);
-    }
-    return pages;
+    // PostgreSQL returns COUNT(*) as a bigint string.
+    for (const c of counts) totals.set(c.owner, Number(c.total));
+    return totals;
+  }
+
+  /** For each care team, the patients it has sent threads with (what a team's list may need care access for). */
+  async teamPatients(careTeamIds: readonly string[]): Promise<{ careTeamId: string; patientId: string }[]> {
+    if (careTeamIds.length === 0) return [];
+    const p = new Params();
+    return sql<{ careTeamId: string; patientId: string }>(
+      this.db,
+      `SELECT DISTINCT t.care_team_id AS "careTeamId", t.patient_id AS "patientId" FROM message_thread t
+        WHERE t.care_team_id IN (${p.list(careTeamIds)}) AND t.state = 'OPEN'`,
+      p.values,
+    );
   }
 
   /** The reader's own drafts in these threads (at most one per thread). */
@@ -254,6 +263,20 @@ export class MessagingStore {
 
 /** A message (alias m, reader state rs) that someone else sent after the reader last read the thread. */
 const unreadMessage = (reader: string) => `m.sender_id <> ${reader} AND (rs.last_read_at IS NULL OR m.sent_at > rs.last_read_at)`;
+
+/** Nothing can match: no owners, no visible team, or no patient allowed. */
+function isEmpty(ownerIds: readonly string[], scope: ReaderScope, list: ThreadListSpec): boolean {
+  return ownerIds.length === 0 || scope.teamIds?.length === 0 || list.patientIds?.length === 0;
+}
+
+/** The one WHERE of a list of threads, for its pages and its count alike. */
+function threadFilter(owner: ThreadOwner, ownerIds: readonly string[], scope: ReaderScope, list: ThreadListSpec, p: Params): string {
+  // An unsent new thread is in its author's DRAFTS folder and nowhere else.
+  const sent = list.folder === 'DRAFTS' ? '' : `AND t.state = 'OPEN'`;
+  const patients = list.patientIds ? `AND t.patient_id IN (${p.list(list.patientIds)})` : '';
+  const folder = list.folder ? `AND ${folderFilter(list.folder, p.add(scope.readerId))}` : '';
+  return `${OWNER_COLUMN[owner]} IN (${p.list(ownerIds)}) ${sent} ${teamFilter(scope, p)} ${patients} ${folder}`;
+}
 
 function teamFilter(scope: ReaderScope, p: Params): string {
   return scope.teamIds ? `AND t.care_team_id IN (${p.list(scope.teamIds)})` : '';

@@ -1,4 +1,4 @@
-import type { Connection } from '@portal/kit';
+import { mapConnection, type Connection } from '@portal/kit';
 import type { DraftRow, MessageRow, ThreadRow } from '../db/entities';
 
 /** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
@@ -32,15 +32,13 @@ export const toDraft = (d: DraftRow) => ({
   threadId: d.threadId ?? '',
 });
 
-export const toThreadConnection = (c: Connection<ThreadRow>) => ({
-  totalCount: c.totalCount,
-  pageInfo: c.pageInfo,
-  edges: c.edges.map((e) => ({ cursor: e.cursor, node: toThread(e.node) })),
-});
+export const toThreadConnection = (c: Connection<ThreadRow>) => mapConnection(c, toThread);
 
 export type ThreadModel = ReturnType<typeof toThread>;
 export type MessageModel = ReturnType<typeof toMessage>;
 export type DraftModel = ReturnType<typeof toDraft>;
+/** A page of threads; `totalCount` is counted only when asked for. */
+export type ThreadConnectionModel = Connection<ThreadModel>;
 
 /** Identity's entities as this subgraph knows them: their key. */
 export type PatientRef = { id: string };

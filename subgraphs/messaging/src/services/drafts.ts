@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, notFound, type Access } from '@portal/kit';
+import { badInput, notFound, parseId, type Access } from '@portal/kit';
 import { runChange } from '../db/changes';
 import type { DraftRow, MessageCategory, MessageRow, ThreadRow } from '../db/entities';
 import type { MessagingStore } from '../db/store';
@@ -113,6 +113,7 @@ export class DraftService {
   /** Sends the draft under the rules of sendMessage or replyToThread, and deletes it, in one transaction. */
   async send(draftId: string): Promise<ThreadRow> {
     const viewer = await this.writer.requireThreadWriter('Mutation.sendMessageDraft');
+    draftId = parseId(draftId, 'draftId');
     const draft = await this.store.draftById(draftId);
     if (!draft) return this.alreadySent(draftId);
     if (draft.authorId !== viewer.personId) throw notFound(DRAFT);
@@ -224,7 +225,7 @@ export class DraftService {
 
   private async ownDraft(id: string, entry: MessagingEntry): Promise<DraftRow> {
     const viewer = await this.writer.requireThreadWriter(entry);
-    const draft = await this.store.draftById(id);
+    const draft = await this.store.draftById(parseId(id, 'draftId'));
     // Another person's draft is NOT_FOUND, exactly like a missing one.
     if (!draft || draft.authorId !== viewer.personId) throw notFound(DRAFT);
     await policy.assert(entry, this.access, draft.patientId);

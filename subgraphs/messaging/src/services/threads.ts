@@ -1,6 +1,6 @@
 import { notFound, parsePage, toConnection, type Access, type Connection, type Page, type PageArgs } from '@portal/kit';
 import type { DraftRow, MessageRow, ThreadRow } from '../db/entities';
-import type { Folder, ThreadPage } from '../db/store';
+import type { Folder } from '../db/store';
 import type { MessagingLoaders } from '../loaders';
 import { policy, readerScopeOf } from '../policy';
 import { canReply } from './rules';
@@ -40,18 +40,27 @@ export class ThreadService {
   async patientThreads(patientId: string, folder: Folder, args: PageArgs): Promise<Connection<ThreadRow>> {
     await policy.assert('Patient.messageThreads', this.access, patientId);
     const page = parsePage(args, 10);
-    const result = await this.loaders.patientThreads.load({ ownerId: patientId, folder, page });
-    return this.connection(result, page);
+    const list = { ownerId: patientId, folder, patientIds: null };
+    const rows = await this.loaders.patientThreads.load({ ...list, page });
+    return this.connection(rows, page, () => this.loaders.patientThreadCount.load(list));
   }
 
   /** All threads of a care team, newest first: for the team's own practitioners only. */
   async teamThreads(careTeamId: string, args: PageArgs): Promise<Connection<ThreadRow>> {
     await policy.viewer('CareTeam.threads', this.access, { careTeamId });
     const page = parsePage(args, 10);
-    const result = await this.loaders.careTeamThreads.load({ ownerId: careTeamId, folder: null, page });
-    const conn = this.connection(result, page);
-    // Care access is answered by identity and may lag behind a team's membership:
-    // a thread of a patient the practitioner no longer treats is left out, not shown.
+    // Care access is answered by identity and may lag behind a team's membership: the
+    // threads of a patient the practitioner no longer treats are left out by the query
+    // itself (a page is never short while more threads exist, and totalCount counts the
+    // same list), and that patient's refusal is audited.
+    const patients = (await this.loaders.careTeamPatients.load(careTeamId)).map((r) => r.patientId);
+    const subject = (patientId: string) => ({ patientId, careTeamId, state: 'OPEN' as const });
+    const treats = await Promise.all(patients.map((p) => policy.may('CareTeam.threads', this.access, subject(p))));
+    await Promise.all(patients.filter((_, i) => !treats[i]).map((p) => policy.check('CareTeam.threads', this.access, subject(p))));
+    const list = { ownerId: careTeamId, folder: null, patientIds: patients.filter((_, i) => treats[i]).sort() };
+    const rows = await this.loaders.careTeamThreads.load({ ...list, page });
+    const conn = this.connection(rows, page, () => this.loaders.careTeamThreadCount.load(list));
+    // Each thread handed out is decided (and audited) on its own; one whose access ended just now is still left out.
     const allowed = await Promise.all(conn.edges.map((e) => policy.check('CareTeam.threads', this.access, threadSubject(e.node))));
     return { ...conn, edges: conn.edges.filter((_, i) => allowed[i]) };
   }
@@ -81,7 +90,7 @@ export class ThreadService {
     return this.loaders.draftInThread.load(threadId);
   }
 
-  private connection(result: ThreadPage, page: Page): Connection<ThreadRow> {
-    return toConnection(result.rows, page, result.totalCount, (t) => ({ sort: t.lastMessageAt, id: t.id }), (t) => t);
+  private connection(rows: ThreadRow[], page: Page, count: () => Promise<number>): Connection<ThreadRow> {
+    return toConnection(rows, page, count, (t) => ({ sort: t.lastMessageAt, id: t.id }), (t) => t);
   }
 }

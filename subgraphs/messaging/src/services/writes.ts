@@ -86,10 +86,11 @@ export class MessageWriter {
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
-    await this.assertOwnCareTeam(input.careTeamId, 'Mutation.sendMessage#careTeam');
+    const careTeamId = parseId(input.careTeamId, 'careTeamId');
+    await this.assertOwnCareTeam(careTeamId, 'Mutation.sendMessage#careTeam');
     await policy.assert('Mutation.sendMessage', this.access, patientId);
     const sender: Sender = { id: patientId, role: 'PATIENT', name: SENDER_LABEL.PATIENT };
-    return this.startThread({ patientId, careTeamId: input.careTeamId, category: input.category, subject, body, key, sender });
+    return this.startThread({ patientId, careTeamId, category: input.category, subject, body, key, sender });
   }
 
   /** Another service (never a person) starts a thread from a care team to a patient. */
@@ -177,7 +178,7 @@ export class MessageWriter {
    */
   async writableThread(id: string, entry: MessagingEntry): Promise<ThreadRow> {
     await this.requireThreadWriter(entry);
-    const thread = await this.store.threadById(id);
+    const thread = await this.store.threadById(parseId(id, 'threadId'));
     if (!thread) throw notFound(THREAD);
     await policy.assert(entry, this.access, threadSubject(thread));
     return thread;
@@ -186,7 +187,7 @@ export class MessageWriter {
   /** A patient writes only to a care team they belong to now (identity's answer, not the token's snapshot). */
   async assertOwnCareTeam(careTeamId: string, entry: MessagingEntry): Promise<void> {
     const viewer = this.access.requireViewer();
-    await policy.assert(entry, this.access, { patientId: viewer.personId, careTeamId });
+    await policy.assert(entry, this.access, { patientId: viewer.personId, careTeamId: parseId(careTeamId, 'careTeamId') });
   }
 
   assertReplyable(thread: ThreadRow): void {

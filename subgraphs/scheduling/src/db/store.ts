@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { ErrorCode, execute, isPostgres, isUniqueViolation, placeholders, PortalError, sql, type UniqueIndex } from '@portal/kit';
+import { ErrorCode, execute, isPostgres, isUniqueViolation, keysetAfter, placeholders, PortalError, sql, type Keyset, type UniqueIndex } from '@portal/kit';
 import { AppointmentEntity, ClinicEntity, type AppointmentRow, type AppointmentStatus, type ClinicRow, type SlotRow } from './entities';
 
 /** Columns of `appointment` under the names of AppointmentRow; `a` is the table alias. */
@@ -18,12 +18,6 @@ const PATIENT_KEY: UniqueIndex = { name: 'appointment_patient_idempotency_unique
 
 const SLOT_COLUMNS = `s.id AS "id", s.clinic_id AS "clinicId", s.practitioner_id AS "practitionerId",
   s.appointment_type AS "appointmentType", s.start_at AS "startAt", s.end_at AS "endAt"`;
-
-/** Where a newest-first page continues: strictly after (older than) this appointment. */
-export interface AppointmentKeyset {
-  startAt: string;
-  id: string;
-}
 
 export interface Cancellation {
   cancelledAt: string;
@@ -85,14 +79,11 @@ export class SchedulingStore {
    * For each patient, up to `limit` appointments newest first (by start, then
    * id), continuing after `after` when given: one statement for any number of patients.
    */
-  async appointmentsOf(patientIds: readonly string[], limit: number, after: AppointmentKeyset | null): Promise<AppointmentRow[]> {
+  async appointmentsOf(patientIds: readonly string[], limit: number, after: Keyset | null): Promise<AppointmentRow[]> {
     if (patientIds.length === 0 || limit === 0) return [];
     const params: unknown[] = [limit];
-    let keyset = '';
-    if (after) {
-      params.push(after.startAt, after.id);
-      keyset = 'AND (a.start_at < $2 OR (a.start_at = $2 AND a.id < $3))';
-    }
+    const after_ = keysetAfter({ limit, after }, 'a.start_at', 'a.id', (v) => `$${params.push(v)}`);
+    const keyset = after_ ? `AND ${after_}` : '';
     const first = params.length + 1;
     params.push(...patientIds);
     return sql<AppointmentRow>(

@@ -1,3 +1,4 @@
+import type { Connection } from '@portal/kit';
 import type { AppointmentRow, ClinicRow, SlotRow } from '../db/entities';
 
 /** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
@@ -24,6 +25,8 @@ export const toAppointment = (a: AppointmentRow) => ({
 
 export type ClinicModel = ReturnType<typeof toClinic>;
 export type AppointmentModel = ReturnType<typeof toAppointment>;
+/** A page of appointments; `totalCount` is counted only when asked for. */
+export type AppointmentConnectionModel = Connection<AppointmentModel>;
 
 export const toSlot = (s: SlotRow) => ({
   id: s.id,

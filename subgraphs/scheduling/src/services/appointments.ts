@@ -49,11 +49,7 @@ export class AppointmentService {
   async appointmentsOf<T>(patientId: string, args: PageArgs, map: (row: AppointmentRow) => T): Promise<Connection<T>> {
     await policy.assert('Patient.appointments', this.access, patientId);
     const page = parsePage(args, 10);
-    const after = page.after && { startAt: page.after.sort, id: page.after.id };
-    const [rows, total] = await Promise.all([
-      this.loaders.appointmentPage.load({ patientId, limit: page.limit + 1, after }),
-      this.loaders.appointmentCount.load(patientId),
-    ]);
-    return toConnection(rows, page, total, (r) => ({ sort: r.startAt, id: r.id }), map);
+    const rows = await this.loaders.appointmentPage.load({ patientId, limit: page.limit + 1, after: page.after });
+    return toConnection(rows, page, () => this.loaders.appointmentCount.load(patientId), (r) => ({ sort: r.startAt, id: r.id }), map);
   }
 }

@@ -1,5 +1,5 @@
 import type { PharmacyContext } from '../context';
-import type { DecisionInput } from '../services/inputs';
+import type { DecisionInput, RefillDenialInput } from '../services/inputs';
 import type { RequestRefillInput, RequestRenewalInput } from '../services/requests';
 import { toPharmacyRequest } from './mappers';
 
@@ -12,4 +12,6 @@ export const Mutation = {
     toPharmacyRequest((await ctx.requests.decideRenewal(input)).request),
   completeRefill: async (_: unknown, { input }: { input: { requestId: string } }, ctx: PharmacyContext) =>
     toPharmacyRequest(await ctx.requests.completeRefill(input)),
+  denyRefill: async (_: unknown, { input }: { input: RefillDenialInput }, ctx: PharmacyContext) =>
+    toPharmacyRequest(await ctx.requests.denyRefill(input)),
 };

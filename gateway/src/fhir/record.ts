@@ -52,6 +52,13 @@ export interface PrescriptionData {
   expiresOn: string;
   prescriber: PractitionerData;
   renewedFrom: { id: string } | null;
+  /** Each dispensing, newest first. */
+  fills: FillData[];
+}
+export interface FillData {
+  id: string;
+  filledOn: string;
+  quantity: number;
 }
 export interface LabResultData {
   id: string;
@@ -173,6 +180,7 @@ export const EVERYTHING_QUERY = `query PatientEverything {
         id status medication { rxnormCode name strength form }
         directions quantity daysSupply refillsAuthorized refillsRemaining writtenOn expiresOn
         prescriber { ${PRACTITIONER} } renewedFrom { id }
+        fills { id filledOn quantity }
       }
       conditions { id name code clinicalStatus onsetDate }
       allergies { id substance snomedCode reaction severity }

@@ -258,7 +258,7 @@ describe('GET /fhir/metadata', () => {
     const res = await fetch(`${stack.gatewayUrl}/fhir/metadata`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
-    const cs = await res.json();
+    const cs: any = await res.json();
     expect(cs).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', implementation: { url: `${stack.gatewayUrl}/fhir` } });
     expect(cs.rest[0].resource.find((r: any) => r.type === 'Patient').operation[0].name).toBe('everything');
     expect(cs.rest[0].security.description).toMatch(/Bearer/);

@@ -9,7 +9,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/
 export const CAPABILITY_DATE = '2026-11-27';
 
 /** The resource types a download Bundle may hold, and what each carries. */
-export const DOWNLOAD_TYPES: Record<string, string> = {
+export const DOWNLOAD_TYPES: Partial<Record<CapabilityStatementRestResource['type'], string>> = {
   Patient: 'The signed-in patient (demographics from identity).',
   Practitioner: 'Practitioners the records name (prescribers, appointment practitioners, note authors).',
   Location: 'Clinics of appointments.',
@@ -30,7 +30,8 @@ const EVERYTHING = 'http://hl7.org/fhir/OperationDefinition/Patient-everything';
 
 /** The statement for a server whose FHIR base is `baseUrl` (e.g. `https://portal.example/fhir`). */
 export function capabilityStatement(baseUrl: string): CapabilityStatement {
-  const resource: CapabilityStatementRestResource[] = Object.entries(DOWNLOAD_TYPES).map(([type, documentation]) =>
+  const types = Object.entries(DOWNLOAD_TYPES) as [CapabilityStatementRestResource['type'], string][];
+  const resource: CapabilityStatementRestResource[] = types.map(([type, documentation]) =>
     type === 'Patient'
       ? {
           type,

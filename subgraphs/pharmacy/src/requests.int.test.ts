@@ -524,6 +524,48 @@ describe('denyRefill', () => {
     expect(await count('pharmacy_outbox', `request_id IN ('${refill.id}', '${janeRefill.id}', '${renewal.id}')`)).toBe(0);
   });
 
+  // PostgreSQL only: the request's row is held locked until both a fill and a denial have passed
+  // every check and wait at the guarded UPDATE, so the guard alone decides (SQLite queues changes).
+  (process.env.PORTAL_TEST_DB === 'postgres' ? it : it.skip)('settles a fill and a denial that both passed their checks at the guarded UPDATE', async () => {
+    const sam2 = await t.token({ personId: 'pr-2999999998', role: 'PHARMACIST' });
+    const p = await newPatient();
+    const rx = await make.prescription(p.id, { refillsRemaining: 3 });
+    const refill = await make.request(rx, 'REFILL');
+    const holder = db().createQueryRunner();
+    let results: GraphQLResponse[];
+    try {
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('SELECT id FROM pharmacy_request WHERE id = $1 FOR UPDATE', [refill.id]);
+      const [{ pid }] = await holder.query('SELECT pg_backend_pid() AS pid');
+      const sent = Promise.all([
+        gql(t.url, COMPLETE, { requestId: refill.id }, sam),
+        gql(t.url, DENY, { requestId: refill.id, reason: 'Out of stock.' }, sam2),
+      ]);
+      // Both wait on the held row, the second behind the first (a deadline for a loaded machine; the assertions below decide).
+      const WAITING = `WITH RECURSIVE blocked(pid) AS (
+          SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
+          UNION SELECT a.pid FROM pg_stat_activity a JOIN blocked b ON b.pid = ANY(pg_blocking_pids(a.pid)))
+        SELECT COUNT(*) AS n FROM blocked`;
+      const waiting = async () => Number((await db().query(WAITING, [pid]))[0].n);
+      for (const deadline = Date.now() + 30_000; (await waiting()) < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).toBe(2);
+      await holder.commitTransaction();
+      results = await sent;
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    const winners = results.filter((r) => !r.errors);
+    expect(winners).toHaveLength(1);
+    // The loser passed every check before the winner committed: only the guard refused it.
+    expect(results.flatMap((r) => codes(r) ?? [])).toEqual(['CONFLICT']);
+    const won = winners[0].data.completeRefill ?? winners[0].data.denyRefill;
+    expect((await statusOf(refill.id)).status).toBe(won.status);
+    expect(await count('fill', `prescription_id = '${rx.id}'`)).toBe(won.status === 'COMPLETED' ? 1 : 0);
+    expect(await count('pharmacy_outbox', `request_id = '${refill.id}'`)).toBe(1);
+  });
+
   it('a fill and a denial sent at the same moment: exactly one wins, and what is stored agrees with it', async () => {
     const sam2 = await t.token({ personId: 'pr-2999999998', role: 'PHARMACIST' });
     for (let round = 0; round < 4; round++) {

@@ -33,7 +33,7 @@ const COUNTS = `query {
     appointments(first: 100) { totalCount }
     inbox: messageThreads(folder: INBOX, first: 100) { totalCount edges { node { id messages { id } } } }
     archive: messageThreads(folder: ARCHIVE, first: 100) { totalCount edges { node { id messages { id } } } }
-    prescriptions { id }
+    prescriptions { id fills { id } }
     labResults(first: 100) { totalCount edges { node { id collectedAt source } } }
     visitNotes(first: 100) { totalCount }
     conditions { id } allergies { id } immunizations { id }
@@ -52,6 +52,7 @@ async function expectedCounts(token: string): Promise<Record<string, number>> {
     Appointment: p.appointments.totalCount,
     Communication: messages,
     MedicationRequest: p.prescriptions.length,
+    MedicationDispense: p.prescriptions.reduce((n: number, rx: any) => n + rx.fills.length, 0),
     DiagnosticReport: collections.size,
     Observation: p.labResults.totalCount + p.vitalSigns.totalCount,
     DocumentReference: p.visitNotes.totalCount,
@@ -113,6 +114,19 @@ describe('GET /fhir/Patient/$everything', () => {
     expect(counts.Practitioner).toBeGreaterThanOrEqual(1);
     expect(counts.Location).toBeGreaterThanOrEqual(1);
     expect(counts.CareTeam).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives each fill as a MedicationDispense of its MedicationRequest in the same bundle', () => {
+    const dispenses = ofType<any>(janeBundle, 'MedicationDispense');
+    expect(dispenses.length).toBeGreaterThan(0);
+    const requests = new Map(ofType<any>(janeBundle, 'MedicationRequest').map((r) => [`MedicationRequest/${r.id}`, r]));
+    for (const d of dispenses) {
+      expect(d).toMatchObject({ status: 'completed', subject: { reference: `Patient/${DEMO.jane}` }, quantity: { value: expect.any(Number) }, daysSupply: { unit: 'days', code: 'd' } });
+      expect(d.whenHandedOver).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      const rx = requests.get(d.authorizingPrescription[0].reference);
+      expect(rx).toBeDefined();
+      expect(d.medicationCodeableConcept).toEqual(rx.medicationCodeableConcept);
+    }
   });
 
   it('describes Jane as identity knows her, and holds nothing of John', () => {
@@ -236,6 +250,21 @@ describe('a record longer than one page of the graph', () => {
     expect(counts.Condition).toBe(count);
     const threads = new Set(ofType<any>(bundle, 'Communication').map((c) => c.topic.text));
     expect(threads.size).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /fhir/metadata', () => {
+  it('answers a CapabilityStatement without a token, naming the download and how to sign in', async () => {
+    const res = await fetch(`${stack.gatewayUrl}/fhir/metadata`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+    const cs: any = await res.json();
+    expect(cs).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', implementation: { url: `${stack.gatewayUrl}/fhir` } });
+    expect(cs.rest[0].resource.find((r: any) => r.type === 'Patient').operation[0].name).toBe('everything');
+    expect(cs.rest[0].security.description).toMatch(/Bearer/);
+    // It holds no one's record, with or without a token.
+    const withToken = await (await fetch(`${stack.gatewayUrl}/fhir/metadata`, { headers: { authorization: `Bearer ${jane}` } })).text();
+    expect(withToken).not.toMatch(/Jane|Doe|pt-/);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   RequestRenewalDocument,
   type PrescriptionStatus,
 } from './generated/operations';
-import { alexToken, dataOf, samToken, startTestStack, type TestStack } from './harness';
+import { alexToken, dataOf, operation, samToken, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
 let jane: string;
@@ -184,5 +184,59 @@ describe('refill, renewal, decision and the patient told', () => {
     expect(newRx).toBe(winners[0].data?.decideRenewal.status === 'APPROVED' ? 1 : 0);
     expect(newRx).toBeLessThanOrEqual(1);
     expect(await count('pharmacy_outbox', `request_id = 'rq-john-atorvastatin-renewal'`)).toBe(1);
+  });
+});
+
+describe('refills filled and denied through the gateway', () => {
+  /** Jane's inbox threads with this subject, polled up to a generous deadline (delivery is asynchronous). */
+  const threadsAbout = async (subject: string, n: number) => {
+    let threads: any[] = [];
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      const inbox = await stack.query(operation('MessageThreads'), { folder: 'INBOX', first: 50 }, jane);
+      threads = inbox.data.me.patient.messageThreads.edges.map((e: any) => e.node).filter((t: any) => t.subject === subject);
+      if (threads.length >= n) break;
+      await sleep(100);
+    }
+    return threads;
+  };
+  const bodyOf = async (threadId: string) =>
+    (await stack.query(`query($id: ID!) { messageThread(id: $id) { messages { body senderName senderRole } } }`, { id: threadId }, jane)).data.messageThread.messages;
+
+  it('Sam fills one refill and denies another with a reason; Jane is told of each by a secure message from her care team', async () => {
+    const make = pharmacyFactory(pharmacyDb());
+    const first = await make.prescription(DEMO.jane, { refillsRemaining: 2 });
+    const second = await make.prescription(DEMO.jane, { refillsRemaining: 2 });
+    const asked = await Promise.all([first, second].map((rx) => stack.query(operation('RequestRefill'), { prescriptionId: rx.id }, jane)));
+    const [fillId, denyId] = asked.map((r) => r.data.requestRefill.id);
+
+    // Only a pharmacist denies: Alex treats Jane and still may not; Jane may not either.
+    expect(codes(await stack.query(operation('DenyRefill'), { requestId: denyId, reason: 'No.' }, alex))).toEqual(['FORBIDDEN']);
+    expect(codes(await stack.query(operation('DenyRefill'), { requestId: denyId, reason: 'No.' }, jane))).toEqual(['FORBIDDEN']);
+    expect(codes(await stack.query(operation('DenyRefill'), { requestId: denyId, reason: ' ' }, sam))).toEqual(['BAD_USER_INPUT']);
+
+    const filled = await stack.query(operation('CompleteRefill'), { requestId: fillId }, sam);
+    expect(filled.errors).toBeUndefined();
+    expect(filled.data.completeRefill).toMatchObject({ id: fillId, status: 'COMPLETED', prescription: { id: first.id, refillsRemaining: 1 } });
+    const denied = await stack.query(operation('DenyRefill'), { requestId: denyId, reason: 'Your insurance needs a new prior authorization.' }, sam);
+    expect(denied.errors).toBeUndefined();
+    expect(denied.data.denyRefill).toEqual({ id: denyId, status: 'DENIED', decidedAt: expect.any(String), decisionNote: 'Your insurance needs a new prior authorization.' });
+    // Decided is decided: filling the denied one is refused (CONFLICT; NOT_FOUND once Sam has no case of Jane's left), and nothing was filled.
+    expect(['CONFLICT', 'NOT_FOUND']).toContain(codes(await stack.query(operation('CompleteRefill'), { requestId: denyId }, sam))?.[0]);
+    expect(await count('fill', `prescription_id = '${second.id}'`)).toBe(0);
+
+    const [filledThread] = await threadsAbout('Your prescription refill was filled', 1);
+    const [deniedThread] = await threadsAbout('Your prescription refill was not filled', 1);
+    for (const t of [filledThread, deniedThread]) {
+      expect(t).toEqual(expect.objectContaining({ category: 'MEDICATION', unread: true, careTeam: { id: DEMO.careTeamBlue, name: 'Primary Care Team Blue' } }));
+    }
+    expect(await bodyOf(filledThread.id)).toEqual([
+      { body: expect.stringContaining('The pharmacy filled your request to refill your Lisinopril prescription.'), senderName: 'Your care team', senderRole: 'SYSTEM' },
+    ]);
+    const [deniedMessage] = await bodyOf(deniedThread.id);
+    expect(deniedMessage.body).toContain('Reason: Your insurance needs a new prior authorization.');
+    // No more health data than a renewal's message: the medication's name, not its strength or directions.
+    expect(deniedMessage.body + (await bodyOf(filledThread.id))[0].body).not.toMatch(/10 mg|tablet|Take /);
+    // One message per decision, however often the worker ran.
+    expect(await count('pharmacy_outbox', `request_id IN ('${fillId}', '${denyId}')`)).toBe(2);
   });
 });

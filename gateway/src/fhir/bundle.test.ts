@@ -28,6 +28,8 @@ describe('buildPatientBundle', () => {
       Appointment: 2,
       Communication: 2,
       MedicationRequest: 3,
+      // One per fill.
+      MedicationDispense: 3,
       DiagnosticReport: 2,
       // 3 results + 3 vitals
       Observation: 6,

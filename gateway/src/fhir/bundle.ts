@@ -12,6 +12,7 @@ import {
   toImmunization,
   toLabObservation,
   toLocation,
+  toMedicationDispense,
   toMedicationRequest,
   toPatient,
   toPractitioner,
@@ -62,6 +63,7 @@ export function buildPatientBundle(record: PatientRecord, options: BundleOptions
   for (const a of record.appointments) add(toAppointment(a, patientId));
   for (const t of record.threads) for (const c of toCommunications(t, patientId)) add(c);
   for (const p of record.prescriptions) add(toMedicationRequest(p, patientId, inBundle));
+  for (const p of record.prescriptions) for (const f of p.fills ?? []) add(toMedicationDispense(f, p, patientId));
   for (const r of toDiagnosticReports(record.labResults, patientId)) add(r);
   for (const r of record.labResults) add(toLabObservation(r, patientId));
   for (const v of record.vitals) add(toVitalObservation(v, patientId));

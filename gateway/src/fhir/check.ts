@@ -10,6 +10,7 @@ export const REQUIRED: Record<string, string[]> = {
   Appointment: ['status', 'participant'],
   Communication: ['status'],
   MedicationRequest: ['status', 'intent', 'subject', 'medicationCodeableConcept'],
+  MedicationDispense: ['status', 'medicationCodeableConcept'],
   DiagnosticReport: ['status', 'code', 'subject'],
   Observation: ['status', 'code', 'subject'],
   DocumentReference: ['status', 'content'],

@@ -40,16 +40,22 @@ export function sampleRecord(): PatientRecord {
         id: 'rx-old', status: 'EXPIRED', medication: { rxnormCode: '745679', name: 'Albuterol', strength: '90 mcg/actuation', form: 'inhaler' },
         directions: '2 puffs every 4 hours as needed', quantity: 1, daysSupply: 30, refillsAuthorized: 0, refillsRemaining: 0,
         writtenOn: '2020-01-01', expiresOn: '2021-01-01', prescriber: alex, renewedFrom: null,
+        fills: [{ id: 'fill-old-1', filledOn: '2020-01-02', quantity: 1 }],
       },
       {
         id: 'rx-new', status: 'ACTIVE', medication: { rxnormCode: '745679', name: 'Albuterol', strength: '90 mcg/actuation', form: 'inhaler' },
         directions: '2 puffs every 4 hours as needed', quantity: 1, daysSupply: 30, refillsAuthorized: 2, refillsRemaining: 2,
         writtenOn: '2021-09-20', expiresOn: '2022-09-20', prescriber: alex, renewedFrom: { id: 'rx-old' },
+        fills: [
+          { id: 'fill-new-2', filledOn: '2021-10-20', quantity: 1 },
+          { id: 'fill-new-1', filledOn: '2021-09-21', quantity: 1 },
+        ],
       },
       {
         id: 'rx-stopped', status: 'DISCONTINUED', medication: { rxnormCode: '617312', name: 'Atorvastatin', strength: '20 mg', form: 'tablet' },
         directions: '1 tablet daily', quantity: 30, daysSupply: 30, refillsAuthorized: 1, refillsRemaining: 1,
         writtenOn: '2021-09-20', expiresOn: '2022-09-20', prescriber: alex, renewedFrom: { id: 'rx-not-visible' },
+        fills: [],
       },
     ],
     labResults: [

@@ -36,6 +36,8 @@ export type AppointmentData = AppointmentFieldsFragment;
 export type MessageData = ThreadFieldsFragment['messages'][number];
 export type ThreadData = ThreadFieldsFragment;
 export type PrescriptionData = PrescriptionFieldsFragment;
+/** Each dispensing of a prescription, newest first. */
+export type FillData = PrescriptionFieldsFragment['fills'][number];
 export type LabResultData = LabResultFieldsFragment;
 export type VisitNoteData = VisitNoteFieldsFragment;
 export type ConditionData = ConditionFieldsFragment;

@@ -9,6 +9,7 @@ import {
   toDocumentReference,
   toImmunization,
   toLabObservation,
+  toMedicationDispense,
   toMedicationRequest,
   toPatient,
   toVitalObservation,
@@ -226,6 +227,23 @@ describe('appointments, messages, prescriptions', () => {
     expect(stopped.status).toBe('stopped');
     expect(stopped.priorPrescription).toBeUndefined();
     expect(toMedicationRequest(record.prescriptions[1], PT, none).priorPrescription).toBeUndefined();
+  });
+
+  it('maps each fill to a completed MedicationDispense of its prescription', () => {
+    const rx = record.prescriptions[1];
+    expect(toMedicationDispense(rx.fills[0], rx, PT)).toEqual({
+      resourceType: 'MedicationDispense',
+      id: 'fill-new-2',
+      meta: { source: 'urn:patient-portal:pharmacy' },
+      status: 'completed',
+      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '745679', display: 'Albuterol' }], text: 'Albuterol 90 mcg/actuation inhaler' },
+      subject: { reference: 'Patient/pt-1000000002' },
+      authorizingPrescription: [{ reference: 'MedicationRequest/rx-new' }],
+      quantity: { value: 1 },
+      daysSupply: { value: 30, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' },
+      whenPrepared: '2021-10-20',
+      whenHandedOver: '2021-10-20',
+    });
   });
 });
 

@@ -14,6 +14,7 @@ import type {
   Extension,
   Immunization,
   Location,
+  MedicationDispense,
   MedicationRequest,
   Meta,
   Observation,
@@ -26,6 +27,7 @@ import type {
   AllergyData,
   AppointmentData,
   ConditionData,
+  FillData,
   ImmunizationData,
   LabResultData,
   PatientData,
@@ -201,6 +203,28 @@ export function toMedicationRequest(rx: PrescriptionData, patientId: string, inB
       expectedSupplyDuration: { value: rx.daysSupply, unit: 'days', system: SYSTEM.ucum, code: 'd' },
     },
     ...(rx.renewedFrom && inBundle('MedicationRequest', rx.renewedFrom.id) ? { priorPrescription: ref('MedicationRequest', rx.renewedFrom.id) } : {}),
+  };
+}
+
+/**
+ * One fill of a prescription: handed over on the day it was dispensed (the
+ * portal records the day, not the hour), the quantity dispensed, the days
+ * one fill lasts (the prescription's), and the prescription it fills.
+ */
+export function toMedicationDispense(fill: FillData, rx: PrescriptionData, patientId: string): MedicationDispense {
+  const med = rx.medication;
+  return {
+    resourceType: 'MedicationDispense',
+    id: fhirId(fill.id),
+    meta: metaOf('pharmacy'),
+    status: 'completed',
+    medicationCodeableConcept: concept(coding(SYSTEM.rxnorm, med.rxnormCode, med.name), `${med.name} ${med.strength} ${med.form}`),
+    subject: ref('Patient', patientId),
+    authorizingPrescription: [ref('MedicationRequest', rx.id)],
+    quantity: { value: fill.quantity },
+    daysSupply: { value: rx.daysSupply, unit: 'days', system: SYSTEM.ucum, code: 'd' },
+    whenPrepared: fill.filledOn,
+    whenHandedOver: fill.filledOn,
   };
 }
 

@@ -142,7 +142,7 @@ describe('GET /fhir/Patient/$everything', () => {
 
   it('also answers the percent-encoded path', () => {
     const routes = fhirRoutes({ execute: async () => ({}), verifier });
-    expect(Object.keys(routes).sort()).toEqual(['GET /fhir/Patient/$everything', 'GET /fhir/Patient/%24everything']);
+    expect(Object.keys(routes).sort()).toEqual(['GET /fhir/Patient/$everything', 'GET /fhir/Patient/%24everything', 'GET /fhir/metadata']);
   });
 });
 
@@ -152,5 +152,29 @@ describe('fhirBaseOf', () => {
     expect(fhirBaseOf(request({ host: 'gw', 'x-forwarded-host': 'portal.example', 'x-forwarded-proto': 'https' }))).toBe('https://portal.example/fhir');
     expect(fhirBaseOf(request({ host: 'evil.example/"><script>' }))).toBe('http://localhost/fhir');
     expect(fhirBaseOf(request({}))).toBe('http://localhost/fhir');
+  });
+});
+
+describe('GET /fhir/metadata', () => {
+  it('answers a FHIR R4 CapabilityStatement without a token, asking the graph nothing', async () => {
+    const execute = jest.fn(async () => ({}));
+    const route = fhirRoutes({ execute, verifier })['GET /fhir/metadata'];
+    const res = await route(request({ host: 'portal.example', 'x-forwarded-proto': 'https' }), Buffer.alloc(0), 'req-meta');
+    expect(res.status).toBe(200);
+    expect(res.headers?.['content-type']).toBe('application/fhir+json; charset=utf-8');
+    expect(execute).not.toHaveBeenCalled();
+    const cs = res.body as any;
+    expect(cs).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', format: ['application/fhir+json', 'json'] });
+    expect(cs.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(cs.implementation.url).toBe('https://portal.example/fhir');
+    const [rest] = cs.rest;
+    expect(rest.mode).toBe('server');
+    expect(rest.security.service[0].coding[0]).toMatchObject({ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' });
+    expect(rest.security.description).toMatch(/Authorization: Bearer/);
+    const patient = rest.resource.find((r: any) => r.type === 'Patient');
+    expect(patient.operation).toEqual([expect.objectContaining({ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' })]);
+    // Every type a download holds is listed, MedicationDispense among them; none offers interactions of its own.
+    expect(rest.resource.map((r: any) => r.type)).toEqual(expect.arrayContaining(['MedicationRequest', 'MedicationDispense', 'Observation']));
+    expect(rest.resource.every((r: any) => r.interaction === undefined)).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { GraphQLError } from 'graphql';
 import { PortalError, retryAfterOf, type RateLimits, type RouteHandler, type TokenVerifier, type Viewer } from '@portal/kit';
 import type { GatewayExecutor } from '../server';
 import { buildPatientBundle } from './bundle';
+import { capabilityStatement } from './capability';
 import { operationOutcome } from './outcome';
 import { readPatientRecord, RecordUnavailable } from './record';
 
@@ -98,6 +99,13 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
     }
   };
 
+  // What the server supports; no health data, so no token (clients read it before signing in).
+  const metadata: RouteHandler = async (req) => ({
+    status: 200,
+    body: capabilityStatement(fhirBaseOf(req)),
+    headers: { 'content-type': FHIR_JSON, 'cache-control': 'no-cache' },
+  });
+
   // Clients write the operation's `$` as is or percent-encoded.
-  return { 'GET /fhir/Patient/$everything': everything, 'GET /fhir/Patient/%24everything': everything };
+  return { 'GET /fhir/Patient/$everything': everything, 'GET /fhir/Patient/%24everything': everything, 'GET /fhir/metadata': metadata };
 }

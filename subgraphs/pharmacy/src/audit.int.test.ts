@@ -66,3 +66,22 @@ it('rolls back a fill and a renewal decision whose audit rows cannot be written'
   expect(await count('prescription', `renewed_from_id = '${old.id}'`)).toBe(0);
   expect(await count('pharmacy_outbox', `request_id = '${renewal.id}'`)).toBe(0);
 });
+
+it('rolls back a refill denial, and its message to the patient, whose audit rows cannot be written', async () => {
+  const sam = await t.token({ personId: DEMO.sam, role: 'PHARMACIST' });
+  const rx = await make.prescription(DEMO.jane, { refillsRemaining: 2 });
+  const refill = await make.request(rx, 'REFILL');
+  const DENY = `mutation($id: ID!) { denyRefill(input: { requestId: $id, reason: "Out of stock." }) { id status } }`;
+  const allow = await refuseAuditInserts(db());
+  try {
+    const res = await gql(t.url, DENY, { id: refill.id }, sam);
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+  } finally {
+    await allow();
+  }
+  expect((await db().query(`SELECT status, decision_note FROM pharmacy_request WHERE id = '${refill.id}'`))[0]).toEqual({ status: 'PENDING', decision_note: null });
+  expect(await count('pharmacy_outbox', `request_id = '${refill.id}'`)).toBe(0);
+  // Once the audit rows can be written, the denial and its message are stored together.
+  expect((await gql(t.url, DENY, { id: refill.id }, sam)).data).toEqual({ denyRefill: { id: refill.id, status: 'DENIED' } });
+  expect(await count('pharmacy_outbox', `request_id = '${refill.id}'`)).toBe(1);
+});

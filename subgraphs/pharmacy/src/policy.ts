@@ -65,5 +65,12 @@ export const policy = definePolicy({
     // A pharmacist with a case fills the refill: the request changes and a refill of the prescription is used.
     'Mutation.completeRefill': { gate: PHARMACISTS_ONLY, allow: pharmacist, audit: { kind: 'pharmacy_request', action: 'update' }, hideAs: REQUEST },
     'Mutation.completeRefill#fill': { gate: PHARMACISTS_ONLY, allow: pharmacist, audit: { kind: 'prescription', action: 'update' } },
+    // A pharmacist with a case denies the refill with a reason: only the request changes.
+    'Mutation.denyRefill': {
+      gate: roles(['PHARMACIST'], 'Only a pharmacist can deny a refill.'),
+      allow: pharmacist,
+      audit: { kind: 'pharmacy_request', action: 'update' },
+      hideAs: REQUEST,
+    },
   },
 });

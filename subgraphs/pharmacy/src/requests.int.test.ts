@@ -33,6 +33,12 @@ const COMPLETE = `mutation($requestId: ID!) {
   }
 }`;
 
+const DENY = `mutation($requestId: ID!, $reason: String!) {
+  denyRefill(input: { requestId: $requestId, reason: $reason }) {
+    id kind status decidedAt decisionNote prescription { id refillsRemaining refillable pendingRequest { id } fills { id } }
+  }
+}`;
+
 let t: TestSubgraph;
 let make: PharmacyFactory;
 const now = new Date();
@@ -434,5 +440,163 @@ describe('completeRefill', () => {
     expect(codes(await gql(t.url, COMPLETE, { requestId: renewal.id }, sam))).toEqual(['BAD_USER_INPUT']);
     expect(await count('fill', `prescription_id = '${rx.id}'`)).toBe(0);
     expect((await db().query(`SELECT refills_remaining FROM prescription WHERE id = '${rx.id}'`))[0].refills_remaining).toBe(2);
+  });
+});
+
+describe('denyRefill', () => {
+  const outboxOf = (requestId: string) => db().query(`SELECT idempotency_key, patient_id, care_team_id, subject, body FROM pharmacy_outbox WHERE request_id = '${requestId}'`);
+  const statusOf = async (id: string) => (await db().query(`SELECT status, decision_note, decided_by FROM pharmacy_request WHERE id = '${id}'`))[0];
+
+  it('denies a pending refill with its reason, fills nothing, and queues the patient’s message with the change', async () => {
+    const p = await newPatient();
+    const rx = await make.prescription(p.id, { refillsRemaining: 2 });
+    const request = (await gql(t.url, REQUEST_REFILL, { prescriptionId: rx.id }, p.token)).data.requestRefill;
+    const res = await gql(t.url, DENY, { requestId: request.id, reason: '  Too early: the last fill lasts until next week.  ' }, sam, { 'x-request-id': `req-deny-${p.id}` });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.denyRefill).toEqual({
+      id: request.id,
+      kind: 'REFILL',
+      status: 'DENIED',
+      decidedAt: expect.any(String),
+      decisionNote: 'Too early: the last fill lasts until next week.',
+      prescription: { id: rx.id, refillsRemaining: 2, refillable: true, pendingRequest: null, fills: [] },
+    });
+    expect(await statusOf(request.id)).toEqual({ status: 'DENIED', decision_note: 'Too early: the last fill lasts until next week.', decided_by: DEMO.sam });
+    expect(await outboxOf(request.id)).toEqual([
+      {
+        idempotency_key: `refill-decision:${request.id}`,
+        patient_id: p.id,
+        care_team_id: DEMO.careTeamBlue,
+        subject: 'Your prescription refill was not filled',
+        body: expect.stringContaining('Reason: Too early: the last fill lasts until next week.'),
+      },
+    ]);
+    // Audited as a change of the patient's pharmacy request by the pharmacist.
+    expect(await db().query(`SELECT record_kind, action, outcome FROM audit_event WHERE request_id = 'req-deny-${p.id}'`)).toContainEqual({
+      record_kind: 'pharmacy_request',
+      action: 'update',
+      outcome: 'ALLOWED',
+    });
+    // A second denial or a fill after it: the pharmacist has no case any more, so it reads as missing.
+    expect(codes(await gql(t.url, DENY, { requestId: request.id, reason: 'Again.' }, sam))).toEqual(['NOT_FOUND']);
+    expect(codes(await gql(t.url, COMPLETE, { requestId: request.id }, sam))).toEqual(['NOT_FOUND']);
+    expect(await count('fill', `prescription_id = '${rx.id}'`)).toBe(0);
+    // The patient may ask again.
+    expect((await gql(t.url, REQUEST_REFILL, { prescriptionId: rx.id }, p.token)).errors).toBeUndefined();
+  });
+
+  it('a filled refill is told too, without directions or strength', async () => {
+    const p = await newPatient();
+    const rx = await make.prescription(p.id, { refillsRemaining: 2 });
+    const request = (await gql(t.url, REQUEST_REFILL, { prescriptionId: rx.id }, p.token)).data.requestRefill;
+    expect((await gql(t.url, COMPLETE, { requestId: request.id }, sam)).errors).toBeUndefined();
+    const [row] = await outboxOf(request.id);
+    expect(row).toMatchObject({ idempotency_key: `refill-decision:${request.id}`, subject: 'Your prescription refill was filled' });
+    expect(row.body).toContain('has 1 refill left');
+    expect(row.body).not.toMatch(/mg|tablet|Take /);
+  });
+
+  it('checks its input and who asks, and changes nothing when it refuses', async () => {
+    const p = await newPatient();
+    const rx = await make.prescription(p.id, { refillsRemaining: 2 });
+    const refill = await make.request(rx, 'REFILL');
+    for (const reason of ['', '   ', 'x'.repeat(501), 'a\u0000b']) {
+      const res = await gql(t.url, DENY, { requestId: refill.id, reason }, sam);
+      expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors?.[0].extensions?.field).toBe('reason');
+    }
+    expect(codes(await gql(t.url, DENY, { requestId: 'not an id!', reason: 'No.' }, sam))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await gql(t.url, DENY, { requestId: 'rq-missing', reason: 'No.' }, sam))).toEqual(['NOT_FOUND']);
+    // Only pharmacists: the patient and a practitioner who treats them are FORBIDDEN.
+    expect(codes(await gql(t.url, DENY, { requestId: refill.id, reason: 'No.' }, p.token))).toEqual(['FORBIDDEN']);
+    const janeRx = await make.prescription(DEMO.jane, { refillsRemaining: 2 });
+    const janeRefill = await make.request(janeRx, 'REFILL');
+    expect(codes(await gql(t.url, DENY, { requestId: janeRefill.id, reason: 'No.' }, alex))).toEqual(['FORBIDDEN']);
+    // A renewal is decided with decideRenewal.
+    const renewalRx = await make.prescription(p.id, { refillsRemaining: 0 });
+    const renewal = await make.request(renewalRx, 'RENEWAL');
+    const wrongKind = await gql(t.url, DENY, { requestId: renewal.id, reason: 'No.' }, sam);
+    expect(codes(wrongKind)).toEqual(['BAD_USER_INPUT']);
+    expect(wrongKind.errors?.[0].message).toMatch(/decideRenewal/);
+    expect(await statusOf(refill.id)).toMatchObject({ status: 'PENDING', decision_note: null });
+    expect(await statusOf(janeRefill.id)).toMatchObject({ status: 'PENDING' });
+    expect(await statusOf(renewal.id)).toMatchObject({ status: 'PENDING' });
+    expect(await count('pharmacy_outbox', `request_id IN ('${refill.id}', '${janeRefill.id}', '${renewal.id}')`)).toBe(0);
+  });
+
+  // PostgreSQL only: the request's row is held locked until both a fill and a denial have passed
+  // every check and wait at the guarded UPDATE, so the guard alone decides (SQLite queues changes).
+  (process.env.PORTAL_TEST_DB === 'postgres' ? it : it.skip)('settles a fill and a denial that both passed their checks at the guarded UPDATE', async () => {
+    const sam2 = await t.token({ personId: 'pr-2999999998', role: 'PHARMACIST' });
+    const p = await newPatient();
+    const rx = await make.prescription(p.id, { refillsRemaining: 3 });
+    const refill = await make.request(rx, 'REFILL');
+    const holder = db().createQueryRunner();
+    let results: GraphQLResponse[];
+    try {
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('SELECT id FROM pharmacy_request WHERE id = $1 FOR UPDATE', [refill.id]);
+      const [{ pid }] = await holder.query('SELECT pg_backend_pid() AS pid');
+      const sent = Promise.all([
+        gql(t.url, COMPLETE, { requestId: refill.id }, sam),
+        gql(t.url, DENY, { requestId: refill.id, reason: 'Out of stock.' }, sam2),
+      ]);
+      // Both wait on the held row, the second behind the first (a deadline for a loaded machine; the assertions below decide).
+      const WAITING = `WITH RECURSIVE blocked(pid) AS (
+          SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
+          UNION SELECT a.pid FROM pg_stat_activity a JOIN blocked b ON b.pid = ANY(pg_blocking_pids(a.pid)))
+        SELECT COUNT(*) AS n FROM blocked`;
+      const waiting = async () => Number((await db().query(WAITING, [pid]))[0].n);
+      for (const deadline = Date.now() + 30_000; (await waiting()) < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).toBe(2);
+      await holder.commitTransaction();
+      results = await sent;
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    const winners = results.filter((r) => !r.errors);
+    expect(winners).toHaveLength(1);
+    // The loser passed every check before the winner committed: only the guard refused it.
+    expect(results.flatMap((r) => codes(r) ?? [])).toEqual(['CONFLICT']);
+    const won = winners[0].data.completeRefill ?? winners[0].data.denyRefill;
+    expect((await statusOf(refill.id)).status).toBe(won.status);
+    expect(await count('fill', `prescription_id = '${rx.id}'`)).toBe(won.status === 'COMPLETED' ? 1 : 0);
+    expect(await count('pharmacy_outbox', `request_id = '${refill.id}'`)).toBe(1);
+  });
+
+  it('a fill and a denial sent at the same moment: exactly one wins, and what is stored agrees with it', async () => {
+    const sam2 = await t.token({ personId: 'pr-2999999998', role: 'PHARMACIST' });
+    for (let round = 0; round < 4; round++) {
+      const p = await newPatient();
+      const rx = await make.prescription(p.id, { refillsRemaining: 3 });
+      const refill = await make.request(rx, 'REFILL');
+      const sends = [
+        gql(t.url, COMPLETE, { requestId: refill.id }, sam),
+        gql(t.url, DENY, { requestId: refill.id, reason: 'Out of stock.' }, sam2),
+        gql(t.url, DENY, { requestId: refill.id, reason: 'Too early.' }, sam),
+        gql(t.url, COMPLETE, { requestId: refill.id }, sam2),
+      ];
+      const results = round % 2 ? await Promise.all(sends.reverse()) : await Promise.all(sends);
+      const winners = results.filter((r) => !r.errors);
+      expect(winners).toHaveLength(1);
+      // The losers saw it decided: CONFLICT, or NOT_FOUND once the pharmacist's case ended with it.
+      for (const r of results.filter((x) => x.errors)) expect(['CONFLICT', 'NOT_FOUND']).toContain(codes(r)![0]);
+      const won = winners[0].data.completeRefill ?? winners[0].data.denyRefill;
+      const stored = await statusOf(refill.id);
+      expect(stored.status).toBe(won.status);
+      const fills = await count('fill', `prescription_id = '${rx.id}'`);
+      const [{ refills_remaining }] = await db().query(`SELECT refills_remaining FROM prescription WHERE id = '${rx.id}'`);
+      if (won.status === 'COMPLETED') {
+        expect({ fills, refills: Number(refills_remaining), note: stored.decision_note }).toEqual({ fills: 1, refills: 2, note: null });
+      } else {
+        expect(won.status).toBe('DENIED');
+        expect({ fills, refills: Number(refills_remaining) }).toEqual({ fills: 0, refills: 3 });
+      }
+      const outbox = await outboxOf(refill.id);
+      expect(outbox).toHaveLength(1);
+      expect(outbox[0].subject).toBe(won.status === 'COMPLETED' ? 'Your prescription refill was filled' : 'Your prescription refill was not filled');
+    }
   });
 });

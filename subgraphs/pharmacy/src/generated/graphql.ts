@@ -42,7 +42,7 @@ export type PharmacyRequestStatus =
   | 'PENDING'
   /** A renewal that was approved; newPrescription holds the new prescription. */
   | 'APPROVED'
-  /** A renewal that was denied; decisionNote says why. */
+  /** A renewal or refill that was denied; decisionNote says why. */
   | 'DENIED'
   /** A refill that was filled. */
   | 'COMPLETED';
@@ -125,7 +125,7 @@ export type PharmacyRequest = {
   prescription: Prescription;
   /** Who asked. */
   patient: Patient;
-  /** When staff decided the renewal or completed the refill; null while PENDING. */
+  /** When staff decided the renewal, or filled or denied the refill; null while PENDING. */
   decidedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The reason given with a decision (always for a denial). */
   decisionNote?: Maybe<Scalars['String']['output']>;
@@ -194,8 +194,15 @@ export type Mutation = {
    * secure message from their care team.
    */
   decideRenewal: PharmacyRequest;
-  /** A pharmacist fills a pending refill (staff who are not pharmacists get FORBIDDEN): a Fill is recorded, refillsRemaining goes down by one, the request is COMPLETED (CONFLICT when already completed). */
+  /** A pharmacist fills a pending refill (staff who are not pharmacists get FORBIDDEN): a Fill is recorded, refillsRemaining goes down by one, the request is COMPLETED (CONFLICT when already filled or denied); the patient is told by a secure message. */
   completeRefill: PharmacyRequest;
+  /**
+   * A pharmacist denies a pending refill with a reason (staff who are not pharmacists get
+   * FORBIDDEN): the request is DENIED with the reason as its decisionNote, nothing is filled
+   * and no refill is used (CONFLICT when already filled or denied, also when a fill comes at
+   * the same moment); the patient is told the reason by a secure message.
+   */
+  denyRefill: PharmacyRequest;
 };
 
 
@@ -216,6 +223,11 @@ export type MutationDecideRenewalArgs = {
 
 export type MutationCompleteRefillArgs = {
   input: CompleteRefillInput;
+};
+
+
+export type MutationDenyRefillArgs = {
+  input: DenyRefillInput;
 };
 
 /** A refill to request. */
@@ -254,6 +266,14 @@ export type DecideRenewalInput = {
 export type CompleteRefillInput = {
   /** The pending refill request (PharmacyRequest.id). */
   requestId: Scalars['ID']['input'];
+};
+
+/** A refill to deny. */
+export type DenyRefillInput = {
+  /** The pending refill request (PharmacyRequest.id). */
+  requestId: Scalars['ID']['input'];
+  /** Why the refill is denied, 1 to 500 characters (trimmed); the patient is told it. */
+  reason: Scalars['String']['input'];
 };
 
 
@@ -382,6 +402,7 @@ export type ResolversTypes = {
   RequestRenewalInput: RequestRenewalInput;
   DecideRenewalInput: DecideRenewalInput;
   CompleteRefillInput: CompleteRefillInput;
+  DenyRefillInput: DenyRefillInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -404,6 +425,7 @@ export type ResolversParentTypes = {
   RequestRenewalInput: RequestRenewalInput;
   DecideRenewalInput: DecideRenewalInput;
   CompleteRefillInput: CompleteRefillInput;
+  DenyRefillInput: DenyRefillInput;
   String: Scalars['String']['output'];
 };
 
@@ -494,6 +516,7 @@ export type MutationResolvers<ContextType = PharmacyContext, ParentType extends 
   requestRenewal?: Resolver<ResolversTypes['PharmacyRequest'], ParentType, ContextType, RequireFields<MutationRequestRenewalArgs, 'input'>>;
   decideRenewal?: Resolver<ResolversTypes['PharmacyRequest'], ParentType, ContextType, RequireFields<MutationDecideRenewalArgs, 'input'>>;
   completeRefill?: Resolver<ResolversTypes['PharmacyRequest'], ParentType, ContextType, RequireFields<MutationCompleteRefillArgs, 'input'>>;
+  denyRefill?: Resolver<ResolversTypes['PharmacyRequest'], ParentType, ContextType, RequireFields<MutationDenyRefillArgs, 'input'>>;
 };
 
 export type Resolvers<ContextType = PharmacyContext> = {

@@ -10,4 +10,6 @@ export const Mutation: MutationResolvers = {
     toPharmacyRequest((await ctx.requests.decideRenewal(input)).request),
   completeRefill: async (_, { input }, ctx) =>
     toPharmacyRequest(await ctx.requests.completeRefill(input)),
+  denyRefill: async (_, { input }, ctx) =>
+    toPharmacyRequest(await ctx.requests.denyRefill(input)),
 };

@@ -1,4 +1,4 @@
-import { parseBounded, parseDecision, parseNote } from './inputs';
+import { parseBounded, parseDecision, parseNote, parseRefillDenial } from './inputs';
 
 const fieldOf = (f: () => unknown) => {
   try {
@@ -42,5 +42,14 @@ describe('parseDecision', () => {
     expect(fieldOf(() => parseDecision({ requestId: 'rq-1', approve: true, daysSupply: 0 }))).toEqual({ code: 'BAD_USER_INPUT', field: 'daysSupply' });
     expect(fieldOf(() => parseDecision({ requestId: 'rq-1', approve: true, daysSupply: 366 }))).toEqual({ code: 'BAD_USER_INPUT', field: 'daysSupply' });
     expect(fieldOf(() => parseDecision({ requestId: ' ', approve: true }))).toEqual({ code: 'BAD_USER_INPUT', field: 'requestId' });
+  });
+});
+
+describe('parseRefillDenial', () => {
+  it('needs a reason of 1 to 500 characters, trimmed, and a well-formed id', () => {
+    expect(parseRefillDenial({ requestId: 'rq-1', reason: '  Too early.  ' })).toEqual({ requestId: 'rq-1', reason: 'Too early.' });
+    expect(fieldOf(() => parseRefillDenial({ requestId: 'rq-1', reason: '   ' }))).toEqual({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect(fieldOf(() => parseRefillDenial({ requestId: 'rq-1', reason: 'x'.repeat(501) }))).toEqual({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect(fieldOf(() => parseRefillDenial({ requestId: 'rq 1;', reason: 'No.' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'requestId' });
   });
 });

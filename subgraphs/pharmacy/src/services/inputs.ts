@@ -17,7 +17,7 @@ export function parseNote(raw: string | null | undefined, field = 'note'): strin
   const note = raw.trim();
   // PostgreSQL text cannot hold NUL; refusing it here keeps a driver error from ever being the answer.
   if (note.includes('\u0000')) throw badInput('The note contains a character that cannot be stored (NUL).', field);
-  if (lengthOf(note) > NOTE_MAX) throw badInput(`The note is too long: at most ${NOTE_MAX} characters.`, field);
+  if (lengthOf(note) > NOTE_MAX) throw badInput(`The ${field} is too long: at most ${NOTE_MAX} characters.`, field);
   return note.length === 0 ? null : note;
 }
 
@@ -53,4 +53,17 @@ export function parseDecision(input: DecisionInput): Decision {
   const refills = input.refills == null ? null : parseBounded(input.refills, 'refills', 0, REFILLS_MAX, 0);
   const daysSupply = input.daysSupply == null ? null : parseBounded(input.daysSupply, 'daysSupply', 1, DAYS_SUPPLY_MAX, 1);
   return { requestId, approve: input.approve, note, refills, daysSupply };
+}
+
+export interface RefillDenialInput {
+  requestId: string;
+  reason: string;
+}
+
+/** A refill denial: the request's id, and a reason of 1 to 500 characters (the patient is told it). */
+export function parseRefillDenial(input: RefillDenialInput): RefillDenialInput {
+  const requestId = parseId(input.requestId, 'requestId');
+  const reason = parseNote(input.reason, 'reason');
+  if (reason === null) throw badInput('Give the reason for denying the refill: the patient is told it.', 'reason');
+  return { requestId, reason };
 }

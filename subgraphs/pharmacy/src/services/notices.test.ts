@@ -1,4 +1,4 @@
-import { renewalNotice, renewalNoticeKey } from './notices';
+import { refillNotice, refillNoticeKey, renewalNotice, renewalNoticeKey } from './notices';
 
 describe('renewalNotice', () => {
   it('tells of an approval: which medication, refills, until when, and the note', () => {
@@ -25,5 +25,26 @@ describe('renewalNotice', () => {
 
   it('keys one message per request', () => {
     expect(renewalNoticeKey('rq-1')).toBe('renewal-decision:rq-1');
+  });
+});
+
+describe('refillNotice', () => {
+  it('tells of a fill: which medication and the refills left', () => {
+    expect(refillNotice({ filled: true, medicationName: 'Lisinopril', refillsRemaining: 1 })).toEqual({
+      subject: 'Your prescription refill was filled',
+      body: ['The pharmacy filled your request to refill your Lisinopril prescription.', 'The prescription has 1 refill left.', '', 'You can see it under Prescriptions.'].join('\n'),
+    });
+    expect(refillNotice({ filled: true, medicationName: 'Lisinopril', refillsRemaining: 0 }).body).toContain('has 0 refills left');
+  });
+
+  it('tells of a denial with its reason', () => {
+    const notice = refillNotice({ filled: false, medicationName: 'Albuterol', reason: 'Too early.' });
+    expect(notice.subject).toBe('Your prescription refill was not filled');
+    expect(notice.body).toContain('refill your Albuterol prescription');
+    expect(notice.body).toContain('Reason: Too early.');
+  });
+
+  it('keys one message per request, apart from renewals', () => {
+    expect(refillNoticeKey('rq-1')).toBe('refill-decision:rq-1');
   });
 });

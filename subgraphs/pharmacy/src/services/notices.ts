@@ -49,3 +49,44 @@ export function renewalNotice(f: RenewalNoticeFacts): Notice {
     ].join('\n'),
   };
 }
+
+export interface RefillNoticeFacts {
+  filled: boolean;
+  medicationName: string;
+  /** The pharmacist's reason; always present for a denial. */
+  reason?: string | null;
+  /** Refills left after the fill. */
+  refillsRemaining?: number;
+}
+
+/** The idempotency key of a refill's message: one message per request, however often delivered. */
+export const refillNoticeKey = (requestId: string) => `refill-decision:${requestId}`;
+
+/**
+ * Tells the patient their refill was filled or denied: the medication's
+ * name, the outcome, refills left or the reason, and where to look; no
+ * strength, dose or directions (no more than a renewal's message says).
+ */
+export function refillNotice(f: RefillNoticeFacts): Notice {
+  if (f.filled) {
+    return {
+      subject: 'Your prescription refill was filled',
+      body: [
+        `The pharmacy filled your request to refill your ${f.medicationName} prescription.`,
+        `The prescription has ${plural(f.refillsRemaining ?? 0, 'refill')} left.`,
+        '',
+        'You can see it under Prescriptions.',
+      ].join('\n'),
+    };
+  }
+  return {
+    subject: 'Your prescription refill was not filled',
+    body: [
+      `The pharmacy did not fill your request to refill your ${f.medicationName} prescription.`,
+      '',
+      `Reason: ${f.reason ?? 'not given'}`,
+      '',
+      'Reply to this message if you have questions.',
+    ].join('\n'),
+  };
+}

@@ -7,8 +7,8 @@ import type { PharmacyStore } from '../db/store';
 import type { PharmacyLoaders } from '../loaders';
 import { policy } from '../policy';
 import { refillVerdict, renewalVerdict, type PrescriptionFacts } from './eligibility';
-import { parseDecision, parseNote, RENEWED_VALID_DAYS, type DecisionInput } from './inputs';
-import { NOTICE_CATEGORY, NOTICE_SENDER, renewalNotice, renewalNoticeKey } from './notices';
+import { parseDecision, parseNote, parseRefillDenial, RENEWED_VALID_DAYS, type DecisionInput, type RefillDenialInput } from './inputs';
+import { NOTICE_CATEGORY, NOTICE_SENDER, refillNotice, refillNoticeKey, renewalNotice, renewalNoticeKey, type Notice } from './notices';
 
 export interface RequestRefillInput {
   prescriptionId: string;
@@ -30,7 +30,7 @@ const REQUEST = 'Pharmacy request';
 const refusalCode = (kind: RequestKind) => (kind === 'REFILL' ? ErrorCode.REFILL_NOT_ALLOWED : ErrorCode.RENEWAL_NOT_ALLOWED);
 
 const alreadyDecided = (kind: RequestKind) =>
-  new PortalError(ErrorCode.CONFLICT, kind === 'REFILL' ? 'This refill request has already been completed.' : 'This renewal request has already been decided.');
+  new PortalError(ErrorCode.CONFLICT, kind === 'REFILL' ? 'This refill request has already been filled or denied.' : 'This renewal request has already been decided.');
 
 /**
  * The write side of pharmacy requests: patients ask for refills and renewals
@@ -127,7 +127,10 @@ export class RequestService {
     return { request: { ...request, ...stamp, newPrescriptionId: newRx?.id ?? null }, newPrescription: newRx };
   }
 
-  /** A pharmacist (only) fills a pending refill: one refill is used and a fill recorded, together. */
+  /**
+   * A pharmacist (only) fills a pending refill: one refill is used, a fill
+   * recorded and the patient's message queued, together.
+   */
   async completeRefill(input: { requestId: string }): Promise<PharmacyRequestRow> {
     const viewer = await policy.viewer('Mutation.completeRefill', this.access);
     const request = await this.staffRequest(parseId(input.requestId, 'requestId'), 'Mutation.completeRefill');
@@ -140,14 +143,49 @@ export class RequestService {
     await policy.assert('Mutation.completeRefill#fill', this.access, request.patientId);
 
     const stamp = { status: 'COMPLETED' as const, decidedAt: this.now.toISOString(), decidedBy: viewer.personId, decisionNote: null };
+    const medicationName = await this.medicationName(rx);
+    const outbox = this.outboxRow(request, rx.careTeamId, refillNoticeKey(request.id), refillNotice({ filled: true, medicationName, refillsRemaining: rx.refillsRemaining - 1 }), stamp.decidedAt);
+    await runChange(this.db, () =>
+      this.audit.transaction(this.db, async (tx) => {
+        const store = this.store.within(tx);
+        // Of a fill and a denial at the same moment, only one moves the request out of PENDING.
+        if (!(await store.claimDecision(request.id, 'REFILL', stamp))) throw alreadyDecided('REFILL');
+        if (!(await store.useRefill(rx.id))) throw new PortalError(ErrorCode.REFILL_NOT_ALLOWED, 'This prescription has no refills left.');
+        await store.insertFill({ id: randomUUID(), prescriptionId: rx.id, filledOn: this.today, quantity: rx.quantity });
+        if (outbox) await store.insertOutbox(outbox);
+      }),
+    );
+    if (outbox) this.kickOutbox();
+    this.forget(rx);
+    this.loaders.request.clear(request.id);
+    return { ...request, ...stamp };
+  }
+
+  /**
+   * A pharmacist (only) denies a pending refill with a reason: the request is
+   * DENIED (nothing is filled, no refill used) and the patient's message with
+   * the reason is queued, together. A refill already filled or denied is
+   * CONFLICT, also when a fill and a denial race.
+   */
+  async denyRefill(input: RefillDenialInput): Promise<PharmacyRequestRow> {
+    const viewer = await policy.viewer('Mutation.denyRefill', this.access);
+    const { requestId, reason } = parseRefillDenial(input);
+    const request = await this.staffRequest(requestId, 'Mutation.denyRefill');
+    if (request.kind !== 'REFILL') throw badInput('This is a renewal request: decide it with decideRenewal.', 'requestId');
+    if (request.status !== 'PENDING') throw alreadyDecided('REFILL');
+    const rx = await this.prescriptionOf(request);
+
+    const stamp = { status: 'DENIED' as const, decidedAt: this.now.toISOString(), decidedBy: viewer.personId, decisionNote: reason };
+    const medicationName = await this.medicationName(rx);
+    const outbox = this.outboxRow(request, rx.careTeamId, refillNoticeKey(request.id), refillNotice({ filled: false, medicationName, reason }), stamp.decidedAt);
     await runChange(this.db, () =>
       this.audit.transaction(this.db, async (tx) => {
         const store = this.store.within(tx);
         if (!(await store.claimDecision(request.id, 'REFILL', stamp))) throw alreadyDecided('REFILL');
-        if (!(await store.useRefill(rx.id))) throw new PortalError(ErrorCode.REFILL_NOT_ALLOWED, 'This prescription has no refills left.');
-        await store.insertFill({ id: randomUUID(), prescriptionId: rx.id, filledOn: this.today, quantity: rx.quantity });
+        if (outbox) await store.insertOutbox(outbox);
       }),
     );
+    if (outbox) this.kickOutbox();
     this.forget(rx);
     this.loaders.request.clear(request.id);
     return { ...request, ...stamp };
@@ -228,7 +266,7 @@ export class RequestService {
   // ---------------------------------------------------------------- staff decisions
 
   /** A request staff may change: a practitioner only those of patients they treat; anything else NOT_FOUND. */
-  private async staffRequest(id: string, key: 'Mutation.decideRenewal' | 'Mutation.completeRefill'): Promise<PharmacyRequestRow> {
+  private async staffRequest(id: string, key: 'Mutation.decideRenewal' | 'Mutation.completeRefill' | 'Mutation.denyRefill'): Promise<PharmacyRequestRow> {
     const request = await this.store.requestById(id);
     if (!request) throw notFound(REQUEST);
     await policy.assert(key, this.access, request.patientId);
@@ -270,24 +308,40 @@ export class RequestService {
     };
   }
 
-  /** The outbox row telling the patient, from the care team the prescription was written in. */
+  /** The outbox row telling the patient of a renewal decision, from the care team the prescription was written in. */
   private async noticeOf(request: PharmacyRequestRow, old: PrescriptionRow, newRx: PrescriptionRow | null, note: string | null, at: string): Promise<OutboxRow> {
     // Prescriptions stored before care teams were recorded fall back to the deciding practitioner's team.
     const careTeamId = old.careTeamId ?? (await this.access.careTeamIds())[0];
     if (!careTeamId) {
       throw new PortalError(ErrorCode.CONFLICT, 'This prescription names no care team to tell the patient from. Ask a practitioner of the patient’s care team to decide it.');
     }
-    const [medication] = await this.store.medicationsByCodes([old.medicationCode]);
     const notice = renewalNotice({
       approved: newRx !== null,
-      medicationName: medication?.name ?? 'medication',
+      medicationName: await this.medicationName(old),
       note,
       refills: newRx?.refillsAuthorized,
       expiresOn: newRx?.expiresOn,
     });
+    return this.outboxRow(request, careTeamId, renewalNoticeKey(request.id), notice, at)!;
+  }
+
+  private async medicationName(rx: PrescriptionRow): Promise<string> {
+    const [medication] = await this.store.medicationsByCodes([rx.medicationCode]);
+    return medication?.name ?? 'medication';
+  }
+
+  /**
+   * A message to the patient from `careTeamId`, to queue in the change's own
+   * transaction. Null without a care team: a refill of a prescription stored
+   * before care teams were recorded is still filled or denied (pharmacists
+   * belong to no care team to send it from); the patient sees the outcome
+   * under Prescriptions.
+   */
+  private outboxRow(request: PharmacyRequestRow, careTeamId: string | null, idempotencyKey: string, notice: Notice, at: string): OutboxRow | null {
+    if (!careTeamId) return null;
     return {
       id: randomUUID(),
-      idempotencyKey: renewalNoticeKey(request.id),
+      idempotencyKey,
       requestId: request.id,
       patientId: request.patientId,
       careTeamId,

@@ -5,18 +5,18 @@
  * Each subgraph's address comes from `<SUBGRAPH>_URL` (default 127.0.0.1:400N).
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '@portal/kit';
+import { DEFAULT_SHUTDOWN_GRACE_MS, logger } from '@portal/kit';
 import { fhirRoutes, readGatewayConfig, startGateway } from '@portal/gateway';
 import { stopOnSignals } from './signals';
 
 async function main() {
   const config = readGatewayConfig();
   const running = await startGateway({ config, routes: fhirRoutes });
-  console.log(`gateway at ${running.url}/graphql`);
+  logger.info(`gateway at ${running.url}/graphql`);
   stopOnSignals('gateway', () => running.close(), config.portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
 }
 
 main().catch((e: Error) => {
-  console.error(`Could not start: ${e.message}`);
+  logger.error(`Could not start: ${e.message}`);
   process.exit(1);
 });

@@ -4,7 +4,7 @@
  * first because the others fetch its JWKS and ask it about care access.
  */
 import type { DataSource } from 'typeorm';
-import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
+import { DEMO, logger, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
 import { createIdentityModule, ensureServiceClient, readNoticeSettings, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
@@ -131,7 +131,7 @@ async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph,
     const clientId = process.env.PHARMACY_CLIENT_ID;
     const clientSecret = process.env.PHARMACY_CLIENT_SECRET;
     if (!clientId || !clientSecret) {
-      if (process.env.PORTAL_QUIET !== '1') console.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
+      if (process.env.PORTAL_QUIET !== '1') logger.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
       return undefined;
     }
     return { messagingUrl, identityUrl: identity.url, clientId, clientSecret, ...timing };

@@ -4,7 +4,7 @@
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
 import { readGatewayConfig } from '@portal/gateway';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '@portal/kit';
+import { DEFAULT_SHUTDOWN_GRACE_MS, logger } from '@portal/kit';
 import { stopOnSignals } from './signals';
 import { startStack } from './stack';
 
@@ -18,17 +18,17 @@ async function main() {
     seedDemo: !portal.production,
     subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
   });
-  for (const s of Object.values(stack.subgraphs)) console.log(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
+  for (const s of Object.values(stack.subgraphs)) logger.info(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
   const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
-  console.log(`\nPatient portal graph ready at ${shown}/graphql`);
-  if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox. Sign in as jane.doe / Demo-Password-1.`);
-  console.log(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
+  logger.info(`\nPatient portal graph ready at ${shown}/graphql`);
+  if (!portal.production) logger.info(`Open ${shown}/graphql in a browser for Apollo Sandbox. Sign in as jane.doe / Demo-Password-1.`);
+  logger.info(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
 
   // The gateway drains, then the subgraphs together, then identity: up to three graces in all.
   stopOnSignals('portal', () => stack.close(), 3 * (portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
 }
 
 main().catch((e: Error) => {
-  console.error(`Could not start: ${e.message}`);
+  logger.error(`Could not start: ${e.message}`);
   process.exit(1);
 });

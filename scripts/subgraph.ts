@@ -9,7 +9,7 @@
  * tells holders of credential changes when MESSAGING_URL is set.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
-import { DEFAULT_SHUTDOWN_GRACE_MS, readConfig, startSubgraph } from '@portal/kit';
+import { DEFAULT_SHUTDOWN_GRACE_MS, logger, readConfig, startSubgraph } from '@portal/kit';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { createIdentityModule, readNoticeSettings } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
@@ -28,13 +28,13 @@ async function main() {
       : name === 'identity'
         ? createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl, ...readNoticeSettings(process.env) } : undefined })
         : MODULES[name].create();
-  if (name === 'pharmacy' && !process.env.MESSAGING_URL) console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
+  if (name === 'pharmacy' && !process.env.MESSAGING_URL) logger.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
   const running = await startSubgraph(module, { config, port: Number(process.env.PORT ?? def.port), host: process.env.HOST, databaseName: process.env.DATABASE_SCHEMA || undefined });
-  console.log(`${name} subgraph at ${running.graphqlUrl}`);
+  logger.info(`${name} subgraph at ${running.graphqlUrl}`);
   stopOnSignals(name, () => running.close(), config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
 }
 
 main().catch((e: Error) => {
-  console.error(`Could not start: ${e.message}`);
+  logger.error(`Could not start: ${e.message}`);
   process.exit(1);
 });

@@ -12,7 +12,13 @@ import {
   documentLimits,
   edgeOf,
   ErrorCode,
+  injectTraceHeaders,
+  joinMetricsServer,
+  joinTracing,
   listen,
+  logger,
+  observeOperations,
+  subgraphFetchDuration,
   loadRequestIdSecret,
   maskError,
   RateLimits,
@@ -169,7 +175,7 @@ export function createGateway(options: GatewayOptions): {
         {
           url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
           // Node's fetch (undici) keeps sockets alive; the signal bounds a hung subgraph, body included.
-          fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeout) })) as never,
+          fetcher: timedFetch(name, (url: string, init: RequestInit) => fetch(url, { ...init, headers: injectTraceHeaders({ ...(init.headers as Record<string, string>) }), signal: AbortSignal.timeout(timeout) })) as never,
         },
         requestIdSecret,
         breakers[name as SubgraphName],
@@ -191,12 +197,32 @@ export function createGateway(options: GatewayOptions): {
     formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [
       wholeAnswerStatus,
+      observeOperations,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
   const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json`, timeoutMs: config.portal.identityTimeoutMs });
   const sessions = defaultSessionGuard(config.portal, config.subgraphUrls.identity);
   return { apollo, verifier, sessions, breakers };
+}
+
+/**
+ * Times each fetch to a subgraph (portal_gateway_subgraph_fetch_duration_seconds)
+ * until its answer's headers arrive, by outcome. Whatever fetcher runs inside
+ * must add the trace headers (`injectTraceHeaders`) itself.
+ */
+export function timedFetch<A extends unknown[], R extends { status: number }>(subgraph: string, fetcher: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const end = subgraphFetchDuration.startTimer({ subgraph });
+    try {
+      const response = await fetcher(...args);
+      end({ outcome: response.status < 400 ? 'ok' : `http_${Math.floor(response.status / 100)}xx` });
+      return response;
+    } catch (e) {
+      end({ outcome: (e as Error)?.name === 'TimeoutError' ? 'timeout' : 'error' });
+      throw e;
+    }
+  };
 }
 
 function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
@@ -207,10 +233,10 @@ function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
       if (!quiet) {
         // Each outage (the open circuit stops them after `failures` in a row) and each state change; never the request.
         breaker.onFailure(({ handled, reason }) => {
-          if (handled && 'error' in reason) console.warn(`[gateway] ${name}: unavailable (${outageKind(reason.error)})`);
+          if (handled && 'error' in reason) logger.warn(`[gateway] ${name}: unavailable (${outageKind(reason.error)})`);
         });
-        breaker.onBreak(() => console.warn(`[gateway] ${name}: circuit open after ${config.breaker.failures} failures in a row; its fields answer SERVICE_UNAVAILABLE at once for ${config.breaker.resetMs} ms`));
-        breaker.onReset(() => console.warn(`[gateway] ${name}: circuit closed, answering again`));
+        breaker.onBreak(() => logger.warn(`[gateway] ${name}: circuit open after ${config.breaker.failures} failures in a row; its fields answer SERVICE_UNAVAILABLE at once for ${config.breaker.resetMs} ms`));
+        breaker.onReset(() => logger.warn(`[gateway] ${name}: circuit closed, answering again`));
       }
       return [name, breaker];
     }),
@@ -245,6 +271,7 @@ type SubgraphState = 'up' | 'down' | 'circuit-open';
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const { config } = options;
   const edge = edgeOf(config.portal);
+  const tracing = joinTracing('portal-gateway');
   const { apollo, verifier, sessions, breakers } = createGateway(options);
   await apollo.start();
   const portal = config.portal;
@@ -289,10 +316,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       admit: edge.trustedDocuments ? trustedDocuments(readManifest(), edge.document.maxTokens) : undefined,
       ready: () => gatewayReadiness(config, breakers),
       shutdownGraceMs: config.portal.shutdownGraceMs,
+      service: 'gateway',
+      // The public's traceparent is not continued: each request starts a trace of the gateway's own.
+      trustTraceContext: false,
+      metricsToken: portal.metrics?.token,
     },
     config.port,
     config.host,
   );
+  const metricsServer = await joinMetricsServer(portal.metrics);
   return {
     ...server,
     close: async () => {
@@ -300,6 +332,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       await apollo.stop();
       await sessions.close();
       await limits.close();
+      await metricsServer?.leave();
+      await tracing.leave();
     },
   };
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { DEFAULT_EDGE_SETTINGS, readEdgeSettings, type EdgeSettings } from './edge/settings';
 import { parseTrustedProxies } from './clientAddress';
 import { readRateLimitSettings, type RateLimitSettings } from './rateLimit';
+import { readMetricsSettings, type MetricsSettings } from './metrics';
+import { readLogSettings } from './logging';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -53,6 +55,8 @@ export interface PortalConfig {
   shutdownGraceMs?: number;
   /** PostgreSQL pool bounds (`DATABASE_POOL_MAX`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_STATEMENT_TIMEOUT_MS`). */
   databasePool?: DatabasePoolSettings;
+  /** Where Prometheus metrics are served, if anywhere (`METRICS_PORT`, `METRICS_HOST`, `METRICS_TOKEN`). */
+  metrics?: MetricsSettings;
 }
 
 export interface DatabasePoolSettings {
@@ -139,7 +143,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
       acquireTimeoutMs: milliseconds(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_POOL.acquireTimeoutMs, 100, 60_000),
       statementTimeoutMs: milliseconds(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_POOL.statementTimeoutMs, 100, 3_600_000),
     },
+    metrics: readMetricsSettings(env),
   };
+  // LOG_LEVEL and LOG_FORMAT are read when the log is first used; a bad value stops the start here.
+  readLogSettings(env);
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
   if (production) {
     const missing = [

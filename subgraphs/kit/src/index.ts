@@ -22,3 +22,6 @@ export * from './clientAddress';
 export * from './rateLimit';
 export * from './requestId';
 export * from './outbox';
+export * from './logging';
+export * from './metrics';
+export * from './tracing';

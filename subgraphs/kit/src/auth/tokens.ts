@@ -12,6 +12,7 @@ import {
 } from 'jose';
 import { DEFAULT_IDENTITY_TIMEOUT_MS } from '../config';
 import { ErrorCode, PortalError } from '../errors';
+import { logger } from '../logging';
 
 export const TOKEN_ISSUER = 'urn:patient-portal:identity';
 export const TOKEN_AUDIENCE = 'urn:patient-portal:graph';
@@ -225,12 +226,12 @@ class RemoteKeySet {
       if (!Array.isArray(body?.keys)) throw new Error('no keys');
       this.keys = createLocalJWKSet(body as { keys: JWK[] });
       this.fetchedAt = Date.now();
-      if (this.failedAt && process.env.PORTAL_QUIET !== '1') console.warn("[auth] identity's JWKS fetched again");
+      if (this.failedAt && process.env.PORTAL_QUIET !== '1') logger.warn("[auth] identity's JWKS fetched again");
       this.failedAt = 0;
       return true;
     } catch (e) {
       if (this.failedAt <= this.fetchedAt && process.env.PORTAL_QUIET !== '1') {
-        console.warn(`[auth] identity's JWKS could not be fetched (${(e as Error).name}): ${this.keys ? 'verifying with the keys fetched before' : 'tokens answer SERVICE_UNAVAILABLE'}`);
+        logger.warn(`[auth] identity's JWKS could not be fetched (${(e as Error).name}): ${this.keys ? 'verifying with the keys fetched before' : 'tokens answer SERVICE_UNAVAILABLE'}`);
       }
       this.failedAt = Date.now();
       return false;

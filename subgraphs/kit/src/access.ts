@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { injectTraceHeaders } from './tracing';
 import type { Viewer } from './auth/tokens';
 import type { AuditAction, AuditTrail, RecordKind } from './audit';
 import { DEFAULT_IDENTITY_TIMEOUT_MS } from './config';
@@ -164,7 +165,7 @@ async function askInternal(url: string, viewer: Viewer, question: object, timeou
   const signal = AbortSignal.timeout(timeoutMs);
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
+    headers: injectTraceHeaders({ 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` }),
     body: JSON.stringify(question),
     signal,
   }).catch(() => null);

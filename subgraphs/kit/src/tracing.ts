@@ -168,22 +168,22 @@ export function traceStatements(dataSource: DataSource, system: 'postgresql' | '
     runner.query = (...args: unknown[]) => {
       if (!trace.getActiveSpan()) return query(...args);
       const { operation, table } = describeStatement(String(args[0] ?? ''));
-      return tracer.startActiveSpan(
-        table ? `${operation} ${table}` : operation,
-        {
-          kind: SpanKind.CLIENT,
-          attributes: { 'db.system.name': system, 'db.namespace': namespace, 'db.operation.name': operation, ...(table ? { 'db.collection.name': table } : {}) },
+      // Not made active: nothing runs inside a statement, and an active span here would leak into
+      // whatever the driver chains onto the statement's promise (its queue, a later statement).
+      const span = tracer.startSpan(table ? `${operation} ${table}` : operation, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'db.system.name': system, 'db.namespace': namespace, 'db.operation.name': operation, ...(table ? { 'db.collection.name': table } : {}) },
+      });
+      return query(...args).then(
+        (result) => {
+          span.end();
+          return result;
         },
-        async (span) => {
-          try {
-            return await query(...args);
-          } catch (e) {
-            // The error's class only: a driver's message can quote the statement's values.
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.name ?? 'Error' });
-            throw e;
-          } finally {
-            span.end();
-          }
+        (e: unknown) => {
+          // The error's class only: a driver's message can quote the statement's values.
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.name ?? 'Error' });
+          span.end();
+          throw e;
         },
       );
     };

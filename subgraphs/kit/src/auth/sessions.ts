@@ -1,4 +1,5 @@
 import { DEFAULT_IDENTITY_TIMEOUT_MS, type PortalConfig } from '../config';
+import { injectTraceHeaders } from '../tracing';
 import { ErrorCode, PortalError } from '../errors';
 import { closeRedis, openRedis, type Redis } from './redis';
 import type { Viewer } from './tokens';
@@ -116,7 +117,7 @@ export function remoteSessionGuard(identityUrl: string, cacheMs = SESSION_CACHE_
   const ask = async (viewer: Viewer, key: string): Promise<Date> => {
     const res = await fetch(`${identityUrl}/internal/sessions/check`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${viewer.token}` },
+      headers: injectTraceHeaders({ authorization: `Bearer ${viewer.token}` }),
       signal: AbortSignal.timeout(timeoutMs),
     }).catch(() => null);
     // Only identity's own word ends a session: 401, or 200 without "active". Anything else (5xx,

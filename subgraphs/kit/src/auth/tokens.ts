@@ -13,6 +13,7 @@ import {
 import { DEFAULT_IDENTITY_TIMEOUT_MS } from '../config';
 import { ErrorCode, PortalError } from '../errors';
 import { logger } from '../logging';
+import { injectTraceHeaders } from '../tracing';
 
 export const TOKEN_ISSUER = 'urn:patient-portal:identity';
 export const TOKEN_AUDIENCE = 'urn:patient-portal:graph';
@@ -220,7 +221,7 @@ class RemoteKeySet {
 
   private async fetchKeys(): Promise<boolean> {
     try {
-      const res = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+      const res = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(this.timeoutMs), headers: injectTraceHeaders({ accept: 'application/json' }) });
       if (res.status !== 200) throw new Error(`status ${res.status}`);
       const body = (await res.json()) as { keys?: unknown };
       if (!Array.isArray(body?.keys)) throw new Error('no keys');

@@ -182,6 +182,7 @@ export const logger = {
 export function captureLogs(level: LogLevel = 'debug'): { lines: Record<string, unknown>[]; text: () => string; restore(): void } {
   const raw: string[] = [];
   const before = settings;
+  const beforeRoot = root;
   configureLogging({ level, format: 'json', destination: { write: (s: string) => void raw.push(s) } });
   return {
     get lines() {
@@ -190,7 +191,7 @@ export function captureLogs(level: LogLevel = 'debug'): { lines: Record<string, 
     text: () => raw.join(''),
     restore() {
       settings = before;
-      root = build(settings, destinationFor(settings));
+      root = beforeRoot;
     },
   };
 }

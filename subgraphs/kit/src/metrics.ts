@@ -120,7 +120,7 @@ const outboxRows = new Gauge({
 
 new Gauge({
   name: 'portal_sessions_active',
-  help: "Sessions not ended and not past their end, from identity's session table (not reported with sessions in Redis).",
+  help: "Sessions not ended, not past their end and used within the idle limit, from identity's session table.",
   labelNames: ['service'] as const,
   registers: [registry],
   async collect() {
@@ -202,6 +202,9 @@ export async function scrape(): Promise<{ contentType: string; text: string }> {
 }
 
 let shared: { server: http.Server; port: number; users: number; closing?: Promise<void> } | undefined;
+
+/** The port the process's metrics server listens on, while one does. */
+export const metricsServerPort = (): number | undefined => (shared && !shared.closing ? shared.port : undefined);
 
 /**
  * Starts the process's metrics server on METRICS_PORT, or joins the one a

@@ -77,6 +77,15 @@ export const observeOperations: ApolloServerPlugin<BaseContext> = {
   },
 };
 
+const FIRST_OPERATION = /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/;
+
+/** The operation a request names: its operationName, else its document's first named operation. */
+function requestedOperation(body: unknown, search: string): string | undefined {
+  const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(search));
+  if (typeof fields.operationName === 'string' && fields.operationName) return fields.operationName;
+  return typeof fields.query === 'string' ? FIRST_OPERATION.exec(fields.query.slice(0, 2_000))?.[1] : undefined;
+}
+
 /** Paths neither traced, logged nor counted: probes and scrapes arrive every few seconds and say nothing of the traffic. */
 const UNOBSERVED: ReadonlySet<string> = new Set(['/health/live', '/health/ready', '/health', '/ready', '/metrics']);
 
@@ -207,7 +216,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
         } finally {
           const status = res.statusCode;
           const seconds = (performance.now() - started) / 1000;
-          const operation = route === 'graphql' ? (scope.operation === undefined ? 'unparsed' : operationLabel(scope.operation)) : route;
+          const named = scope.operation ?? scope.requestedOperation;
+          const operation = route === 'graphql' ? (named === undefined ? 'unparsed' : operationLabel(named)) : route;
           span.setAttribute('http.response.status_code', status);
           if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           span.end();
@@ -287,6 +297,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
         send(res, admitted.status, admitted.body, admitted.headers);
         return;
       }
+      const requested = currentRequestScope();
+      if (requested) requested.requestedOperation = requestedOperation(admitted.body, admitted.search);
       const result = await options.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: admitted.search, body: admitted.body },
         context: () => options.context(req, requestId),

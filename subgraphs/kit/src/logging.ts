@@ -37,6 +37,8 @@ export interface RequestScope {
   requestId: string;
   service: string;
   operation?: string;
+  /** The operation the request named (its operationName, or its document's first operation), for a request refused before Apollo parsed it. */
+  requestedOperation?: string;
   /** `extensions.code` of the errors answered (metrics count them per code). */
   codes: string[];
 }

@@ -43,7 +43,8 @@ export function readMetricsSettings(env: NodeJS.ProcessEnv = process.env): Metri
 }
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'portal_process_' });
+// Node's own (process_*, nodejs_*), unprefixed, as the common Node.js dashboards expect them.
+collectDefaultMetrics({ register: registry });
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

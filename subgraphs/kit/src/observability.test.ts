@@ -121,3 +121,32 @@ describe('the metrics endpoints', () => {
     }
   });
 });
+
+describe('SQL spans', () => {
+  it('one span per statement, also where the driver hands out the same runner every time (better-sqlite3)', async () => {
+    const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    const { startTracing, tracerOf, traceStatements } = await import('./tracing');
+    const { DataSource } = await import('typeorm');
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ serviceName: 'unit', spanProcessors: [new SimpleSpanProcessor(exporter)] })!;
+    const db = new DataSource({ type: 'better-sqlite3', database: ':memory:' });
+    try {
+      await db.initialize();
+      traceStatements(db, 'sqlite', 'unit', 'unit');
+      await db.query('SELECT 1');
+      expect(exporter.getFinishedSpans()).toHaveLength(0);
+      await tracerOf('unit').startActiveSpan('request', async (span) => {
+        for (let i = 0; i < 3; i++) await db.query('SELECT ? AS secret', ['1000000001']);
+        span.end();
+      });
+      const sql = exporter.getFinishedSpans().filter((s) => s.name !== 'request');
+      expect(sql.map((s) => s.name)).toEqual(['SELECT', 'SELECT', 'SELECT']);
+      const request = exporter.getFinishedSpans().find((s) => s.name === 'request')!;
+      for (const s of sql) expect(s.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+      expect(JSON.stringify(sql.map((s) => s.attributes))).not.toContain('1000000001');
+    } finally {
+      if (db.isInitialized) await db.destroy();
+      await tracing.shutdown();
+    }
+  });
+});

@@ -162,8 +162,12 @@ export function traceStatements(dataSource: DataSource, system: 'postgresql' | '
   const driver = dataSource.driver as unknown as { createQueryRunner(mode: unknown): { query: (...args: unknown[]) => Promise<unknown> } };
   const create = driver.createQueryRunner.bind(driver);
   const tracer = tracerOf(service);
+  // better-sqlite3's driver hands out one runner again and again: each is wrapped once.
+  const wrapped = new WeakSet<object>();
   driver.createQueryRunner = (mode: unknown) => {
     const runner = create(mode);
+    if (wrapped.has(runner)) return runner;
+    wrapped.add(runner);
     const query = runner.query.bind(runner);
     runner.query = (...args: unknown[]) => {
       if (!trace.getActiveSpan()) return query(...args);

@@ -148,19 +148,29 @@ function destinationFor(settings: LogSettings): DestinationStream {
   return settings.format === 'pretty' ? prettyDestination() : pino.destination({ fd: 1, sync: true });
 }
 
-/** Read once at load; a bad LOG_LEVEL or LOG_FORMAT falls back here and stops the start in readConfig, which names it. */
-let settings: LogSettings = (() => {
-  try {
-    return readLogSettings();
-  } catch {
-    return { level: 'info', format: process.env.NODE_ENV === 'production' ? 'json' : 'pretty' } as LogSettings;
-  }
-})();
-let root: Logger = build(settings, destinationFor(settings));
+/**
+ * Read at the first line logged, not at load: a script may set PORTAL_QUIET or LOG_LEVEL after its
+ * imports ran. A bad LOG_LEVEL or LOG_FORMAT falls back here and stops the start in readConfig, which names it.
+ */
+let settings: LogSettings | undefined;
+let root: Logger | undefined;
+
+function current(): Logger {
+  if (root) return root;
+  settings ??= (() => {
+    try {
+      return readLogSettings();
+    } catch {
+      return { level: 'info', format: process.env.NODE_ENV === 'production' ? 'json' : 'pretty' } as LogSettings;
+    }
+  })();
+  return (root = build(settings, destinationFor(settings)));
+}
 
 /** Reconfigures the process's log (level, format, or a destination of a test's own). */
 export function configureLogging(next: Partial<LogSettings> & { destination?: DestinationStream } = {}): void {
-  settings = { ...settings, ...next };
+  current();
+  settings = { ...settings!, ...next };
   root = build(settings, next.destination ?? destinationFor(settings));
 }
 
@@ -169,12 +179,12 @@ export function configureLogging(next: Partial<LogSettings> & { destination?: De
  * or `logger.warn({ code }, 'text')`.
  */
 export const logger = {
-  fatal: (...args: Parameters<Logger['fatal']>) => root.fatal(...args),
-  error: (...args: Parameters<Logger['error']>) => root.error(...args),
-  warn: (...args: Parameters<Logger['warn']>) => root.warn(...args),
-  info: (...args: Parameters<Logger['info']>) => root.info(...args),
-  debug: (...args: Parameters<Logger['debug']>) => root.debug(...args),
-  isLevelEnabled: (level: Level) => root.isLevelEnabled(level),
+  fatal: (...args: Parameters<Logger['fatal']>) => current().fatal(...args),
+  error: (...args: Parameters<Logger['error']>) => current().error(...args),
+  warn: (...args: Parameters<Logger['warn']>) => current().warn(...args),
+  info: (...args: Parameters<Logger['info']>) => current().info(...args),
+  debug: (...args: Parameters<Logger['debug']>) => current().debug(...args),
+  isLevelEnabled: (level: Level) => current().isLevelEnabled(level),
 };
 
 /**
@@ -183,6 +193,7 @@ export const logger = {
  */
 export function captureLogs(level: LogLevel = 'debug'): { lines: Record<string, unknown>[]; text: () => string; restore(): void } {
   const raw: string[] = [];
+  current();
   const before = settings;
   const beforeRoot = root;
   configureLogging({ level, format: 'json', destination: { write: (s: string) => void raw.push(s) } });

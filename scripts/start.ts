@@ -3,6 +3,8 @@
  * development the demo cast is seeded on first start; Ctrl-C stops everything.
  */
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
+// One process runs every service: its traces' resource is the stack's (each span still names its service's tracer).
+process.env.OTEL_SERVICE_NAME ||= 'portal-stack';
 import { readGatewayConfig } from '@portal/gateway';
 import { DEFAULT_SHUTDOWN_GRACE_MS, logger } from '@portal/kit';
 import { stopOnSignals } from './signals';

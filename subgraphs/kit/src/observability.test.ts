@@ -150,3 +150,55 @@ describe('SQL spans', () => {
     }
   });
 });
+
+describe('tracing on and off', () => {
+  it('registers nothing without OTEL_EXPORTER_OTLP_ENDPOINT: no span is recorded, no header is sent', async () => {
+    const { injectTraceHeaders, joinTracing, tracerOf } = await import('./tracing');
+    const saved = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const joined = joinTracing('portal-unit');
+    try {
+      tracerOf('unit').startActiveSpan('request', (span) => {
+        expect(span.isRecording()).toBe(false);
+        expect(injectTraceHeaders({})).toEqual({});
+        span.end();
+      });
+    } finally {
+      await joined.leave();
+      if (saved !== undefined) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = saved;
+    }
+  });
+
+  it('exports over OTLP http/protobuf to OTEL_EXPORTER_OTLP_ENDPOINT, flushed when the last server leaves', async () => {
+    const http = await import('node:http');
+    const path = await import('node:path');
+    const { spawn } = await import('node:child_process');
+    const received: { path?: string; type?: string; bytes: number }[] = [];
+    const collector = http.createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        received.push({ path: req.url, type: req.headers['content-type'], bytes });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    let out = '';
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'traceExport.ts')], {
+        env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+      const [first, headers] = out.trim().split('\n');
+      expect(first).toBe('left-one');
+      expect(JSON.parse(headers).traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(received).toEqual([{ path: '/v1/traces', type: 'application/x-protobuf', bytes: expect.any(Number) }]);
+      expect(received[0].bytes).toBeGreaterThan(50);
+    } finally {
+      await new Promise((resolve) => collector.close(resolve));
+    }
+  });
+});

@@ -67,8 +67,10 @@ describe('logs of a full run', () => {
     expect(request).toBeDefined();
     const decided = await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true, refills: 3, daysSupply: 90, note: DECISION }, alex);
     expect(decided.errors).toBeUndefined();
-    // An error answered, and a token that is not one.
+    // An error answered, a bad variable (graphql-js quotes its value), and a token that is not one.
     await stack.query('{ me { nope } }', {}, jane);
+    const bad = await stack.query(operation('SendMessage'), { careTeamId: DEMO.careTeamBlue, category: `${SUBJECT} Jane Doe`, subject: 'S', body: 'B' }, jane);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     await stack.query(operation('PortalView'), {}, `${jane}x`);
   });
 

@@ -84,9 +84,13 @@ describe('traces', () => {
     // A refusal and a bad document, whose errors are recorded on spans too.
     await stack.query(operation('PortalView'), {}, 'not-a-token');
     await stack.query('{ me { nope } }', {}, jane);
+    // Values a client sent in a bad variable are quoted by graphql-js in its error message.
+    const bad = await stack.query(operation('SendMessage'), { careTeamId: 'ct-primary-blue', category: 'Jane Doe 1000000001 is dizzy', subject: 'S', body: 'B' }, jane);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const spans = exporter.getFinishedSpans();
     expect(spans.length).toBeGreaterThan(50);
     const text = attributesText(spans);
+    if (process.env.PRINT_SPANS) console.log(text);
     for (const value of [...CAST, jane, john, jane.split('.')[1], 'Bearer']) expect(text).not.toContain(value);
   });
 

@@ -224,7 +224,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
           httpRequests.inc({ service, operation, outcome: outcomeOf(status, scope.codes.length) });
           httpDuration.observe({ service, operation }, seconds);
           for (const code of scope.codes) graphqlErrors.inc({ service, code });
-          logger.info(
+          // PORTAL_QUIET=1 (tests, benchmarks) leaves out the line per request, as it does the warnings.
+          if (process.env.PORTAL_QUIET !== '1') logger.info(
             { method: req.method, path: route === 'other' ? 'other' : url.pathname, operation, status, durationMs: Math.round(seconds * 1e4) / 10, ...(scope.codes.length ? { codes: scope.codes } : {}) },
             'request',
           );

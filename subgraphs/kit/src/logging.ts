@@ -23,9 +23,9 @@ export interface LogSettings {
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** LOG_LEVEL (default info; silent under PORTAL_QUIET=1, as in tests) and LOG_FORMAT (json in production, pretty otherwise). */
+/** LOG_LEVEL (default info) and LOG_FORMAT (json in production, pretty otherwise). */
 export function readLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
-  const level = (env.LOG_LEVEL || (env.PORTAL_QUIET === '1' ? 'silent' : 'info')).toLowerCase() as LogLevel;
+  const level = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
   if (!LEVELS.includes(level)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}.`);
   const format = (env.LOG_FORMAT || (env.NODE_ENV === 'production' ? 'json' : 'pretty')).toLowerCase();
   if (format !== 'json' && format !== 'pretty') throw new Error('LOG_FORMAT must be json or pretty.');

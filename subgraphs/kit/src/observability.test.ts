@@ -54,7 +54,6 @@ describe('log settings', () => {
   it('defaults to info, JSON in production and readable otherwise, and names a bad value', () => {
     expect(readLogSettings({ NODE_ENV: 'production' })).toEqual({ level: 'info', format: 'json' });
     expect(readLogSettings({})).toEqual({ level: 'info', format: 'pretty' });
-    expect(readLogSettings({ PORTAL_QUIET: '1' })).toEqual({ level: 'silent', format: 'pretty' });
     expect(readLogSettings({ LOG_LEVEL: 'DEBUG', LOG_FORMAT: 'json' })).toEqual({ level: 'debug', format: 'json' });
     expect(() => readLogSettings({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.');
     expect(() => readLogSettings({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT must be json or pretty.');
@@ -109,6 +108,8 @@ describe('the metrics endpoints', () => {
   it('logs one line per request with its id and outcome, and none for probes', async () => {
     const server = await start();
     const log = captureLogs('info');
+    const quiet = process.env.PORTAL_QUIET;
+    delete process.env.PORTAL_QUIET;
     try {
       await fetch(`${server.url}/health/ready`);
       const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ a }' }) });
@@ -118,6 +119,7 @@ describe('the metrics endpoints', () => {
       ]);
     } finally {
       log.restore();
+      if (quiet !== undefined) process.env.PORTAL_QUIET = quiet;
     }
   });
 });

@@ -109,7 +109,7 @@ new Gauge({
   },
 });
 
-const outboxRows = new Gauge({
+new Gauge({
   name: 'portal_outbox_rows',
   help: 'Outbox rows by outbox and state: pending (the backlog) and dead (dead letters, never tried again).',
   labelNames: ['outbox', 'state'] as const,
@@ -128,7 +128,6 @@ new Gauge({
     await fill(this, sources.sessions);
   },
 });
-void outboxRows;
 
 /** Registers a reader of a gauge's samples until the returned function is called. */
 function register<T>(set: Set<T>, reader: T): () => void {

@@ -18,7 +18,13 @@ import {
   ErrorCode,
   FORWARDED_CLIENT_CERT_HEADER,
   FORWARDED_CLIENT_CERT_PROOF_HEADER,
+  injectTraceHeaders,
+  joinMetricsServer,
+  joinTracing,
   listen,
+  logger,
+  observeOperations,
+  subgraphFetchDuration,
   loadRequestIdSecret,
   maskError,
   normalizeAddress,
@@ -197,8 +203,11 @@ export function createGateway(options: GatewayOptions): {
       new AuthForwardingDataSource(
         {
           url: `${config.subgraphUrls[name as SubgraphName]}/graphql`,
-          // Apollo serialises the body once into a string; it goes out as one write on a kept-alive socket.
-          fetcher: clients[name as SubgraphName].fetcher as never,
+          // Apollo serialises the body once into a string; it goes out as one write on a kept-alive socket,
+          // with the trace context, timed per subgraph.
+          fetcher: timedFetch(name, (url: string, init: { headers: Record<string, string>; body: string }) =>
+            clients[name as SubgraphName].fetcher(url, { ...init, headers: injectTraceHeaders({ ...init.headers }) }),
+          ) as never,
         },
         requestIdSecret,
         breakers[name as SubgraphName],
@@ -221,6 +230,7 @@ export function createGateway(options: GatewayOptions): {
     formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
     plugins: [
       wholeAnswerStatus,
+      observeOperations,
       production ? ApolloServerPluginLandingPageDisabled() : sandboxLandingPage(),
     ],
   });
@@ -232,6 +242,25 @@ export function createGateway(options: GatewayOptions): {
   return { apollo, verifier, sessions, breakers, closeClients };
 }
 
+/**
+ * Times each fetch to a subgraph (portal_gateway_subgraph_fetch_duration_seconds)
+ * until its answer's headers arrive, by outcome. Whatever fetcher runs inside
+ * must add the trace headers (`injectTraceHeaders`) itself.
+ */
+export function timedFetch<A extends unknown[], R extends { status: number }>(subgraph: string, fetcher: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const end = subgraphFetchDuration.startTimer({ subgraph });
+    try {
+      const response = await fetcher(...args);
+      end({ outcome: response.status < 400 ? 'ok' : `http_${Math.floor(response.status / 100)}xx` });
+      return response;
+    } catch (e) {
+      end({ outcome: (e as Error)?.name === 'TimeoutError' ? 'timeout' : 'error' });
+      throw e;
+    }
+  };
+}
+
 function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
   const quiet = process.env.PORTAL_QUIET === '1';
   return Object.fromEntries(
@@ -240,10 +269,10 @@ function breakersFor(config: GatewayConfig): Record<SubgraphName, Breaker> {
       if (!quiet) {
         // Each outage (the open circuit stops them after `failures` in a row) and each state change; never the request.
         breaker.onFailure(({ handled, reason }) => {
-          if (handled && 'error' in reason) console.warn(`[gateway] ${name}: unavailable (${outageKind(reason.error)})`);
+          if (handled && 'error' in reason) logger.warn(`[gateway] ${name}: unavailable (${outageKind(reason.error)})`);
         });
-        breaker.onBreak(() => console.warn(`[gateway] ${name}: circuit open after ${config.breaker.failures} failures in a row; its fields answer SERVICE_UNAVAILABLE at once for ${config.breaker.resetMs} ms`));
-        breaker.onReset(() => console.warn(`[gateway] ${name}: circuit closed, answering again`));
+        breaker.onBreak(() => logger.warn(`[gateway] ${name}: circuit open after ${config.breaker.failures} failures in a row; its fields answer SERVICE_UNAVAILABLE at once for ${config.breaker.resetMs} ms`));
+        breaker.onReset(() => logger.warn(`[gateway] ${name}: circuit closed, answering again`));
       }
       return [name, breaker];
     }),
@@ -278,6 +307,7 @@ type SubgraphState = 'up' | 'down' | 'circuit-open';
 export async function startGateway(options: GatewayOptions): Promise<RunningServer> {
   const { config } = options;
   const edge = edgeOf(config.portal);
+  const tracing = joinTracing('portal-gateway');
   const { apollo, verifier, sessions, breakers, closeClients } = createGateway(options);
   await apollo.start();
   const portal = config.portal;
@@ -324,10 +354,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       ready: () => gatewayReadiness(config, breakers),
       shutdownGraceMs: config.portal.shutdownGraceMs,
       tls: config.tls ? tlsOptions(config) : undefined,
+      service: 'gateway',
+      // The public's traceparent is not continued: each request starts a trace of the gateway's own.
+      trustTraceContext: false,
+      metricsToken: portal.metrics?.token,
     },
     config.port,
     config.host,
   );
+  const metricsServer = await joinMetricsServer(portal.metrics);
   return {
     ...server,
     close: async () => {
@@ -336,6 +371,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningServ
       await closeClients();
       await sessions.close();
       await limits.close();
+      await metricsServer?.leave();
+      await tracing.leave();
     },
   };
 }

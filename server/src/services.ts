@@ -8,6 +8,7 @@ import {
   AuditEventEntity,
   CreateAuditEvent1764000000000,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  logger,
   openDatabase,
   readConfig,
   startSubgraph,
@@ -44,7 +45,7 @@ export function isSubgraphName(name: string | undefined): name is SubgraphName {
 export function subgraphModule(name: SubgraphName, env: NodeJS.ProcessEnv = process.env): SubgraphModule<any> {
   const messagingUrl = env.MESSAGING_URL || undefined;
   if (name === 'pharmacy') {
-    if (!messagingUrl && env.PORTAL_QUIET !== '1') console.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
+    if (!messagingUrl && env.PORTAL_QUIET !== '1') logger.warn('MESSAGING_URL unset: renewal decisions wait in the outbox, patients are not told yet.');
     return createPharmacyModule({ notifier: readNotifierOptions(env) });
   }
   if (name === 'identity') return createIdentityModule({ notices: messagingUrl ? { messagingUrl: () => messagingUrl, ...readNoticeSettings(env) } : undefined });
@@ -53,7 +54,7 @@ export function subgraphModule(name: SubgraphName, env: NodeJS.ProcessEnv = proc
 
 /** What a `run*` front does with a start that fails: one line, no stack trace, exit 1. */
 function failed(e: unknown): never {
-  console.error(`Could not start: ${(e as Error)?.message ?? String(e)}`);
+  logger.error(`Could not start: ${(e as Error)?.message ?? String(e)}`);
   process.exit(1);
 }
 
@@ -62,7 +63,7 @@ export async function runGateway(): Promise<void> {
   try {
     const config = readGatewayConfig();
     const running = await startGateway({ config, routes: fhirRoutes });
-    console.log(`gateway at ${running.url}/graphql`);
+    logger.info(`gateway at ${running.url}/graphql`);
     stopOnSignals('gateway', () => running.close(), config.portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
   } catch (e) {
     failed(e);
@@ -98,7 +99,7 @@ export async function startOneSubgraph(name: string | undefined, env: NodeJS.Pro
 export async function runSubgraph(name: string | undefined): Promise<void> {
   try {
     const running = await startOneSubgraph(name);
-    console.log(`${running.name} subgraph at ${running.graphqlUrl}`);
+    logger.info(`${running.name} subgraph at ${running.graphqlUrl}`);
     stopOnSignals(running.name, () => running.close(), running.runtime.config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
   } catch (e) {
     failed(e);
@@ -137,10 +138,10 @@ export async function migrate(names: string[], env: NodeJS.ProcessEnv = process.
 export async function runMigrations(names: string[]): Promise<void> {
   try {
     const done = await migrate(names);
-    console.log(`migrated: ${done.join(', ')}`);
+    logger.info(`migrated: ${done.join(', ')}`);
     process.exit(0);
   } catch (e) {
-    console.error(`Could not migrate: ${(e as Error)?.message ?? String(e)}`);
+    logger.error(`Could not migrate: ${(e as Error)?.message ?? String(e)}`);
     process.exit(1);
   }
 }
@@ -158,11 +159,11 @@ export async function runStack(): Promise<void> {
       subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
       clientCertificates: { tls: gatewayConfig.tls, clientCertHeader: gatewayConfig.clientCertHeader },
     });
-    for (const s of Object.values(stack.subgraphs)) console.log(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
+    for (const s of Object.values(stack.subgraphs)) logger.info(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
     const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
-    console.log(`\nPatient portal graph ready at ${shown}/graphql`);
-    if (!portal.production) console.log(`Open ${shown}/graphql in a browser for Apollo Sandbox: run SignInWithDsLogon (jane.doe / Demo-Password-1), put the token after "Bearer ", run PortalView.`);
-    console.log(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
+    logger.info(`\nPatient portal graph ready at ${shown}/graphql`);
+    if (!portal.production) logger.info(`Open ${shown}/graphql in a browser for Apollo Sandbox: run SignInWithDsLogon (jane.doe / Demo-Password-1), put the token after "Bearer ", run PortalView.`);
+    logger.info(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
     // The gateway drains, then the subgraphs together, then identity: up to three graces in all.
     stopOnSignals('portal', () => stack.close(), 3 * (portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
   } catch (e) {

@@ -4,7 +4,7 @@
  * first because the others fetch its JWKS and ask it about care access.
  */
 import type { DataSource } from 'typeorm';
-import { DEMO, parseSettings, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
+import { DEMO, logger, parseSettings, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
 import { createIdentityModule, ensureServiceClient, readNoticeSettings, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
@@ -133,7 +133,7 @@ export async function pharmacyNotifier(config: PortalConfig, identity: RunningSu
   if (config.production) {
     const { PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret, PORTAL_QUIET: quiet } = parseSettings(process.env, ['PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET', 'PORTAL_QUIET']);
     if (!clientId || !clientSecret) {
-      if (!quiet) console.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
+      if (!quiet) logger.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
       return undefined;
     }
     return { messagingUrl, identityUrl: identity.url, clientId, clientSecret, ...timing };

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { OperationOutcome } from 'fhir/r4';
 import { GraphQLError } from 'graphql';
-import { PortalError, retryAfterOf, type RateLimits, type RouteHandler, type TokenVerifier, type Viewer } from '@portal/kit';
+import { logger, PortalError, retryAfterOf, type RateLimits, type RouteHandler, type TokenVerifier, type Viewer } from '@portal/kit';
 import type { GatewayExecutor } from '../server';
 import { buildPatientBundle } from './bundle';
 import { capabilityStatement } from './capability';
@@ -94,7 +94,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
         if (e.code === 'SERVICE_UNAVAILABLE') return unavailable();
       }
       // The class and the graph's error code only: never the record, never a raw message.
-      console.error(`[fhir] download failed: ${e instanceof RecordUnavailable ? `${e.reason} ${e.code ?? ''}` : (e as Error)?.name ?? 'error'}`);
+      logger.error(`[fhir] download failed: ${e instanceof RecordUnavailable ? `${e.reason} ${e.code ?? ''}` : (e as Error)?.name ?? 'error'}`);
       return refuse(500, operationOutcome('exception', 'Your record could not be assembled. Try again later; if it keeps happening, call the help desk.'));
     }
   };

@@ -1,4 +1,5 @@
-import { DEFAULT_CRL_GRACE_HOURS, TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
+import { asBackground, DEFAULT_CRL_GRACE_HOURS, registerActiveSessions, TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
+import { SESSION_IDLE_SECONDS } from '@portal/kit/src/auth/sessions';
 import { createContext, type IdentityContext, type IdentityDeps } from './context';
 import { entities } from './db/entities';
 import { IdentityStore } from './db/store';
@@ -70,13 +71,19 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     sessions: () => need().sessions,
     createContext: (base) => createContext(base, need()),
     routes: (runtime) => identityRoutes(runtime, need()),
-    background: options.notices
-      ? (runtime) => {
-          const worker = new NoticeWorker(runtime.database.dataSource, need().keys, options.notices!);
-          worker.start();
-          return { stop: () => worker.stop() };
-        }
-      : undefined,
+    // The notice worker (when configured) and the active-sessions metric, for as long as identity runs.
+    background: (runtime) => {
+      const store = new IdentityStore(runtime.database.dataSource);
+      const unregister = registerActiveSessions('identity', () => asBackground(() => store.countActiveSessions(new Date(), SESSION_IDLE_SECONDS)));
+      const worker = options.notices ? new NoticeWorker(runtime.database.dataSource, need().keys, options.notices) : undefined;
+      worker?.start();
+      return {
+        stop: async () => {
+          unregister();
+          await worker?.stop();
+        },
+      };
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { injectTraceHeaders } from './tracing';
 import type { Viewer } from './auth/tokens';
 import type { AuditAction, AuditTrail } from './audit';
 import { DEFAULT_IDENTITY_TIMEOUT_MS } from './config';
@@ -103,7 +104,7 @@ const accessUnavailable = () => new PortalError(ErrorCode.SERVICE_UNAVAILABLE, '
  */
 async function askInternal(url: string, viewer: Viewer, question: object, timeoutMs: number): Promise<Record<string, unknown>> {
   // The timeout bounds the body too: a server that sends headers and then hangs is no answer.
-  const res = await postInternal(url, { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` }, JSON.stringify(question), timeoutMs);
+  const res = await postInternal(url, injectTraceHeaders({ 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` }), JSON.stringify(question), timeoutMs);
   if (!res || res.status < 200 || res.status > 299) throw accessUnavailable();
   const body = await res.json().catch(() => null);
   if (!body || typeof body !== 'object') throw accessUnavailable();

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { DEFAULT_EDGE_SETTINGS, edgeSettingsOf, type EdgeSettings } from './edge/settings';
 import { RATE_LIMIT_ENV, RATE_LIMIT_NAMES, type RateLimitRule, type RateLimitSettings } from './rateLimit';
 import { parseSettings, type SettingName, type Settings } from './settings';
+import { readMetricsSettings, type MetricsSettings } from './metrics';
+import { readLogSettings } from './logging';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -55,6 +57,8 @@ export interface PortalConfig {
   shutdownGraceMs?: number;
   /** PostgreSQL pool bounds (`DATABASE_POOL_MAX`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_STATEMENT_TIMEOUT_MS`). */
   databasePool?: DatabasePoolSettings;
+  /** Where Prometheus metrics are served, if anywhere (`METRICS_PORT`, `METRICS_HOST`, `METRICS_TOKEN`). */
+  metrics?: MetricsSettings;
 }
 
 export interface DatabasePoolSettings {
@@ -136,7 +140,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
       acquireTimeoutMs: s.DATABASE_ACQUIRE_TIMEOUT_MS,
       statementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
     },
+    metrics: readMetricsSettings(env),
   };
+  // LOG_LEVEL and LOG_FORMAT are read when the log is first used; a bad value stops the start here.
+  readLogSettings(env);
   if (production) {
     const missing = [
       !config.tokenSigningKeyFile && 'TOKEN_SIGNING_KEY_FILE',

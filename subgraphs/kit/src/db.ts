@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { DataSource, type EntitySchema, type Logger, type MixedList } from 'typeorm';
 import pg, { Client } from 'pg';
 import { DEFAULT_DATABASE_POOL, type DatabaseKind, type DatabasePoolSettings } from './config';
+import { logger } from './logging';
 
 /**
  * Counts statements per data source without printing them: the statement text
@@ -17,15 +18,15 @@ export class StatementCounter implements Logger {
   logQueryError(error: string | Error): void {
     if (process.env.PORTAL_QUIET === '1') return;
     const name = typeof error === 'string' ? 'QueryError' : error.name;
-    console.error(`[db] statement failed (${name})`);
+    logger.error(`[db] statement failed (${name})`);
   }
   logQuerySlow(): void {}
   logSchemaBuild(): void {}
   logMigration(message: string): void {
-    if (process.env.PORTAL_QUIET !== '1') console.log(`[db] ${message}`);
+    if (process.env.PORTAL_QUIET !== '1') logger.info(`[db] ${message}`);
   }
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
-    if (level === 'warn') console.warn(`[db] ${String(message)}`);
+    if (level === 'warn') logger.warn(`[db] ${String(message)}`);
   }
 }
 
@@ -120,7 +121,7 @@ export async function openDatabase(options: DataSourceOptions): Promise<PortalDa
     poolErrorHandler: (error: Error) => {
       if (Date.now() - lastReport < POOL_ERROR_REPORT_MS || process.env.PORTAL_QUIET === '1') return;
       lastReport = Date.now();
-      console.warn(`[db] ${schema}: an idle connection failed (${(error as { code?: string }).code ?? error.name}); the pool opens a new one when needed`);
+      logger.warn(`[db] ${schema}: an idle connection failed (${(error as { code?: string }).code ?? error.name}); the pool opens a new one when needed`);
     },
     extra: {
       Client: PortalPgClient,

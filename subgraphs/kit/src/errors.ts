@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from './db';
+import { logger } from './logging';
 
 /**
  * Every error code a client may see. Codes are public API: add, never rename.
@@ -137,13 +138,13 @@ export function maskError(formatted: GraphQLFormattedError, original?: unknown):
   }
   const cause = unwrap(original);
   if (cause && isDatabaseUnavailable(cause)) {
-    if (process.env.PORTAL_LOG_ERRORS !== '0') console.error(`[error] database unavailable (${(cause as { code?: string }).code ?? cause.name})`);
+    if (process.env.PORTAL_LOG_ERRORS !== '0') logger.error(`[error] database unavailable (${(cause as { code?: string }).code ?? cause.name})`);
     return { ...base, message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
   if (original !== undefined && process.env.PORTAL_LOG_ERRORS !== '0') {
     // Log the class and message only: parameters of a failed query can hold health data.
     const err = unwrap(original);
-    console.error(`[error] ${err?.name ?? 'Error'}: ${scrub(err?.message ?? String(original))}`);
+    logger.error(`[error] ${err?.name ?? 'Error'}: ${scrub(err?.message ?? String(original))}`);
   }
   return { ...base, message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }

@@ -2,10 +2,15 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { performance } from 'node:perf_hooks';
+import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { context as otelContext, trace } from '@opentelemetry/api';
 import { checkOperationSize, cors, declaredTooLarge, limitResponse, securityHeaders, tooLarge, type EdgeReply } from './edge/front';
 import { DEFAULT_EDGE_SETTINGS } from './edge/settings';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
+import { currentRequestScope, logger, withRequestScope, type RequestScope } from './logging';
+import { codeLabel, graphqlErrors, httpDuration, httpRequests, operationLabel, outcomeOf, scrape, scrapeAllowed } from './metrics';
+import { incomingTraceContext, SpanKind, SpanStatusCode, tracerOf } from './tracing';
 
 export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
@@ -39,6 +44,58 @@ export interface HttpOptions<C extends BaseContext> {
   shutdownGraceMs?: number;
   /** Serve HTTPS with these options (key, cert, and for client certificates requestCert and ca) instead of plain HTTP. */
   tls?: https.ServerOptions;
+  /** Names the server in its spans, log lines and metrics (`gateway`, `identity`, ...). */
+  service?: string;
+  /**
+   * Continue the caller's trace (W3C `traceparent`): subgraphs, called by the
+   * gateway, do; the gateway, facing the public, starts a trace of its own.
+   */
+  trustTraceContext?: boolean;
+  /** METRICS_TOKEN: when set, GET /metrics answers a scrape that sends it as a bearer token; otherwise /metrics is not served here. */
+  metricsToken?: string;
+}
+
+/**
+ * Gives the request's scope (logs, metrics, span) its GraphQL operation name
+ * and the codes of the errors it answers with. Every Apollo Server of the
+ * codebase (gateway and subgraphs) runs it.
+ */
+export const observeOperations: ApolloServerPlugin<BaseContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operationName, operation }) {
+        const scope = currentRequestScope();
+        if (!scope) return;
+        scope.operation = operationName ?? '';
+        const span = trace.getActiveSpan();
+        if (operation) span?.setAttribute('graphql.operation.type', operation.operation);
+        if (operationName) span?.setAttribute('graphql.operation.name', operationLabel(operationName));
+      },
+      async willSendResponse({ response }) {
+        const scope = currentRequestScope();
+        if (!scope || response.body.kind !== 'single') return;
+        for (const error of response.body.singleResult.errors ?? []) scope.codes.push(codeLabel(error.extensions?.code));
+      },
+    };
+  },
+};
+
+const FIRST_OPERATION = /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/;
+
+/** The operation a request names: its operationName, else its document's first named operation. */
+function requestedOperation(body: unknown, search: string): string | undefined {
+  const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(search));
+  if (typeof fields.operationName === 'string' && fields.operationName) return fields.operationName;
+  return typeof fields.query === 'string' ? FIRST_OPERATION.exec(fields.query.slice(0, 2_000))?.[1] : undefined;
+}
+
+/** Paths neither traced, logged nor counted: probes and scrapes arrive every few seconds and say nothing of the traffic. */
+const UNOBSERVED: ReadonlySet<string> = new Set(['/health/live', '/health/ready', '/health', '/ready', '/metrics']);
+
+/** The codes of an answer's `errors`, for answers made outside Apollo (edge refusals, context failures). */
+function codesOf(body: unknown): string[] {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  return Array.isArray(errors) ? errors.map((e) => codeLabel((e as { extensions?: { code?: unknown } })?.extensions?.code)) : [];
 }
 
 /** What a readiness probe may say beyond yes or no; sent as the body of /health/ready. */
@@ -107,6 +164,7 @@ function applyEdgeHeaders(req: IncomingMessage, res: ServerResponse, options: Ed
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  currentRequestScope()?.codes.push(...codesOf(body));
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...headers });
   res.end(text);
@@ -137,12 +195,60 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
   const open = new Set<ServerResponse>();
   /** Handlers still running, cut or not: close() waits for them, since they may still write (their audit). */
   const running = new Set<Promise<void>>();
+  const service = options.service ?? 'server';
+  const tracer = tracerOf(service);
+  /** Each request in its scope (request id, trace) and span; counted and logged once answered. */
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = options.requestId ? options.requestId(req) : randomUUID();
     res.setHeader('x-request-id', requestId);
+    if (UNOBSERVED.has(url.pathname)) return respond(req, res, url, requestId);
+    const started = performance.now();
+    const scope: RequestScope = { requestId, service, codes: [] };
+    const route = url.pathname === '/graphql' || url.pathname === '/' ? 'graphql' : options.routes?.[`${req.method} ${url.pathname}`] ? `${req.method} ${url.pathname}` : 'other';
+    const parent = incomingTraceContext(req.headers, options.trustTraceContext ?? false);
+    const span = tracer.startSpan(
+      route === 'graphql' ? `${req.method} /graphql` : route === 'other' ? `${req.method}` : route,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': route === 'other' ? 'other' : url.pathname, 'portal.service': service, 'portal.request_id': requestId } },
+      parent,
+    );
+    await otelContext.with(trace.setSpan(parent, span), () =>
+      withRequestScope(scope, async () => {
+        try {
+          await respond(req, res, url, requestId);
+        } finally {
+          const status = res.statusCode;
+          const seconds = (performance.now() - started) / 1000;
+          const named = scope.operation ?? scope.requestedOperation;
+          const operation = route === 'graphql' ? (named === undefined ? 'unparsed' : operationLabel(named)) : route;
+          span.setAttribute('http.response.status_code', status);
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          httpRequests.inc({ service, operation, outcome: outcomeOf(status, scope.codes.length) });
+          httpDuration.observe({ service, operation }, seconds);
+          for (const code of scope.codes) graphqlErrors.inc({ service, code });
+          // PORTAL_QUIET=1 (tests, benchmarks) leaves out the line per request, as it does the warnings.
+          if (process.env.PORTAL_QUIET !== '1') logger.info(
+            { method: req.method, path: route === 'other' ? 'other' : url.pathname, operation, status, durationMs: Math.round(seconds * 1e4) / 10, ...(scope.codes.length ? { codes: scope.codes } : {}) },
+            'request',
+          );
+        }
+      }),
+    );
+  };
+  const respond = async (req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) => {
     try {
       if (applyEdgeHeaders(req, res, options)) return;
+      if (req.method === 'GET' && url.pathname === '/metrics' && options.metricsToken) {
+        if (!scrapeAllowed(req.headers.authorization, options.metricsToken)) {
+          send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+          return;
+        }
+        const { contentType, text } = await scrape();
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+        res.end(text);
+        return;
+      }
       if (req.method === 'GET' && url.pathname === '/health/live') {
         send(res, 200, { status: 'ok' });
         return;
@@ -195,6 +301,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
         send(res, admitted.status, admitted.body, admitted.headers);
         return;
       }
+      const requested = currentRequestScope();
+      if (requested) requested.requestedOperation = requestedOperation(admitted.body, admitted.search);
       const result = await options.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: admitted.search, body: admitted.body },
         context: () => options.context(req, requestId),
@@ -202,6 +310,15 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       for (const [key, value] of result.headers) res.setHeader(key, value);
       res.setHeader('cache-control', 'no-store');
       res.statusCode = result.status ?? 200;
+      // A request refused before Apollo's plugins ran (its context failed: UNAUTHENTICATED, RATE_LIMITED) still counts its codes.
+      const scope = currentRequestScope();
+      if (scope && scope.codes.length === 0 && res.statusCode >= 400 && result.body.kind === 'complete') {
+        try {
+          scope.codes.push(...codesOf(JSON.parse(result.body.string)));
+        } catch {
+          // Not JSON: nothing to count.
+        }
+      }
       if (result.body.kind === 'complete') {
         res.end(limitResponse(result.body.string, sizes.maxResponseBytes).text);
       } else {
@@ -218,7 +335,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
         send(res, reply.status, reply.body, reply.headers);
         return;
       }
-      console.error(`[http] unhandled ${(e as Error)?.name ?? 'error'} on ${req.method} ${url.pathname}`);
+      logger.error(`[http] unhandled ${(e as Error)?.name ?? 'error'} on ${req.method} ${url.pathname}`);
       send(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
   };
@@ -253,7 +370,7 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     const outcome = await Promise.race([settled, graceOver]);
     clearTimeout(timer);
     if (outcome !== 'cut') return;
-    if (process.env.PORTAL_QUIET !== '1') console.warn(`[http] shutdown grace of ${graceMs} ms over: cutting ${open.size} request(s) still in flight`);
+    if (process.env.PORTAL_QUIET !== '1') logger.warn(`[http] shutdown grace of ${graceMs} ms over: cutting ${open.size} request(s) still in flight`);
     server.closeAllConnections();
     await Promise.race([Promise.allSettled([...running]), new Promise((resolve) => setTimeout(resolve, AFTER_CUT_WAIT_MS).unref())]);
   };

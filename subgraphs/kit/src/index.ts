@@ -28,3 +28,6 @@ export * from './clientCertificate';
 export * from './outbox';
 export * from './auth/sessions';
 export * from './auth/redis';
+export * from './logging';
+export * from './metrics';
+export * from './tracing';

@@ -4,6 +4,8 @@ import { parseSettings } from './settings';
 import { execute, isPostgres, placeholders, sql } from './sql';
 import { asBackground } from './subgraph';
 import { runChange } from './writes';
+import { logger } from './logging';
+import { registerOutbox } from './metrics';
 
 /**
  * The transactional outbox every subgraph that tells another service of a
@@ -283,7 +285,7 @@ export interface OutboxDelivery<R extends OutboxRowBase> {
   send(row: R, signal: AbortSignal): Promise<void>;
   /** False while the worker cannot send at all (identity: messaging's address not known yet); nothing is claimed. */
   canSend?(): boolean;
-  /** Where log lines go; console.warn unless PORTAL_QUIET=1. They carry row ids, error classes and counts, never a row's content. */
+  /** Where log lines go; logger.warn unless PORTAL_QUIET=1. They carry row ids, error classes and counts, never a row's content. */
   log?(line: string): void;
 }
 
@@ -306,8 +308,11 @@ export class OutboxRunner<R extends OutboxRowBase> {
     this.queue = new OutboxQueue(db, delivery.table);
   }
 
-  /** Delivers what is due now, then every `pollMs`. */
+  private unregister: (() => void) | undefined;
+
+  /** Delivers what is due now, then every `pollMs`; its backlog and dead letters are reported as metrics meanwhile. */
   start(): void {
+    this.unregister ??= registerOutbox(this.delivery.table.name, () => asBackground(() => this.counts()));
     this.kick();
   }
 
@@ -327,6 +332,7 @@ export class OutboxRunner<R extends OutboxRowBase> {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearTimeout(this.timer);
+    this.unregister?.();
     await this.running;
   }
 
@@ -425,6 +431,6 @@ export class OutboxRunner<R extends OutboxRowBase> {
 
   private log(line: string): void {
     if (this.delivery.log) this.delivery.log(line);
-    else if (process.env.PORTAL_QUIET !== '1') console.warn(`[${this.delivery.name}] ${line}`);
+    else if (process.env.PORTAL_QUIET !== '1') logger.warn(`[${this.delivery.name}] ${line}`);
   }
 }

@@ -3,6 +3,8 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { closeRedis, openRedis, type Redis } from './auth/redis';
 import { addressKey } from './clientAddress';
 import { ErrorCode, PortalError } from './errors';
+import { currentRequestScope } from './logging';
+import { rateLimitRefusals } from './metrics';
 
 /** At most `points` in any window of `seconds` (fixed windows, as rate-limiter-flexible counts). */
 export interface LimitRule {
@@ -188,8 +190,8 @@ export class RateLimits {
    */
   async consume(name: RateLimitName, address: string): Promise<void> {
     const { perAddress, global } = await this.pair(name);
-    await spend(perAddress, addressKey(address));
-    await spend(global, 'all');
+    await spend(name, perAddress, addressKey(address));
+    await spend(name, global, 'all');
   }
 
   /** Throws RATE_LIMITED when `address` (or everyone) has spent the allowance of `name` already; counts nothing. */
@@ -198,7 +200,7 @@ export class RateLimits {
     for (const [limiter, key] of [[perAddress, addressKey(address)], [global, 'all']] as const) {
       if (!limiter) continue;
       const res = await limiter.get(key).catch(() => null);
-      if (res && res.consumedPoints >= limiter.points) throw rateLimited(res.msBeforeNext);
+      if (res && res.consumedPoints >= limiter.points) throw refused(name, res.msBeforeNext);
     }
   }
 
@@ -214,12 +216,18 @@ export class RateLimits {
   }
 }
 
-async function spend(limiter: RateLimiterAbstract | null, key: string): Promise<void> {
+/** RATE_LIMITED, counted in portal_rate_limit_refusals_total under the request's service. */
+function refused(name: RateLimitName, msBeforeNext: number): PortalError {
+  rateLimitRefusals.inc({ service: currentRequestScope()?.service ?? 'other', limit: name });
+  return rateLimited(msBeforeNext);
+}
+
+async function spend(name: RateLimitName, limiter: RateLimiterAbstract | null, key: string): Promise<void> {
   if (!limiter) return;
   try {
     await limiter.consume(key);
   } catch (e) {
-    if (e instanceof RateLimiterRes) throw rateLimited(e.msBeforeNext);
+    if (e instanceof RateLimiterRes) throw refused(name, e.msBeforeNext);
     // Neither Redis nor the insurance limiter answered: refuse rather than let an unbounded flood through.
     throw serviceBusy('This request could not be checked right now. Try again shortly.', 5);
   }

@@ -9,14 +9,17 @@ import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type C
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
-import { DEFAULT_IDENTITY_TIMEOUT_MS, edgeOf, type PortalConfig } from './config';
+import { DEFAULT_DATABASE_POOL, DEFAULT_IDENTITY_TIMEOUT_MS, edgeOf, type PortalConfig } from './config';
 import { documentLimits } from './edge/documentLimits';
 import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy';
 import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
 import { clientAddressOf, TrustedProxies } from './clientAddress';
 import { isDatabaseUnavailable, openDatabase, type PortalDataSource } from './db';
 import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILABLE_MESSAGE } from './errors';
-import { listen, type RouteHandler, type RunningServer } from './http';
+import { listen, observeOperations, type RouteHandler, type RunningServer } from './http';
+import { logger } from './logging';
+import { joinMetricsServer, registerDatabasePool } from './metrics';
+import { joinTracing, traceStatements } from './tracing';
 import { RateLimits } from './rateLimit';
 import { loadRequestIdSecret, subgraphRequestId } from './requestId';
 import { forwardedClientCertificate } from './clientCertificate';
@@ -128,7 +131,7 @@ const flushAudit: ApolloServerPlugin<SubgraphContext> = {
           await contextValue.audit.flush();
         } catch (e) {
           const unavailable = isDatabaseUnavailable(e);
-          if (process.env.PORTAL_LOG_ERRORS !== '0') console.error(`[audit] rows not written (${(e as Error)?.name ?? 'Error'}): the answer is withheld`);
+          if (process.env.PORTAL_LOG_ERRORS !== '0') logger.error(`[audit] rows not written (${(e as Error)?.name ?? 'Error'}): the answer is withheld`);
           response.http.status = unavailable ? 503 : 500;
           response.body = {
             kind: 'single',
@@ -163,13 +166,14 @@ export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphM
     parseOptions: { maxTokens: edge.document.maxTokens },
     // Production names no field a caller did not: graphql-js's suggestions would map the schema.
     formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>, observeOperations as ApolloServerPlugin<C>],
   });
 }
 
 /** Opens the subgraph's database, runs migrations and starts its HTTP server. */
 export async function startSubgraph<C extends SubgraphContext>(module: SubgraphModule<C>, options: StartOptions): Promise<RunningSubgraph> {
   const { config } = options;
+  const tracing = joinTracing(`portal-${module.name}`);
   const database = await openDatabase({
     name: module.name,
     schema: options.databaseName,
@@ -228,10 +232,16 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       requestId: subgraphRequestId(requestIdSecret),
       shutdownGraceMs: config.shutdownGraceMs,
       ready: () => databaseAnswers(database, READY_TIMEOUT_MS),
+      service: module.name,
+      trustTraceContext: true,
+      metricsToken: config.metrics?.token,
     },
     options.port ?? 0,
     options.host,
   );
+  traceStatements(database.dataSource, database.kind === 'postgres' ? 'postgresql' : 'sqlite', module.name, module.name);
+  const unregisterPool = database.kind === 'postgres' ? registerDatabasePool(module.name, database.dataSource.driver, (config.databasePool ?? DEFAULT_DATABASE_POOL).max) : () => undefined;
+  const metricsServer = await joinMetricsServer(config.metrics);
   const countRequestStatement = database.counter.logQuery.bind(database.counter);
   database.counter.logQuery = () => {
     if (!background.getStore()) countRequestStatement();
@@ -253,7 +263,10 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
         await apollo.stop();
         await sessions?.close();
         await limits.close();
+        unregisterPool();
         if (database.dataSource.isInitialized) await database.dataSource.destroy();
+        await metricsServer?.leave();
+        await tracing.leave();
       })()),
   };
 }

@@ -282,3 +282,6 @@ export async function refuseAuditInserts(db: DataSource): Promise<() => Promise<
 }
 
 export { startFaultProxy, type FaultProxy } from './faultProxy';
+
+/** The SDK's in-memory span exporter and simple processor, for tests of traces (the kit's copy of the 2.x SDK). */
+export { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';

@@ -239,6 +239,16 @@ export class IdentityStore {
     return rows[0] ?? null;
   }
 
+  /** Sessions neither ended nor past their end, used within the idle limit: for the portal_sessions_active metric. */
+  async countActiveSessions(now: Date, idleSeconds: number): Promise<number> {
+    const rows = await sql<{ n: number | string }>(
+      this.db,
+      'SELECT COUNT(*) AS n FROM session WHERE ended_at IS NULL AND expires_at > $1 AND COALESCE(last_seen_at, created_at) > $2',
+      [now.toISOString(), new Date(now.getTime() - idleSeconds * 1000).toISOString()],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async touchSession(id: string, at: Date): Promise<void> {
     await execute(this.db, 'UPDATE session SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL', [id, at.toISOString()]);
   }

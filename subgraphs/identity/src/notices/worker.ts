@@ -14,7 +14,7 @@ const POST_CARE_TEAM_MESSAGE = `mutation IdentityNotice($input: PostCareTeamMess
 export interface NoticeOptions extends Partial<OutboxSettings> {
   /** Messaging's base URL; read at every pass, since identity starts before messaging. Nothing is sent while it is undefined. */
   messagingUrl: () => string | undefined;
-  /** Where the worker's log lines go (tests); console.warn by default. */
+  /** Where the worker's log lines go (tests); logger.warn by default. */
   log?: (line: string) => void;
 }
 

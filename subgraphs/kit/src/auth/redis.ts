@@ -1,4 +1,5 @@
 import IORedis, { type Redis } from 'ioredis';
+import { logger } from '../logging';
 
 export type { Redis };
 
@@ -28,7 +29,7 @@ export function openRedis(url: string, commandTimeoutMs = REDIS_COMMAND_TIMEOUT_
   redis.on('error', (e: Error) => {
     if (reported) return;
     reported = true;
-    console.error(`[redis] ${e.name}: no connection; session checks answer SERVICE_UNAVAILABLE until it is back`);
+    logger.error(`[redis] ${e.name}: no connection; session checks answer SERVICE_UNAVAILABLE until it is back`);
   });
   redis.on('ready', () => {
     reported = false;

@@ -1,4 +1,5 @@
 import { DEFAULT_IDENTITY_TIMEOUT_MS, type PortalConfig } from '../config';
+import { injectTraceHeaders } from '../tracing';
 import { ErrorCode, PortalError } from '../errors';
 import { postInternal } from '../internalHttp';
 import { closeRedis, openRedis, type Redis } from './redis';
@@ -115,7 +116,7 @@ export function remoteSessionGuard(identityUrl: string, cacheMs = SESSION_CACHE_
   const inFlight = new Map<string, Promise<Date>>();
 
   const ask = async (viewer: Viewer, key: string): Promise<Date> => {
-    const res = await postInternal(`${identityUrl}/internal/sessions/check`, { authorization: `Bearer ${viewer.token}` }, undefined, timeoutMs);
+    const res = await postInternal(`${identityUrl}/internal/sessions/check`, injectTraceHeaders({ authorization: `Bearer ${viewer.token}` }), undefined, timeoutMs);
     // Only identity's own word ends a session: 401, or 200 without "active". Anything else (5xx,
     // a proxy's 404 or 429, no whole answer in time) says nothing about the session, so the token is not refused.
     if (!res || (res.status !== 200 && res.status !== 401)) throw sessionsUnavailable();

@@ -12,6 +12,8 @@ import {
 } from 'jose';
 import { DEFAULT_IDENTITY_TIMEOUT_MS, DEFAULT_TOKEN_CACHE, type TokenCacheSettings } from '../config';
 import { ErrorCode, PortalError } from '../errors';
+import { logger } from '../logging';
+import { injectTraceHeaders } from '../tracing';
 
 export const TOKEN_ISSUER = 'urn:patient-portal:identity';
 export const TOKEN_AUDIENCE = 'urn:patient-portal:graph';
@@ -219,18 +221,18 @@ class RemoteKeySet {
 
   private async fetchKeys(): Promise<boolean> {
     try {
-      const res = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+      const res = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(this.timeoutMs), headers: injectTraceHeaders({ accept: 'application/json' }) });
       if (res.status !== 200) throw new Error(`status ${res.status}`);
       const body = (await res.json()) as { keys?: unknown };
       if (!Array.isArray(body?.keys)) throw new Error('no keys');
       this.keys = createLocalJWKSet(body as { keys: JWK[] });
       this.fetchedAt = Date.now();
-      if (this.failedAt && process.env.PORTAL_QUIET !== '1') console.warn("[auth] identity's JWKS fetched again");
+      if (this.failedAt && process.env.PORTAL_QUIET !== '1') logger.warn("[auth] identity's JWKS fetched again");
       this.failedAt = 0;
       return true;
     } catch (e) {
       if (this.failedAt <= this.fetchedAt && process.env.PORTAL_QUIET !== '1') {
-        console.warn(`[auth] identity's JWKS could not be fetched (${(e as Error).name}): ${this.keys ? 'verifying with the keys fetched before' : 'tokens answer SERVICE_UNAVAILABLE'}`);
+        logger.warn(`[auth] identity's JWKS could not be fetched (${(e as Error).name}): ${this.keys ? 'verifying with the keys fetched before' : 'tokens answer SERVICE_UNAVAILABLE'}`);
       }
       this.failedAt = Date.now();
       return false;

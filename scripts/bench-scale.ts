@@ -69,12 +69,13 @@ async function generatorSeconds(databaseUrl: string, prefix: string): Promise<nu
   }
 }
 
-async function rowsOf(databaseUrl: string, prefix: string): Promise<number> {
+async function countsOf(databaseUrl: string, prefix: string): Promise<{ rows: number; pending: number }> {
   const c = new Client({ connectionString: databaseUrl });
   await c.connect();
   try {
     const { rows } = await c.query(`SELECT COALESCE(SUM(rows), 0)::bigint AS n FROM "${markerSchema(prefix)}".batch`);
-    return Number(rows[0].n);
+    const pending = await c.query(`SELECT COUNT(*)::bigint AS n FROM "${prefix}_pharmacy".pharmacy_request WHERE status = 'PENDING'`);
+    return { rows: Number(rows[0].n), pending: Number(pending.rows[0].n) };
   } finally {
     await c.end();
   }
@@ -91,14 +92,14 @@ async function main() {
   const drop = process.argv.includes('--drop');
   if (process.env.NODE_ENV === 'production') throw new Error('NODE_ENV=production refuses to run the scale benchmark.');
 
-  const results: { size: number; generator: number | null; rows: number; bytes: number; timings: Map<string, Timing>; details: Map<string, string> }[] = [];
+  const results: { size: number; generator: number | null; rows: number; pending: number; largestTeam: number; bytes: number; timings: Map<string, Timing>; details: Map<string, string> }[] = [];
   for (const size of sizes) {
     const prefix = `${base}_${size}`;
     console.error(`\n== ${size} patients (schemas ${prefix}_*) ==`);
     const { plan } = await loadPopulation({ databaseUrl, patients: size, seed: 1, schemaPrefix: prefix, onProgress: progressPrinter(), production: false });
     const generator = await generatorSeconds(databaseUrl, prefix);
     const bytes = await populationBytes(databaseUrl, prefix);
-    const rows = await rowsOf(databaseUrl, prefix);
+    const { rows, pending } = await countsOf(databaseUrl, prefix);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-scale-'));
     const config = readConfig({ ...process.env, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, RATE_LIMIT_RECORD_DOWNLOAD: 'off,off', NODE_ENV: 'development' });
     const stack = await startStack({ config, port, ephemeralPorts: true, seedDemo: false, databasePrefix: prefix, subgraphTimeoutMs: 30_000 });
@@ -121,7 +122,7 @@ async function main() {
       await stack.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-    results.push({ size, generator, rows, bytes, timings, details });
+    results.push({ size, generator, rows, pending, largestTeam: plan.teams[0].size, bytes, timings, details });
     if (drop) await dropPopulation(databaseUrl, prefix);
   }
 
@@ -140,6 +141,8 @@ async function main() {
   }
   lines.push(`| generator (time to load) | ${results.map((r) => (r.generator === null ? '?' : `${r.generator.toFixed(0)} s`)).join(' | ')} |`);
   lines.push(`| rows | ${results.map((r) => r.rows.toLocaleString('en-US')).join(' | ')} |`);
+  lines.push(`| pending pharmacy requests (the queue) | ${results.map((r) => r.pending.toLocaleString('en-US')).join(' | ')} |`);
+  lines.push(`| largest care team (CareTeamInbox's) | ${results.map((r) => `${r.largestTeam.toLocaleString('en-US')} patients`).join(' | ')} |`);
   lines.push(`| database size | ${results.map((r) => `${(r.bytes / 2 ** 20).toFixed(0)} MiB`).join(' | ')} |`);
   console.log(`\n${requests} requests per operation at concurrency ${concurrency} (FHIR: ${Math.max(5, Math.round(requests / 20))} one at a time); PostgreSQL, all servers in one Node process.\n`);
   console.log(lines.join('\n'));

@@ -114,7 +114,7 @@ export async function scaleScenarios(t: ScaleTarget, options: { patients: number
     },
     {
       name: 'PendingPharmacyRequests',
-      detail: 'the whole queue (the operation has no paging)',
+      detail: 'first page: the oldest 100 of the queue',
       run: async () => {
         await post(t.graphqlUrl, operation('PendingPharmacyRequests'), {}, pharmacist);
       },

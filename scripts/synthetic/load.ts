@@ -172,7 +172,8 @@ export async function loadPopulation(o: LoadOptions): Promise<LoadResult> {
       report('staff', patientsDone, rows);
       const c = await openClient();
       try {
-        rows += await writeBatch(c, -1, (sink) => staffRows(plan, sink));
+        const written = await writeBatch(c, -1, (sink) => staffRows(plan, sink));
+        rows += written;
       } finally {
         await c.end();
       }
@@ -189,9 +190,11 @@ export async function loadPopulation(o: LoadOptions): Promise<LoadResult> {
             const b = todo[next++];
             const first = b * size;
             const last = Math.min(o.patients, first + size);
-            rows += await writeBatch(c, b, (sink) => {
+            // Not `rows += await ...`: that reads `rows` before the wait, losing the other job's rows.
+            const written = await writeBatch(c, b, (sink) => {
               for (let i = first; i < last; i++) patientRows(plan, i, passwordHash, sink);
             });
+            rows += written;
             patientsDone += last - first;
             report('patients', patientsDone, rows);
           }
@@ -206,7 +209,8 @@ export async function loadPopulation(o: LoadOptions): Promise<LoadResult> {
     report('analyze', patientsDone, rows);
     for (const s of Object.values(schemas)) {
       const tables = (await admin.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [s])).rows as { tablename: string }[];
-      for (const t of tables) await admin.query(`ANALYZE ${quote(s)}.${quote(t.tablename)}`);
+      // VACUUM as well: it marks the freshly written pages all-visible, as autovacuum would in time, so counts can read indexes only.
+      for (const t of tables) await admin.query(`VACUUM (ANALYZE) ${quote(s)}.${quote(t.tablename)}`);
     }
     const seconds = (Date.now() - started) / 1000;
     await admin.query(`UPDATE ${quote(marker)}.meta SET complete = true, seconds = COALESCE(seconds, 0) + $1 WHERE id = 1`, [seconds]);

@@ -17,6 +17,9 @@ export interface ThreadPage {
   totalCount: number;
 }
 
+/** Up to this many owners in one batch, each owner's page is read on its own (see threadPages). */
+const FEW_OWNERS = 8;
+
 /** Which column a batch of pages is partitioned by: a patient's threads or a care team's. */
 export type ThreadOwner = 'patient' | 'careTeam';
 const OWNER_COLUMN: Record<ThreadOwner, string> = { patient: 't.patient_id', careTeam: 't.care_team_id' };
@@ -113,26 +116,46 @@ export class MessagingStore {
       `${column} IN (${p.list(ownerIds)}) ${sent} ${teamFilter(scope, p)} ${folder ? `AND ${folderFilter(folder, p.add(scope.readerId))}` : ''}`;
 
     const rowsParams = new Params();
-    const filter = where(rowsParams);
-    const after = page.after
-      ? (() => {
-          const sort = rowsParams.add(page.after.sort);
-          const id = rowsParams.add(page.after.id);
-          return `AND (t.last_message_at < ${sort} OR (t.last_message_at = ${sort} AND t.id < ${id}))`;
-        })()
-      : '';
-    const rows = await sql<ThreadRow & { owner: string }>(
-      this.db,
-      `SELECT x.* FROM (
-         SELECT ${THREAD_COLUMNS}, ${column} AS "owner",
-                ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY t.last_message_at DESC, t.id DESC) AS "rn"
-           FROM message_thread t
-          WHERE ${filter} ${after}
-       ) x
-       WHERE x."rn" <= ${rowsParams.add(page.limit + 1)}
-       ORDER BY x."owner", x."rn"`,
-      rowsParams.values,
-    );
+    const afterOf = (p: Params) => {
+      if (!page.after) return '';
+      const sort = p.add(page.after.sort);
+      const id = p.add(page.after.id);
+      return `AND (t.last_message_at < ${sort} OR (t.last_message_at = ${sort} AND t.id < ${id}))`;
+    };
+    let rows: (ThreadRow & { owner: string })[];
+    if (ownerIds.length <= FEW_OWNERS) {
+      // One ordered, limited read per owner: each walks its owner's index backwards from the
+      // newest and stops after a page, however many threads the owner has (a care team of
+      // thousands of patients). ROW_NUMBER() over all of them would read and sort every one.
+      const parts = ownerIds.map((ownerId) => {
+        const filter = `${column} = ${rowsParams.add(ownerId)} ${sent} ${teamFilter(scope, rowsParams)} ${folder ? `AND ${folderFilter(folder, rowsParams.add(scope.readerId))}` : ''}`;
+        return `SELECT * FROM (
+           SELECT ${THREAD_COLUMNS}, ${column} AS "owner" FROM message_thread t
+            WHERE ${filter} ${afterOf(rowsParams)}
+            ORDER BY t.last_message_at DESC, t.id DESC LIMIT ${rowsParams.add(page.limit + 1)}
+         ) AS p${rowsParams.values.length}`;
+      });
+      rows = await sql<ThreadRow & { owner: string }>(
+        this.db,
+        `SELECT u.* FROM (${parts.join(' UNION ALL ')}) u ORDER BY u."owner", u."lastMessageAt" DESC, u."id" DESC`,
+        rowsParams.values,
+      );
+    } else {
+      const filter = where(rowsParams);
+      const after = afterOf(rowsParams);
+      rows = await sql<ThreadRow & { owner: string }>(
+        this.db,
+        `SELECT x.* FROM (
+           SELECT ${THREAD_COLUMNS}, ${column} AS "owner",
+                  ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY t.last_message_at DESC, t.id DESC) AS "rn"
+             FROM message_thread t
+            WHERE ${filter} ${after}
+         ) x
+         WHERE x."rn" <= ${rowsParams.add(page.limit + 1)}
+         ORDER BY x."owner", x."rn"`,
+        rowsParams.values,
+      );
+    }
     const countParams = new Params();
     const counts = await sql<{ owner: string; total: string | number }>(
       this.db,

@@ -1,5 +1,5 @@
 import type { Bundle, FhirResource } from 'fhir/r4';
-import { buildPatientBundle } from './bundle';
+import { buildPatientBundle, patientBundleJson } from './bundle';
 import { bundleProblems } from './check';
 import { sampleRecord } from './fixture';
 
@@ -91,5 +91,22 @@ describe('bundleProblems', () => {
         expect.stringMatching(/Condition\/bad_id lacks subject/),
       ]),
     );
+  });
+});
+
+describe('patientBundleJson', () => {
+  it('writes the same Bundle as buildPatientBundle, one entry per piece after the head', () => {
+    const options = { baseUrl: 'https://portal.example/fhir/', id: 'b-1', now: NOW };
+    const pieces = [...patientBundleJson(sampleRecord(), options)];
+    const whole = buildPatientBundle(sampleRecord(), options);
+    expect(JSON.parse(pieces.join(''))).toEqual(whole);
+    // The head, then one piece per entry, then the closing brackets.
+    expect(pieces).toHaveLength(whole.entry!.length + 2);
+  });
+
+  it('writes an empty entry list as []', () => {
+    const record = { ...sampleRecord(), appointments: [], threads: [], prescriptions: [], labResults: [], visitNotes: [], conditions: [], allergies: [], immunizations: [], vitals: [] };
+    const parsed = JSON.parse([...patientBundleJson(record, { baseUrl: 'https://p/fhir', id: 'b-2', now: NOW })].join(''));
+    expect(parsed.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType)).toEqual(['Patient']);
   });
 });

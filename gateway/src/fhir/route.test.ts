@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { captureLogs, TokenVerifier } from '@portal/kit';
+import { captureLogs, StreamedBody, TokenVerifier } from '@portal/kit';
 import { mintToken, testSigningKey } from '@portal/kit/src/testing';
 import type { GatewayExecutor } from '../server';
 import { sampleRecord } from './fixture';
@@ -40,9 +40,14 @@ function graphAnswer() {
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
+/** The route's answer, a streamed Bundle read back whole (the pieces joined must parse as one JSON document). */
 async function call(execute: GatewayExecutor, headers: Record<string, string>) {
   const route = fhirRoutes({ execute, verifier, now: () => new Date('2025-06-01T00:00:00Z') })['GET /fhir/Patient/$everything'];
-  return route(request({ host: 'portal.example', ...headers }), Buffer.alloc(0), 'req-fhir-test');
+  const res = await route(request({ host: 'portal.example', ...headers }), Buffer.alloc(0), 'req-fhir-test');
+  if (!(res.body instanceof StreamedBody)) return { ...res, streamed: false };
+  let text = '';
+  for await (const piece of res.body.pieces) text += piece;
+  return { ...res, body: JSON.parse(text) as unknown, streamed: true };
 }
 
 const bearer = async (role: 'PATIENT' | 'PRACTITIONER' = 'PATIENT') => ({ authorization: `Bearer ${await mintToken(key, { personId: 'pt-1000000002', role })}` });
@@ -56,6 +61,8 @@ describe('GET /fhir/Patient/$everything', () => {
       return { data: graphAnswer() };
     }, headers);
     expect(res.status).toBe(200);
+    // Written piece by piece, never held whole.
+    expect(res.streamed).toBe(true);
     expect(res.headers?.['content-type']).toBe('application/fhir+json; charset=utf-8');
     expect(res.headers?.['cache-control']).toBe('no-store');
     expect(calls).toEqual([{ query: EVERYTHING_QUERY, authorization: headers.authorization }]);

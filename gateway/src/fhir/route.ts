@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { OperationOutcome } from 'fhir/r4';
 import { GraphQLError } from 'graphql';
-import { logger, PortalError, retryAfterOf, type RateLimits, type RouteHandler, type TokenVerifier, type Viewer } from '@portal/kit';
+import { logger, PortalError, retryAfterOf, StreamedBody, type RateLimits, type RouteHandler, type TokenVerifier, type Viewer } from '@portal/kit';
 import type { GatewayExecutor } from '../server';
-import { buildPatientBundle } from './bundle';
+import { patientBundleJson } from './bundle';
 import { capabilityStatement } from './capability';
 import { operationOutcome } from './outcome';
 import { readPatientRecord, RecordUnavailable } from './record';
@@ -82,8 +82,9 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
     try {
       // Every read of the download is audited under the request id the client gets back.
       const record = await readPatientRecord((query, variables, auth) => deps.execute(query, variables, auth, requestId), authorization);
-      const bundle = buildPatientBundle(record, { baseUrl: fhirBaseOf(req), id: randomUUID(), now: now() });
-      return { status: 200, body: bundle, headers: HEADERS };
+      // Written an entry at a time: the record is held once, its FHIR text never whole.
+      const bundle = patientBundleJson(record, { baseUrl: fhirBaseOf(req), id: randomUUID(), now: now() });
+      return { status: 200, body: new StreamedBody(bundle), headers: HEADERS };
     } catch (e) {
       if (e instanceof RecordUnavailable) {
         if (e.reason === 'unauthenticated') return unauthenticated('Your session has ended. Sign in again.');

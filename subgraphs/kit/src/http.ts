@@ -163,6 +163,54 @@ function applyEdgeHeaders(req: IncomingMessage, res: ServerResponse, options: Ed
   return true;
 }
 
+/**
+ * A route's answer written piece by piece as it is produced (a large download),
+ * so it is never held whole, as a string or otherwise. A failure once the
+ * status is sent cuts the connection: the client sees a truncated body, never
+ * one that looks complete.
+ */
+export class StreamedBody {
+  constructor(readonly pieces: Iterable<string> | AsyncIterable<string>) {}
+}
+
+/** Pieces are gathered up to this many characters per write. */
+const STREAM_WRITE_CHARS = 64 * 1024;
+
+async function sendStreamed(res: ServerResponse, status: number, body: StreamedBody, headers: Record<string, string> = {}): Promise<void> {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  // Waits while the socket's buffer is full (backpressure), or until the client has gone.
+  const flush = async (text: string) => {
+    if (res.destroyed) throw new Error('client gone');
+    if (!res.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  };
+  try {
+    let pending = '';
+    for await (const piece of body.pieces) {
+      pending += piece;
+      if (pending.length >= STREAM_WRITE_CHARS) {
+        await flush(pending);
+        pending = '';
+      }
+    }
+    if (pending) await flush(pending);
+    res.end();
+  } catch (e) {
+    // The class only: a piece could hold health data.
+    if (!res.destroyed) console.error(`[http] streamed answer cut (${(e as Error)?.name ?? 'error'})`);
+    res.destroy();
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   currentRequestScope()?.codes.push(...codesOf(body));
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -268,7 +316,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
       if (route) {
         const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req, limit);
         const out = await route(req, body, requestId);
-        send(res, out.status, out.body, out.headers);
+        if (out.body instanceof StreamedBody) await sendStreamed(res, out.status, out.body, out.headers);
+        else send(res, out.status, out.body, out.headers);
         return;
       }
       if (url.pathname !== '/graphql' && url.pathname !== '/') {

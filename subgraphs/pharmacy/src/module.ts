@@ -5,6 +5,7 @@ import { CreatePharmacy1764000000400 } from './db/migrations/1764000000400-Creat
 import { PharmacyWrites1764000000410 } from './db/migrations/1764000000410-PharmacyWrites';
 import { PharmacistLookups1764000000420 } from './db/migrations/1764000000420-PharmacistLookups';
 import { OutboxDeadLetters1764000000430 } from './db/migrations/1764000000430-OutboxDeadLetters';
+import { PendingQueueOrder1764000000440 } from './db/migrations/1764000000440-PendingQueueOrder';
 import { PharmacyStore } from './db/store';
 import { pharmacyRoutes } from './routes';
 import { OutboxWorker } from './outbox/worker';
@@ -34,7 +35,7 @@ export function createPharmacyModule(options: PharmacyOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410, PharmacistLookups1764000000420, OutboxDeadLetters1764000000430],
+    migrations: [CreatePharmacy1764000000400, PharmacyWrites1764000000410, PharmacistLookups1764000000420, OutboxDeadLetters1764000000430, PendingQueueOrder1764000000440],
     // A pharmacist sees a patient only while a request of theirs is pending (the kit's Access asks this).
     pharmacyAccess: ({ database }) => {
       const store = new PharmacyStore(database.dataSource);

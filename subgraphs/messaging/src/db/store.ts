@@ -18,6 +18,9 @@ export interface ThreadListSpec {
   patientIds: readonly string[] | null;
 }
 
+/** Up to this many owners in one batch, each owner's page is read on its own (see threadPages). */
+const FEW_OWNERS = 8;
+
 /** Which column a batch of pages is partitioned by: a patient's threads or a care team's. */
 export type ThreadOwner = 'patient' | 'careTeam';
 const OWNER_COLUMN: Record<ThreadOwner, string> = { patient: 't.patient_id', careTeam: 't.care_team_id' };
@@ -110,20 +113,41 @@ export class MessagingStore {
     if (isEmpty(ownerIds, scope, list)) return pages;
     const column = OWNER_COLUMN[owner];
     const p = new Params();
-    const filter = threadFilter(owner, ownerIds, scope, list, p);
-    const after = keysetAfter(page, 't.last_message_at', 't.id', (v) => p.add(v));
-    const rows = await sql<ThreadRow & { owner: string }>(
-      this.db,
-      `SELECT x.* FROM (
-         SELECT ${THREAD_COLUMNS}, ${column} AS "owner",
-                ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY t.last_message_at DESC, t.id DESC) AS "rn"
-           FROM message_thread t
-          WHERE ${filter} ${after ? `AND ${after}` : ''}
-       ) x
-       WHERE x."rn" <= ${p.add(page.limit + 1)}
-       ORDER BY x."owner", x."rn"`,
-      p.values,
-    );
+    let rows: (ThreadRow & { owner: string })[];
+    if (ownerIds.length <= FEW_OWNERS) {
+      // One ordered, limited read per owner: each walks its owner's index backwards from the
+      // newest and stops after a page, however many threads the owner has (a care team of
+      // thousands of patients). ROW_NUMBER() over all of them would read and sort every one.
+      const parts = ownerIds.map((ownerId, i) => {
+        const filter = threadFilter(owner, [ownerId], scope, list, p);
+        const after = keysetAfter(page, 't.last_message_at', 't.id', (v) => p.add(v));
+        return `SELECT * FROM (
+           SELECT ${THREAD_COLUMNS}, ${column} AS "owner" FROM message_thread t
+            WHERE ${filter} ${after ? `AND ${after}` : ''}
+            ORDER BY t.last_message_at DESC, t.id DESC LIMIT ${p.add(page.limit + 1)}
+         ) AS p${i}`;
+      });
+      rows = await sql<ThreadRow & { owner: string }>(
+        this.db,
+        `SELECT u.* FROM (${parts.join(' UNION ALL ')}) u ORDER BY u."owner", u."lastMessageAt" DESC, u."id" DESC`,
+        p.values,
+      );
+    } else {
+      const filter = threadFilter(owner, ownerIds, scope, list, p);
+      const after = keysetAfter(page, 't.last_message_at', 't.id', (v) => p.add(v));
+      rows = await sql<ThreadRow & { owner: string }>(
+        this.db,
+        `SELECT x.* FROM (
+           SELECT ${THREAD_COLUMNS}, ${column} AS "owner",
+                  ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY t.last_message_at DESC, t.id DESC) AS "rn"
+             FROM message_thread t
+            WHERE ${filter} ${after ? `AND ${after}` : ''}
+         ) x
+         WHERE x."rn" <= ${p.add(page.limit + 1)}
+         ORDER BY x."owner", x."rn"`,
+        p.values,
+      );
+    }
     for (const row of rows) pages.get(row.owner)?.push(toThreadRow(row));
     return pages;
   }

@@ -112,12 +112,22 @@ export class PharmacyStore {
     return (await this.db.getRepository(PrescriptionEntity).countBy({ renewedFromId: prescriptionId })) > 0;
   }
 
-  /** Requests waiting for staff, oldest first (the queue's order). */
-  pendingQueue(kind: RequestKind | null): Promise<PharmacyRequestRow[]> {
-    return this.db.getRepository(PharmacyRequestEntity).find({
-      where: kind ? { status: 'PENDING', kind } : { status: 'PENDING' },
-      order: { requestedAt: 'ASC', id: 'ASC' },
-    });
+  /**
+   * Up to `limit` requests waiting for staff, oldest first (the queue's order),
+   * after `after` when given: one index range of `pharmacy_request_queue_order`.
+   */
+  async pendingQueue(kind: RequestKind | null, limit: number, after: { requestedAt: string; id: string } | null = null): Promise<PharmacyRequestRow[]> {
+    const params: unknown[] = [limit];
+    const kindFilter = kind ? `AND kind = $${params.push(kind)}` : '';
+    const keyset = after ? `AND (requested_at > $${params.push(after.requestedAt)} OR (requested_at = $${params.length} AND id > $${params.push(after.id)}))` : '';
+    const rows = await sql<{ id: string }>(
+      this.db,
+      `SELECT id FROM pharmacy_request WHERE status = 'PENDING' ${kindFilter} ${keyset} ORDER BY requested_at, id LIMIT $1`,
+      params,
+    );
+    if (rows.length === 0) return [];
+    const byId = new Map((await this.db.getRepository(PharmacyRequestEntity).findBy({ id: In(rows.map((r) => r.id)) })).map((r) => [r.id, r]));
+    return rows.map((r) => byId.get(r.id)).filter((r): r is PharmacyRequestRow => r !== undefined);
   }
 
   /** Which of `patientIds` have a request waiting for staff. */

@@ -158,8 +158,10 @@ export type Practitioner = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * Staff (practitioners and pharmacists): requests waiting for staff, oldest first.
-   * Practitioners see those of the patients they treat, pharmacists all of them.
+   * Staff (practitioners and pharmacists): requests waiting for staff, oldest first,
+   * at most `first` of them (the oldest 100 when left out); deciding them brings the
+   * next ones up. Practitioners see those of the patients they treat, pharmacists
+   * all of them. `first` outside 1 to 100 is BAD_USER_INPUT.
    */
   pendingPharmacyRequests: Array<PharmacyRequest>;
   /**
@@ -174,6 +176,7 @@ export type Query = {
 
 export type QueryPendingPharmacyRequestsArgs = {
   kind?: InputMaybe<PharmacyRequestKind>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 

@@ -10,6 +10,11 @@ import { refillVerdict, renewalVerdict, type PrescriptionFacts } from './eligibi
 import { parseDecision, parseNote, parseRefillDenial, RENEWED_VALID_DAYS, type DecisionInput, type RefillDenialInput } from './inputs';
 import { NOTICE_CATEGORY, NOTICE_SENDER, refillNotice, refillNoticeKey, renewalNotice, renewalNoticeKey, type Notice } from './notices';
 
+/** The most requests one read of the staff queue returns (and its default). */
+export const PENDING_PAGE = 100;
+/** Requests read from the queue at a time while looking for those the viewer may see. */
+const PENDING_CHUNK = 200;
+
 export interface RequestRefillInput {
   prescriptionId: string;
   idempotencyKey?: string | null;
@@ -62,22 +67,29 @@ export class RequestService {
   }
 
   /**
-   * Staff's queue, oldest first: pharmacists see every patient's requests,
-   * practitioners those of the patients they treat (one care-access question
-   * for all of them). Only what is returned is audited as read.
+   * Staff's queue, oldest first, `first` requests at most (PENDING_PAGE when
+   * left out): pharmacists see every patient's requests, practitioners those
+   * of the patients they treat (one care-access question per patient). Only
+   * what is returned is audited as read.
    */
-  async pending(kind: RequestKind | null): Promise<PharmacyRequestRow[]> {
+  async pending(kind: RequestKind | null, first = PENDING_PAGE): Promise<PharmacyRequestRow[]> {
     await policy.viewer('Query.pendingPharmacyRequests', this.access);
-    const rows = await this.store.pendingQueue(kind);
-    const patients = [...new Set(rows.map((r) => r.patientId))];
-    const visible = new Set<string>();
-    await Promise.all(
-      patients.map(async (p) => {
-        if (await policy.may('Query.pendingPharmacyRequests', this.access, p)) visible.add(p);
-      }),
-    );
-    for (const p of visible) await policy.check('Query.pendingPharmacyRequests', this.access, p);
-    const mine = rows.filter((r) => visible.has(r.patientId));
+    if (!Number.isInteger(first) || first < 1 || first > PENDING_PAGE) throw badInput(`first must be between 1 and ${PENDING_PAGE}.`, 'first');
+    // The queue is read in chunks, oldest first, until `first` requests the viewer may see are
+    // found: a pharmacist's page is the first chunk; a practitioner's skips other teams' patients.
+    const mine: PharmacyRequestRow[] = [];
+    const decided = new Map<string, boolean>();
+    let after: { requestedAt: string; id: string } | null = null;
+    for (;;) {
+      const rows = await this.store.pendingQueue(kind, PENDING_CHUNK, after);
+      const patients = [...new Set(rows.map((r) => r.patientId))].filter((p) => !decided.has(p));
+      await Promise.all(patients.map(async (p) => decided.set(p, await policy.may('Query.pendingPharmacyRequests', this.access, p))));
+      for (const r of rows) if (decided.get(r.patientId) && mine.length < first) mine.push(r);
+      if (mine.length >= first || rows.length < PENDING_CHUNK) break;
+      after = rows[rows.length - 1];
+    }
+    // Only what is returned is audited as read.
+    for (const p of new Set(mine.map((r) => r.patientId))) await policy.check('Query.pendingPharmacyRequests', this.access, p);
     for (const r of mine) this.loaders.request.prime(r.id, r);
     return mine;
   }

@@ -1,12 +1,13 @@
 import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { DEMO, sql } from '@portal/kit';
-import { removeTestDir } from '@portal/kit/src/testing';
+import fs from 'node:fs';
+import path from 'node:path';
+import { removeTestDir, testTempDir } from '@portal/kit/src/testing';
 import type { AccountRow } from '../db/entities';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from '../db/testDatabase';
 import { ChallengeCodec } from '../smartcard/challenge';
-import { certificatePem, signChallenge, type Issued } from '../smartcard/pki';
+import { certificatePem, createCrl, createIntermediateCa, createRootCa, issueCard, signChallenge, type CardOptions, type Issued } from '../smartcard/pki';
 import { TrustStore } from '../smartcard/trust';
-import { createTestPki, type TestPki } from '../testing';
 import { SecurityAudit } from './audit';
 import type { SignInResult, SignInService } from './signIn';
 import { SmartCardService, type CardProof, type PivRegistration } from './smartCards';
@@ -18,7 +19,8 @@ import { Throttle } from './throttle';
 // which account signed in how (SignInService is tested through identity's own tests).
 describe('SmartCardService', () => {
   let t: TestIdentityDatabase;
-  let pki: TestPki;
+  // A small PKI of P-256 keys (RSA keys take seconds to make on a loaded machine): a root and the issuing CA, both trusted, each with an empty CRL.
+  let pki: { dir: string; card(options: CardOptions): Promise<Issued> };
   let trust: TrustStore;
   let jane: Issued;
   let alex: Issued;
@@ -43,8 +45,15 @@ describe('SmartCardService', () => {
 
   beforeAll(async () => {
     t = await openTestIdentityDatabase();
-    pki = await createTestPki();
-    trust = new TrustStore({ caFile: pki.caFile, crlFile: pki.crlFile, rules: { issuers: { CAC: 'any', PIV: 'any' }, policyOids: { CAC: [], PIV: [] }, crlGraceMs: 0 } });
+    const dir = testTempDir('identity-smartcards-');
+    pki = { dir, card: (options) => issueCard(ca, options) };
+    const root = await createRootCa('CN=Test Root CA, O=Portal Tests, C=US', { keyKind: 'P-256' });
+    const ca = await createIntermediateCa(root, 'CN=Test ID CA-1, O=Portal Tests, C=US', { keyKind: 'P-256' });
+    const caFile = path.join(dir, 'trusted-ca.pem');
+    const crlFile = path.join(dir, 'crls.pem');
+    fs.writeFileSync(caFile, certificatePem(ca) + certificatePem(root));
+    fs.writeFileSync(crlFile, [await createCrl(ca, []), await createCrl(root, [])].map((c) => c.toString('pem')).join('\n'));
+    trust = new TrustStore({ caFile, crlFile, rules: { issuers: { CAC: 'any', PIV: 'any' }, policyOids: { CAC: [], PIV: [] }, crlGraceMs: 0 } });
     jane = await pki.card({ commonName: 'DOE.JANE.A.1000000001', keyKind: 'P-256' });
     alex = await pki.card({ commonName: 'KIM.ALEX.2000000001', keyKind: 'P-256' });
   });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
-import { DEMO, sql } from '@portal/kit';
+import { sql } from '@portal/kit';
 import fs from 'node:fs';
 import path from 'node:path';
 import { removeTestDir, testTempDir } from '@portal/kit/src/testing';

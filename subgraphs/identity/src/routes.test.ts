@@ -37,7 +37,7 @@ describe('identity’s internal route handlers', () => {
       verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
       clientAddress: () => '127.0.0.1',
     } as unknown as SubgraphRuntime;
-    return identityRoutes(runtime, { sessions: guard, clock } as unknown as IdentityDeps);
+    return identityRoutes(runtime, { sessions: guard, clock, keys: { jwks: [key.publicJwk] } } as unknown as IdentityDeps);
   };
   const request = (token: string | null): IncomingMessage => ({ headers: token ? { authorization: `Bearer ${token}` } : {} }) as IncomingMessage;
 
@@ -48,6 +48,14 @@ describe('identity’s internal route handlers', () => {
   }
   const serviceToken = async () =>
     (await signAccessToken(key, { accountId: 'svc-1', personId: 'svc-1', role: 'SERVICE', method: 'SERVICE', sessionId: 'svc-1', scopes: ['identity:read'] })).token;
+
+  it('GET /.well-known/jwks.json publishes the key ring’s public keys, cacheable for five minutes', async () => {
+    expect(await routesWith()['GET /.well-known/jwks.json'](request(null), Buffer.alloc(0), 'req-0')).toEqual({
+      status: 200,
+      body: { keys: [key.publicJwk] },
+      headers: { 'cache-control': 'public, max-age=300' },
+    });
+  });
 
   describe('POST /internal/care-access', () => {
     const asked = [DEMO.jane, DEMO.john, 'pt-unknown'];

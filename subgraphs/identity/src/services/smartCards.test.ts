@@ -429,6 +429,54 @@ describe('SmartCardService', () => {
       expect(await codeOf(service.registerPiv(await registration(card, p)))).toBe('OK');
     });
 
+    it('refuses an account with a username but no password, whatever password is sent', async () => {
+      const p = await patient({ passwordHash: null });
+      expect(await codeOf(service.registerPiv(await registration(await pivCard(), p)))).toBe('IDENTITY_NOT_VERIFIED');
+      expect(await codeOf(service.registerPiv(await registration(await pivCard(), p, { dsLogonPassword: 'x' })))).toBe('IDENTITY_NOT_VERIFIED');
+      expect(await t.store.throttleOf(p.username)).toEqual({ failures: 2, lockedUntil: null });
+    });
+
+    it('locks an unknown username too, auditing the lock without an account', async () => {
+      const p = { dodId: '1999999998', username: `nobody.${randomBytes(4).toString('hex')}` };
+      const card = await pivCard();
+      for (let i = 0; i < 4; i++) expect(await codeOf(service.registerPiv(await registration(card, p)))).toBe('IDENTITY_NOT_VERIFIED');
+      build();
+      expect(await codeOf(service.registerPiv(await registration(card, p)))).toBe('ACCOUNT_LOCKED');
+      expect(await audited()).toEqual([
+        { event: 'CARD_REGISTERED', method: 'PIV', outcome: 'ACCOUNT_LOCKED', account_id: null, person_id: null, detail: null },
+        { event: 'LOCKOUT', method: 'PIV', outcome: 'ACCOUNT_LOCKED', account_id: null, person_id: null, detail: 'failures=5' },
+      ]);
+    });
+
+    it('ACCOUNT_LOCKED, registering nothing, when other attempts locked the username while this one was checked', async () => {
+      const p = await patient();
+      const card = await pivCard();
+      // Five wrong attempts arrive while this (right) one is being checked: its success no longer clears the key.
+      const throttle = new Throttle(t.store, clock);
+      const racing = Object.assign(Object.create(throttle) as Throttle, {
+        succeeded: async (reservation: Parameters<Throttle['succeeded']>[0]) => {
+          for (let i = 0; i < 5; i++) await throttle.reserve(p.username);
+          return throttle.succeeded(reservation);
+        },
+      });
+      const audit = new SecurityAudit(t.store, { requestId, viewer: null, clientAddress: '127.0.0.1' }, clock);
+      const signIn = {} as SignInService;
+      const raced = new SmartCardService(t.store, trust, codec, signIn, racing, audit, clock);
+      expect(await refusal(raced.registerPiv(await registration(card, p)))).toEqual({
+        code: 'ACCOUNT_LOCKED',
+        message: expect.stringContaining(`try again after ${new Date(now + 5000).toISOString()}`),
+      });
+      expect(await t.store.pivCardsOfAccounts([p.account.id])).toEqual([]);
+    });
+
+    it('audits refusals only: an internal failure is not recorded as a refused registration or sign-in', async () => {
+      const card = await pivCard();
+      const broken = { ...(await proof(card)), certificate: undefined as unknown as string };
+      await expect(service.signInWithCard(broken)).rejects.toThrow(TypeError);
+      await expect(service.registerPiv({ ...(await registration(card, { dodId: '1999999997', username: 'x' })), certificate: undefined as unknown as string })).rejects.toThrow(TypeError);
+      expect(await audited()).toEqual([]);
+    });
+
     it('refuses a deactivated DS Logon account and a staff account, after the password', async () => {
       const gone = await patient({ status: 'DEACTIVATED', deactivatedAt: new Date(now - 500).toISOString() });
       expect(await refusal(service.registerPiv(await registration(await pivCard(), gone)))).toEqual({

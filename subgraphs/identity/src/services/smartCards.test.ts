@@ -252,6 +252,16 @@ describe('SmartCardService', () => {
       }
     });
 
+    it('gives two first sign-ins at once the same new account (one active account per person is the database’s rule)', async () => {
+      const p = await person('PATIENT');
+      const card = await pki.card({ commonName: `TESTER.PAT.${p.dodId}`, keyKind: 'P-256' });
+      const proofs = await Promise.all([proof(card), proof(card), proof(card)]);
+      expect(await Promise.all(proofs.map((x) => codeOf(service.signInWithCard(x))))).toEqual(['OK', 'OK', 'OK']);
+      const accounts = await t.store.accountsOfPerson(p.id);
+      expect(accounts).toHaveLength(1);
+      expect(issued).toEqual(proofs.map(() => ({ accountId: accounts[0].id, method: 'CAC' })));
+    });
+
     it('signs a person with a deactivated and an active account in to the active one', async () => {
       const p = await person('PRACTITIONER', [{ status: 'DEACTIVATED', deactivatedAt: new Date(now - 500).toISOString() }, {}]);
       const card = await pki.card({ commonName: `TESTER.PAT.${p.dodId}`, keyKind: 'P-256' });
@@ -490,6 +500,17 @@ describe('SmartCardService', () => {
       });
       expect(await t.store.throttleOf(gone.username)).toBeNull();
       expect(await t.store.throttleOf(staff.username)).toBeNull();
+    });
+
+    it('registers a card registered by two accounts at once to one of them; the other gets CONFLICT', async () => {
+      const [p, q] = [await patient(), await patient()];
+      const uuid = randomUUID();
+      const card = await pivCard(uuid);
+      const regs = [await registration(card, p), await registration(card, q)];
+      const codes = await Promise.all(regs.map((r) => codeOf(service.registerPiv(r))));
+      expect([...codes].sort()).toEqual(['CONFLICT', 'OK']);
+      const winner = codes[0] === 'OK' ? p : q;
+      expect((await t.store.pivCardByUuid(uuid))?.accountId).toBe(winner.account.id);
     });
 
     it('replaces the certificate of a renewed card registered again by the same account', async () => {

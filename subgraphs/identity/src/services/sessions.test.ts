@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { PortalConfig, Viewer } from '@portal/kit';
 import { closeRedis, openRedis, type Redis } from '@portal/kit/src/auth/redis';
 import { RedisSessions, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
+import type { SessionRow } from '../db/entities';
+import type { IdentityStore } from '../db/store';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from '../db/testDatabase';
 import { skipWithoutRedis, testRedisUrl } from '@portal/kit/src/testing';
 import { dropRedisKeys, REDIS_URL } from '../testing';
@@ -176,11 +178,72 @@ describe('SessionService', () => {
       expect(await sessions.check(viewerOf(other.id))).toEqual(new Date(now + IDLE));
     });
 
+    it('keeps the unwritten activity of other accounts’ sessions when it ends one account’s', async () => {
+      const mine = await sessions.open('ac-john-roe', 'DS_LOGON');
+      const other = await sessions.open('ac-jane-doe', 'DS_LOGON');
+      await sessions.check(viewerOf(mine.id, 'ac-john-roe'));
+      await sessions.check(viewerOf(other.id));
+      later(20_000);
+      // Seen at T0+20s by this instance; the table still says T0 (written at most every 30 s).
+      await sessions.check(viewerOf(other.id));
+      await sessions.endAllOf('ac-john-roe');
+      later(IDLE - 10_000);
+      // Idle since T0 by the table, but not since T0+20s.
+      expect(await sessions.check(viewerOf(other.id))).toEqual(new Date(now + IDLE));
+    });
+
     it('closes with what it was given', async () => {
       let closed = 0;
       await new SessionService(t.store, null, clock, async () => void closed++).close();
       expect(closed).toBe(1);
       await expect(new SessionService(t.store, null, clock).close()).resolves.toBeUndefined();
+    });
+  });
+
+  describe('its memory of activity', () => {
+    // 10,002 sessions: a store in memory answers the three statements a check makes (the
+    // statements themselves are tested above on the real table); what is tested here is which
+    // entries the service forgets once it remembers more than 10,000.
+    const rows = new Map<string, SessionRow>();
+    const store = {
+      sessionById: async (id: string) => rows.get(id) ?? null,
+      touchSession: async (id: string, at: Date) => {
+        rows.get(id)!.lastSeenAt = at.toISOString();
+      },
+      endSession: async (id: string, at: Date) => {
+        rows.get(id)!.endedAt = at.toISOString();
+      },
+    } as unknown as IdentityStore;
+    const row = (id: string): SessionRow => ({
+      id,
+      accountId: 'ac-jane-doe',
+      method: 'DS_LOGON',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + SESSION_MAX_SECONDS * 1000).toISOString(),
+      endedAt: null,
+      lastSeenAt: new Date(now).toISOString(),
+    });
+    const checkNew = async (sessions: SessionService, id: string) => {
+      rows.set(id, row(id));
+      return sessions.check(viewerOf(id));
+    };
+
+    it('past 10,000 sessions forgets the idle ones only, keeping a live session’s unwritten activity', async () => {
+      const sessions = new SessionService(store, null, clock);
+      for (let i = 0; i < 10_000; i++) await checkNew(sessions, `old-${i}`);
+      later(60_000);
+      const t1 = now;
+      await checkNew(sessions, 'live');
+      later(20_000);
+      // The 10,001st entry: nothing is idle yet. This instance saw `live` at t1+20s; the table says t1.
+      await sessions.check(viewerOf('live'));
+      expect(rows.get('live')!.lastSeenAt).toBe(new Date(t1).toISOString());
+      // Past 10,000 again once the old ones are idle: they go, `live` (idle for less) stays.
+      now = T0 + IDLE;
+      await checkNew(sessions, 'trigger');
+      now = t1 + 20_000 + IDLE - 1;
+      expect(await sessions.check(viewerOf('live'))).toEqual(new Date(now + IDLE));
+      expect(rows.get('live')!.endedAt).toBeNull();
     });
   });
 
@@ -260,6 +323,20 @@ describe('SessionService', () => {
 
     describe('with REDIS_URL', () => {
       if (skipWithoutRedis('createSessionService with REDIS_URL (services/sessions.test.ts)')) return;
+
+      it('close the Redis connection they opened when closed', async () => {
+        const service = createSessionService(config({ redisUrl: REDIS_URL, redisKeyPrefix: `portal-test-${randomBytes(4).toString('hex')}:` }), t.db.dataSource, clock);
+        const { redis } = (service as unknown as { redis: RedisSessions }).redis;
+        try {
+          await redis.ping();
+          await service.close();
+          // Closed by the service: a command on it is refused (not queued for a reconnection).
+          await expect(redis.ping()).rejects.toThrow('Connection is closed.');
+          expect(['close', 'end']).toContain(redis.status);
+        } finally {
+          redis.disconnect();
+        }
+      });
 
       it('keep them under portal: in Redis when no prefix is configured', async () => {
         const opened = await openSession(config({ redisUrl: REDIS_URL }), t.db.dataSource, 'ac-jane-doe', 'CAC');

@@ -135,6 +135,22 @@ describe('signing keys', () => {
       expect(again.kid).toBe(first.kid);
     });
 
+    it('reads the key another process wrote first: its write is refused (EEXIST), never overwritten, and the file read', async () => {
+      // The key path is a link to nowhere: it does not "exist", yet the exclusive write finds it
+      // taken (EEXIST), as when another process wrote the key between the check and the write.
+      // That refusal is not an error here; the read that follows is (the link leads nowhere).
+      fs.mkdirSync(path.join(dir, 'keys'), { mode: 0o700 });
+      const file = path.join(dir, 'keys', 'token-signing-key.pem');
+      fs.symlinkSync(path.join(dir, 'nowhere', 'key.pem'), file);
+      await expect(loadSigningKey({ dataDir: dir, production: false })).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+      // Once the other process's key is there, it is the one used.
+      const { privatePem } = p256();
+      fs.mkdirSync(path.join(dir, 'nowhere'));
+      fs.writeFileSync(path.join(dir, 'nowhere', 'key.pem'), privatePem);
+      expect((await loadSigningKey({ dataDir: dir, production: false })).kid).toBe((await signingKeyFromPem(privatePem)).kid);
+      expect(fs.readFileSync(path.join(dir, 'nowhere', 'key.pem'), 'utf8')).toBe(privatePem);
+    });
+
     it('creates the data directory too when it does not exist yet', async () => {
       const dataDir = path.join(dir, 'not', 'yet');
       const key = await loadSigningKey({ dataDir, production: false });
@@ -283,8 +299,12 @@ describe('access tokens', () => {
     let server: http.Server;
     let url: string;
     let answer: (res: http.ServerResponse) => void;
+    let asked: { method?: string; url?: string; accept?: string }[] = [];
     beforeAll(async () => {
-      server = http.createServer((_, res) => answer(res));
+      server = http.createServer((req, res) => {
+        asked.push({ method: req.method, url: req.url, accept: req.headers.accept });
+        answer(res);
+      });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
     });
@@ -300,11 +320,14 @@ describe('access tokens', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.publicJwk] }));
       };
       const { token } = await signAccessToken(key, CLAIMS);
+      asked = [];
       const remote = new TokenVerifier({ jwksUrl: url, cache: NO_CACHE });
       expect((await remote.verify(token)).personId).toBe('pt-1');
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect((await remote.verify(token)).personId).toBe('pt-1');
       expect(fetches).toBe(1);
+      // A plain GET of the JWKS, asking for JSON.
+      expect(asked).toEqual([{ method: 'GET', url: '/.well-known/jwks.json', accept: 'application/json' }]);
     });
 
     it('answers SERVICE_UNAVAILABLE, not "sign in again", when the JWKS cannot be fetched', async () => {

@@ -13,7 +13,10 @@ const base = {
   transform: { '^.+\\.ts$': swc },
   testMatch: ['<rootDir>/{gateway,subgraphs,server,test,scripts}/**/*.test.ts'],
   // The workspaces' "main" is their built dist/ (production); tests run their TypeScript sources.
-  moduleNameMapper: { '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts',
+    '^@portal/([a-z-]+)/testing$': '<rootDir>/node_modules/@portal/$1/src/testing.ts',
+  },
   testPathIgnorePatterns: ['/node_modules/'],
   // StrykerJS's copy of the repository while `npm run test:mutation` runs.
   modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],

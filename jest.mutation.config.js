@@ -21,7 +21,10 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
   // The workspaces' "main" is their built dist/ (production); tests run their TypeScript sources, through node_modules as before.
-  moduleNameMapper: { '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts',
+    '^@portal/([a-z-]+)/testing$': '<rootDir>/node_modules/@portal/$1/src/testing.ts',
+  },
   testMatch: [
     // Unit tests of the mutated modules, next to them.
     '<rootDir>/subgraphs/kit/src/auth/tokens.test.ts',

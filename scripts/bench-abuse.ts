@@ -111,7 +111,7 @@ interface Phase {
   seconds: number;
 }
 
-async function runNormal(graphqlUrl: string, query: string, tokens: string[], connections: number, seconds: number, gql: typeof import('@portal/kit/src/testing').gql): Promise<Phase> {
+async function runNormal(graphqlUrl: string, query: string, tokens: string[], connections: number, seconds: number, gql: typeof import('@portal/kit/testing').gql): Promise<Phase> {
   const latencies: number[] = [];
   let errors = 0;
   const failures: Record<string, number> = {};
@@ -153,7 +153,7 @@ async function main() {
     ).split(','),
   };
   const { readConfig } = await import('@portal/kit');
-  const { gql } = await import('@portal/kit/src/testing');
+  const { gql } = await import('@portal/kit/testing');
   const { passwordHashStats } = await import('@portal/identity');
   const { startStack } = await import('@portal/server');
 

@@ -32,7 +32,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { execute, loadSigningKey, readConfig, signAccessToken, sql } from '@portal/kit';
-import { SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
+import { SESSION_MAX_SECONDS } from '@portal/kit';
 import { openSession, seedScalePatient as identityScale } from '@portal/identity';
 import { seedScalePatient as schedulingScale } from '@portal/scheduling';
 import { seedScalePatient as messagingScale } from '@portal/messaging';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readConfig } from '@portal/kit';
-import { gql } from '@portal/kit/src/testing';
+import { gql } from '@portal/kit/testing';
 import { seedScalePatient as identityScale } from '@portal/identity';
 import { seedScalePatient as schedulingScale } from '@portal/scheduling';
 import { seedScalePatient as messagingScale } from '@portal/messaging';

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { removeTestDir, testTempDir } from '@portal/kit/src/testing';
+import { removeTestDir, testTempDir } from '@portal/kit/testing';
 
 const once = process.env.PORTAL_TEST_DB === 'postgres' ? describe.skip : describe;
 

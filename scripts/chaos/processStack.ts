@@ -6,7 +6,7 @@
  * under a unique prefix) seeded with the demo cast. PostgreSQL and Redis are
  * reached through fault proxies, so a fault can be injected without stopping
  * the shared servers that other tests use. Shared by the fault tests
- * (test/src/faults.e2e.test.ts) and `npm run chaos`.
+ * (scripts/chaos/faults.e2e.test.ts) and `npm run chaos`.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { startSubgraph, type PortalConfig } from '@portal/kit';
-import { startFaultProxy, type FaultProxy } from '@portal/kit/src/testing';
+import { startFaultProxy, type FaultProxy } from '@portal/kit/testing';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { MODULES } from '@portal/server';
 import { sleep } from './load';

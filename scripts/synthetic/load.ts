@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntitySchema } from 'typeorm';
 import { AuditEventEntity, CreateAuditEvent1764000000000, openDatabase, type PortalDataSource } from '@portal/kit';
-import { hashPassword } from '@portal/identity/src/services/passwords';
+import { hashPassword } from '@portal/identity/testing';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { MODULES } from '@portal/server';
 import { COLUMNS, makePlan, patientRows, RowSink, staffRows, SYNTHETIC_PASSWORD, type Plan, type SubgraphSchema, type TableName } from './population';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { removeTestDir, TEST_REQUEST_ID_SECRET, testTempDir } from '@portal/kit/src/testing';
+import { removeTestDir, TEST_REQUEST_ID_SECRET, testTempDir } from '@portal/kit/testing';
 import { isSubgraphName, migrate, startOneSubgraph, subgraphPort, SUBGRAPH_NAMES } from './services';
 import { MODULES } from './stack';
 import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity';

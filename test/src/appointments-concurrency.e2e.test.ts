@@ -6,10 +6,10 @@
  * scheduling instance.
  */
 import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
-import { gql, removeTestDir, testConfig, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, type GraphQLResponse } from '@portal/kit/testing';
 import { seedScalePatient as seedIdentityPatient } from '@portal/identity';
 import { createSchedulingModule } from '@portal/scheduling';
-import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from '@portal/scheduling/src/factories';
+import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from '@portal/scheduling/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 const onPostgres = process.env.PORTAL_TEST_DB === 'postgres';

@@ -1,6 +1,6 @@
 import { DEMO } from '@portal/kit';
-import type { GraphQLResponse } from '@portal/kit/src/testing';
-import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from '@portal/scheduling/src/factories';
+import type { GraphQLResponse } from '@portal/kit/testing';
+import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from '@portal/scheduling/testing';
 import { seedScalePatient as seedIdentityPatient } from '@portal/identity';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 

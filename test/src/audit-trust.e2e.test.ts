@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '@portal/kit';
-import { gql } from '@portal/kit/src/testing';
+import { gql } from '@portal/kit/testing';
 import { alexToken, samToken, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;

@@ -10,7 +10,7 @@
  * accounts, with real sessions (harness `tokenFor`).
  */
 import { DEMO } from '@portal/kit';
-import { gql, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, type GraphQLResponse } from '@portal/kit/testing';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;

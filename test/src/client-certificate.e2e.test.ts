@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { clientCertificateProof, FORWARDED_CLIENT_CERT_HEADER, FORWARDED_CLIENT_CERT_PROOF_HEADER, REQUEST_ID_HEADER, type RunningServer } from '@portal/kit';
-import { gql, removeTestDir, testConfig, TEST_REQUEST_ID_SECRET } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, TEST_REQUEST_ID_SECRET } from '@portal/kit/testing';
 import { readSubgraphLimits, startGateway, type GatewayConfig, type SubgraphName } from '@portal/gateway';
-import { createTestPki, type TestPki } from '@portal/identity/src/testing';
-import { certificatePem, issueCard, privateKeyPem, type Issued } from '@portal/identity/src/smartcard/pki';
-import { x509 } from '@portal/identity/src/smartcard/x509';
+import { createTestPki, type TestPki } from '@portal/identity/testing';
+import { certificatePem, issueCard, privateKeyPem, type Issued } from '@portal/identity/testing';
+import { x509 } from '@portal/identity/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 const SIGN_IN = operation('SignInWithClientCertificate');

@@ -4,7 +4,7 @@
  * send the operations of the contract.
  */
 import { DEMO } from '@portal/kit';
-import { gql } from '@portal/kit/src/testing';
+import { gql } from '@portal/kit/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;

@@ -6,10 +6,10 @@
  */
 import http from 'node:http';
 import { DEFAULT_EDGE_SETTINGS, DEMO, loadSigningKey, buildSubgraphServer, type EdgeSettings, type RunningServer } from '@portal/kit';
-import { gql, mintToken } from '@portal/kit/src/testing';
+import { gql, mintToken } from '@portal/kit/testing';
 import { createIdentityModule } from '@portal/identity';
 import { DEFAULT_SUBGRAPH_LIMITS, fhirRoutes, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { buildManifest } from '@portal/gateway/src/operations';
+import { buildManifest } from '@portal/gateway/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 const PORTAL_ORIGIN = 'https://portal.example.mil';

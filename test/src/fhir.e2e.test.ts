@@ -1,7 +1,7 @@
 import type { Bundle, FhirResource, Observation } from 'fhir/r4';
 import { DEMO } from '@portal/kit';
-import { mintToken, testSigningKey } from '@portal/kit/src/testing';
-import { bundleProblems } from '@portal/gateway/src/fhir/check';
+import { mintToken, testSigningKey } from '@portal/kit/testing';
+import { bundleProblems } from '@portal/gateway/testing';
 import { seedScalePatient as identityScale } from '@portal/identity';
 import { seedScalePatient as schedulingScale } from '@portal/scheduling';
 import { seedScalePatient as messagingScale } from '@portal/messaging';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadSigningKey, signAccessToken, type PortalConfig, type SignInMethod } from '@portal/kit';
-import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/src/testing';
+import { gql, removeTestDir, signClaims, testConfig, uniqueDatabasePrefix, type GraphQLResponse, type TestViewer } from '@portal/kit/testing';
 import { devCardFiles, openSession, signChallenge } from '@portal/identity';
 import { startStack, type Stack } from '@portal/server';
 import * as contract from './generated/operations';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { DEMO } from '@portal/kit';
-import { gql, skipWithoutRedis, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
+import { gql, skipWithoutRedis, uniqueRedisKeyPrefix } from '@portal/kit/testing';
 import { createServiceClient, devCardFiles, readDevCards, signChallenge } from '@portal/identity';
-import { dropRedisKeys, REDIS_URL } from '@portal/identity/src/testing';
+import { dropRedisKeys, REDIS_URL } from '@portal/identity/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Patient { id FIELDS } } }`;
@@ -108,7 +108,7 @@ describe.each([
     ]);
 
     // A staff account that holds a DS Logon from before (as the takeover left one) still gets no token from it.
-    const { hashPassword } = await import('@portal/identity/src/services/passwords');
+    const { hashPassword } = await import('@portal/identity/testing');
     await identityDb.query(`UPDATE account SET username = 'sam.legacy', password_hash = '${await hashPassword('Legacy-Password-77')}' WHERE id = 'ac-sam-lee'`);
     try {
       const legacy = await stack.query(operation('SignInWithDsLogon'), { username: 'sam.legacy', password: 'Legacy-Password-77' });

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { captureLogs, DEMO, startTracing, type Tracing } from '@portal/kit';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@portal/kit/src/testing';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@portal/kit/testing';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 
 const SUBJECT = `Dizziness after the new dose ${randomUUID().slice(0, 8)}`;

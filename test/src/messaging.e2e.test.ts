@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO, loadSigningKey, signAccessToken } from '@portal/kit';
-import { gql, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, type GraphQLResponse } from '@portal/kit/testing';
 import {
   ArchiveThreadDocument,
   CareTeamInboxDocument,

@@ -12,9 +12,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningServer } from '@portal/kit';
-import { gql, startFaultProxy, type FaultProxy } from '@portal/kit/src/testing';
+import { gql, startFaultProxy, type FaultProxy } from '@portal/kit/testing';
 import { DEFAULT_SUBGRAPH_LIMITS, fhirRoutes, startGateway, SUBGRAPHS, type BreakerSettings, type SubgraphName } from '@portal/gateway';
-import { SECTION_UNAVAILABLE } from '@portal/gateway/src/resilience';
+import { SECTION_UNAVAILABLE } from '@portal/gateway/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 const PORTAL_VIEW = operation('PortalView');

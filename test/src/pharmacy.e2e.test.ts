@@ -4,8 +4,8 @@
  * pharmacy-outbox.e2e.test.ts).
  */
 import { DEMO } from '@portal/kit';
-import type { GraphQLResponse } from '@portal/kit/src/testing';
-import { pharmacyFactory } from '@portal/pharmacy/src/factories';
+import type { GraphQLResponse } from '@portal/kit/testing';
+import { pharmacyFactory } from '@portal/pharmacy/testing';
 import {
   DecideRenewalDocument,
   MessageThreadsDocument,

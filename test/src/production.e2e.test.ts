@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { readConfig, type PortalConfig } from '@portal/kit';
-import { dropTestDatabases, gql, removeTestDir, testConfig, testTempDir, uniqueDatabasePrefix } from '@portal/kit/src/testing';
-import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity/src/smartcard/devPki';
+import { dropTestDatabases, gql, removeTestDir, testConfig, testTempDir, uniqueDatabasePrefix } from '@portal/kit/testing';
+import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity';
 import { startStack, type Stack } from '@portal/server';
 
 const stacks: Stack[] = [];

@@ -19,7 +19,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { Client } from 'pg';
-import { dropTestDatabases, gql, removeTestDir, testDatabaseUrl, testTempDir, uniqueDatabasePrefix } from '@portal/kit/src/testing';
+import { dropTestDatabases, gql, removeTestDir, testDatabaseUrl, testTempDir, uniqueDatabasePrefix } from '@portal/kit/testing';
 import { DEV_CAC_CA, devCardFiles, ensureDevPki, signChallenge } from '@portal/identity';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,5 +1,5 @@
 import { DEMO } from '@portal/kit';
-import { gql } from '@portal/kit/src/testing';
+import { gql } from '@portal/kit/testing';
 import { operation, samToken, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
@@ -67,7 +67,7 @@ describe('a subgraph called directly, without the gateway', () => {
   });
 
   it.each(Object.keys(PATIENT_FIELDS))('%s refuses a token signed by someone else’s key', async (name) => {
-    const { testSigningKey, mintToken } = await import('@portal/kit/src/testing');
+    const { testSigningKey, mintToken } = await import('@portal/kit/testing');
     const forged = await mintToken(await testSigningKey(), { personId: DEMO.jane });
     const s = stack.subgraphs[name as keyof typeof stack.subgraphs];
     const res = await gql(s.graphqlUrl, ENTITIES.replace('FIELDS', PATIENT_FIELDS[name]), { r: [{ __typename: 'Patient', id: DEMO.jane }] }, forged);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEMO, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@portal/kit';
-import { gql, type GraphQLResponse } from '@portal/kit/src/testing';
+import { gql, type GraphQLResponse } from '@portal/kit/testing';
 import { startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;

@@ -6,7 +6,7 @@
  */
 import { SpanKind } from '@opentelemetry/api';
 import { startTracing, type Tracing } from '@portal/kit';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@portal/kit/src/testing';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@portal/kit/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 
 /** What of the demo cast must never be in a span: names, DoD IDs, birth dates, a drug of Jane's list. */

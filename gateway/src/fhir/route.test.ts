@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { captureLogs, StreamedBody, TokenVerifier } from '@portal/kit';
-import { mintToken, testSigningKey } from '@portal/kit/src/testing';
+import { mintToken, testSigningKey } from '@portal/kit/testing';
 import type { GatewayExecutor } from '../server';
 import { sampleRecord } from './fixture';
 import { EVERYTHING_QUERY, MAX_PAGES, PAGE_SIZE } from './record';

@@ -1,5 +1,5 @@
 import { DEMO } from '@portal/kit';
-import { gql, startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { createClinicalRecordsModule } from './module';
 import { seedDemo, seedScalePatient } from './seed';
 

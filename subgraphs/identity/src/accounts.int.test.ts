@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO } from '@portal/kit';
 import { certificatePem, signChallenge, type Issued } from './smartcard/pki';
 import { hashPassword } from './services/passwords';
-import { removeTestDir } from '@portal/kit/src/testing';
+import { removeTestDir } from '@portal/kit/testing';
 import { codeOf, createTestPki, ME, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 const CREATE = `mutation($input: CreateDsLogonAccountInput!) { createDsLogonAccount(input: $input) { id username status signInMethods } }`;

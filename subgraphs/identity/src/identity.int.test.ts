@@ -1,5 +1,5 @@
 import { startSubgraph, type RunningSubgraph } from '@portal/kit';
-import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, removeTestDir, testConfig, uniqueDatabaseName } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 

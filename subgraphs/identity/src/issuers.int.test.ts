@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { testConfig } from '@portal/kit/src/testing';
+import { testConfig } from '@portal/kit/testing';
 import { trustStoreFor } from './module';
 import { parseCard, verifyCard } from './smartcard/certificate';
 import { certificatePem, createCrl, createIntermediateCa, createRootCa, issueCard, type CardOptions, type Issued } from './smartcard/pki';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { DEMO, sql, startSubgraph, type RunningSubgraph } from '@portal/kit';
-import { gql, mintToken, removeTestDir, testConfig, testSigningKey, testTempDir, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { gql, mintToken, removeTestDir, testConfig, testSigningKey, testTempDir, uniqueDatabaseName } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { probeModule } from './probe';
 import { seedDemo } from './seed';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { removeTestDir, testTempDir } from '@portal/kit/src/testing';
+import { removeTestDir, testTempDir } from '@portal/kit/testing';
 import { loadKeyRing } from './keys';
 
 describe('loadKeyRing: the key files named by settings, read at start', () => {

@@ -1,5 +1,5 @@
 import { asBackground, DEFAULT_CRL_GRACE_HOURS, registerActiveSessions, TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
-import { SESSION_IDLE_SECONDS } from '@portal/kit/src/auth/sessions';
+import { SESSION_IDLE_SECONDS } from '@portal/kit';
 import { createContext, type IdentityContext, type IdentityDeps } from './context';
 import { entities } from './db/entities';
 import { IdentityStore } from './db/store';

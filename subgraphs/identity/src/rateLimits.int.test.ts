@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RateLimitSettings } from '@portal/kit';
-import { skipWithoutRedis } from '@portal/kit/src/testing';
+import { skipWithoutRedis } from '@portal/kit/testing';
 import { REDIS_URL, SIGN_IN_WITH_DS_LOGON, startIdentity, type TestIdentity } from './testing';
 
 const limit = (points: number, seconds = 60) => ({ perAddress: { points, seconds }, global: { points: 1_000, seconds } });

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { DEMO, ErrorCode, PortalError, TokenVerifier, signAccessToken, type Role, type SignInMethod, type SigningKey, type SubgraphRuntime, type Viewer } from '@portal/kit';
-import { testSigningKey } from '@portal/kit/src/testing';
+import { testSigningKey } from '@portal/kit/testing';
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from './db/testDatabase';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { DEMO, sql, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
-import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, removeTestDir, skipWithoutRedis, testConfig, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { closeRedis, openRedis } from '@portal/kit';
+import { gql, removeTestDir, skipWithoutRedis, testConfig, uniqueDatabaseName } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { probeModule } from './probe';
 import { devCardFiles, ensureDevPki } from './smartcard/devPki';

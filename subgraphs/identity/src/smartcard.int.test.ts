@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DEMO, sql, startSubgraph } from '@portal/kit';
-import { gql } from '@portal/kit/src/testing';
+import { gql } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { ChallengeCodec } from './smartcard/challenge';
 import { x509 } from './smartcard/x509';
 import { certificatePem, generateKeys, issueCard, signChallenge, SMARTCARD_LOGON, type Issued } from './smartcard/pki';
-import { removeTestDir } from '@portal/kit/src/testing';
+import { removeTestDir } from '@portal/kit/testing';
 import { codeOf, createTestPki, ME, SIGN_IN_WITH_SMART_CARD, startIdentity, type TestIdentity, type TestPki } from './testing';
 
 let pki: TestPki;

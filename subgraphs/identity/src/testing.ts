@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
-import { closeRedis, openRedis } from '@portal/kit/src/auth/redis';
-import { gql, removeTestDir, testConfig, NO_TEST_REDIS, testRedisUrl, testTempDir, uniqueDatabaseName, uniqueRedisKeyPrefix, type GraphQLResponse } from '@portal/kit/src/testing';
+import { closeRedis, openRedis } from '@portal/kit';
+import { gql, removeTestDir, testConfig, NO_TEST_REDIS, testRedisUrl, testTempDir, uniqueDatabaseName, uniqueRedisKeyPrefix, type GraphQLResponse } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { seedDemo } from './seed';
 import { certificatePem, createCrl, createIntermediateCa, createRootCa, issueCard, signChallenge, type CardOptions, type Issued } from './smartcard/pki';
@@ -175,3 +175,8 @@ export const ME = `{ me { account { id username status signInMethods } session {
 
 /** The first error's code, or 'OK'. */
 export const codeOf = (res: GraphQLResponse) => (res.errors?.length ? String(res.errors[0].extensions?.code) : 'OK');
+
+// For the end-to-end tests: the test PKI's building blocks and the password hash.
+export { certificatePem, issueCard, privateKeyPem, type Issued } from './smartcard/pki';
+export { x509 } from './smartcard/x509';
+export { hashPassword } from './services/passwords';

@@ -47,7 +47,8 @@ export function skipWithoutRedis(what: string): boolean {
   const where = process.env.PORTAL_TEST_REDIS_PROBED ?? 'redis://127.0.0.1:6379';
   const notice = `needs Redis, skipped: ${what} (TEST_REDIS_URL is unset and no Redis answers at ${where})`;
   console.warn(`[tests] ${notice}`);
-  it.skip(notice, () => undefined);
+  // Jest's global `it`, reached through globalThis: the build compiles this entry point without Jest's types.
+  (globalThis as unknown as { it: { skip(name: string, fn: () => void): void } }).it.skip(notice, () => undefined);
   return true;
 }
 

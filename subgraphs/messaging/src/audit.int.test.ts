@@ -3,7 +3,7 @@
  * refusing inserts, a new thread, a reply and a read mark store nothing.
  */
 import { DEMO } from '@portal/kit';
-import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { createMessagingModule } from './module';
 
 let t: TestSubgraph;

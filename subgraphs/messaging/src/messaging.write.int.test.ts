@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '@portal/kit';
-import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/testing';
 import { MessageEntity, ThreadEntity } from './db/entities';
 import { createMessagingModule } from './module';
 import { seedDemo } from './seed';

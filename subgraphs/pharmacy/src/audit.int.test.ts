@@ -3,7 +3,7 @@
  * refusing inserts, a request, a fill and a decision store nothing.
  */
 import { DEMO } from '@portal/kit';
-import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { pharmacyFactory, uniqueId, type PharmacyFactory } from './factories';
 import { createPharmacyModule } from './module';
 import { seedDemo } from './seed';

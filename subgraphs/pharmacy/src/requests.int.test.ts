@@ -1,5 +1,5 @@
 import { DEMO } from '@portal/kit';
-import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/testing';
 import { addDays } from './dates';
 import { pharmacyFactory, uniqueId, type PharmacyFactory } from './factories';
 import { createPharmacyModule } from './module';

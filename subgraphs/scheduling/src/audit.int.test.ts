@@ -3,7 +3,7 @@
  * refusing inserts, a booking, a cancellation and a status change store nothing.
  */
 import { DEMO } from '@portal/kit';
-import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from './factories';
 import { createSchedulingModule } from './module';
 import { seedDemo } from './seed';

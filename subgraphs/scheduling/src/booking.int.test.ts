@@ -1,5 +1,5 @@
 import { DEMO } from '@portal/kit';
-import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/src/testing';
+import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/testing';
 import { SchedulingStore, slotUnavailable } from './db/store';
 import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from './factories';
 import { createSchedulingModule } from './module';

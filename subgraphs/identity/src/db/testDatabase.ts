@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type PortalDataSource } from '@portal/kit';
-import { testDatabaseUrl, uniqueDatabaseName } from '@portal/kit/src/testing';
+import { testDatabaseUrl, uniqueDatabaseName } from '@portal/kit/testing';
 import { createIdentityModule } from '../module';
 import { seedDemo } from '../seed';
 import { IdentityStore } from './store';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '@portal/kit';
-import { testSigningKey } from '@portal/kit/src/testing';
+import { testSigningKey } from '@portal/kit/testing';
 import type { NoticeRow } from '../db/entities';
 import { IdentityStore } from '../db/store';
 import { startIdentity, type TestIdentity } from '../testing';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { PortalConfig, Viewer } from '@portal/kit';
-import { closeRedis, openRedis, type Redis } from '@portal/kit/src/auth/redis';
-import { RedisSessions, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';
+import { closeRedis, openRedis, type Redis } from '@portal/kit';
+import { RedisSessions, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS } from '@portal/kit';
 import type { SessionRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from '../db/testDatabase';
-import { skipWithoutRedis, testRedisUrl } from '@portal/kit/src/testing';
+import { skipWithoutRedis, testRedisUrl } from '@portal/kit/testing';
 import { dropRedisKeys, REDIS_URL } from '../testing';
 import { createSessionService, openSession, SessionService } from './sessions';
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { sql } from '@portal/kit';
 import fs from 'node:fs';
 import path from 'node:path';
-import { removeTestDir, testTempDir } from '@portal/kit/src/testing';
+import { removeTestDir, testTempDir } from '@portal/kit/testing';
 import type { AccountRow } from '../db/entities';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from '../db/testDatabase';
 import { ChallengeCodec } from '../smartcard/challenge';

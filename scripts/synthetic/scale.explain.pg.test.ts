@@ -13,11 +13,11 @@
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
 import pg from 'pg';
 import { loadSigningKey } from '@portal/kit';
-import { removeTestDir, testConfig, testDatabaseUrl, uniqueDatabasePrefix } from '@portal/kit/src/testing';
+import { removeTestDir, testConfig, testDatabaseUrl, uniqueDatabasePrefix } from '@portal/kit/testing';
 import { startStack, type Stack } from '@portal/server';
-import { dropPopulation, loadPopulation } from '../../scripts/synthetic/load';
-import { PATIENT_TABLES, type Plan } from '../../scripts/synthetic/population';
-import { scaleScenarios } from '../../scripts/synthetic/scenarios';
+import { dropPopulation, loadPopulation } from './load';
+import { PATIENT_TABLES, type Plan } from './population';
+import { scaleScenarios } from './scenarios';
 
 const databaseUrl = testDatabaseUrl();
 const describePg = databaseUrl ? describe : describe.skip;

@@ -14,10 +14,10 @@
  *         SIGTERM, pool timeouts and clean SERVICE_UNAVAILABLE when PostgreSQL
  *         drops its connections, Redis faults as 503 then recovery.
  */
-import { skipWithoutRedis, testDatabaseUrl, testRedisUrl, testTempDir, uniqueDatabasePrefix, uniqueRedisKeyPrefix } from '@portal/kit/src/testing';
-import { portalOperation, send, signIn } from '../../scripts/chaos/load';
-import { startProcessStack, type ProcessStack } from '../../scripts/chaos/processStack';
-import { judge, runScenario, SCENARIOS, type Judgement, type RunOptions } from '../../scripts/chaos/scenarios';
+import { skipWithoutRedis, testDatabaseUrl, testRedisUrl, testTempDir, uniqueDatabasePrefix, uniqueRedisKeyPrefix } from '@portal/kit/testing';
+import { portalOperation, send, signIn } from './load';
+import { startProcessStack, type ProcessStack } from './processStack';
+import { judge, runScenario, SCENARIOS, type Judgement, type RunOptions } from './scenarios';
 
 /** The per-subgraph budget the gateway is given here (r12a's default is about 5 s; shorter keeps the test short). */
 const SUBGRAPH_TIMEOUT_MS = 3_000;

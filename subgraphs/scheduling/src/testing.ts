@@ -1,0 +1,2 @@
+/** The scheduling test entry point (`@portal/scheduling/testing`): its factories, for its own tests and the end-to-end ones. Never imported by production code. */
+export * from './factories';

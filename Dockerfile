@@ -10,6 +10,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY subgraphs/kit/package.json subgraphs/kit/
+COPY subgraphs/demo/package.json subgraphs/demo/
 COPY subgraphs/identity/package.json subgraphs/identity/
 COPY subgraphs/scheduling/package.json subgraphs/scheduling/
 COPY subgraphs/messaging/package.json subgraphs/messaging/
@@ -34,6 +35,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/subgraphs/kit/package.json subgraphs/kit/
+COPY --from=build /app/subgraphs/demo/package.json subgraphs/demo/
 COPY --from=build /app/subgraphs/identity/package.json subgraphs/identity/
 COPY --from=build /app/subgraphs/scheduling/package.json subgraphs/scheduling/
 COPY --from=build /app/subgraphs/messaging/package.json subgraphs/messaging/
@@ -44,6 +46,7 @@ COPY --from=build /app/server/package.json server/
 COPY --from=build /app/test/package.json test/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/subgraphs/kit/dist subgraphs/kit/dist
+COPY --from=build /app/subgraphs/demo/dist subgraphs/demo/dist
 COPY --from=build /app/subgraphs/identity/dist subgraphs/identity/dist
 COPY --from=build /app/subgraphs/identity/schema.graphql subgraphs/identity/
 COPY --from=build /app/subgraphs/scheduling/dist subgraphs/scheduling/dist

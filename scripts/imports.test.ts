@@ -89,4 +89,9 @@ describe('imports between packages', () => {
     expect(checked).toBeGreaterThan(100);
     expect(problems).toEqual([]);
   });
+
+  test('the kit imports no other package of the project (it knows no domain: the demo cast lives in @portal/demo)', () => {
+    const kitImports = sourceFiles('subgraphs/kit').flatMap((file) => specifiers(fs.readFileSync(path.join(ROOT, file), 'utf8')).filter((s) => s.startsWith('@portal/') && !s.startsWith('@portal/kit')).map((s) => `${file}: ${s}`));
+    expect(kitImports).toEqual([]);
+  });
 });

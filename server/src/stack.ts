@@ -4,7 +4,8 @@
  * first because the others fetch its JWKS and ask it about care access.
  */
 import type { DataSource } from 'typeorm';
-import { DEMO, logger, parseSettings, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
+import { logger, parseSettings, startSubgraph, type PortalConfig, type RunningSubgraph, type SubgraphModule } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { createIdentityModule, ensureServiceClient, readNoticeSettings, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';

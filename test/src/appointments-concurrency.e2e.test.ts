@@ -5,7 +5,8 @@
  * database file): the same races through the gateway and straight at the one
  * scheduling instance.
  */
-import { DEMO, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
+import { startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, removeTestDir, testConfig, type GraphQLResponse } from '@portal/kit/testing';
 import { seedScalePatient as seedIdentityPatient } from '@portal/identity';
 import { createSchedulingModule } from '@portal/scheduling';

@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import type { GraphQLResponse } from '@portal/kit/testing';
 import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from '@portal/scheduling/testing';
 import { seedScalePatient as seedIdentityPatient } from '@portal/identity';

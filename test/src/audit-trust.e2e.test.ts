@@ -6,7 +6,7 @@
  * leaving a care team takes effect on the next request of the same token.
  */
 import { randomUUID } from 'node:crypto';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql } from '@portal/kit/testing';
 import { alexToken, samToken, startTestStack, type TestStack } from './harness';
 

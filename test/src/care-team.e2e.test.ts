@@ -9,7 +9,7 @@
  * demo card, so their tokens are signed with identity's key for their real
  * accounts, with real sessions (harness `tokenFor`).
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, type GraphQLResponse } from '@portal/kit/testing';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 

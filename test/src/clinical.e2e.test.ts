@@ -3,7 +3,7 @@
  * summary, legacy TRICARE Online records and the health library, as clients
  * send the operations of the contract.
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql } from '@portal/kit/testing';
 import { operation, startTestStack, type TestStack } from './harness';
 

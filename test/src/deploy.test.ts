@@ -87,7 +87,7 @@ once('deployment files', () => {
 
     it('copies every built workspace, the SDL and schema/ into the runtime stage', () => {
       const copies = runtime.filter((l) => l.startsWith('COPY'));
-      const workspaces = ['subgraphs/kit', ...SUBGRAPHS.map((s) => `subgraphs/${s.name}`), 'gateway', 'server'];
+      const workspaces = ['subgraphs/kit', 'subgraphs/demo', ...SUBGRAPHS.map((s) => `subgraphs/${s.name}`), 'gateway', 'server'];
       for (const ws of workspaces) {
         expect([ws, copies.some((l) => l.includes(`/app/${ws}/dist ${ws}/dist`))]).toEqual([ws, true]);
         expect([ws, copies.some((l) => l.includes(`${ws}/package.json`))]).toEqual([ws, true]);

@@ -5,7 +5,8 @@
  * trusted-documents mode.
  */
 import http from 'node:http';
-import { DEFAULT_EDGE_SETTINGS, DEMO, loadSigningKey, buildSubgraphServer, type EdgeSettings, type RunningServer } from '@portal/kit';
+import { DEFAULT_EDGE_SETTINGS, loadSigningKey, buildSubgraphServer, type EdgeSettings, type RunningServer } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, mintToken } from '@portal/kit/testing';
 import { createIdentityModule } from '@portal/identity';
 import { DEFAULT_SUBGRAPH_LIMITS, fhirRoutes, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';

@@ -1,5 +1,5 @@
 import type { Bundle, FhirResource, Observation } from 'fhir/r4';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { mintToken, testSigningKey } from '@portal/kit/testing';
 import { bundleProblems } from '@portal/gateway/testing';
 import { seedScalePatient as identityScale } from '@portal/identity';

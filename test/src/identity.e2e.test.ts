@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, skipWithoutRedis, uniqueRedisKeyPrefix } from '@portal/kit/testing';
 import { createServiceClient, devCardFiles, readDevCards, signChallenge } from '@portal/identity';
 import { dropRedisKeys, REDIS_URL } from '@portal/identity/testing';

@@ -2,7 +2,7 @@
  * Identity down, seen through the gateway: a valid token whose session cannot
  * be checked is SERVICE_UNAVAILABLE (503), never "sign in again" (401).
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;

@@ -7,7 +7,8 @@
  * any line.
  */
 import { randomUUID } from 'node:crypto';
-import { captureLogs, DEMO, startTracing, type Tracing } from '@portal/kit';
+import { captureLogs, startTracing, type Tracing } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@portal/kit/testing';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 

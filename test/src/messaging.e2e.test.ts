@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DEMO, loadSigningKey, signAccessToken } from '@portal/kit';
+import { loadSigningKey, signAccessToken } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, type GraphQLResponse } from '@portal/kit/testing';
 import {
   ArchiveThreadDocument,

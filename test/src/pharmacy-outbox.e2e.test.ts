@@ -5,7 +5,8 @@
  * once messaging is back on the same port and database.
  */
 import path from 'node:path';
-import { DEMO, startSubgraph, type RunningSubgraph } from '@portal/kit';
+import { startSubgraph, type RunningSubgraph } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { createMessagingModule } from '@portal/messaging';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 

@@ -3,7 +3,7 @@
  * the demo cast sends them, with messaging running (the outage case is in
  * pharmacy-outbox.e2e.test.ts).
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import type { GraphQLResponse } from '@portal/kit/testing';
 import { pharmacyFactory } from '@portal/pharmacy/testing';
 import {

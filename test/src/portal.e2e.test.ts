@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import {
   CareTeamInboxDocument,
   ClinicsDocument,

@@ -23,7 +23,7 @@ import { dropTestDatabases, gql, removeTestDir, testDatabaseUrl, testTempDir, un
 import { DEV_CAC_CA, devCardFiles, ensureDevPki, signChallenge } from '@portal/identity';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const WORKSPACES = ['subgraphs/kit', 'subgraphs/identity', 'subgraphs/scheduling', 'subgraphs/messaging', 'subgraphs/pharmacy', 'subgraphs/clinical-records', 'gateway', 'server', 'test'];
+const WORKSPACES = ['subgraphs/kit', 'subgraphs/demo', 'subgraphs/identity', 'subgraphs/scheduling', 'subgraphs/messaging', 'subgraphs/pharmacy', 'subgraphs/clinical-records', 'gateway', 'server', 'test'];
 const SUBGRAPHS = ['identity', 'scheduling', 'messaging', 'pharmacy', 'clinical-records'] as const;
 type Name = (typeof SUBGRAPHS)[number] | 'gateway';
 

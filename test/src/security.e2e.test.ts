@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql } from '@portal/kit/testing';
 import { operation, samToken, startTestStack, type TestStack } from './harness';
 

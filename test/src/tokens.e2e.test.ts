@@ -5,7 +5,8 @@
  * for Jane's account with a real session, and changes one claim.
  */
 import { randomUUID } from 'node:crypto';
-import { DEMO, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@portal/kit';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, type GraphQLResponse } from '@portal/kit/testing';
 import { startTestStack, type TestStack } from './harness';
 

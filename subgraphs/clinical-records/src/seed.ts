@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import {
   AllergyEntity,
   ConditionEntity,

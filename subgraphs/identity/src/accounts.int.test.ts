@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { certificatePem, signChallenge, type Issued } from './smartcard/pki';
 import { hashPassword } from './services/passwords';
 import { removeTestDir } from '@portal/kit/testing';

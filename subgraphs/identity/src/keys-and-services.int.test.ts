@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { DEMO, sql, startSubgraph, type RunningSubgraph } from '@portal/kit';
+import { sql, startSubgraph, type RunningSubgraph } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, mintToken, removeTestDir, testConfig, testSigningKey, testTempDir, uniqueDatabaseName } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { probeModule } from './probe';

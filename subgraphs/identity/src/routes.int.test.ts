@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { DEMO, loadSigningKey, signAccessToken, type Role, type SignInMethod, type SigningKey } from '@portal/kit';
+import { loadSigningKey, signAccessToken, type Role, type SignInMethod, type SigningKey } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql } from '@portal/kit/testing';
 import { openSession } from './services/sessions';
 import { startIdentity, type TestIdentity } from './testing';

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { DEMO, ErrorCode, PortalError, TokenVerifier, signAccessToken, type Role, type SignInMethod, type SigningKey, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { ErrorCode, PortalError, TokenVerifier, signAccessToken, type Role, type SignInMethod, type SigningKey, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { testSigningKey } from '@portal/kit/testing';
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';

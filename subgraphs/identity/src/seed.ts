@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import {
   AccountEntity,
   AffiliationEntity,

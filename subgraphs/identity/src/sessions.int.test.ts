@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { DEMO, sql, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
+import { sql, startSubgraph, type PortalConfig, type RunningSubgraph } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { closeRedis, openRedis } from '@portal/kit';
 import { gql, removeTestDir, skipWithoutRedis, testConfig, uniqueDatabaseName } from '@portal/kit/testing';
 import { createIdentityModule } from './module';

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DEMO, sql, startSubgraph } from '@portal/kit';
+import { sql, startSubgraph } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql } from '@portal/kit/testing';
 import { createIdentityModule } from './module';
 import { ChallengeCodec } from './smartcard/challenge';

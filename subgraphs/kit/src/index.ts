@@ -13,7 +13,6 @@ export * from './loaders';
 export * from './pagination';
 export * from './scalars';
 export * from './sql';
-export * from './demo';
 export * from './writes';
 export * from './inputs';
 export * from './migrationColumns';

@@ -2,7 +2,7 @@
  * Messaging's changes and their audit rows commit together: with audit_event
  * refusing inserts, a new thread, a reply and a read mark store nothing.
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { createMessagingModule } from './module';
 

@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/testing';
 import { createMessagingModule } from './module';
 import { seedDemo, seedScalePatient } from './seed';

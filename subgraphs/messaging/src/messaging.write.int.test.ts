@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/testing';
 import { MessageEntity, ThreadEntity } from './db/entities';
 import { createMessagingModule } from './module';

@@ -2,7 +2,7 @@
  * Pharmacy's changes and their audit rows commit together: with audit_event
  * refusing inserts, a request, a fill and a decision store nothing.
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { pharmacyFactory, uniqueId, type PharmacyFactory } from './factories';
 import { createPharmacyModule } from './module';

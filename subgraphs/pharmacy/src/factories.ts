@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { addDays } from './dates';
 import { PharmacyRequestEntity, PrescriptionEntity, type PharmacyRequestRow, type PrescriptionRow } from './db/entities';
 import { RXNORM } from './seed';

@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { addDays } from './dates';
 import { pharmacyFactory, uniqueId } from './factories';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { addDays } from './dates';
 import {
   FillEntity,

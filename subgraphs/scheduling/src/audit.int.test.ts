@@ -2,7 +2,7 @@
  * Scheduling's changes and their audit rows commit together: with audit_event
  * refusing inserts, a booking, a cancellation and a status change store nothing.
  */
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, refuseAuditInserts, startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from './factories';
 import { createSchedulingModule } from './module';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { AppointmentEntity, ClinicEntity, SlotEntity, type AppointmentRow, type AppointmentStatus, type ClinicRow, type SlotRow } from './db/entities';
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 13)}`;

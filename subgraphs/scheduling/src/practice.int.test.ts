@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { gql, startTestSubgraph, type GraphQLResponse, type TestSubgraph } from '@portal/kit/testing';
 import { SchedulingStore } from './db/store';
 import { fromNow, schedulingFactory, uniqueId, type SchedulingFactory } from './factories';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
-import { DEMO, sql } from '@portal/kit';
+import { sql } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { AppointmentEntity, ClinicEntity, SlotEntity, type AppointmentRow, type ClinicRow, type SlotRow } from './db/entities';
 import { addDays, isWeekday, localDate, zonedInstant } from './services/clinicTime';
 

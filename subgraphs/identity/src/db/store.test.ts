@@ -1,4 +1,4 @@
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { openTestIdentityDatabase, type TestIdentityDatabase } from './testDatabase';
 import type { IdentityStore } from './store';
 

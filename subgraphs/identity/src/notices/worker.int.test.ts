@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { testSigningKey } from '@portal/kit/testing';
 import type { NoticeRow } from '../db/entities';
 import { IdentityStore } from '../db/store';

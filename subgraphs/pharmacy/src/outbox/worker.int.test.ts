@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { DEMO } from '@portal/kit';
+import { DEMO } from '@portal/demo';
 import { startTestSubgraph, type TestSubgraph } from '@portal/kit/testing';
 import type { OutboxRow } from '../db/entities';
 import { PharmacyStore } from '../db/store';

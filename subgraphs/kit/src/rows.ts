@@ -38,7 +38,8 @@ function shapeOf(db: DataSource | EntityManager, entity: EntitySchema<unknown>):
     const columns = metadata.columns.filter((c) => !c.relationMetadata && !c.embeddedMetadata);
     if (columns.length !== metadata.columns.length) throw new Error(`rows: ${metadata.name} has relation or embedded columns; use TypeORM's find`);
     shape = {
-      table: quote(metadata.tablePath),
+      // `schema.table` on PostgreSQL when the data source names a schema.
+      table: metadata.tablePath.split('.').map(quote).join('.'),
       select: columns.map((c) => `${quote(c.databaseName)} AS ${quote(c.propertyName)}`).join(', '),
       columns,
       byProperty: new Map(columns.map((c) => [c.propertyName, quote(c.databaseName)])),

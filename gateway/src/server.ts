@@ -23,6 +23,7 @@ import {
   joinTracing,
   listen,
   logger,
+  metricsOn,
   observeOperations,
   subgraphFetchDuration,
   loadRequestIdSecret,
@@ -34,6 +35,7 @@ import {
   REQUEST_ID_PROOF_HEADER,
   requestIdProof,
   TokenVerifier,
+  tracingOn,
   TrustedProxies,
   withoutSuggestions,
   type ReadyReport,
@@ -95,6 +97,8 @@ const PROOFS = new WeakMap<object, string>();
 
 type ProcessOptions = Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0];
 type FetchResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
+type SendRequest = Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]['request'];
+type SendResponse = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
 
 /**
  * Forwards the caller's credentials, the request id with its proof (an HMAC
@@ -116,6 +120,8 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly forwardsCertificate: boolean,
   ) {
     super(config);
+    if (typeof (this as unknown as { sendRequest?: unknown }).sendRequest !== 'function') throw new Error('@apollo/gateway changed: RemoteGraphQLDataSource has no sendRequest to replace');
+    (this as unknown as { sendRequest: unknown }).sendRequest = this.sendWithoutRequestObject.bind(this);
   }
 
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
@@ -130,6 +136,31 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (this.forwardsCertificate && context.clientCertificate) {
       request.http?.headers.set(FORWARDED_CLIENT_CERT_HEADER, context.clientCertificate);
       request.http?.headers.set(FORWARDED_CLIENT_CERT_PROOF_HEADER, clientCertificateProof(this.requestIdSecret, context.requestId, context.clientCertificate));
+    }
+  }
+
+  /**
+   * Apollo's (private) `sendRequest`, less the node-fetch `Request` it builds
+   * on every fetch only to hand it to `didEncounterError` and `parseBody`
+   * (neither of ours reads it): the body is serialised once and goes to the
+   * fetcher as Apollo would send it. Installed in the constructor, since
+   * TypeScript lets no subclass redeclare a private method; the gateway tests
+   * run through it, so an Apollo upgrade that renames it fails them.
+   */
+  private async sendWithoutRequestObject(request: SendRequest, context: GatewayContext): Promise<SendResponse> {
+    if (!request.http) throw new Error("Internal error: Only 'http' requests are supported.");
+    const { http, ...rest } = request;
+    const init = { method: http.method, headers: Object.fromEntries(http.headers), body: JSON.stringify(rest) };
+    let fetchResponse: FetchResponse | undefined;
+    try {
+      fetchResponse = await this.fetcher(http.url, init);
+      if (!fetchResponse.ok) throw await this.errorFromResponse(fetchResponse);
+      const body = await this.parseBody(fetchResponse, undefined as never, context);
+      if (typeof body !== 'object' || body === null) throw new Error(`Expected JSON response body, but received: ${body}`);
+      return { ...body, http: fetchResponse } as SendResponse;
+    } catch (error) {
+      this.didEncounterError(error as Error, undefined, fetchResponse);
+      throw error;
     }
   }
 
@@ -206,7 +237,7 @@ export function createGateway(options: GatewayOptions): {
           // Apollo serialises the body once into a string; it goes out as one write on a kept-alive socket,
           // with the trace context, timed per subgraph.
           fetcher: timedFetch(name, (url: string, init: { headers: Record<string, string>; body: string }) =>
-            clients[name as SubgraphName].fetcher(url, { ...init, headers: injectTraceHeaders({ ...init.headers }) }),
+            clients[name as SubgraphName].fetcher(url, tracingOn() ? { ...init, headers: injectTraceHeaders({ ...init.headers }) } : init),
           ) as never,
         },
         requestIdSecret,
@@ -249,6 +280,8 @@ export function createGateway(options: GatewayOptions): {
  */
 export function timedFetch<A extends unknown[], R extends { status: number }>(subgraph: string, fetcher: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
+    // Nothing serves the metrics: no timer.
+    if (!metricsOn()) return fetcher(...args);
     const end = subgraphFetchDuration.startTimer({ subgraph });
     try {
       const response = await fetcher(...args);

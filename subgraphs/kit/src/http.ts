@@ -9,8 +9,8 @@ import { checkOperationSize, cors, declaredTooLarge, limitResponse, securityHead
 import { DEFAULT_EDGE_SETTINGS } from './edge/settings';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 import { currentRequestScope, logger, withRequestScope, type RequestScope } from './logging';
-import { codeLabel, graphqlErrors, httpDuration, httpRequests, operationLabel, outcomeOf, scrape, scrapeAllowed } from './metrics';
-import { incomingTraceContext, SpanKind, SpanStatusCode, tracerOf } from './tracing';
+import { codeLabel, graphqlErrors, httpDuration, httpRequests, metricsOn, operationLabel, outcomeOf, scrape, scrapeAllowed, serveMetrics } from './metrics';
+import { incomingTraceContext, SpanKind, SpanStatusCode, tracerOf, tracingOn } from './tracing';
 
 export type RouteHandler = (req: IncomingMessage, body: Buffer, requestId: string) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
@@ -254,35 +254,50 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     const started = performance.now();
     const scope: RequestScope = { requestId, service, codes: [] };
     const route = url.pathname === '/graphql' || url.pathname === '/' ? 'graphql' : options.routes?.[`${req.method} ${url.pathname}`] ? `${req.method} ${url.pathname}` : 'other';
-    const parent = incomingTraceContext(req.headers, options.trustTraceContext ?? false);
-    const span = tracer.startSpan(
-      route === 'graphql' ? `${req.method} /graphql` : route === 'other' ? `${req.method}` : route,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': route === 'other' ? 'other' : url.pathname, 'portal.service': service, 'portal.request_id': requestId } },
-      parent,
-    );
-    await otelContext.with(trace.setSpan(parent, span), () =>
+    // Without a tracing SDK no span is opened, and without anything serving the metrics nothing is counted:
+    // observability that is off costs a scope object and a clock read per request.
+    const span = tracingOn()
+      ? (() => {
+          const parent = incomingTraceContext(req.headers, options.trustTraceContext ?? false);
+          const opened = tracer.startSpan(
+            route === 'graphql' ? `${req.method} /graphql` : route === 'other' ? `${req.method}` : route,
+            { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': route === 'other' ? 'other' : url.pathname, 'portal.service': service, 'portal.request_id': requestId } },
+            parent,
+          );
+          return { opened, context: trace.setSpan(parent, opened) };
+        })()
+      : undefined;
+    const work = () =>
       withRequestScope(scope, async () => {
         try {
           await respond(req, res, url, requestId);
         } finally {
           const status = res.statusCode;
-          const seconds = (performance.now() - started) / 1000;
-          const named = scope.operation ?? scope.requestedOperation;
-          const operation = route === 'graphql' ? (named === undefined ? 'unparsed' : operationLabel(named)) : route;
-          span.setAttribute('http.response.status_code', status);
-          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-          span.end();
-          httpRequests.inc({ service, operation, outcome: outcomeOf(status, scope.codes.length) });
-          httpDuration.observe({ service, operation }, seconds);
-          for (const code of scope.codes) graphqlErrors.inc({ service, code });
+          const counting = metricsOn();
           // PORTAL_QUIET=1 (tests, benchmarks) leaves out the line per request, as it does the warnings.
-          if (process.env.PORTAL_QUIET !== '1') logger.info(
-            { method: req.method, path: route === 'other' ? 'other' : url.pathname, operation, status, durationMs: Math.round(seconds * 1e4) / 10, ...(scope.codes.length ? { codes: scope.codes } : {}) },
-            'request',
-          );
+          const logging = process.env.PORTAL_QUIET !== '1' && logger.isLevelEnabled('info');
+          if (span || counting || logging) {
+            const seconds = (performance.now() - started) / 1000;
+            const named = scope.operation ?? scope.requestedOperation;
+            const operation = route === 'graphql' ? (named === undefined ? 'unparsed' : operationLabel(named)) : route;
+            if (span) {
+              span.opened.setAttribute('http.response.status_code', status);
+              if (status >= 500) span.opened.setStatus({ code: SpanStatusCode.ERROR });
+              span.opened.end();
+            }
+            if (counting) {
+              httpRequests.inc({ service, operation, outcome: outcomeOf(status, scope.codes.length) });
+              httpDuration.observe({ service, operation }, seconds);
+              for (const code of scope.codes) graphqlErrors.inc({ service, code });
+            }
+            if (logging) logger.info(
+              { method: req.method, path: route === 'other' ? 'other' : url.pathname, operation, status, durationMs: Math.round(seconds * 1e4) / 10, ...(scope.codes.length ? { codes: scope.codes } : {}) },
+              'request',
+            );
+          }
         }
-      }),
-    );
+      });
+    await (span ? otelContext.with(span.context, work) : work());
   };
   const respond = async (req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) => {
     try {
@@ -406,6 +421,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  // `/metrics` served here: requests are counted from now on.
+  const stopServingMetrics = options.metricsToken ? serveMetrics() : () => undefined;
   const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let closing: Promise<void> | undefined;
   const close = async () => {
@@ -427,7 +444,8 @@ export async function listen<C extends BaseContext>(options: HttpOptions<C>, por
     url: `${options.tls ? 'https' : 'http'}://${host}:${actual}`,
     port: actual,
     // Idempotent: a second signal or a second caller waits for the same stop.
-    close: () => (closing ??= close()),
+    // Requests draining are still counted: this server stops serving the metrics once they are done.
+    close: () => (closing ??= close().finally(stopServingMetrics)),
   };
 }
 

@@ -13,6 +13,7 @@ export * from './loaders';
 export * from './pagination';
 export * from './scalars';
 export * from './sql';
+export * from './rows';
 export * from './writes';
 export * from './inputs';
 export * from './migrationColumns';

@@ -43,6 +43,27 @@ export function readMetricsSettings(env: NodeJS.ProcessEnv = process.env): Metri
 }
 
 export const registry = new Registry();
+
+/** How many servers of this process serve the metrics (the metrics port, or `/metrics` with METRICS_TOKEN). */
+let readers = 0;
+
+/**
+ * Whether anything of this process serves the metrics. With nothing to serve
+ * them (neither METRICS_PORT nor METRICS_TOKEN), requests are not counted or
+ * timed: no series would ever be read.
+ */
+export const metricsOn = (): boolean => readers > 0;
+
+/** A server that serves the metrics counts itself in until the returned function is called (once). */
+export function serveMetrics(): () => void {
+  readers++;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    readers--;
+  };
+}
 // Node's own (process_*, nodejs_*), unprefixed, as the common Node.js dashboards expect them.
 collectDefaultMetrics({ register: registry });
 
@@ -239,12 +260,14 @@ export async function joinMetricsServer(settings: MetricsSettings | undefined): 
   }
   const current = shared;
   current.users++;
+  const stopServing = serveMetrics();
   let left = false;
   return {
     port: current.port,
     async leave() {
       if (left) return;
       left = true;
+      stopServing();
       if (--current.users > 0) return;
       current.closing = new Promise<void>((resolve) => current.server.close(() => resolve()));
       current.server.closeAllConnections();

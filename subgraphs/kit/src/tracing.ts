@@ -27,6 +27,13 @@ export interface Tracing {
 
 let active: Tracing | undefined;
 
+/**
+ * Whether an SDK is registered in this process. Without one, the servers open
+ * no span at all (the API's no-op spans and contexts still cost an object or
+ * three per request) and add no trace headers.
+ */
+export const tracingOn = (): boolean => active !== undefined;
+
 export interface TracingOptions {
   /** `service.name` of the resource; OTEL_SERVICE_NAME wins when set. */
   serviceName: string;

@@ -1,5 +1,5 @@
-import { In, type DataSource } from 'typeorm';
-import { keysetAfter, placeholders, sql, type Page } from '@portal/kit';
+import { type DataSource } from 'typeorm';
+import { keysetAfter, placeholders, selectRows, sql, type Page } from '@portal/kit';
 import {
   AllergyEntity,
   ConditionEntity,
@@ -116,17 +116,15 @@ export class ClinicalStore {
   }
 
   conditionsOf(patientIds: readonly string[]): Promise<ConditionRow[]> {
-    return this.db.getRepository(ConditionEntity).find({ where: { patientId: In([...patientIds]) }, order: { name: 'ASC', id: 'ASC' } });
+    return selectRows(this.db, ConditionEntity, { in: ['patientId', patientIds] }, [['name', 'ASC'], ['id', 'ASC']]);
   }
 
   allergiesOf(patientIds: readonly string[]): Promise<AllergyRow[]> {
-    return this.db.getRepository(AllergyEntity).find({ where: { patientId: In([...patientIds]) }, order: { substance: 'ASC', id: 'ASC' } });
+    return selectRows(this.db, AllergyEntity, { in: ['patientId', patientIds] }, [['substance', 'ASC'], ['id', 'ASC']]);
   }
 
   immunizationsOf(patientIds: readonly string[]): Promise<ImmunizationRow[]> {
-    return this.db
-      .getRepository(ImmunizationEntity)
-      .find({ where: { patientId: In([...patientIds]) }, order: { occurrenceDate: 'DESC', id: 'DESC' } });
+    return selectRows(this.db, ImmunizationEntity, { in: ['patientId', patientIds] }, [['occurrenceDate', 'DESC'], ['id', 'DESC']]);
   }
 
   /** Topics linked to any of the (system, code) pairs, by title; one row per link. */

@@ -1,5 +1,5 @@
-import { In, LessThan, MoreThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { execute, isPostgres, placeholders, sql } from '@portal/kit';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { execute, isPostgres, placeholders, selectRows, sql, type RowFilter } from '@portal/kit';
 import {
   FillEntity,
   MedicationEntity,
@@ -45,51 +45,44 @@ export class PharmacyStore {
 
   medicationsByCodes(codes: readonly string[]): Promise<MedicationRow[]> {
     if (codes.length === 0) return Promise.resolve([]);
-    return this.db.getRepository(MedicationEntity).findBy({ rxnormCode: In([...codes]) });
+    return selectRows(this.db, MedicationEntity, { in: ['rxnormCode', codes] });
   }
 
   prescriptionsByIds(ids: readonly string[]): Promise<PrescriptionRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db.getRepository(PrescriptionEntity).findBy({ id: In([...ids]) });
+    return selectRows(this.db, PrescriptionEntity, { in: ['id', ids] });
   }
 
   /** The patients' prescriptions, newest written first, in one statement. */
   prescriptionsOfPatients(patientIds: readonly string[], filter: PrescriptionFilter, today: string): Promise<PrescriptionRow[]> {
     if (patientIds.length === 0) return Promise.resolve([]);
-    const where: FindOptionsWhere<PrescriptionRow> = { patientId: In([...patientIds]) };
-    if (filter === 'DISCONTINUED') where.status = 'DISCONTINUED';
-    if (filter === 'ACTIVE') Object.assign(where, { status: 'ACTIVE', expiresOn: MoreThanOrEqual(today) });
-    if (filter === 'EXPIRED') Object.assign(where, { status: 'ACTIVE', expiresOn: LessThan(today) });
-    return this.db.getRepository(PrescriptionEntity).find({ where, order: { writtenOn: 'DESC', id: 'DESC' } });
+    const where: RowFilter<PrescriptionRow> = { in: ['patientId', patientIds] };
+    if (filter === 'DISCONTINUED') where.equals = { status: 'DISCONTINUED' };
+    if (filter === 'ACTIVE') Object.assign(where, { equals: { status: 'ACTIVE' }, compare: [['expiresOn', '>=', today]] });
+    if (filter === 'EXPIRED') Object.assign(where, { equals: { status: 'ACTIVE' }, compare: [['expiresOn', '<', today]] });
+    return selectRows(this.db, PrescriptionEntity, where, [['writtenOn', 'DESC'], ['id', 'DESC']]);
   }
 
   /** Prescriptions created by renewing one of `ids`. */
   renewalsOf(ids: readonly string[]): Promise<PrescriptionRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db.getRepository(PrescriptionEntity).findBy({ renewedFromId: In([...ids]) });
+    return selectRows(this.db, PrescriptionEntity, { in: ['renewedFromId', ids] });
   }
 
   /** Fills of the prescriptions, newest first. */
   fillsOf(prescriptionIds: readonly string[]): Promise<FillRow[]> {
     if (prescriptionIds.length === 0) return Promise.resolve([]);
-    return this.db.getRepository(FillEntity).find({
-      where: { prescriptionId: In([...prescriptionIds]) },
-      order: { filledOn: 'DESC', id: 'DESC' },
-    });
+    return selectRows(this.db, FillEntity, { in: ['prescriptionId', prescriptionIds] }, [['filledOn', 'DESC'], ['id', 'DESC']]);
   }
 
   /** Requests of the prescriptions still waiting for staff, newest first. */
   pendingRequestsOf(prescriptionIds: readonly string[]): Promise<PharmacyRequestRow[]> {
     if (prescriptionIds.length === 0) return Promise.resolve([]);
-    return this.db.getRepository(PharmacyRequestEntity).find({
-      where: { prescriptionId: In([...prescriptionIds]), status: 'PENDING' },
-      order: { requestedAt: 'DESC', id: 'DESC' },
-    });
+    return selectRows(this.db, PharmacyRequestEntity, { in: ['prescriptionId', prescriptionIds], equals: { status: 'PENDING' } }, [['requestedAt', 'DESC'], ['id', 'DESC']]);
   }
 
   requestsByIds(ids: readonly string[]): Promise<PharmacyRequestRow[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.db.getRepository(PharmacyRequestEntity).findBy({ id: In([...ids]) });
+    return selectRows(this.db, PharmacyRequestEntity, { in: ['id', ids] });
   }
 
   // ---------------------------------------------------------------- the write side

@@ -1,5 +1,5 @@
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import { ErrorCode, execute, isPostgres, isUniqueViolation, keysetAfter, placeholders, PortalError, sql, type Keyset, type UniqueIndex } from '@portal/kit';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { ErrorCode, execute, isPostgres, isUniqueViolation, keysetAfter, placeholders, PortalError, selectRows, sql, type Keyset, type UniqueIndex } from '@portal/kit';
 import { AppointmentEntity, ClinicEntity, type AppointmentRow, type AppointmentStatus, type ClinicRow, type SlotRow } from './entities';
 
 /** Columns of `appointment` under the names of AppointmentRow; `a` is the table alias. */
@@ -47,11 +47,11 @@ export class SchedulingStore {
   }
 
   clinicsByIds(ids: readonly string[]): Promise<ClinicRow[]> {
-    return this.db.getRepository(ClinicEntity).findBy({ id: In([...ids]) });
+    return selectRows(this.db, ClinicEntity, { in: ['id', ids] });
   }
 
   appointmentsByIds(ids: readonly string[]): Promise<AppointmentRow[]> {
-    return this.db.getRepository(AppointmentEntity).findBy({ id: In([...ids]) });
+    return selectRows(this.db, AppointmentEntity, { in: ['id', ids] });
   }
 
   /**

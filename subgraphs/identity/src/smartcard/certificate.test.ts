@@ -287,6 +287,42 @@ describe('smart-card certificates', () => {
       expect((await verify(pemOf(viaUnbundled, unbundled))).identity.kind).toBe('CAC');
     });
 
+    it('holds every CA on the path to its path length constraint, the nearest exceeded one named first', async () => {
+      // Root (path length 1) → A → B → card: two CAs below the root.
+      const short = await createIntermediateCa(root, 'CN=Unit Short CA, O=Portal Tests, C=US', { keyKind: 'P-256', pathLength: 0 });
+      const long = await createIntermediateCa(root, 'CN=Unit Long CA, O=Portal Tests, C=US', { keyKind: 'P-256', pathLength: 1 });
+      const underShort = await createIntermediateCa(short, 'CN=Unit Under Short CA, O=Portal Tests, C=US', { keyKind: 'P-256' });
+      const underLong = await createIntermediateCa(long, 'CN=Unit Under Long CA, O=Portal Tests, C=US', { keyKind: 'P-256' });
+      for (const ca of [short, long, underShort, underLong]) await withCrl(ca);
+      // The CA nearest the card that is exceeded is named: A first, then the root.
+      expect(await refusal(verify(pemOf(await card({}, underShort), underShort, short)))).toEqual(
+        invalid('The card’s path is longer than CN=Unit Short CA, O=Portal Tests, C=US allows (path length constraint).'),
+      );
+      expect(await refusal(verify(pemOf(await card({}, underLong), underLong, long)))).toEqual(
+        invalid('The card’s path is longer than CN=Unit Root CA, O=Portal Tests, C=US allows (path length constraint).'),
+      );
+      // One CA below the root, at its limit exactly: accepted.
+      expect((await verify(pemOf(await card({}, short), short))).identity.kind).toBe('CAC');
+    });
+
+    it('keeps the card’s names inside a CA’s name constraints: permitted and excluded subtrees of DNs', async () => {
+      const permits = await createIntermediateCa(root, 'CN=Unit Permitting CA, O=Portal Tests, C=US', { keyKind: 'P-256', nameConstraints: { permitted: ['C=US, O=Portal Tests'] } });
+      const excludes = await createIntermediateCa(root, 'CN=Unit Excluding CA, O=Portal Tests, C=US', { keyKind: 'P-256', nameConstraints: { excluded: ['C=US, O=Portal Tests, OU=Banned'] } });
+      for (const ca of [permits, excludes]) await withCrl(ca);
+      const outside = (ca: string) => invalid(`A name in the card’s path is outside what ${ca} may certify (name constraints).`);
+      const subject = (rest: string) => `C=US, ${rest}, CN=DOE.JANE.A.1000000001`;
+      expect((await verify(pemOf(await card({ subject: subject('O=Portal Tests') }, permits), permits))).identity).toEqual({ kind: 'CAC', edipi: '1000000001' });
+      expect((await verify(pemOf(await card({ subject: subject('O=Portal Tests, OU=Fine') }, permits), permits))).identity.kind).toBe('CAC');
+      expect(await refusal(verify(pemOf(await card({ subject: subject('O=Elsewhere') }, permits), permits)))).toEqual(outside('CN=Unit Permitting CA, O=Portal Tests, C=US'));
+      // A subtree is the name's first RDNs: the same RDNs elsewhere in the name do not count.
+      expect(await refusal(verify(pemOf(await card({ subject: 'C=CA, O=Portal Tests, CN=DOE.JANE.A.1000000001' }, permits), permits)))).toEqual(outside('CN=Unit Permitting CA, O=Portal Tests, C=US'));
+      expect(await refusal(verify(pemOf(await card({ subject: subject('O=Portal Tests, OU=Banned') }, excludes), excludes)))).toEqual(outside('CN=Unit Excluding CA, O=Portal Tests, C=US'));
+      expect((await verify(pemOf(await card({ subject: subject('O=Portal Tests, OU=Fine') }, excludes), excludes))).identity.kind).toBe('CAC');
+      // Shorter than the subtree: not within it.
+      expect((await verify(pemOf(await card({ subject: 'C=US, CN=DOE.JANE.A.1000000001' }, excludes), excludes))).identity.kind).toBe('CAC');
+      expect(await refusal(verify(pemOf(await card({ subject: 'C=US, CN=DOE.JANE.A.1000000001' }, permits), permits)))).toEqual(outside('CN=Unit Permitting CA, O=Portal Tests, C=US'));
+    });
+
     it('checks no revocation without a CRL file', async () => {
       await writeCrls(await createCrl(intermediate, [jane.cert]));
       const noCrls = new TrustStore({ rules: ANY_RULES, caFile });

@@ -200,6 +200,10 @@ describe('smart-card certificates', () => {
       const holder = await card({ commonName: 'LEE.SAM.2000000002' });
       const issuedByCard = await custom({ issuer: holder, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
       expect(await refusal(verify(pemOf(issuedByCard, holder)))).toEqual(invalid('A certificate on the card’s path (CN=LEE.SAM.2000000002, OU=DoD, O=U.S. Government, C=US) is not a CA certificate.'));
+      // A certificate without the basic-constraints extension is no CA either, whatever its key usage.
+      const noConstraints = await custom({ issuer: root, subject: 'CN=Unit Unconstrained, O=Portal Tests, C=US', extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)] });
+      const issuedByUnconstrained = await custom({ issuer: noConstraints, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      expect(await refusal(verify(pemOf(issuedByUnconstrained, noConstraints)))).toEqual(invalid('A certificate on the card’s path (CN=Unit Unconstrained, O=Portal Tests, C=US) is not a CA certificate.'));
       // A CA whose key usage lacks keyCertSign.
       const crlOnly = await custom({
         issuer: root,

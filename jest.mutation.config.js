@@ -30,6 +30,8 @@ module.exports = {
     '<rootDir>/subgraphs/kit/src/auth/tokens.test.ts',
     '<rootDir>/subgraphs/kit/src/auth/sessions.test.ts',
     '<rootDir>/subgraphs/kit/src/access.test.ts',
+    '<rootDir>/subgraphs/kit/src/policy.test.ts',
+    '<rootDir>/subgraphs/kit/src/policyCoverage.test.ts',
     '<rootDir>/subgraphs/kit/src/rateLimit.test.ts',
     '<rootDir>/subgraphs/kit/src/audit.test.ts',
     '<rootDir>/subgraphs/identity/src/db/store.test.ts',

@@ -237,5 +237,10 @@ describe('remoteCareAccess', () => {
     reply = json(500, { allowed: ['pt-1'] });
     expect(await codeOf(remoteCareAccess(url)(viewerOf('PRACTITIONER'), ['pt-1']))).toEqual(unavailable);
     expect(await codeOf(remoteCareAccess('http://127.0.0.1:1')(viewerOf('PRACTITIONER'), ['pt-1']))).toEqual(unavailable);
+    // A 200 whose body is JSON but not an object is no answer either (not "treats no one").
+    for (const body of [null, 'pt-1', 5, true]) {
+      reply = json(200, body);
+      expect([body, await codeOf(remoteCareAccess(url)(viewerOf('PRACTITIONER'), ['pt-1']))]).toEqual([body, unavailable]);
+    }
   });
 });

@@ -191,6 +191,81 @@ describe('a declared policy', () => {
     expect(await policy.may('Team.notes', access, { patientId: 'pt-1', state: 'SENT' })).toBe(true);
   });
 
+  it('requires the role in each relationship rule itself, whatever the request’s Access answers', async () => {
+    // An Access that says yes to every fact: the rules must still refuse the wrong role.
+    const yes = { treats: async () => true, hasPharmacyCase: async () => true } as unknown as Access;
+    const subject = { patientId: 'pt-me' };
+    expect(await careTeam.allows(viewerOf('PRACTITIONER'), subject, yes)).toBe(true);
+    expect(await careTeam.allows(viewerOf('PHARMACIST'), subject, yes)).toBe(false);
+    expect(await pharmacist.allows(viewerOf('PHARMACIST'), subject, yes)).toBe(true);
+    expect(await pharmacist.allows(viewerOf('PRACTITIONER'), subject, yes)).toBe(false);
+    // Someone who is not a patient is not the patient, even with the same person id.
+    expect(await patientSelf.allows(viewerOf('PRACTITIONER', { personId: 'pt-me' }), subject, yes)).toBe(false);
+    expect(await patientSelf.allows(viewerOf('PATIENT'), subject, yes)).toBe(true);
+    expect(await serviceScope('notes:read').allows(viewerOf('PATIENT', { scopes: ['notes:read'] }), subject, yes)).toBe(false);
+  });
+
+  it('allOf allows only when every rule does; anyOf refuses only when every rule does', async () => {
+    const { access } = accessFor(viewerOf('PATIENT'));
+    const yes = rule('yes', () => true);
+    const no = rule('no', () => false);
+    const subject = { patientId: 'pt-me' };
+    expect(await allOf(yes, yes).allows(viewerOf('PATIENT'), subject, access)).toBe(true);
+    expect(await allOf(yes, no).allows(viewerOf('PATIENT'), subject, access)).toBe(false);
+    expect(await allOf().allows(viewerOf('PATIENT'), subject, access)).toBe(true);
+    expect(await anyOf(no, yes).allows(viewerOf('PATIENT'), subject, access)).toBe(true);
+    expect(await anyOf(no, no).allows(viewerOf('PATIENT'), subject, access)).toBe(false);
+    expect(await anyOf().allows(viewerOf('PATIENT'), subject, access)).toBe(false);
+  });
+
+  it('refuses in may() at the gate even when the rule would allow', async () => {
+    const { access, events } = accessFor(viewerOf('PRACTITIONER'));
+    expect(await policy.may('Staff.teams', access, 'pr-other')).toBe(false);
+    expect(await policy.may('Staff.teams', access, 'pr-practitioner')).toBe(true);
+    expect(await events()).toEqual([]);
+  });
+
+  it('admits any signed-in viewer to an entry without a gate, and hands a gate no facts unless given', async () => {
+    const { access } = accessFor(viewerOf('ADMIN'));
+    expect(await policy.admits('Patient.notes', access)).toBe(true);
+    expect((await policy.viewer('Patient.notes', access)).role).toBe('ADMIN');
+    const seen: Record<string, unknown>[] = [];
+    const watching = definePolicy({
+      healthTypes: [],
+      otherTypes: {},
+      openFields: {},
+      entries: { 'Query.x': { gate: gate('anyone', 'never', (_v, facts) => (seen.push(facts), true)), allow: rule('anyone', () => true) } },
+    });
+    await watching.viewer('Query.x', access);
+    await watching.admits('Query.x', access);
+    await watching.admits('Query.x', access, { patientId: 'pt-1' });
+    expect(seen).toEqual([{}, {}, { patientId: 'pt-1' }]);
+  });
+
+  it('refuses an unaudited entry with the default FORBIDDEN, writing no audit row', async () => {
+    const { access, events } = accessFor(viewerOf('PRACTITIONER'));
+    expect(await codeOf(() => policy.refuse('Staff.teams', access, 'pt-1'))).toEqual({ code: 'FORBIDDEN', message: 'You are not allowed to see or change this.' });
+    expect(await codeOf(() => policy.refuse('Note.__resolveReference', access, 'pt-1'))).toEqual({ code: 'NOT_FOUND', message: 'The note was not found.' });
+    expect(await events()).toEqual(['PRACTITIONER pt-1 note read DENIED']);
+  });
+
+  it('exposes its declared entries', () => {
+    expect(Object.keys(policy.entries)).toEqual(Object.keys(policy.declaration.entries));
+    expect(policy.entries['Patient.notes'].allow).toBe(READERS);
+  });
+
+  it('reads several roles as alternatives, and brackets an alternative inside allOf', () => {
+    expect(roles(['PATIENT', 'PRACTITIONER'], 'm').describe).toBe('PATIENT or PRACTITIONER');
+    expect(allOf(anyOf(patientSelf, careTeam), serviceScope('a:b')).describe).toBe('(patient self | care team) & scope a:b');
+  });
+
+  it('admits by role exactly the roles listed', async () => {
+    const { access } = accessFor(viewerOf('PHARMACIST'));
+    const both = roles(['PATIENT', 'PRACTITIONER'], 'm');
+    expect(await both.admits(viewerOf('PRACTITIONER'), {}, access)).toBe(true);
+    expect(await both.admits(viewerOf('PHARMACIST'), {}, access)).toBe(false);
+  });
+
   it('reads as one line per entry', () => {
     expect(policy.describe()).toEqual([
       'Patient.notes: patient self | proxy (not built yet: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read',

@@ -200,6 +200,10 @@ describe('smart-card certificates', () => {
       const holder = await card({ commonName: 'LEE.SAM.2000000002' });
       const issuedByCard = await custom({ issuer: holder, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
       expect(await refusal(verify(pemOf(issuedByCard, holder)))).toEqual(invalid('A certificate on the card’s path (CN=LEE.SAM.2000000002, OU=DoD, O=U.S. Government, C=US) is not a CA certificate.'));
+      // A certificate without the basic-constraints extension is no CA either, whatever its key usage.
+      const noConstraints = await custom({ issuer: root, subject: 'CN=Unit Unconstrained, O=Portal Tests, C=US', extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)] });
+      const issuedByUnconstrained = await custom({ issuer: noConstraints, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      expect(await refusal(verify(pemOf(issuedByUnconstrained, noConstraints)))).toEqual(invalid('A certificate on the card’s path (CN=Unit Unconstrained, O=Portal Tests, C=US) is not a CA certificate.'));
       // A CA whose key usage lacks keyCertSign.
       const crlOnly = await custom({
         issuer: root,
@@ -285,6 +289,112 @@ describe('smart-card certificates', () => {
       // The same serial in a CRL of another CA revokes nothing.
       await writeCrls(await createCrl(intermediate, [unbundled.cert]));
       expect((await verify(pemOf(viaUnbundled, unbundled))).identity.kind).toBe('CAC');
+    });
+
+    it('refuses a card whose revocation cannot be checked: no CRL of an issuing CA, or only an out-of-date one past the grace period', async () => {
+      const unknown = (why: string) => ({ code: 'REVOCATION_UNKNOWN', message: `Whether this card has been revoked cannot be checked: ${why}. Call the portal help desk.` });
+      // Only the root's and the other CAs' CRLs: none of the card's issuer.
+      fs.writeFileSync(crlFile, baseline.filter((b) => b.ca !== intermediate).map((b) => b.crl.toString('pem')).join('\n'));
+      expect(await refusal(verify(pemOf(jane)))).toEqual(unknown('there is no revocation list of Unit ID CA-1'));
+      // A CRL of the issuer signed by another key is none.
+      fs.writeFileSync(crlFile, [...baseline.filter((b) => b.ca !== intermediate).map((b) => b.crl), await createCrl(impostor, [])].map((c) => c.toString('pem')).join('\n'));
+      expect(await refusal(verify(pemOf(jane)))).toEqual(unknown('there is no revocation list of Unit ID CA-1'));
+      // Due an hour ago: refused at once without grace; with two hours' grace accepted up to the millisecond it ends.
+      const nextUpdate = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
+      await writeCrls(await createCrl(intermediate, [], { thisUpdate: new Date(nextUpdate.getTime() - DAY), nextUpdate }));
+      expect(await refusal(verify(pemOf(jane)))).toEqual(unknown('the revocation list of Unit ID CA-1 is out of date'));
+      const graceful = new TrustStore({ rules: { ...ANY_RULES, crlGraceMs: 2 * 3_600_000 }, caFile, crlFile });
+      const end = new Date(nextUpdate.getTime() + 2 * 3_600_000);
+      expect((await verify(pemOf(jane), end, graceful)).identity.kind).toBe('CAC');
+      expect(await refusal(verify(pemOf(jane), new Date(end.getTime() + 1), graceful))).toEqual(unknown('the revocation list of Unit ID CA-1 is out of date'));
+      // The newest CRL (by thisUpdate) is the one whose date counts, in any order in the file.
+      const current = await createCrl(intermediate, []);
+      const stale = await createCrl(intermediate, [], { thisUpdate: new Date(nextUpdate.getTime() - DAY), nextUpdate });
+      await writeCrls(stale, current);
+      expect((await verify(pemOf(jane))).identity.kind).toBe('CAC');
+      await writeCrls(current, stale);
+      expect((await verify(pemOf(jane))).identity.kind).toBe('CAC');
+    });
+
+    it('takes no CRL from a CA whose key usage does not include CRL signing', async () => {
+      const noCrlSign = await custom({
+        issuer: root,
+        subject: 'CN=Unit No CRL CA, O=Portal Tests, C=US',
+        extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+      });
+      const issued = await custom({ issuer: noCrlSign, subject: 'CN=DOE.JANE.A.1000000001', extensions: cardExtensions() });
+      await writeCrls(await createCrl(noCrlSign, []));
+      expect(await refusal(verify(pemOf(issued, noCrlSign)))).toEqual({
+        code: 'REVOCATION_UNKNOWN',
+        message: 'Whether this card has been revoked cannot be checked: there is no revocation list of Unit No CRL CA. Call the portal help desk.',
+      });
+    });
+
+    it('reads a card only as a CA named for its kind may vouch: by subject DN in either order, or by SHA-256 fingerprint', async () => {
+      const rulesWith = (issuers: CardRules['issuers']) => new TrustStore({ rules: { ...ANY_RULES, issuers }, caFile, crlFile });
+      const fingerprint = createHash('sha256').update(Buffer.from(intermediate.cert.rawData)).digest('hex');
+      const colons = fingerprint.toUpperCase().match(/../g)!.join(':');
+      for (const named of ['CN=Unit ID CA-1, O=Portal Tests, C=US', 'C=US, O=Portal Tests, CN=Unit ID CA-1', fingerprint, colons]) {
+        expect([named, (await verify(pemOf(jane), new Date(), rulesWith({ CAC: ['CN=Other', named], PIV: [] }))).identity.kind]).toEqual([named, 'CAC']);
+      }
+      const notFrom = (kind: string) => invalid(`The CA that issued this certificate (CN=Unit ID CA-1, O=Portal Tests, C=US) is not one this portal accepts ${kind} cards from.`);
+      for (const named of ['CN=Unit ID CA-2, O=Portal Tests, C=US', 'CN=Unit ID CA-1', fingerprint.replace(/^./, fingerprint[0] === '0' ? '1' : '0'), 'not a name ===', '']) {
+        expect([named, await refusal(verify(pemOf(jane), new Date(), rulesWith({ CAC: [named], PIV: ['any CA'] })))]).toEqual([named, notFrom('CAC')]);
+      }
+      // A CA named for PIV cards does not vouch for a CAC, nor one named for CACs for a PIV card.
+      expect(await refusal(verify(pemOf(jane), new Date(), rulesWith({ CAC: [], PIV: [fingerprint] })))).toEqual(notFrom('CAC'));
+      const piv = await card({ commonName: 'Jane Doe', uuid: randomUUID() });
+      expect(await refusal(verify(pemOf(piv), new Date(), rulesWith({ CAC: [fingerprint], PIV: [] })))).toEqual(notFrom('PIV'));
+      expect((await verify(pemOf(piv), new Date(), rulesWith({ CAC: [], PIV: [fingerprint] }))).identity.kind).toBe('PIV');
+    });
+
+    it('needs a certificate policy the portal accepts for the card’s kind, when it names any', async () => {
+      const CAC_POLICY = '2.16.840.1.101.2.1.11.42';
+      const PIV_POLICY = '2.16.840.1.101.3.2.1.3.13';
+      const store = new TrustStore({ rules: { ...ANY_RULES, policyOids: { CAC: [CAC_POLICY], PIV: [PIV_POLICY] } }, caFile, crlFile });
+      const refused = (kind: string) => invalid(`The certificate does not carry a certificate policy this portal accepts for ${kind} cards.`);
+      expect(await refusal(verify(pemOf(jane), new Date(), store))).toEqual(refused('CAC'));
+      expect(await refusal(verify(pemOf(await card({ policies: [PIV_POLICY] })), new Date(), store))).toEqual(refused('CAC'));
+      expect((await verify(pemOf(await card({ policies: ['1.2.3.4', CAC_POLICY] })), new Date(), store)).identity.kind).toBe('CAC');
+      const uuid = randomUUID();
+      expect(await refusal(verify(pemOf(await card({ commonName: 'Jane Doe', uuid, policies: [CAC_POLICY] })), new Date(), store))).toEqual(refused('PIV'));
+      expect((await verify(pemOf(await card({ commonName: 'Jane Doe', uuid, policies: [PIV_POLICY] })), new Date(), store)).identity).toEqual({ kind: 'PIV', uuid });
+    });
+
+    it('holds every CA on the path to its path length constraint, the nearest exceeded one named first', async () => {
+      // Root (path length 1) → A → B → card: two CAs below the root.
+      const short = await createIntermediateCa(root, 'CN=Unit Short CA, O=Portal Tests, C=US', { keyKind: 'P-256', pathLength: 0 });
+      const long = await createIntermediateCa(root, 'CN=Unit Long CA, O=Portal Tests, C=US', { keyKind: 'P-256', pathLength: 1 });
+      const underShort = await createIntermediateCa(short, 'CN=Unit Under Short CA, O=Portal Tests, C=US', { keyKind: 'P-256' });
+      const underLong = await createIntermediateCa(long, 'CN=Unit Under Long CA, O=Portal Tests, C=US', { keyKind: 'P-256' });
+      for (const ca of [short, long, underShort, underLong]) await withCrl(ca);
+      // The CA nearest the card that is exceeded is named: A first, then the root.
+      expect(await refusal(verify(pemOf(await card({}, underShort), underShort, short)))).toEqual(
+        invalid('The card’s path is longer than CN=Unit Short CA, O=Portal Tests, C=US allows (path length constraint).'),
+      );
+      expect(await refusal(verify(pemOf(await card({}, underLong), underLong, long)))).toEqual(
+        invalid('The card’s path is longer than CN=Unit Root CA, O=Portal Tests, C=US allows (path length constraint).'),
+      );
+      // One CA below the root, at its limit exactly: accepted.
+      expect((await verify(pemOf(await card({}, short), short))).identity.kind).toBe('CAC');
+    });
+
+    it('keeps the card’s names inside a CA’s name constraints: permitted and excluded subtrees of DNs', async () => {
+      const permits = await createIntermediateCa(root, 'CN=Unit Permitting CA, O=Portal Tests, C=US', { keyKind: 'P-256', nameConstraints: { permitted: ['C=US, O=Portal Tests'] } });
+      const excludes = await createIntermediateCa(root, 'CN=Unit Excluding CA, O=Portal Tests, C=US', { keyKind: 'P-256', nameConstraints: { excluded: ['C=US, O=Portal Tests, OU=Banned'] } });
+      for (const ca of [permits, excludes]) await withCrl(ca);
+      const outside = (ca: string) => invalid(`A name in the card’s path is outside what ${ca} may certify (name constraints).`);
+      const subject = (rest: string) => `C=US, ${rest}, CN=DOE.JANE.A.1000000001`;
+      expect((await verify(pemOf(await card({ subject: subject('O=Portal Tests') }, permits), permits))).identity).toEqual({ kind: 'CAC', edipi: '1000000001' });
+      expect((await verify(pemOf(await card({ subject: subject('O=Portal Tests, OU=Fine') }, permits), permits))).identity.kind).toBe('CAC');
+      expect(await refusal(verify(pemOf(await card({ subject: subject('O=Elsewhere') }, permits), permits)))).toEqual(outside('CN=Unit Permitting CA, O=Portal Tests, C=US'));
+      // A subtree is the name's first RDNs: the same RDNs elsewhere in the name do not count.
+      expect(await refusal(verify(pemOf(await card({ subject: 'C=CA, O=Portal Tests, CN=DOE.JANE.A.1000000001' }, permits), permits)))).toEqual(outside('CN=Unit Permitting CA, O=Portal Tests, C=US'));
+      expect(await refusal(verify(pemOf(await card({ subject: subject('O=Portal Tests, OU=Banned') }, excludes), excludes)))).toEqual(outside('CN=Unit Excluding CA, O=Portal Tests, C=US'));
+      expect((await verify(pemOf(await card({ subject: subject('O=Portal Tests, OU=Fine') }, excludes), excludes))).identity.kind).toBe('CAC');
+      // Shorter than the subtree: not within it.
+      expect((await verify(pemOf(await card({ subject: 'C=US, CN=DOE.JANE.A.1000000001' }, excludes), excludes))).identity.kind).toBe('CAC');
+      expect(await refusal(verify(pemOf(await card({ subject: 'C=US, CN=DOE.JANE.A.1000000001' }, permits), permits)))).toEqual(outside('CN=Unit Permitting CA, O=Portal Tests, C=US'));
     });
 
     it('checks no revocation without a CRL file', async () => {

@@ -30,4 +30,14 @@ if (process.env.TEST_DATABASE_URL) {
 }
 
 // The run's name, and a sweep after it of whatever its tests left (test/global-teardown.js).
-module.exports = { projects, testTimeout: 60_000, globalSetup: '<rootDir>/test/global-setup.js', globalTeardown: '<rootDir>/test/global-teardown.js' };
+// Two worker processes, even on a 2-core machine (Jest's default there is one, which runs every
+// file inside its own process: a full run then outgrew the heap). A worker that holds more than
+// 1.5 GB after a file is replaced by a fresh one.
+module.exports = {
+  projects,
+  maxWorkers: 2,
+  workerIdleMemoryLimit: '1.5GB',
+  testTimeout: 60_000,
+  globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
+};

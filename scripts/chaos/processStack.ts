@@ -9,7 +9,6 @@
  * (scripts/chaos/faults.e2e.test.ts) and `npm run chaos`.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { startSubgraph, type PortalConfig } from '@portal/kit';
-import { startFaultProxy, type FaultProxy } from '@portal/kit/testing';
+import { freePort, startFaultProxy, type FaultProxy } from '@portal/kit/testing';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { MODULES } from '@portal/server';
 import { sleep } from './load';
@@ -276,17 +275,6 @@ function throughProxy(url: string, port: number): string {
   return u.toString();
 }
 
-/** A port nobody listens on right now; the service that gets it keeps it across restarts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function dropSchemas(databaseUrl: string, prefix: string): Promise<void> {
   const client = new Client({ connectionString: databaseUrl });

@@ -13,13 +13,12 @@
  * TEST_DATABASE_URL is set (`.ci/run` sets it).
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { Client } from 'pg';
-import { dropTestDatabases, gql, removeTestDir, testDatabaseUrl, testTempDir, uniqueDatabasePrefix } from '@portal/kit/testing';
+import { dropTestDatabases, freePort, gql, removeTestDir, testDatabaseUrl, testTempDir, uniqueDatabasePrefix } from '@portal/kit/testing';
 import { DEV_CAC_CA, devCardFiles, ensureDevPki, signChallenge } from '@portal/identity';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -40,16 +39,6 @@ let dir: string | undefined;
 let prefix: string | undefined;
 const services: Service[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Copies what the Dockerfile's runtime stage copies: package files, dist/, the SDL, schema/. */
 function copyBuild(to: string): void {

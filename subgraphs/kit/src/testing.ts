@@ -4,6 +4,7 @@
  * runs on PostgreSQL), locally minted tokens, and GraphQL over HTTP.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -286,3 +287,15 @@ export { startFaultProxy, type FaultProxy } from './faultProxy';
 
 /** The SDK's in-memory span exporter and simple processor, for tests of traces (the kit's copy of the 2.x SDK). */
 export { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/** A port nobody listens on right now (for a process started later, which keeps it across restarts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -24,6 +24,22 @@ export type CareTeamsCheck = (viewer: Viewer) => Promise<string[]>;
 export type PharmacyAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Set<string>>;
 
 /**
+ * What a proxy (a parent of a minor, a caregiver the patient named) may see of
+ * one patient's record, as identity answers it now. The kit does not know the
+ * scope names: identity defines them (its `ProxyScope` enum) and each
+ * subgraph's policy names the one its records fall under.
+ */
+export interface ProxyGrant {
+  /** The record areas the grant covers, e.g. `APPOINTMENTS`, `MESSAGES`. */
+  scopes: readonly string[];
+  /** Records marked sensitive are hidden from this proxy (a parent of a 13 to 17 year old). */
+  hideSensitive: boolean;
+}
+
+/** Which of `patientIds` a patient viewer may act for as a proxy, and how far (identity owns grants). */
+export type ProxyAccessCheck = (viewer: Viewer, patientIds: readonly string[]) => Promise<Map<string, ProxyGrant>>;
+
+/**
  * The request's side of every access decision: who the viewer is, and the
  * facts about them that other subgraphs answer (the patients a practitioner
  * treats, a pharmacist's pending requests, the viewer's care teams), asked
@@ -33,7 +49,10 @@ export type PharmacyAccessCheck = (viewer: Viewer, patientIds: readonly string[]
 export class Access {
   private readonly careLoader: DataLoader<string, boolean>;
   private readonly pharmacyLoader: DataLoader<string, boolean>;
+  private readonly proxyLoader: DataLoader<string, ProxyGrant | null>;
   private readonly lookedUp = new Set<string>();
+  /** Patients this viewer holds a live proxy grant for (as answered in this request): their events name the role PROXY. */
+  private readonly proxied = new Set<string>();
   private teams?: Promise<string[]>;
 
   constructor(
@@ -42,6 +61,7 @@ export class Access {
     careAccess: CareAccessCheck,
     private readonly careTeams: CareTeamsCheck = async (viewer) => viewer.careTeamIds,
     pharmacyAccess: PharmacyAccessCheck = async () => new Set(),
+    proxyAccess: ProxyAccessCheck = async () => new Map(),
   ) {
     this.careLoader = new DataLoader(async (ids) => {
       const allowed = await careAccess(this.requireViewer(), ids);
@@ -50,6 +70,10 @@ export class Access {
     this.pharmacyLoader = new DataLoader(async (ids) => {
       const pending = await pharmacyAccess(this.requireViewer(), ids);
       return ids.map((id) => pending.has(id));
+    });
+    this.proxyLoader = new DataLoader(async (ids) => {
+      const grants = await proxyAccess(this.requireViewer(), ids);
+      return ids.map((id) => grants.get(id) ?? null);
     });
   }
 
@@ -75,9 +99,28 @@ export class Access {
     return this.lookedUp.has(patientId) || this.pharmacyLoader.load(patientId);
   }
 
+  /**
+   * The grant under which this patient viewer acts for another patient now
+   * (batched per request, asked of identity); null for the patient's own
+   * record, for anyone not a patient, and without a live grant.
+   */
+  proxyGrant(patientId: string): Promise<ProxyGrant | null> {
+    const viewer = this.viewer;
+    if (viewer?.role !== 'PATIENT' || viewer.personId === patientId) return Promise.resolve(null);
+    return this.proxyLoader.load(patientId).then((grant) => {
+      if (grant) this.proxied.add(patientId);
+      return grant;
+    });
+  }
+
+  /** Whether records marked sensitive must be left out for this viewer (a proxy whose grant hides them). */
+  async hidesSensitive(patientId: string): Promise<boolean> {
+    return (await this.proxyGrant(patientId))?.hideSensitive === true;
+  }
+
   /** Writes one audit event of this request (deduplicated by the trail). */
   record(patientId: string, kind: string, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
-    this.audit.record(patientId, kind, action, outcome);
+    this.audit.record(patientId, kind, action, outcome, this.proxied.has(patientId) ? 'PROXY' : undefined);
   }
 
   requireViewer(): Viewer {
@@ -112,7 +155,7 @@ async function askInternal(url: string, viewer: Viewer, question: object, timeou
 }
 
 /** Asks identity's care-access route, with the viewer's own token. */
-const askCareAccess = (identityUrl: string, viewer: Viewer, question: { patientIds: readonly string[]; careTeams?: boolean }, timeoutMs: number) =>
+const askCareAccess = (identityUrl: string, viewer: Viewer, question: { patientIds: readonly string[]; careTeams?: boolean; proxy?: boolean }, timeoutMs: number) =>
   askInternal(`${identityUrl}/internal/care-access`, viewer, question, timeoutMs);
 
 /** Asks identity which patients a practitioner treats, with the viewer's own token. */
@@ -131,6 +174,27 @@ export function remotePharmacyAccess(url: () => string | undefined, timeoutMs = 
     const body = await askInternal(`${base}/internal/pharmacy-access`, viewer, { patientIds }, timeoutMs);
     return new Set(Array.isArray(body.pending) ? body.pending.map(String) : []);
   };
+}
+
+/** Asks identity which of `patientIds` the patient viewer may act for as a proxy, with the viewer's own token. */
+export function remoteProxyAccess(identityUrl: string, timeoutMs = DEFAULT_IDENTITY_TIMEOUT_MS): ProxyAccessCheck {
+  return async (viewer, patientIds) => {
+    const body = await askCareAccess(identityUrl, viewer, { patientIds, proxy: true }, timeoutMs);
+    return proxyGrantsOf(body.proxy);
+  };
+}
+
+/** Reads identity's `proxy` answer (`{ [patientId]: { scopes, hideSensitive } }`), keeping only well-formed grants. */
+export function proxyGrantsOf(answer: unknown): Map<string, ProxyGrant> {
+  const grants = new Map<string, ProxyGrant>();
+  if (!answer || typeof answer !== 'object') return grants;
+  for (const [patientId, g] of Object.entries(answer as Record<string, unknown>)) {
+    if (!g || typeof g !== 'object') continue;
+    const { scopes, hideSensitive } = g as { scopes?: unknown; hideSensitive?: unknown };
+    if (!Array.isArray(scopes)) continue;
+    grants.set(patientId, { scopes: scopes.filter((x): x is string => typeof x === 'string'), hideSensitive: hideSensitive !== false });
+  }
+  return grants;
 }
 
 /** Asks identity which care teams the viewer belongs to now, with the viewer's own token. */

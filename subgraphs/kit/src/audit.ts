@@ -108,7 +108,8 @@ export class AuditTrail {
     private readonly viewer: Viewer | null,
   ) {}
 
-  record(patientId: string, recordKind: RecordKind, action: AuditAction, outcome: 'ALLOWED' | 'DENIED'): void {
+  /** `actorRole` overrides the viewer's role, e.g. 'PROXY' for a patient acting under another patient's grant. */
+  record(patientId: string, recordKind: RecordKind, action: AuditAction, outcome: 'ALLOWED' | 'DENIED', actorRole?: string): void {
     const key = `${patientId}|${recordKind}|${action}|${outcome}`;
     if (this.pending.has(key) || this.written.has(key)) return;
     this.pending.set(key, {
@@ -118,7 +119,7 @@ export class AuditTrail {
       subgraph: this.subgraph,
       actorAccountId: this.viewer?.accountId ?? null,
       actorPersonId: this.viewer?.personId ?? null,
-      actorRole: this.viewer?.role ?? 'ANONYMOUS',
+      actorRole: actorRole ?? this.viewer?.role ?? 'ANONYMOUS',
       patientId,
       recordKind,
       action,

@@ -86,12 +86,25 @@ export const rule = (describe: string, allows: Rule['allows']): Rule => ({ descr
 export const patientSelf: Rule = rule('patient self', (viewer, subject) => viewer.role === 'PATIENT' && viewer.personId === subject.patientId);
 
 /**
- * Someone the patient has named to act for them (a parent, a caregiver).
- * Proxies are not built yet: this rule allows no one. When they are, it is
- * answered here (from identity, like care teams) and every entry that lists
- * `proxy` lets them in, with nothing else to change.
+ * Someone acting for the patient (a parent of a minor, a caregiver the patient
+ * named), as identity answers it now, whose grant covers `scope` (a name of
+ * identity's `ProxyScope`). A record whose subject carries `sensitive: true` is
+ * refused when the grant hides sensitive records; lists filter those rows with
+ * `access.hidesSensitive(patientId)`.
  */
-export const proxy: Rule = rule('proxy (not built yet: allows no one)', () => false);
+export const proxyFor = (scope: string): Rule =>
+  rule(`proxy with scope ${scope}`, async (viewer, subject, access) => {
+    if (viewer.role !== 'PATIENT' || viewer.personId === subject.patientId) return false;
+    const grant = await access.proxyGrant(subject.patientId);
+    if (!grant || !grant.scopes.includes(scope)) return false;
+    return !(grant.hideSensitive && subject.sensitive === true);
+  });
+
+/**
+ * Placeholder kept while subgraphs move to `proxyFor(scope)`: allows no one.
+ * @deprecated name the scope with `proxyFor`.
+ */
+export const proxy: Rule = rule('proxy (no scope named: allows no one)', () => false);
 
 /** A practitioner who treats the patient now, as identity answers it. */
 export const careTeam: Rule = rule('care team', (viewer, subject, access) => viewer.role === 'PRACTITIONER' && access.treats(subject.patientId));

@@ -5,7 +5,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck } from './access';
+import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, remoteProxyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck, type ProxyAccessCheck } from './access';
 import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
@@ -67,6 +67,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   careTeams?(runtime: Omit<SubgraphRuntime, 'verifier'>): CareTeamsCheck;
   /** Pharmacy answers which patients have a pending request locally; the others ask pharmacy (`PHARMACY_URL`). */
   pharmacyAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): PharmacyAccessCheck;
+  /** Identity answers proxy grants locally; the others ask identity. */
+  proxyAccess?(runtime: Omit<SubgraphRuntime, 'verifier'>): ProxyAccessCheck;
   /** Identity verifies with its own keys; the others fetch identity's JWKS. */
   verifier?(runtime: Omit<SubgraphRuntime, 'verifier'>): Promise<TokenVerifier>;
   routes?(runtime: SubgraphRuntime): Record<string, RouteHandler>;
@@ -106,6 +108,7 @@ export interface StartOptions {
   careAccess?: CareAccessCheck;
   careTeams?: CareTeamsCheck;
   pharmacyAccess?: PharmacyAccessCheck;
+  proxyAccess?: ProxyAccessCheck;
   /** Test seam: how sessions are checked; null checks none. */
   sessions?: SessionGuard | null;
 }
@@ -197,6 +200,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
   // Read at each call: the stack starts identity before pharmacy and tells it pharmacy's address afterwards.
   const pharmacyAccess =
     options.pharmacyAccess ?? (module.pharmacyAccess ? module.pharmacyAccess(partial) : remotePharmacyAccess(() => config.pharmacyUrl, timeoutMs));
+  const proxyAccess = options.proxyAccess ?? (module.proxyAccess ? module.proxyAccess(partial) : remoteProxyAccess(config.identityUrl, timeoutMs));
   // A verifier passed by a test trusts that test's own key, whose tokens name sessions no identity
   // opened: such a server checks no sessions unless the test gives it a guard too.
   const sessions =
@@ -216,7 +220,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
       throw authenticationFailure(e);
     }
     const audit = new AuditTrail(database.dataSource, module.name, requestId, viewer);
-    const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess);
+    const access = new Access(viewer, audit, careAccess, careTeams, pharmacyAccess, proxyAccess);
     const clientCertificate = forwardedClientCertificate(req, requestIdSecret);
     return module.createContext({ requestId, viewer, access, audit, db: database.dataSource, clientAddress: clientAddress(req), limits, clientCertificate }, runtime);
   };

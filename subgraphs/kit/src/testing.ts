@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { CareAccessCheck } from './access';
+import type { CareAccessCheck, ProxyGrant } from './access';
 import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { signAccessToken, signingKeyFromPem, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenVerifier, type Role, type SignInMethod, type SigningKey } from './auth/tokens';
@@ -218,7 +218,13 @@ export interface TestSubgraph {
  */
 export async function startTestSubgraph<C extends SubgraphContext>(
   module: SubgraphModule<C>,
-  options: { careAccess?: Record<string, string[]>; careTeams?: Record<string, string[]>; configOverrides?: Partial<PortalConfig> } = {},
+  options: {
+    careAccess?: Record<string, string[]>;
+    careTeams?: Record<string, string[]>;
+    /** proxy person id -> patient id -> grant (default: no one is anyone's proxy). */
+    proxyGrants?: Record<string, Record<string, ProxyGrant>>;
+    configOverrides?: Partial<PortalConfig>;
+  } = {},
 ): Promise<TestSubgraph> {
   const key = await testSigningKey();
   const config = testConfig(options.configOverrides);
@@ -234,6 +240,10 @@ export async function startTestSubgraph<C extends SubgraphContext>(
       verifier: new TokenVerifier({ jwks: { keys: [key.publicJwk] } }),
       careAccess,
       careTeams: async (viewer) => options.careTeams?.[viewer.personId] ?? viewer.careTeamIds,
+      proxyAccess: async (viewer, ids) => {
+        const grants = options.proxyGrants?.[viewer.personId] ?? {};
+        return new Map(ids.filter((id) => grants[id]).map((id) => [id, grants[id]]));
+      },
       // Pharmacy answers from its own database; any other subgraph under test has no pharmacy to ask.
       pharmacyAccess: module.pharmacyAccess ? undefined : async () => new Set<string>(),
     });

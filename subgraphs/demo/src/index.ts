@@ -5,6 +5,9 @@
 export const DEMO = {
   jane: 'pt-1000000001',
   john: 'pt-1000000002',
+  /** Jane's children, for proxy access: Emma is 12 (her parent sees everything), Liam 15 (sensitive records hidden from the parent). */
+  emma: 'pt-1000000003',
+  liam: 'pt-1000000004',
   alex: 'pr-2000000001',
   sam: 'pr-2000000002',
   /** Practitioners of the other demo clinics (Eye Clinic, Behavioral Health Clinic). */

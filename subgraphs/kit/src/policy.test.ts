@@ -268,8 +268,8 @@ describe('a declared policy', () => {
 
   it('reads as one line per entry', () => {
     expect(policy.describe()).toEqual([
-      'Patient.notes: patient self | proxy (no scope named: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read',
-      'Note.__resolveReference: patient self | proxy (no scope named: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read; refusal reads NOT_FOUND',
+      'Patient.notes: patient self | proxy (not built yet: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read',
+      'Note.__resolveReference: patient self | proxy (not built yet: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read; refusal reads NOT_FOUND',
       'Mutation.writeNote: [PATIENT] patient self | scope notes:write; audits note/create',
       'Mutation.postNote: scope notes:write; audits note/create',
       'Mutation.writeNote#team: member of the team; audits note/create (refusals only)',

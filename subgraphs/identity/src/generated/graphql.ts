@@ -391,7 +391,7 @@ export type SignInMethod =
   /** A personal identity verification (PIV) card linked to a DS Logon account. */
   | 'PIV';
 
-/** A patient. Identity owns the demographics; the other subgraphs add the patient's appointments, messages, prescriptions and health record. Readable by the patient, a proxy of theirs with a live grant (any scope), their care team, a pharmacist while a request of the patient's is pending, and services with the matching scope. */
+/** A patient. Identity owns the demographics; the other subgraphs add the patient's appointments, messages, prescriptions and health record. Readable by the patient, their care team, a pharmacist while a request of the patient's is pending, and services with the matching scope. */
 export type Patient = {
   __typename?: 'Patient';
   /** The patient's id in the portal (not the DoD ID). */

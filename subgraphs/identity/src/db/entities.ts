@@ -111,7 +111,8 @@ export interface IdentityAuditRow {
 }
 
 /**
- * A message to a holder that a credential of theirs was added or removed, delivered through messaging.
+ * A message to a holder that a credential of theirs was added or removed, or to a grantor and a proxy that
+ * a proxy grant was given or revoked, delivered through messaging.
  * The delivery columns (attempts, refusals, next attempt, delivered, dead, last error) are the kit's
  * `OutboxRowBase`; at OUTBOX_MAX_REFUSALS permanent refusals a notice is dead, kept for operators until purged.
  */

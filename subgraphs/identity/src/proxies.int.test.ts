@@ -195,6 +195,17 @@ describe('an adult’s grant', () => {
     expect((await identity.query(REVOKE, { id: grant.id }, jane)).data.revokeProxyAccess.revokedAt).toBe(res.data.revokeProxyAccess.revokedAt);
     expect((await noticesOf(DEMO.jane)).map((n) => n.kind).sort()).toEqual(['PROXY_GRANTED', 'PROXY_REVOKED']);
     expect((await noticesOf(DEMO.john)).map((n) => n.kind).sort()).toEqual(['PROXY_ENDED', 'PROXY_RECEIVED']);
+    const revokes = await db().query(`SELECT outcome, detail FROM identity_audit_event WHERE event = 'PROXY_REVOKED' ORDER BY occurred_at`);
+    expect(revokes.map((r: { outcome: string }) => r.outcome)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'OK']);
+    // On Jane's own access log: her grant, and John's refused attempt to end it.
+    const onJane = await db().query(`SELECT actor_person_id AS "actor", actor_role AS "role", action, outcome FROM audit_event WHERE patient_id = '${DEMO.jane}' AND record_kind = 'proxy_grant'`);
+    expect(onJane).toEqual(
+      expect.arrayContaining([
+        { actor: DEMO.jane, role: 'PATIENT', action: 'create', outcome: 'ALLOWED' },
+        { actor: DEMO.john, role: 'PATIENT', action: 'update', outcome: 'DENIED' },
+        { actor: DEMO.jane, role: 'PATIENT', action: 'update', outcome: 'ALLOWED' },
+      ]),
+    );
     const [grantsList] = (await identity.query(PROXY_GRANTS, {}, jane)).data.me.proxyGrants;
     expect(grantsList).toMatchObject({ id: grant.id, active: false });
   });

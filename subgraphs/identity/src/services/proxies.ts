@@ -52,12 +52,15 @@ export class ProxyService {
     if (!(await policy.admits('Me.proxyFor', this.access))) return [];
     const viewer = this.access.requireViewer();
     const found = await proxyAccessOf(this.store, viewer.personId, this.today());
-    const entries: ProxyForEntry[] = [];
-    for (const [patientId, rule] of found) {
-      const patient = await this.loaders.person.load(patientId);
-      if (!patient || patient.kind !== 'PATIENT') continue;
-      if (await policy.check('Me.proxyFor', this.access, patientId)) entries.push({ ...rule, patient });
-    }
+    // Together, so the people and the policy's grant question are each one batch.
+    const checked = await Promise.all(
+      [...found].map(async ([patientId, rule]): Promise<ProxyForEntry | null> => {
+        const patient = await this.loaders.person.load(patientId);
+        if (!patient || patient.kind !== 'PATIENT') return null;
+        return (await policy.check('Me.proxyFor', this.access, patientId)) ? { ...rule, patient } : null;
+      }),
+    );
+    const entries = checked.filter((e): e is ProxyForEntry => e !== null);
     return entries.sort((a, b) => a.patient.familyName.localeCompare(b.patient.familyName) || a.patient.givenName.localeCompare(b.patient.givenName) || a.patient.id.localeCompare(b.patient.id));
   }
 
@@ -91,7 +94,6 @@ export class ProxyService {
       await this.audit.write({ event: 'PROXY_GRANTED', outcome: outcomeOf(error), accountId: viewer.accountId, personId: viewer.personId });
       return error;
     };
-    await policy.assert('Mutation.grantProxyAccess', this.access, viewer.personId);
     const now = this.clock();
     const today = dayOf(now);
     const grantor = await this.loaders.person.load(viewer.personId);
@@ -119,6 +121,8 @@ export class ProxyService {
       throw await refuse(new PortalError(ErrorCode.RATE_LIMITED, `You can give at most ${MAX_GRANTS_PER_DAY} proxy grants in a day. Try again later.`, { retryAfter }));
     }
 
+    // The viewer shares their own record: audited on it like any change of it.
+    await policy.assert('Mutation.grantProxyAccess', this.access, viewer.personId);
     const grant: ProxyGrantRow = {
       id: randomUUID(),
       grantorPersonId: viewer.personId,

@@ -23,6 +23,21 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** Waits up to `ms` for `check` to hold: a deadline for a loaded machine, not a timing assertion (the assertions after it decide). */
+async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  let value = await read();
+  while (!check(value) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}
+
+const INBOX = `{ me { patient { messageThreads(folder: INBOX, first: 50) { edges { node { subject } } } } } }`;
+const inboxSubjects = async (token: string): Promise<string[]> =>
+  dataOf(await stack.query(INBOX, {}, token)).me.patient.messageThreads.edges.map((e: { node: { subject: string } }) => e.node.subject);
+
 const proxyFor = async (token: string) => dataOf(await stack.query(ProxyForDocument, {}, token)).me!.proxyFor;
 /** YYYY-MM-DD, `days` from today (UTC). */
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
@@ -62,5 +77,13 @@ describe('proxy access through the gateway', () => {
 
     expect(await proxyFor(john)).toEqual([]);
     expect((await stack.query(PatientAsProxyDocument, { id: DEMO.jane }, john)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('tells both of the grant and of its end by secure message, through messaging', async () => {
+    const told = (want: string[]) => (subjects: string[]) => want.every((s) => subjects.includes(s));
+    const toJane = ['You gave John Roe proxy access', 'You revoked the proxy access of John Roe'];
+    const toJohn = ['Jane Doe gave you proxy access', 'Your proxy access for Jane Doe has ended'];
+    expect(await eventually(() => inboxSubjects(jane), told(toJane))).toEqual(expect.arrayContaining(toJane));
+    expect(await eventually(() => inboxSubjects(john), told(toJohn))).toEqual(expect.arrayContaining(toJohn));
   });
 });

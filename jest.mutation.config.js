@@ -41,6 +41,7 @@ module.exports = {
     '<rootDir>/subgraphs/identity/src/smartcard/trust.test.ts',
     '<rootDir>/subgraphs/identity/src/smartcard/challenge.test.ts',
     '<rootDir>/subgraphs/identity/src/routes.test.ts',
+    '<rootDir>/subgraphs/identity/src/services/proxyRules.test.ts',
     '<rootDir>/subgraphs/identity/src/services/smartCards.test.ts',
     '<rootDir>/subgraphs/identity/src/routes.int.test.ts',
     // Main's end-to-end smart-card tests (challenge codec, sign-in): the unit file of SmartCardService was removed in the merge.

@@ -145,6 +145,7 @@ export async function pharmacyNotifier(config: PortalConfig, identity: RunningSu
 
 /** A production database must never hold the demo cast, whose passwords are public. */
 export async function refuseDemoCast(db: DataSource): Promise<void> {
-  const rows = await db.query(`SELECT id FROM person WHERE id IN ('${DEMO.jane}', '${DEMO.john}')`);
+  // Jane's children too: a database holding only them (their seed step ran, the adults' rows were removed) is still the demo's.
+  const rows = await db.query(`SELECT id FROM person WHERE id IN ('${DEMO.jane}', '${DEMO.john}', '${DEMO.emma}', '${DEMO.liam}')`);
   if (rows.length) throw new Error('NODE_ENV=production refuses to start: the identity database holds the demo cast.');
 }

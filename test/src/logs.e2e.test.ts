@@ -21,6 +21,7 @@ const DECISION = `Renewed for a year ${randomUUID().slice(0, 8)}`;
 const CAST = [
   'Jane', 'Doe', 'John', 'Roe', 'Alex', 'Kim', 'Sam Lee',
   '1000000001', '1000000002', '2000000001', '2000000002',
+  'Emma', 'Liam', '1000000003', '1000000004',
   '1990-04-12', '1982-09-03', 'jane.doe', 'john.roe',
   'Demo-Password-1', 'Demo-Password-2', 'Wrong-Password-9',
   'Lisinopril', 'Metformin',
@@ -68,6 +69,13 @@ describe('logs of a full run', () => {
     expect(request).toBeDefined();
     const decided = await stack.query(operation('DecideRenewal'), { requestId: request.id, approve: true, refills: 3, daysSupply: 90, note: DECISION }, alex);
     expect(decided.errors).toBeUndefined();
+    // Proxy access: Jane's children, and a grant to John and its revocation (each told by secure message, naming both).
+    expect((await stack.query(operation('ProxyFor'), {}, jane)).errors).toBeUndefined();
+    expect((await stack.query(operation('PatientAsProxy'), { id: DEMO.emma }, jane)).errors).toBeUndefined();
+    const endsOn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const granted = await stack.query(operation('GrantProxyAccess'), { dodId: '1000000002', scopes: ['APPOINTMENTS'], endsOn }, jane);
+    expect(granted.errors).toBeUndefined();
+    expect((await stack.query(operation('RevokeProxyAccess'), { id: granted.data.grantProxyAccess.id }, jane)).errors).toBeUndefined();
     // An error answered, a bad variable (graphql-js quotes its value), and a token that is not one.
     await stack.query('{ me { nope } }', {}, jane);
     const bad = await stack.query(operation('SendMessage'), { careTeamId: DEMO.careTeamBlue, category: `${SUBJECT} Jane Doe`, subject: 'S', body: 'B' }, jane);

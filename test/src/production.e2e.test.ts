@@ -3,6 +3,7 @@ import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { readConfig, type PortalConfig } from '@portal/kit';
 import { dropTestDatabases, gql, removeTestDir, testConfig, testTempDir, uniqueDatabasePrefix } from '@portal/kit/testing';
+import { DEMO } from '@portal/demo';
 import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity';
 import { startStack, type Stack } from '@portal/server';
 
@@ -83,6 +84,19 @@ describe('NODE_ENV=production', () => {
     const prod = { ...dev, production: true, tokenSigningKeyFile: files.key, smartcardCaFile: files.ca, smartcardCrlFile: files.crl };
     await expect(startStack({ config: prod, port: 0, ephemeralPorts: true, seedDemo: false, databasePrefix: prefix })).rejects.toThrow(/demo cast/);
     await expect(startStack({ config: prod, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: databasePrefix() })).rejects.toThrow(/demo cast/);
+  });
+
+  it('refuses a database that holds only Jane’s children of the demo cast', async () => {
+    const dev = config();
+    const prefix = databasePrefix();
+    const empty = await startStack({ config: dev, port: 0, ephemeralPorts: true, seedDemo: false, databasePrefix: prefix });
+    await empty.subgraphs.identity.database.dataSource.query(
+      `INSERT INTO person (id, kind, dod_id, given_name, middle_name, family_name, date_of_birth, specialty) VALUES ('${DEMO.liam}', 'PATIENT', '1000000004', 'Liam', NULL, 'Doe', '2011-07-28', NULL)`,
+    );
+    await empty.close();
+    const files = await productionFiles(dev.dataDir);
+    const prod = { ...dev, production: true, tokenSigningKeyFile: files.key, smartcardCaFile: files.ca, smartcardCrlFile: files.crl };
+    await expect(startStack({ config: prod, port: 0, ephemeralPorts: true, seedDemo: false, databasePrefix: prefix })).rejects.toThrow(/demo cast/);
   });
 
   it.each([

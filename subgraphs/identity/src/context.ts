@@ -5,6 +5,7 @@ import { createLoaders, type IdentityLoaders } from './loaders';
 import { AccountService } from './services/accounts';
 import { SecurityAudit } from './services/audit';
 import { PeopleService } from './services/people';
+import { ProxyService } from './services/proxies';
 import type { SessionService } from './services/sessions';
 import { SignInService } from './services/signIn';
 import { SmartCardService } from './services/smartCards';
@@ -28,6 +29,7 @@ export interface IdentityContext extends SubgraphContext {
   signIn: SignInService;
   smartCards: SmartCardService;
   accounts: AccountService;
+  proxies: ProxyService;
 }
 
 export function createContext(base: SubgraphContext, deps: IdentityDeps): IdentityContext {
@@ -44,5 +46,6 @@ export function createContext(base: SubgraphContext, deps: IdentityDeps): Identi
     signIn,
     smartCards: new SmartCardService(store, deps.trust, deps.challenges, signIn, throttle, audit, deps.clock),
     accounts: new AccountService(store, base.access, deps.sessions, throttle, audit, deps.clock),
+    proxies: new ProxyService(store, base.access, loaders, audit, deps.clock),
   };
 }

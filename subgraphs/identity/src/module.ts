@@ -8,12 +8,14 @@ import { SmartCardsSessionsServices1764000000150 } from './db/migrations/1764000
 import { AuditAndNotices1764000000160 } from './db/migrations/1764000000160-AuditAndNotices';
 import { StatelessChallenges1764000000170 } from './db/migrations/1764000000170-StatelessChallenges';
 import { NoticeDeadLetters1764000000180 } from './db/migrations/1764000000180-NoticeDeadLetters';
+import { ProxyAccess1764000000190 } from './db/migrations/1764000000190-ProxyAccess';
 import { loadKeyRing } from './keys';
 import { NoticeWorker, type NoticeOptions } from './notices/worker';
 import { resolvers } from './resolvers';
 import { identityRoutes } from './routes';
 import { typeDefs } from './schema';
 import { configurePasswordHashing } from './services/passwords';
+import { localProxyAccess } from './services/proxyAccess';
 import { createSessionService } from './services/sessions';
 import { ChallengeCodec, challengeKeyFrom } from './smartcard/challenge';
 import { DEV_CAC_CA, DEV_PIV_CA, devCaFile, devCrlFile, ensureDevPki } from './smartcard/devPki';
@@ -44,7 +46,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160, StatelessChallenges1764000000170, NoticeDeadLetters1764000000180],
+    migrations: [CreateIdentity1764000000100, SmartCardsSessionsServices1764000000150, AuditAndNotices1764000000160, StatelessChallenges1764000000170, NoticeDeadLetters1764000000180, ProxyAccess1764000000190],
     async verifier({ config, database }) {
       configurePasswordHashing(config.passwordHashing);
       const keys = await loadKeyRing(config);
@@ -68,6 +70,8 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
       const store = new IdentityStore(database.dataSource);
       return (viewer) => store.careTeamIdsOf(viewer.personId);
     },
+    // Identity's own proxy question, answered from its tables (the others ask /internal/care-access with proxy: true).
+    proxyAccess: ({ database }) => localProxyAccess(new IdentityStore(database.dataSource), clock),
     sessions: () => need().sessions,
     createContext: (base) => createContext(base, need()),
     routes: (runtime) => identityRoutes(runtime, need()),

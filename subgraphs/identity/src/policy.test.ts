@@ -9,7 +9,9 @@ describe('the identity access policy', () => {
   });
 
   it('reads as declared', () => {
-    expect(policy.describe()).toContain('Patient.careTeams: patient self | proxy (not built yet: allows no one) | care team | scope identity:read; audits care_team/read');
+    expect(policy.describe()).toContain('Patient.careTeams: patient self | proxy with a live grant (any scope) | care team | scope identity:read; audits care_team/read');
+    expect(policy.describe()).toContain('Query.patient: [PATIENT] patient self | proxy with a live grant (any scope); audits demographics/read; refusal reads NOT_FOUND');
+    expect(policy.describe()).toContain('Mutation.revokeProxyAccess: [PATIENT] patient self; audits proxy_grant/update; refusal reads NOT_FOUND');
   });
 });
 

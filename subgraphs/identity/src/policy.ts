@@ -1,4 +1,4 @@
-import { anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxy, roles, rule, serviceScope } from '@portal/kit';
+import { anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, roles, rule, serviceScope } from '@portal/kit';
 
 /**
  * Who may see what of identity's records: the one place that decides it.
@@ -15,8 +15,22 @@ import { anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxy, ro
 /** A service credential reading identity's records. */
 const SERVICE_READ = serviceScope('identity:read');
 
-/** The patient, someone acting for them (once proxies exist), the practitioners treating them, a reading service. */
-const CARE_READERS = anyOf(patientSelf, proxy, careTeam, SERVICE_READ);
+/**
+ * A proxy of the patient's with a live grant or guardian link, whatever its
+ * scopes: identity holds no record of a scope of its own, only the patient's
+ * name, birth date and affiliations, which a proxy needs to know whose record
+ * they act in. (The other subgraphs name a scope with the kit's `proxyFor`.)
+ */
+const PROXY_ANY_SCOPE = rule('proxy with a live grant (any scope)', async (viewer, subject, access) => {
+  if (viewer.role !== 'PATIENT' || viewer.personId === subject.patientId) return false;
+  return (await access.proxyGrant(subject.patientId)) !== null;
+});
+
+/** The patient, someone acting for them now, the practitioners treating them, a reading service. */
+const CARE_READERS = anyOf(patientSelf, PROXY_ANY_SCOPE, careTeam, SERVICE_READ);
+
+/** Only a patient has a record to share or a proxy relationship. */
+const PATIENTS_ONLY = roles(['PATIENT'], 'Only a patient has proxy access.');
 
 /** Care staff, for their own record. */
 const STAFF_SELF = rule('the staff member themself', (viewer, subject) => viewer.personId === subject.patientId);
@@ -34,6 +48,8 @@ export const policy = definePolicy({
     Practitioner: 'a member of staff: name and specialty (sign-in only)',
     CareTeam: 'a care team’s name (sign-in only); who is in it is guarded by Patient.careTeams',
     PersonName: 'a name; a patient’s is reached only through Patient',
+    ProxyAccess: 'the viewer’s own proxy access to a patient (scopes, end); the patient is guarded by Me.proxyFor',
+    ProxyGrant: 'a grant the viewer gave: the proxy’s name, scopes and dates, no health data',
   },
   openFields: {
     'Query.me': 'the viewer’s own account and session (null for a service); its patient part is Me.patient',
@@ -56,6 +72,30 @@ export const policy = definePolicy({
     'Me.patient': { gate: roles(['PATIENT'], 'Only a patient has a patient record.'), allow: patientSelf, audit: { kind: 'demographics', action: 'read' } },
     'Patient.careTeams': { allow: CARE_READERS, audit: { kind: 'care_team', action: 'read' } },
     // Staff records (not health data): a staff member's own; null for anyone else.
+    // The patients the viewer is a proxy for now: each one's name is a demographics read, audited with the role PROXY.
+    'Me.proxyFor': { gate: PATIENTS_ONLY, allow: PROXY_ANY_SCOPE, audit: { kind: 'demographics', action: 'read' } },
+    // The grants the viewer gave (their own, not health data).
+    'Me.proxyGrants': { gate: PATIENTS_ONLY, allow: patientSelf },
+    // A patient by id: the viewer's own, or one they are a proxy for; anyone else's reads NOT_FOUND, like an unknown id.
+    'Query.patient': {
+      gate: roles(['PATIENT'], 'Only a patient can look up a patient by id.'),
+      allow: anyOf(patientSelf, PROXY_ANY_SCOPE),
+      audit: { kind: 'demographics', action: 'read' },
+      hideAs: 'The patient',
+    },
+    // Sharing one's own record: the grantor is the subject (the age and input rules are services/proxies.ts').
+    'Mutation.grantProxyAccess': {
+      gate: roles(['PATIENT'], 'Only a patient can grant proxy access.'),
+      allow: patientSelf,
+      audit: { kind: 'proxy_grant', action: 'create' },
+    },
+    // Only the grantor ends a grant; anyone else's reads NOT_FOUND.
+    'Mutation.revokeProxyAccess': {
+      gate: roles(['PATIENT'], 'Only a patient can revoke proxy access.'),
+      allow: patientSelf,
+      audit: { kind: 'proxy_grant', action: 'update' },
+      hideAs: 'The proxy grant',
+    },
     'Me.practitioner': { gate: roles(['PRACTITIONER', 'PHARMACIST'], 'Only care staff have a staff record.'), allow: STAFF_SELF },
     'Practitioner.careTeams': {
       gate: gate('the practitioner themself', 'Only the practitioner themself can list their care teams.', (viewer, facts) => viewer.personId === facts.patientId),

@@ -88,6 +88,23 @@ describe('identity’s internal route handlers', () => {
       expect(await careAccess(await serviceToken(), { patientIds: asked })).toEqual({ status: 200, body: { allowed: [] }, headers: NO_STORE });
     });
 
+    it('answers what a patient may do as a proxy for each asked patient when asked: Jane for her children, no one else', async () => {
+      const jane = await tokenFor('ac-jane-doe', DEMO.jane, 'PATIENT', 'DS_LOGON');
+      const all = ['APPOINTMENTS', 'MESSAGES', 'MEDICATIONS', 'RESULTS', 'NOTES', 'HEALTH_SUMMARY'];
+      expect(await careAccess(jane, { patientIds: [DEMO.emma, DEMO.liam, DEMO.jane, DEMO.john], proxy: true })).toEqual({
+        status: 200,
+        body: { allowed: [], proxy: { [DEMO.emma]: { scopes: all, hideSensitive: false }, [DEMO.liam]: { scopes: all, hideSensitive: true } } },
+        headers: NO_STORE,
+      });
+      expect((await careAccess(jane, { patientIds: [DEMO.emma], proxy: 'yes' })).body).toEqual({ allowed: [] });
+      const john = await tokenFor('ac-john-roe', DEMO.john, 'PATIENT', 'DS_LOGON');
+      expect((await careAccess(john, { patientIds: [DEMO.emma, DEMO.jane], proxy: true })).body).toEqual({ allowed: [], proxy: {} });
+      // A token of another role for a guardian's person is no one's proxy (as a practitioner it shares Team Blue with Emma), nor is a service.
+      const notJane = await tokenFor('ac-jane-doe', DEMO.jane, 'PRACTITIONER');
+      expect((await careAccess(notJane, { patientIds: [DEMO.emma], proxy: true })).body).toEqual({ allowed: [DEMO.emma], proxy: {} });
+      expect((await careAccess(await serviceToken(), { patientIds: [DEMO.emma], proxy: true })).body).toEqual({ allowed: [], proxy: {} });
+    });
+
     it('gives the viewer’s own care teams as they are now when asked, to practitioners and patients only', async () => {
       const alex = await tokenFor('ac-alex-kim', DEMO.alex, 'PRACTITIONER');
       expect((await careAccess(alex, { patientIds: [DEMO.john], careTeams: true })).body).toEqual({ allowed: [DEMO.john], careTeamIds: [DEMO.careTeamBlue] });

@@ -3,6 +3,7 @@ import { PortalError, retryAfterOf, type RouteHandler, type SubgraphRuntime, typ
 import type { IdentityDeps } from './context';
 import { IdentityStore } from './db/store';
 import { SecurityAudit } from './services/audit';
+import { localProxyAccess } from './services/proxyAccess';
 import { ServiceTokens } from './services/serviceClients';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -15,6 +16,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Record<string, RouteHandler> {
   const store = new IdentityStore(runtime.database.dataSource);
   const serviceTokens = new ServiceTokens(store, deps.keys);
+  const proxyAccess = localProxyAccess(store, deps.clock);
   const viewerOf = (req: IncomingMessage): Promise<Viewer | null> => runtime.verifier.fromAuthorizationHeader(req.headers.authorization).catch(() => null);
   /** True for a live session (service tokens have none); otherwise the answer to give. */
   const sessionLive = async (viewer: Viewer): Promise<true | { status: number; body: object }> => {
@@ -42,10 +44,12 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
       if (live !== true) return live;
       let ids: string[] = [];
       let teams = false;
+      let proxy = false;
       try {
-        const parsed = JSON.parse(body.toString('utf8')) as { patientIds?: unknown; careTeams?: unknown };
+        const parsed = JSON.parse(body.toString('utf8')) as { patientIds?: unknown; careTeams?: unknown; proxy?: unknown };
         if (Array.isArray(parsed.patientIds)) ids = parsed.patientIds.filter((x): x is string => typeof x === 'string').slice(0, 1000);
         teams = parsed.careTeams === true;
+        proxy = parsed.proxy === true;
       } catch {
         return { status: 400, body: { error: 'bad request' } };
       }
@@ -53,7 +57,9 @@ export function identityRoutes(runtime: SubgraphRuntime, deps: IdentityDeps): Re
       // The viewer's own teams as they are now: subgraphs ask this instead of trusting the token's snapshot.
       const member = viewer.role === 'PRACTITIONER' || viewer.role === 'PATIENT';
       const careTeamIds = teams ? (member ? await store.careTeamIdsOf(viewer.personId) : []) : undefined;
-      return { status: 200, body: { allowed: [...allowed], careTeamIds }, headers: NO_STORE };
+      // What a patient viewer may do for each of the patients as their proxy today (none for other roles): `{ [id]: { scopes, hideSensitive } }`.
+      const proxied = proxy ? Object.fromEntries(await proxyAccess(viewer, ids)) : undefined;
+      return { status: 200, body: { allowed: [...allowed], careTeamIds, proxy: proxied }, headers: NO_STORE };
     },
     // Asked with the viewer's own token, so only a holder of a valid token learns (and extends) its session.
     'POST /internal/sessions/check': async (req) => {

@@ -6,6 +6,7 @@ import {
   AffiliationEntity,
   CareTeamEntity,
   CareTeamMemberEntity,
+  GuardianLinkEntity,
   PersonEntity,
   type AccountRow,
   type AffiliationRow,
@@ -15,13 +16,20 @@ import { hashPassword } from './services/passwords';
 import { ensureDevPki } from './smartcard/devPki';
 
 /**
- * The demo cast of contract/README.md. Idempotent: does nothing when already
+ * The demo cast of contract/README.md, and Jane's children (README.md's demo
+ * cast, for proxy access). Idempotent: does nothing when already
  * seeded. Given DATA_DIR, it also writes the development PKI there when
  * missing: a dev CA and the cast's smart cards (see smartcard/devPki.ts).
  */
 export async function seedDemo(db: DataSource, now = new Date(), dataDir?: string): Promise<void> {
   if (dataDir) await ensureDevPki(dataDir);
   await seedClinicPractitioners(db, now);
+  await seedAdults(db, now);
+  await seedChildren(db, now);
+}
+
+/** Jane, John, Alex and Sam with their accounts, and the two demo care teams. */
+async function seedAdults(db: DataSource, now: Date): Promise<void> {
   if (await db.getRepository(PersonEntity).findOneBy({ id: DEMO.jane })) return;
   const people: PersonRow[] = [
     { id: DEMO.jane, kind: 'PATIENT', dodId: '1000000001', givenName: 'Jane', middleName: 'A', familyName: 'Doe', dateOfBirth: '1990-04-12', specialty: null },
@@ -55,6 +63,43 @@ export async function seedDemo(db: DataSource, now = new Date(), dataDir?: strin
       { careTeamId: DEMO.careTeamBlue, personId: DEMO.alex },
       { careTeamId: DEMO.careTeamGreen, personId: DEMO.jane },
       { careTeamId: DEMO.careTeamGreen, personId: DEMO.riley },
+    ]);
+  });
+}
+
+/** The day `years` years and `months` months before `now` (UTC), YYYY-MM-DD. */
+const bornBefore = (now: Date, years: number, months: number) =>
+  new Date(Date.UTC(now.getUTCFullYear() - years, now.getUTCMonth() - months, now.getUTCDate())).toISOString().slice(0, 10);
+
+/**
+ * Jane's children, for proxy access: Emma, 12 on the seed day (her mother sees
+ * everything), and Liam, 15 (sensitive records hidden from his mother). Their
+ * ages count from the seed day, so in a database kept for years they grow up:
+ * Liam's link gives nothing from his 18th birthday. Dependents on Jane's DoD
+ * affiliation and on her care team (Alex treats them); no portal accounts of
+ * their own. A step of its own, so databases seeded before they existed get them.
+ */
+async function seedChildren(db: DataSource, now: Date): Promise<void> {
+  if (await db.getRepository(PersonEntity).findOneBy({ id: DEMO.emma })) return;
+  const emmaBorn = bornBefore(now, 12, 3);
+  const liamBorn = bornBefore(now, 15, 4);
+  const createdAt = now.toISOString();
+  await db.transaction(async (tx) => {
+    await tx.getRepository(PersonEntity).insert([
+      { id: DEMO.emma, kind: 'PATIENT', dodId: '1000000003', givenName: 'Emma', middleName: 'C', familyName: 'Doe', dateOfBirth: emmaBorn, specialty: null },
+      { id: DEMO.liam, kind: 'PATIENT', dodId: '1000000004', givenName: 'Liam', middleName: 'D', familyName: 'Doe', dateOfBirth: liamBorn, specialty: null },
+    ]);
+    await tx.getRepository(AffiliationEntity).insert([
+      { id: 'af-emma-dod', personId: DEMO.emma, organization: 'DOD', status: 'DEPENDENT', startDate: emmaBorn, endDate: null },
+      { id: 'af-liam-dod', personId: DEMO.liam, organization: 'DOD', status: 'DEPENDENT', startDate: liamBorn, endDate: null },
+    ]);
+    await tx.getRepository(CareTeamMemberEntity).insert([
+      { careTeamId: DEMO.careTeamBlue, personId: DEMO.emma },
+      { careTeamId: DEMO.careTeamBlue, personId: DEMO.liam },
+    ]);
+    await tx.getRepository(GuardianLinkEntity).insert([
+      { guardianPersonId: DEMO.jane, childPersonId: DEMO.emma, createdAt },
+      { guardianPersonId: DEMO.jane, childPersonId: DEMO.liam, createdAt },
     ]);
   });
 }

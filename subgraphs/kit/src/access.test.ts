@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, type CareAccessCheck } from './access';
+import { Access, proxyGrantsOf, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, remoteProxyAccess, type CareAccessCheck, type ProxyAccessCheck, type ProxyGrant } from './access';
 import { AuditTrail } from './audit';
 import { openAuditDatabase } from './auditTesting';
 import type { Role, Viewer } from './auth/tokens';
@@ -242,5 +242,146 @@ describe('remoteCareAccess', () => {
       reply = json(200, body);
       expect([body, await codeOf(remoteCareAccess(url)(viewerOf('PRACTITIONER'), ['pt-1']))]).toEqual([body, unavailable]);
     }
+  });
+});
+
+describe('proxy grants in the request’s Access', () => {
+  let audit: Awaited<ReturnType<typeof openAuditDatabase>>;
+  let requests = 0;
+  beforeAll(async () => {
+    audit = await openAuditDatabase();
+  });
+  afterAll(async () => {
+    await audit?.close();
+  });
+
+  /** An Access whose identity answers `grants` (patient id -> grant) for any patient viewer, and what it was asked. */
+  function accessFor(viewer: Viewer | null, grants: Record<string, ProxyGrant> = {}) {
+    const requestId = `req-proxy-${++requests}`;
+    const trail = new AuditTrail(audit.db.dataSource, 'probe', requestId, viewer);
+    const asked: string[][] = [];
+    const proxyAccess: ProxyAccessCheck = async (_v, ids) => {
+      asked.push([...ids]);
+      return new Map(ids.filter((id) => grants[id]).map((id) => [id, grants[id]]));
+    };
+    return {
+      access: new Access(viewer, trail, async () => new Set(), undefined, undefined, proxyAccess),
+      asked,
+      async events() {
+        await trail.flush();
+        return (await audit.rows()).filter((r) => r.requestId === requestId).map((r) => `${r.actorRole} ${r.patientId} ${r.recordKind} ${r.action} ${r.outcome}`);
+      },
+    };
+  }
+  const child = { scopes: ['APPOINTMENTS', 'NOTES'], hideSensitive: false };
+  const teen = { scopes: ['NOTES'], hideSensitive: true };
+
+  it('answers a patient viewer’s grants, asking identity once for all of a request’s patients', async () => {
+    const { access, asked } = accessFor(viewerOf('PATIENT'), { 'pt-child': child, 'pt-teen': teen });
+    const answers = await Promise.all(['pt-child', 'pt-teen', 'pt-else', 'pt-child'].map((id) => access.proxyGrant(id)));
+    expect(answers).toEqual([child, teen, null, child]);
+    expect(asked).toEqual([['pt-child', 'pt-teen', 'pt-else']]);
+  });
+
+  it('is null for the viewer’s own record and for anyone not a patient, without asking', async () => {
+    const self = accessFor(viewerOf('PATIENT'), { 'pt-me': child });
+    expect(await self.access.proxyGrant('pt-me')).toBeNull();
+    expect(self.asked).toEqual([]);
+    for (const role of ['PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE'] as const) {
+      const other = accessFor(viewerOf(role), { 'pt-child': child });
+      expect([role, await other.access.proxyGrant('pt-child')]).toEqual([role, null]);
+      expect(other.asked).toEqual([]);
+    }
+    const nobody = accessFor(null, { 'pt-child': child });
+    expect(await nobody.access.proxyGrant('pt-child')).toBeNull();
+    expect(await nobody.access.hidesSensitive('pt-child')).toBe(false);
+  });
+
+  it('hides sensitive records exactly where the grant says so', async () => {
+    const { access } = accessFor(viewerOf('PATIENT'), { 'pt-child': child, 'pt-teen': teen });
+    expect(await access.hidesSensitive('pt-teen')).toBe(true);
+    expect(await access.hidesSensitive('pt-child')).toBe(false);
+    expect(await access.hidesSensitive('pt-else')).toBe(false);
+    expect(await access.hidesSensitive('pt-me')).toBe(false);
+  });
+
+  it('audits a patient acting under a grant found in this request as PROXY, their own record and the rest as PATIENT', async () => {
+    const { access, events } = accessFor(viewerOf('PATIENT'), { 'pt-child': child });
+    access.record('pt-child', 'note', 'read', 'ALLOWED');
+    await access.proxyGrant('pt-child');
+    await access.proxyGrant('pt-else');
+    access.record('pt-child', 'note', 'update', 'ALLOWED');
+    access.record('pt-else', 'note', 'read', 'DENIED');
+    access.record('pt-me', 'note', 'read', 'ALLOWED');
+    // Before the grant was asked, nothing said the patient acted as a proxy.
+    expect((await events()).sort()).toEqual(['PATIENT pt-child note read ALLOWED', 'PATIENT pt-else note read DENIED', 'PATIENT pt-me note read ALLOWED', 'PROXY pt-child note update ALLOWED']);
+  });
+});
+
+describe('remoteProxyAccess', () => {
+  let server: http.Server;
+  let url: string;
+  let seen: { url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  let reply: (res: http.ServerResponse) => void;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ url: req.url, headers: req.headers, body });
+        reply(res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    seen = [];
+  });
+  const json = (status: number, body: unknown) => (res: http.ServerResponse) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+  it('asks identity’s care-access route with proxy: true and the viewer’s own token, and reads its proxy answer', async () => {
+    reply = json(200, { allowed: [], proxy: { 'pt-child': { scopes: ['APPOINTMENTS', 3], hideSensitive: false }, 'pt-teen': { scopes: ['NOTES'], hideSensitive: true } } });
+    const grants = await remoteProxyAccess(url)(viewerOf('PATIENT', { token: 'tok-proxy' }), ['pt-child', 'pt-teen', 'pt-else']);
+    expect(grants).toEqual(new Map([['pt-child', { scopes: ['APPOINTMENTS'], hideSensitive: false }], ['pt-teen', { scopes: ['NOTES'], hideSensitive: true }]]));
+    expect(seen).toEqual([
+      {
+        url: '/internal/care-access',
+        headers: expect.objectContaining({ authorization: 'Bearer tok-proxy', 'content-type': 'application/json' }),
+        body: JSON.stringify({ patientIds: ['pt-child', 'pt-teen', 'pt-else'], proxy: true }),
+      },
+    ]);
+  });
+
+  it('is SERVICE_UNAVAILABLE when identity refuses or cannot be reached: never a grant', async () => {
+    const unavailable = { code: 'SERVICE_UNAVAILABLE', message: 'Access to this record could not be checked right now. Try again shortly.' };
+    reply = json(401, { proxy: { 'pt-child': { scopes: ['NOTES'], hideSensitive: false } } });
+    expect(await codeOf(remoteProxyAccess(url)(viewerOf('PATIENT'), ['pt-child']))).toEqual(unavailable);
+    expect(await codeOf(remoteProxyAccess('http://127.0.0.1:1')(viewerOf('PATIENT'), ['pt-child']))).toEqual(unavailable);
+  });
+
+  it('keeps only well-formed grants, and hides sensitive records unless told plainly not to', () => {
+    expect(proxyGrantsOf(undefined)).toEqual(new Map());
+    expect(proxyGrantsOf('pt-1')).toEqual(new Map());
+    expect(
+      proxyGrantsOf({
+        'pt-none': null,
+        'pt-text': 'NOTES',
+        'pt-no-list': { scopes: 'NOTES', hideSensitive: false },
+        'pt-unsaid': { scopes: ['NOTES'] },
+        'pt-odd': { scopes: ['NOTES'], hideSensitive: 'no' },
+        'pt-plain': { scopes: [], hideSensitive: false },
+      }),
+    ).toEqual(
+      new Map([
+        ['pt-unsaid', { scopes: ['NOTES'], hideSensitive: true }],
+        ['pt-odd', { scopes: ['NOTES'], hideSensitive: true }],
+        ['pt-plain', { scopes: [], hideSensitive: false }],
+      ]),
+    );
   });
 });

@@ -2,7 +2,8 @@ import { Access, type CareAccessCheck } from './access';
 import { AuditTrail } from './audit';
 import { openAuditDatabase } from './auditTesting';
 import type { Role, Viewer } from './auth/tokens';
-import { allOf, anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxy, roles, rule, serviceScope } from './policy';
+import { allOf, anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxy, proxyFor, roles, rule, serviceScope } from './policy';
+import type { ProxyAccessCheck, ProxyGrant } from './access';
 
 const viewerOf = (role: Role, over: Partial<Viewer> = {}): Viewer => ({
   accountId: `ac-${role.toLowerCase()}`,
@@ -276,5 +277,92 @@ describe('a declared policy', () => {
       'Staff.teams: [the staff member themself] themself; not audited',
       'Team.notes: not a draft & care team; audits note/read',
     ]);
+  });
+});
+
+describe('proxyFor(scope)', () => {
+  let audit: Awaited<ReturnType<typeof openAuditDatabase>>;
+  let requests = 0;
+  beforeAll(async () => {
+    audit = await openAuditDatabase();
+  });
+  afterAll(async () => {
+    await audit?.close();
+  });
+
+  const notesPolicy = definePolicy({
+    healthTypes: [],
+    otherTypes: {},
+    openFields: {},
+    entries: {
+      'Patient.notes': { allow: anyOf(patientSelf, proxyFor('NOTES'), careTeam), audit: { kind: 'note', action: 'read' } },
+      'Note.__resolveReference': { allow: anyOf(patientSelf, proxyFor('NOTES')), audit: { kind: 'note', action: 'read' }, hideAs: 'The note' },
+    },
+  });
+
+  /** An Access whose identity says the viewer holds `grants` (patient id -> grant), and what it was asked. */
+  function accessFor(viewer: Viewer, grants: Record<string, ProxyGrant> = {}, treats: string[] = []) {
+    const requestId = `req-proxyfor-${++requests}`;
+    const trail = new AuditTrail(audit.db.dataSource, 'probe', requestId, viewer);
+    const asked: string[][] = [];
+    const proxyAccess: ProxyAccessCheck = async (_v, ids) => {
+      asked.push([...ids]);
+      return new Map(ids.filter((id) => grants[id]).map((id) => [id, grants[id]]));
+    };
+    const careAccess: CareAccessCheck = async (_v, ids) => new Set(ids.filter((id) => treats.includes(id)));
+    return {
+      access: new Access(viewer, trail, careAccess, undefined, undefined, proxyAccess),
+      asked,
+      async events() {
+        await trail.flush();
+        return (await audit.rows()).filter((r) => r.requestId === requestId).map((r) => `${r.actorRole} ${r.patientId} ${r.recordKind} ${r.action} ${r.outcome}`);
+      },
+    };
+  }
+  const parent = { scopes: ['APPOINTMENTS', 'NOTES'], hideSensitive: false };
+  const parentOfTeen = { scopes: ['APPOINTMENTS', 'NOTES'], hideSensitive: true };
+  const caregiver = { scopes: ['APPOINTMENTS'], hideSensitive: false };
+
+  it('reads as the scope it names', () => {
+    expect(proxyFor('NOTES').describe).toBe('proxy with scope NOTES');
+    expect(notesPolicy.describe()[0]).toBe('Patient.notes: patient self | proxy with scope NOTES | care team; audits note/read');
+  });
+
+  it('allows a patient whose live grant covers the scope, and no one whose grant does not, or who has none', async () => {
+    const { access, asked } = accessFor(viewerOf('PATIENT'), { 'pt-child': parent, 'pt-friend': caregiver });
+    const answers = await Promise.all(['pt-child', 'pt-friend', 'pt-stranger'].map((id) => notesPolicy.may('Patient.notes', access, id)));
+    expect(answers).toEqual([true, false, false]);
+    expect(asked).toEqual([['pt-child', 'pt-friend', 'pt-stranger']]);
+  });
+
+  it('refuses a sensitive record when the grant hides them, and allows it when it does not', async () => {
+    const teen = accessFor(viewerOf('PATIENT'), { 'pt-teen': parentOfTeen });
+    expect(await notesPolicy.may('Patient.notes', teen.access, { patientId: 'pt-teen', sensitive: true })).toBe(false);
+    expect(await notesPolicy.may('Patient.notes', teen.access, { patientId: 'pt-teen', sensitive: false })).toBe(true);
+    expect(await notesPolicy.may('Patient.notes', teen.access, 'pt-teen')).toBe(true);
+    const child = accessFor(viewerOf('PATIENT'), { 'pt-child': parent });
+    expect(await notesPolicy.may('Patient.notes', child.access, { patientId: 'pt-child', sensitive: true })).toBe(true);
+  });
+
+  it('never allows anyone but a patient, nor a patient for their own record through it, and asks nothing then', async () => {
+    const rule = proxyFor('NOTES');
+    for (const role of ['PRACTITIONER', 'PHARMACIST', 'ADMIN', 'SERVICE'] as const) {
+      // Even a viewer of another role whose person id holds a grant in the answer.
+      const { access, asked } = accessFor(viewerOf(role, { personId: 'pt-me' }), { 'pt-child': parent });
+      expect([role, await rule.allows(access.requireViewer(), { patientId: 'pt-child' }, access)]).toEqual([role, false]);
+      expect(asked).toEqual([]);
+    }
+    const { access, asked } = accessFor(viewerOf('PATIENT'), { 'pt-me': parent });
+    expect(await rule.allows(access.requireViewer(), { patientId: 'pt-me' }, access)).toBe(false);
+    expect(asked).toEqual([]);
+  });
+
+  it('is audited with the role PROXY, allowed or refused under a grant; without one the patient is audited as PATIENT', async () => {
+    const { access, events } = accessFor(viewerOf('PATIENT'), { 'pt-child': parent, 'pt-friend': caregiver });
+    expect(await notesPolicy.check('Patient.notes', access, 'pt-child')).toBe(true);
+    expect(await notesPolicy.check('Patient.notes', access, 'pt-friend')).toBe(false);
+    expect(await codeOf(notesPolicy.assert('Note.__resolveReference', access, 'pt-stranger'))).toEqual({ code: 'NOT_FOUND', message: 'The note was not found.' });
+    expect(await notesPolicy.check('Patient.notes', access, 'pt-me')).toBe(true);
+    expect((await events()).sort()).toEqual(['PATIENT pt-me note read ALLOWED', 'PATIENT pt-stranger note read DENIED', 'PROXY pt-child note read ALLOWED', 'PROXY pt-friend note read DENIED']);
   });
 });

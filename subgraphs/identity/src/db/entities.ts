@@ -111,7 +111,8 @@ export interface IdentityAuditRow {
 }
 
 /**
- * A message to a holder that a credential of theirs was added or removed, delivered through messaging.
+ * A message to a holder that a credential of theirs was added or removed, or to a grantor and a proxy that
+ * a proxy grant was given or revoked, delivered through messaging.
  * The delivery columns (attempts, refusals, next attempt, delivered, dead, last error) are the kit's
  * `OutboxRowBase`; at OUTBOX_MAX_REFUSALS permanent refusals a notice is dead, kept for operators until purged.
  */
@@ -123,6 +124,26 @@ export interface NoticeRow extends OutboxRowBase {
   body: string;
   leaseBy: string | null;
   leaseUntil: string | null;
+}
+
+/** A parent's or legal guardian's link to a child: what it gives depends on the child's age on the day asked. */
+export interface GuardianLinkRow {
+  guardianPersonId: string;
+  childPersonId: string;
+  createdAt: string;
+}
+
+/** An adult patient's grant to a caregiver: chosen scopes until `endsOn` (inclusive) or revocation. */
+export interface ProxyGrantRow {
+  id: string;
+  grantorPersonId: string;
+  proxyPersonId: string;
+  /** Space-separated ProxyScope names. */
+  scopes: string;
+  /** YYYY-MM-DD, the last day of access. */
+  endsOn: string;
+  createdAt: string;
+  revokedAt: string | null;
 }
 
 const varchar = (length: number, extra: object = {}) => ({ type: 'varchar' as const, length, ...extra });
@@ -283,6 +304,30 @@ export const NoticeEntity = new EntitySchema<NoticeRow>({
   },
 });
 
+export const GuardianLinkEntity = new EntitySchema<GuardianLinkRow>({
+  name: 'GuardianLink',
+  tableName: 'guardian_link',
+  columns: {
+    guardianPersonId: varchar(64, { name: 'guardian_person_id', primary: true }),
+    childPersonId: varchar(64, { name: 'child_person_id', primary: true }),
+    createdAt: varchar(32, { name: 'created_at' }),
+  },
+});
+
+export const ProxyGrantEntity = new EntitySchema<ProxyGrantRow>({
+  name: 'ProxyGrant',
+  tableName: 'proxy_grant',
+  columns: {
+    id: varchar(36, { primary: true }),
+    grantorPersonId: varchar(64, { name: 'grantor_person_id' }),
+    proxyPersonId: varchar(64, { name: 'proxy_person_id' }),
+    scopes: varchar(200),
+    endsOn: varchar(10, { name: 'ends_on' }),
+    createdAt: varchar(32, { name: 'created_at' }),
+    revokedAt: varchar(32, { name: 'revoked_at', nullable: true }),
+  },
+});
+
 export const entities = [
   PersonEntity,
   AffiliationEntity,
@@ -296,4 +341,6 @@ export const entities = [
   ServiceClientEntity,
   IdentityAuditEntity,
   NoticeEntity,
+  GuardianLinkEntity,
+  ProxyGrantEntity,
 ];

@@ -15,10 +15,13 @@ import {
   type NoticeRow,
   type PersonRow,
   type PivCardRow,
+  type ProxyGrantRow,
   type ServiceClientRow,
   type SessionRow,
 } from './entities';
 
+const GRANT_COLUMNS = `id, grantor_person_id AS "grantorPersonId", proxy_person_id AS "proxyPersonId", scopes, ends_on AS "endsOn",
+       created_at AS "createdAt", revoked_at AS "revokedAt"`;
 
 /** Every SQL statement of the identity subgraph. */
 export class IdentityStore {
@@ -311,6 +314,82 @@ export class IdentityStore {
         [id, fromAccountId, card.accountId, card.fingerprint, card.registeredAt],
       )) === 1
     );
+  }
+
+  // ---------------------------------------------------------------- proxy access
+
+  /** The children of `guardianId` among `childIds` (all of them when not given), with their dates of birth. */
+  async childrenOf(guardianId: string, childIds?: readonly string[]): Promise<{ childId: string; dateOfBirth: string }[]> {
+    if (childIds && childIds.length === 0) return [];
+    return sql(
+      this.db,
+      `SELECT g.child_person_id AS "childId", p.date_of_birth AS "dateOfBirth"
+         FROM guardian_link g JOIN person p ON p.id = g.child_person_id
+        WHERE g.guardian_person_id = $1${childIds ? ` AND g.child_person_id IN (${placeholders(childIds.length, 2)})` : ''}`,
+      childIds ? [guardianId, ...childIds] : [guardianId],
+    );
+  }
+
+  /**
+   * The grants that give `proxyId` access on `today` (YYYY-MM-DD): not revoked
+   * and not ended, of the grantors among `grantorIds` (all when not given).
+   */
+  async liveGrantsTo(proxyId: string, today: string, grantorIds?: readonly string[]): Promise<ProxyGrantRow[]> {
+    if (grantorIds && grantorIds.length === 0) return [];
+    return sql<ProxyGrantRow>(
+      this.db,
+      `SELECT ${GRANT_COLUMNS} FROM proxy_grant
+        WHERE proxy_person_id = $1 AND revoked_at IS NULL AND ends_on >= $2${grantorIds ? ` AND grantor_person_id IN (${placeholders(grantorIds.length, 3)})` : ''}
+        ORDER BY created_at DESC, id`,
+      grantorIds ? [proxyId, today, ...grantorIds] : [proxyId, today],
+    );
+  }
+
+  /** Every grant `grantorId` gave, ended ones too, newest first. */
+  async grantsBy(grantorId: string): Promise<ProxyGrantRow[]> {
+    return sql<ProxyGrantRow>(this.db, `SELECT ${GRANT_COLUMNS} FROM proxy_grant WHERE grantor_person_id = $1 ORDER BY created_at DESC, id`, [grantorId]);
+  }
+
+  async grantById(id: string): Promise<ProxyGrantRow | null> {
+    const rows = await sql<ProxyGrantRow>(this.db, `SELECT ${GRANT_COLUMNS} FROM proxy_grant WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /** Grants of `grantorId` neither revoked nor ended on `today`. */
+  async countLiveGrantsBy(grantorId: string, today: string): Promise<number> {
+    const rows = await sql<{ n: number | string }>(
+      this.db,
+      'SELECT COUNT(*) AS n FROM proxy_grant WHERE grantor_person_id = $1 AND revoked_at IS NULL AND ends_on >= $2',
+      [grantorId, today],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async insertGrant(row: ProxyGrantRow): Promise<void> {
+    await execute(
+      this.db,
+      'INSERT INTO proxy_grant (id, grantor_person_id, proxy_person_id, scopes, ends_on, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [row.id, row.grantorPersonId, row.proxyPersonId, row.scopes, row.endsOn, row.createdAt, row.revokedAt],
+    );
+  }
+
+  /** Revokes the grant once; false when it was revoked already (or is not `grantorId`'s). */
+  async revokeGrant(id: string, grantorId: string, at: Date): Promise<boolean> {
+    return 1 === (await execute(this.db, 'UPDATE proxy_grant SET revoked_at = $3 WHERE id = $1 AND grantor_person_id = $2 AND revoked_at IS NULL', [id, grantorId, at.toISOString()]));
+  }
+
+  /** Grants `grantorId` created since `since`, and the oldest of them (for the daily bound). */
+  async grantsCreatedSince(grantorId: string, since: Date): Promise<{ count: number; oldest: string | null }> {
+    const rows = await sql<{ n: number | string; oldest: string | null }>(
+      this.db,
+      'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM proxy_grant WHERE grantor_person_id = $1 AND created_at >= $2',
+      [grantorId, since.toISOString()],
+    );
+    return { count: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest ?? null };
+  }
+
+  async insertGuardianLink(guardianId: string, childId: string, at: Date): Promise<void> {
+    await this.serial(() => execute(this.db, 'INSERT INTO guardian_link (guardian_person_id, child_person_id, created_at) VALUES ($1, $2, $3)', [guardianId, childId, at.toISOString()]));
   }
 
   // ---------------------------------------------------------------- service credentials

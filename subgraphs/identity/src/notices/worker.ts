@@ -30,7 +30,7 @@ export function readNoticeSettings(env: NodeJS.ProcessEnv = process.env): Pick<N
 export const IDENTITY_NOTICES: OutboxTable<NoticeRow> = { entity: NoticeEntity, name: 'identity_notice', leaseBy: 'lease_by', leaseUntil: 'lease_until' };
 
 /**
- * Delivers identity's notices (a credential added or removed) as secure
+ * Delivers identity's notices (a credential added or removed, a proxy grant given or revoked) as secure
  * messages from the patient's care team, through messaging's
  * postCareTeamMessage, on the kit's OutboxRunner like pharmacy's outbox:
  * leases renewed per row, retries with a doubling delay, dead after

@@ -1,5 +1,5 @@
 import { notFound } from '@portal/kit';
-import { toAccount, toPatient, toPractitioner } from './mappers';
+import { toAccount, toPatient, toPractitioner, toProxyAccess, toProxyGrant } from './mappers';
 import type { MeResolvers } from '../generated/graphql';
 
 export const Me: MeResolvers = {
@@ -23,4 +23,7 @@ export const Me: MeResolvers = {
     const person = await ctx.people.ownPractitioner(viewer);
     return person && toPractitioner(person);
   },
+  // Empty for anyone but a patient: decided in ../policy.ts (Me.proxyFor, Me.proxyGrants).
+  proxyFor: async (_, __, ctx) => (await ctx.proxies.proxyFor()).map(toProxyAccess),
+  proxyGrants: async (_, __, ctx) => (await ctx.proxies.grants()).map(toProxyGrant),
 };

@@ -1,5 +1,5 @@
 import { underLimits } from '../services/limits';
-import { toAccount, toPivCard, toSignInPayload } from './mappers';
+import { toAccount, toPivCard, toProxyGrant, toSignInPayload } from './mappers';
 import type { MutationResolvers } from '../generated/graphql';
 
 export const Mutation: MutationResolvers = {
@@ -25,4 +25,6 @@ export const Mutation: MutationResolvers = {
     return toAccount(await ctx.accounts.deactivate(accountId));
   },
   signOut: (_, __, ctx) => ctx.signIn.signOut(ctx.access.requireViewer()),
+  grantProxyAccess: async (_, { input }, ctx) => toProxyGrant(await ctx.proxies.grant(input)),
+  revokeProxyAccess: async (_, { id }, ctx) => toProxyGrant(await ctx.proxies.revoke(id)),
 };

@@ -1,4 +1,5 @@
 import type { QueryResolvers } from '../generated/graphql';
+import { toPatient } from './mappers';
 
 const SUPPORT_CONTACTS = [
   { name: 'MHS GENESIS Patient Portal Help Desk', purpose: 'Problems with the patient portal', phone: '1-800-600-9332' },
@@ -13,4 +14,6 @@ export const Query: QueryResolvers = {
     await ctx.limits.consume('challenge', ctx.clientAddress);
     return ctx.smartCards.challenge();
   },
+  // The viewer's own record or one they are a proxy for (../policy.ts, Query.patient); NOT_FOUND otherwise.
+  patient: async (_, { id }, ctx) => toPatient(await ctx.proxies.patient(id)),
 };

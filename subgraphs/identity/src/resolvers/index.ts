@@ -6,6 +6,7 @@ import { Me } from './Me';
 import { Mutation } from './Mutation';
 import { Patient } from './Patient';
 import { Practitioner } from './Practitioner';
+import { ProxyGrant } from './ProxyGrant';
 import { Query } from './Query';
 
-export const resolvers: Resolvers = { ...scalarResolvers, Query, Mutation, Me, Account, Patient, Practitioner, CareTeam };
+export const resolvers: Resolvers = { ...scalarResolvers, Query, Mutation, Me, Account, Patient, Practitioner, CareTeam, ProxyGrant };

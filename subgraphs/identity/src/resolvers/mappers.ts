@@ -1,5 +1,6 @@
 import type { SignInMethod, Viewer } from '@portal/kit';
-import type { AccountRow, AffiliationRow, PersonRow, PivCardRow } from '../db/entities';
+import type { AccountRow, AffiliationRow, PersonRow, PivCardRow, ProxyGrantRow } from '../db/entities';
+import type { ProxyForEntry } from '../services/proxies';
 import type { SignInResult } from '../services/signIn';
 
 /** Storage rows never reach GraphQL as they are: these shape what the schema promises. */
@@ -34,6 +35,27 @@ export const toSignInPayload = (r: SignInResult) => ({ accessToken: r.accessToke
 
 export const toPivCard = (c: PivCardRow) => ({ id: c.id, uuid: c.cardUuid, registeredAt: c.registeredAt });
 
+/** `proxyName` and `active` are resolved in ProxyGrant.ts: they need the proxy's person row and today's date. */
+export const toProxyGrant = (g: ProxyGrantRow) => ({
+  id: g.id,
+  proxyPersonId: g.proxyPersonId,
+  scopes: g.scopes.split(' ') as ProxyForEntry['scopes'],
+  endsOn: g.endsOn,
+  createdAt: new Date(g.createdAt),
+  revokedAt: g.revokedAt ? new Date(g.revokedAt) : null,
+  row: g,
+});
+
+export const toProxyAccess = (e: ProxyForEntry) => ({
+  patient: toPatient(e.patient),
+  relationship: e.relationship,
+  scopes: e.scopes,
+  sensitiveHidden: e.hideSensitive,
+  endsOn: e.endsOn,
+});
+
+export type ProxyGrantModel = ReturnType<typeof toProxyGrant>;
+export type ProxyAccessModel = ReturnType<typeof toProxyAccess>;
 export type AccountModel = ReturnType<typeof toAccount>;
 export type PatientModel = ReturnType<typeof toPatient>;
 export type PractitionerModel = ReturnType<typeof toPractitioner>;

@@ -12,7 +12,9 @@ export type SecurityEventKind =
   | 'CREDENTIAL_REMOVED'
   | 'ACCOUNT_DEACTIVATED'
   | 'CARD_REGISTERED'
-  | 'SERVICE_TOKEN';
+  | 'SERVICE_TOKEN'
+  | 'PROXY_GRANTED'
+  | 'PROXY_REVOKED';
 
 export interface SecurityEvent {
   event: SecurityEventKind;

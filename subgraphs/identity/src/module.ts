@@ -69,7 +69,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
       return (viewer) => store.careTeamIdsOf(viewer.personId);
     },
     sessions: () => need().sessions,
-    createContext: (base) => createContext(base, need()),
+    createContext: (base, runtime) => createContext(base, need(), runtime.config),
     routes: (runtime) => identityRoutes(runtime, need()),
     // The notice worker (when configured) and the active-sessions metric, for as long as identity runs.
     background: (runtime) => {

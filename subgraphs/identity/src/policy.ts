@@ -22,7 +22,7 @@ const CARE_READERS = anyOf(patientSelf, proxy, careTeam, SERVICE_READ);
 const STAFF_SELF = rule('the staff member themself', (viewer, subject) => viewer.personId === subject.patientId);
 
 export const policy = definePolicy({
-  healthTypes: ['Patient', 'Affiliation'],
+  healthTypes: ['Patient', 'Affiliation', 'AccessLogConnection', 'AccessLogEdge', 'AccessLogEntry', 'AccessLogActor'],
   otherTypes: {
     Me: 'the viewer’s own account and session; the patient part is guarded by Me.patient',
     Account: 'the viewer’s own account: username, status, sign-in methods',
@@ -34,6 +34,7 @@ export const policy = definePolicy({
     Practitioner: 'a member of staff: name and specialty (sign-in only)',
     CareTeam: 'a care team’s name (sign-in only); who is in it is guarded by Patient.careTeams',
     PersonName: 'a name; a patient’s is reached only through Patient',
+    PageInfo: 'where a page ends: a cursor, never a record',
   },
   openFields: {
     'Query.me': 'the viewer’s own account and session (null for a service); its patient part is Me.patient',
@@ -55,6 +56,12 @@ export const policy = definePolicy({
     // The signed-in patient's own record; null for anyone else.
     'Me.patient': { gate: roles(['PATIENT'], 'Only a patient has a patient record.'), allow: patientSelf, audit: { kind: 'demographics', action: 'read' } },
     'Patient.careTeams': { allow: CARE_READERS, audit: { kind: 'care_team', action: 'read' } },
+    // Who read the patient's records: the patient's own, not even a proxy's or the care team's business.
+    'Patient.accessLog': {
+      gate: roles(['PATIENT'], 'Only the patient can read their access log.'),
+      allow: patientSelf,
+      audit: { kind: 'access_log', action: 'read' },
+    },
     // Staff records (not health data): a staff member's own; null for anyone else.
     'Me.practitioner': { gate: roles(['PRACTITIONER', 'PHARMACIST'], 'Only care staff have a staff record.'), allow: STAFF_SELF },
     'Practitioner.careTeams': {

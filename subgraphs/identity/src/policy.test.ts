@@ -9,7 +9,11 @@ describe('the identity access policy', () => {
   });
 
   it('reads as declared', () => {
-    expect(policy.describe()).toContain('Patient.careTeams: patient self | proxy (not built yet: allows no one) | care team | scope identity:read; audits care_team/read');
+    expect(policy.describe()).toContain('Patient.careTeams: patient self | proxy (no scope named: allows no one) | care team | scope identity:read; audits care_team/read');
+  });
+
+  it('gives the access log to the patient themself only, audited', () => {
+    expect(policy.describe()).toContain('Patient.accessLog: [PATIENT] patient self; audits access_log/read');
   });
 });
 

@@ -6,13 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
-import { accessLogStatement, askAuditEvents, MAX_ACCESS_LOG_ROWS, type AccessLogQuestion, type AccessLogRow } from './accessLog';
+import { accessLogStatement, askAuditEvents, AUDIT_MIGRATIONS, MAX_ACCESS_LOG_ROWS, type AccessLogQuestion, type AccessLogRow } from './accessLog';
+import { AuditEventEntity, CreateAuditEvent1764000000000 } from './audit';
+import { openDatabase } from './db';
 import type { SessionGuard } from './auth/sessions';
 import { TokenVerifier, type SigningKey } from './auth/tokens';
 import { ErrorCode, PortalError, unauthenticated } from './errors';
 import { execute, isPostgres, sql } from './sql';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphModule } from './subgraph';
-import { mintToken, removeTestDir, testConfig, testSigningKey, uniqueDatabaseName, type TestViewer } from './testing';
+import { mintToken, removeTestDir, testConfig, testDatabaseUrl, testSigningKey, testTempDir, uniqueDatabaseName, type TestViewer } from './testing';
 
 const auditedModule: SubgraphModule<SubgraphContext> = {
   name: 'audited',
@@ -246,6 +248,36 @@ describe('the statement', () => {
         expect(text).toContain(`USING INDEX ${index} `);
         expect(text).not.toContain('TEMP B-TREE');
       }
+    }
+  });
+});
+
+describe('the migration', () => {
+  it('upgrades a database made before it: the old (patient_id, occurred_at) index replaced by the two of the access log', async () => {
+    const dataDir = testTempDir('portal-audit-upgrade-');
+    const schema = uniqueDatabaseName('auditup');
+    const open = (migrations: Function[]) =>
+      openDatabase({ name: 'auditup', schema, entities: [AuditEventEntity], migrations, dataDir, databaseUrl: testDatabaseUrl() });
+    const indexes = async (db: Awaited<ReturnType<typeof open>>) => {
+      const rows = isPostgres(db.dataSource)
+        ? await sql<{ name: string; def: string }>(db.dataSource, `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'audit_event'`)
+        : await sql<{ name: string; def: string }>(db.dataSource, `SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_event' AND sql IS NOT NULL`);
+      // Not the primary key's.
+      return rows.filter((r) => !r.name.startsWith('PK_')).map((r) => `${r.name}: ${r.def.replace(/"/g, '').replace(/\s+/g, ' ')}`).sort();
+    };
+    let db = await open([CreateAuditEvent1764000000000]);
+    try {
+      const before = await indexes(db);
+      expect(before).toHaveLength(1);
+      expect(before[0]).toMatch(/\(patient_id, occurred_at\)/);
+      await db.dataSource.destroy();
+      db = await open(AUDIT_MIGRATIONS);
+      const after = await indexes(db);
+      expect(after.map((l) => l.split(':')[0])).toEqual(['audit_event_patient_log', 'audit_event_patient_log_others']);
+      expect(after[1]).toMatch(/WHERE/i);
+    } finally {
+      await db.destroyAndDrop();
+      removeTestDir(dataDir);
     }
   });
 });

@@ -37,11 +37,16 @@ export const SHOWN_BY_DEFAULT = `(action <> 'read' OR actor_role <> 'PATIENT' OR
 export class AccessLogIndexes1764000000001 implements MigrationInterface {
   name = 'AccessLogIndexes1764000000001';
   async up(q: QueryRunner): Promise<void> {
-    const table = await q.getTable('audit_event');
-    const old = table?.indices.find((i) => i.columnNames.length === 2 && i.columnNames[0] === 'patient_id' && i.columnNames[1] === 'occurred_at');
+    // The first migration's index has a name TypeORM generated: found by its columns (before the new ones exist), in this schema only.
+    const postgres = q.connection.options.type === 'postgres';
+    const old: { name: string }[] = await q.query(
+      postgres
+        ? `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'audit_event' AND indexdef LIKE '%(patient_id, occurred_at)'`
+        : `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_event' AND sql LIKE '%("patient_id", "occurred_at")%'`,
+    );
     await q.query(`CREATE INDEX audit_event_patient_log ON audit_event (patient_id, occurred_at, id)`);
     await q.query(`CREATE INDEX audit_event_patient_log_others ON audit_event (patient_id, occurred_at, id) WHERE ${SHOWN_BY_DEFAULT}`);
-    if (old) await q.dropIndex('audit_event', old);
+    for (const { name } of old) await q.query(`DROP INDEX "${name}"`);
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query(`CREATE INDEX audit_event_patient_occurred ON audit_event (patient_id, occurred_at)`);

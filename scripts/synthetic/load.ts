@@ -10,7 +10,7 @@
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntitySchema } from 'typeorm';
-import { AuditEventEntity, CreateAuditEvent1764000000000, openDatabase, type PortalDataSource } from '@portal/kit';
+import { AUDIT_MIGRATIONS, AuditEventEntity, openDatabase, type PortalDataSource } from '@portal/kit';
 import { hashPassword } from '@portal/identity/testing';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { MODULES } from '@portal/server';
@@ -89,7 +89,7 @@ async function migrate(databaseUrl: string, schemas: Record<SubgraphSchema, stri
         name: module.name,
         schema: schemas[SCHEMA_OF[name]],
         entities: [AuditEventEntity, ...(module.entities as EntitySchema<any>[])],
-        migrations: [CreateAuditEvent1764000000000, ...module.migrations],
+        migrations: [...AUDIT_MIGRATIONS, ...module.migrations],
         dataDir: '.data',
         databaseUrl,
         pool: { max: 2, acquireTimeoutMs: 10_000, statementTimeoutMs: 600_000 },

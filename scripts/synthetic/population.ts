@@ -12,7 +12,9 @@
  * hundred to several thousand (team 0 is the largest), each team with its own
  * clinic and practitioners (about one per 500 patients), and about one
  * pharmacist per 5,000 patients. About 3% of patients have a request waiting
- * in the pharmacy queue.
+ * in the pharmacy queue. Every subgraph holds three years of audit rows per
+ * patient (`auditRows`): a few for most, hundreds for one in a hundred, 5,000
+ * for patient 0, mostly the patient's own reads.
  */
 
 /** Rows of one table in PostgreSQL's COPY text format, one line per row. */
@@ -24,6 +26,8 @@ export interface TableRows {
 }
 
 export type SubgraphSchema = 'identity' | 'scheduling' | 'messaging' | 'pharmacy' | 'clinical_records';
+
+const AUDIT_COLUMNS = ['id', 'occurred_at', 'request_id', 'subgraph', 'actor_account_id', 'actor_person_id', 'actor_role', 'patient_id', 'record_kind', 'action', 'outcome'] as const;
 
 export const COLUMNS = {
   'identity.person': ['id', 'kind', 'dod_id', 'given_name', 'middle_name', 'family_name', 'date_of_birth', 'specialty'],
@@ -58,6 +62,12 @@ export const COLUMNS = {
   'clinical_records.allergy': ['id', 'patient_id', 'substance', 'reaction', 'severity', 'recorded_at', 'snomed_code'],
   'clinical_records.immunization': ['id', 'patient_id', 'vaccine', 'occurrence_date', 'cvx_code'],
   'clinical_records.vital': ['id', 'patient_id', 'kind', 'value', 'unit', 'recorded_at'],
+  // Every subgraph's audit trail (kit audit.ts): years of portal use, the patient's own reads most of it.
+  'identity.audit_event': AUDIT_COLUMNS,
+  'scheduling.audit_event': AUDIT_COLUMNS,
+  'messaging.audit_event': AUDIT_COLUMNS,
+  'pharmacy.audit_event': AUDIT_COLUMNS,
+  'clinical_records.audit_event': AUDIT_COLUMNS,
 } as const;
 
 export type TableName = keyof typeof COLUMNS;
@@ -437,5 +447,65 @@ export function patientRows(plan: Plan, i: number, passwordHash: string, sink: R
     sink.add('pharmacy.pharmacy_request', [
       `rq-${id}-0`, rxIds[0], id, renewal ? 'RENEWAL' : 'REFILL', 'PENDING', ago(r() * 20), id, renewal ? 'Please renew.' : null, null, null, null, null, null,
     ]);
+  }
+  auditRows(plan, i, sink);
+}
+
+/** Audit rows per patient and subgraph: a few for most, hundreds for one in a hundred, thousands for patient 0. */
+const AUDIT_YEARS = 3;
+const AUDIT_SOURCES: { schema: SubgraphSchema; subgraph: string; kinds: readonly string[] }[] = [
+  { schema: 'identity', subgraph: 'identity', kinds: ['demographics', 'care_team'] },
+  { schema: 'scheduling', subgraph: 'scheduling', kinds: ['appointment'] },
+  { schema: 'messaging', subgraph: 'messaging', kinds: ['message_thread', 'message'] },
+  { schema: 'pharmacy', subgraph: 'pharmacy', kinds: ['prescription', 'pharmacy_request'] },
+  { schema: 'clinical_records', subgraph: 'clinical-records', kinds: ['lab_result', 'visit_note', 'condition'] },
+];
+
+/**
+ * Patient `i`'s audit trail in each subgraph over AUDIT_YEARS years: mostly
+ * the patient's own reads (folded away in the access log by default, so the
+ * log's index must skip them), some own changes, reads by the care team's
+ * practitioners and a pharmacist, a service now and then, and a refused
+ * attempt by a practitioner of another team. Its own random stream, so the
+ * rest of the population is the same as without it.
+ */
+export function auditRows(plan: Plan, i: number, sink: RowSink): void {
+  const r = rng(mix(plan.seed, i, 4));
+  const id = patientId(i);
+  const team = teamOf(plan, i);
+  const other = plan.teams[(team.index + 1) % plan.teams.length];
+  const ref = Date.parse(`${plan.referenceDay}T12:00:00Z`);
+  const span = AUDIT_YEARS * 365 * DAY_MS;
+  const perSource = i === 0 ? 5_000 : r() < 0.01 ? 200 + Math.floor(r() * 300) : 2 + Math.floor(r() * 7);
+  for (const src of AUDIT_SOURCES) {
+    for (let k = 0; k < perSource; k++) {
+      const at = new Date(ref - Math.floor(((k + r()) / perSource) * span)).toISOString();
+      const kind = src.kinds[Math.floor(r() * src.kinds.length)];
+      const roll = r();
+      let actor: string = id;
+      let role = 'PATIENT';
+      let action = 'read';
+      let outcome = 'ALLOWED';
+      if (roll < 0.85) {
+        // The patient's own read.
+      } else if (roll < 0.88) {
+        action = 'create';
+      } else if (roll < 0.97) {
+        actor = practitionerId(team.index, Math.floor(r() * team.practitioners));
+        role = 'PRACTITIONER';
+      } else if (roll < 0.985) {
+        actor = pharmacistId(Math.floor(r() * plan.pharmacists));
+        role = 'PHARMACIST';
+      } else if (roll < 0.995) {
+        actor = 'service:reports';
+        role = 'SERVICE';
+      } else {
+        actor = practitionerId(other.index, 0);
+        role = 'PRACTITIONER';
+        outcome = 'DENIED';
+      }
+      const account = actor.startsWith('service:') ? actor : practitionerAccountId(actor);
+      sink.add(`${src.schema}.audit_event` as TableName, [`au-${id}-${k}`, at, `rq-syn-${i}-${k}`, src.subgraph, account, actor, role, id, kind, action, outcome]);
+    }
   }
 }

@@ -41,6 +41,7 @@ interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   'Index Cond'?: string;
+  'Scan Direction'?: string;
   Plans?: PlanNode[];
 }
 
@@ -95,7 +96,7 @@ describePg('scale: the hot queries of 10,000 patients on PostgreSQL use indexes'
     }
   }, 120_000);
 
-  it('plans every statement of PortalView, deep pages, CareTeamInbox, the pharmacy queue, AvailableSlots and the FHIR download without a sequential scan of a growing table', async () => {
+  it('plans every statement of PortalView, deep pages, CareTeamInbox, the pharmacy queue, AvailableSlots, the access log and the FHIR download without a sequential scan of a growing table', async () => {
     const key = await loadSigningKey({ dataDir: config.dataDir, production: false });
     scenario = 'setup (tokens, walking to deep pages)';
     const scenarios = await scaleScenarios(
@@ -143,7 +144,52 @@ describePg('scale: the hot queries of 10,000 patients on PostgreSQL use indexes'
     expect(seen.size).toBeGreaterThan(10);
     expect(problems).toEqual([]);
   }, 600_000);
+
+  it('plans the access log in each subgraph on its own index, with the planner’s default settings', async () => {
+    // The statements the AccessLog scenarios sent (the first test ran them): one per subgraph, for each form.
+    const statements = new Map<string, Captured>();
+    for (const c of captured) {
+      if (!c.scenario.startsWith('AccessLog') || !/FROM audit_event\b/.test(c.text)) continue;
+      statements.set(`${c.schema}\n${c.text}`, c);
+    }
+    const schemas = new Set([...statements.values()].map((c) => c.schema));
+    expect(schemas.size).toBe(5);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const plans: string[] = [];
+    try {
+      for (const c of statements.values()) {
+        await client.query(`SET search_path = "${c.schema}"`);
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${c.text}`, c.values);
+        const root = (rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan;
+        const scans = indexScans(root).filter((n) => n['Relation Name'] === 'audit_event');
+        const ownReads = !c.text.includes("actor_role <> 'PATIENT'");
+        const keyset = c.values.length === 4 ? 'after a cursor' : 'first page';
+        const [scan] = scans;
+        plans.push(
+          `${c.schema.replace(/^t_[a-z0-9]+_/, '')} ${ownReads ? 'with own reads' : 'default'} ${keyset}: ${scan ? `${scan['Node Type']}${scan['Scan Direction'] === 'Backward' ? ' Backward' : ''} using ${scan['Index Name']}${scan['Index Cond']?.includes('occurred_at') ? ' (keyset in the index condition)' : ''}` : 'no index'}`,
+        );
+        // The index's order answers ORDER BY ... LIMIT: no sort of the patient's rows.
+        expect(JSON.stringify(root)).not.toContain('"Sort"');
+      }
+    } finally {
+      await client.end();
+    }
+    for (const line of plans) {
+      const ownReads = line.includes('with own reads');
+      expect(line).toMatch(new RegExp(`Index Scan Backward using ${ownReads ? 'audit_event_patient_log\\b(?!_)' : 'audit_event_patient_log_others'}`));
+      if (line.includes('after a cursor')) expect(line).toContain('(keyset in the index condition)');
+    }
+    expect(plans.length).toBeGreaterThanOrEqual(10);
+  }, 120_000);
 });
+
+/** Every index scan of a plan, depth first. */
+function indexScans(node: PlanNode, found: PlanNode[] = []): PlanNode[] {
+  if (node['Node Type'] === 'Index Scan' || node['Node Type'] === 'Index Only Scan') found.push(node);
+  for (const child of node.Plans ?? []) indexScans(child, found);
+  return found;
+}
 
 /**
  * This test is about the plans of the statements the operations send, not about answering

@@ -10,9 +10,11 @@ import { signAccessToken, type PortalConfig, type SigningKey } from '@portal/kit
 import { openSession } from '@portal/identity';
 import { patientId, pharmacistId, practitionerAccountId, practitionerId, rng, teamId, teamOf, type Plan } from './population';
 
-const OPERATIONS = fs.readFileSync(path.join(__dirname, '..', '..', 'schema', 'operations', 'portal.graphql'), 'utf8');
+const OPERATIONS_DIR = path.join(__dirname, '..', '..', 'schema', 'operations');
+// The contract's operations and the project's own (AccessLog), as clients send them.
+const OPERATIONS = ['portal.graphql', 'access-log.graphql'].map((f) => fs.readFileSync(path.join(OPERATIONS_DIR, f), 'utf8')).join('\n');
 
-/** One named operation of the client contract, as clients send it. */
+/** One named operation of the client operations, as clients send it. */
 export function operation(name: string): string {
   const start = OPERATIONS.search(new RegExp(`^(query|mutation) ${name}\\b`, 'm'));
   if (start < 0) throw new Error(`no operation ${name}`);
@@ -105,6 +107,16 @@ export async function scaleScenarios(t: ScaleTarget, options: { patients: number
     await deep('MyAppointments (deep)', operation('MyAppointments'), {}, (d) => d.me.patient.appointments, 400),
     await deep('MessageThreads (deep)', operation('MessageThreads'), { folder: 'INBOX' }, (d) => d.me.patient.messageThreads, 300),
     await deep('LabResults (deep)', operation('LabResults'), {}, (d) => d.me.patient.labResults, 2000),
+    // The access log of patient 0: 25,000 audit rows over five subgraphs, most of them own reads (folded away).
+    {
+      name: 'AccessLog',
+      detail: `first 20 of ${pt0}, own reads folded away`,
+      run: async () => {
+        await post(t.graphqlUrl, operation('AccessLog'), { first: 20 }, largest);
+      },
+    },
+    await deep('AccessLog (deep)', operation('AccessLog'), {}, (d) => d.me.patient.accessLog, 2000),
+    await deep('AccessLog, own reads (deep)', operation('AccessLog'), { includeOwnReads: true }, (d) => d.me.patient.accessLog, 2000),
     {
       name: 'CareTeamInbox',
       detail: `first 20 of team ct-syn-0 (${largestTeam.size} patients)`,

@@ -6,7 +6,7 @@
  */
 import {
   AuditEventEntity,
-  CreateAuditEvent1764000000000,
+  AUDIT_MIGRATIONS,
   DEFAULT_SHUTDOWN_GRACE_MS,
   logger,
   openDatabase,
@@ -124,7 +124,7 @@ export async function migrate(names: string[], env: NodeJS.ProcessEnv = process.
       name: module.name,
       schema: env.DATABASE_SCHEMA || undefined,
       entities: [AuditEventEntity, ...(module.entities as never[])],
-      migrations: [CreateAuditEvent1764000000000, ...module.migrations],
+      migrations: [...AUDIT_MIGRATIONS, ...module.migrations],
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl,
       pool: config.databasePool,
@@ -186,7 +186,7 @@ export async function runCreateServiceClient(args: string[]): Promise<void> {
       name: identity.name,
       schema: process.env.DATABASE_SCHEMA || undefined,
       entities: [AuditEventEntity, ...(identity.entities as never[])],
-      migrations: [CreateAuditEvent1764000000000, ...identity.migrations],
+      migrations: [...AUDIT_MIGRATIONS, ...identity.migrations],
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl,
     });

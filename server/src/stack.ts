@@ -84,6 +84,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const subgraphs = Object.fromEntries([identity, ...rest].map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
     // Identity asks pharmacy whether a pharmacist may see a patient (a pending request); it started first, so it learns the address now.
     identity.runtime.config.pharmacyUrl = subgraphs.pharmacy.url;
+    // Identity gathers a patient's access log from every subgraph's audit trail.
+    identity.runtime.config.auditSourceUrls = { scheduling: subgraphs.scheduling.url, messaging: subgraphs.messaging.url, 'clinical-records': subgraphs['clinical-records'].url };
     if (options.seedDemo) {
       if (options.config.production) throw new Error('NODE_ENV=production refuses to seed the demo cast.');
       for (const s of Object.values(subgraphs)) await MODULES[s.name as SubgraphName].seed(s.database.dataSource, undefined, options.config.dataDir);

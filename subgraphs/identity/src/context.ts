@@ -1,7 +1,8 @@
-import type { SubgraphContext } from '@portal/kit';
+import { DEFAULT_IDENTITY_TIMEOUT_MS, type PortalConfig, type SubgraphContext } from '@portal/kit';
 import { IdentityStore } from './db/store';
 import type { KeyRing } from './keys';
 import { createLoaders, type IdentityLoaders } from './loaders';
+import { AccessLogService } from './services/accessLog';
 import { AccountService } from './services/accounts';
 import { SecurityAudit } from './services/audit';
 import { PeopleService } from './services/people';
@@ -30,9 +31,14 @@ export interface IdentityContext extends SubgraphContext {
   smartCards: SmartCardService;
   accounts: AccountService;
   proxies: ProxyService;
+  accessLog: AccessLogService;
 }
 
-export function createContext(base: SubgraphContext, deps: IdentityDeps): IdentityContext {
+/**
+ * `config` is read at each access-log request: the stack tells identity the
+ * other subgraphs' addresses after it started them.
+ */
+export function createContext(base: SubgraphContext, deps: IdentityDeps, config?: PortalConfig): IdentityContext {
   const store = new IdentityStore(base.db);
   const loaders = createLoaders(store);
   const throttle = new Throttle(store, deps.clock);
@@ -47,5 +53,14 @@ export function createContext(base: SubgraphContext, deps: IdentityDeps): Identi
     smartCards: new SmartCardService(store, deps.trust, deps.challenges, signIn, throttle, audit, deps.clock),
     accounts: new AccountService(store, base.access, deps.sessions, throttle, audit, deps.clock),
     proxies: new ProxyService(store, base.access, loaders, audit, deps.clock),
+    accessLog: new AccessLogService(base.access, loaders, base.db, {
+      remote: () => ({
+        scheduling: config?.auditSourceUrls?.scheduling,
+        messaging: config?.auditSourceUrls?.messaging,
+        pharmacy: config?.pharmacyUrl,
+        'clinical-records': config?.auditSourceUrls?.['clinical-records'],
+      }),
+      timeoutMs: config?.identityTimeoutMs ?? DEFAULT_IDENTITY_TIMEOUT_MS,
+    }),
   };
 }

@@ -73,7 +73,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
     // Identity's own proxy question, answered from its tables (the others ask /internal/care-access with proxy: true).
     proxyAccess: ({ database }) => localProxyAccess(new IdentityStore(database.dataSource), clock),
     sessions: () => need().sessions,
-    createContext: (base) => createContext(base, need()),
+    createContext: (base, runtime) => createContext(base, need(), runtime.config),
     routes: (runtime) => identityRoutes(runtime, need()),
     // The notice worker (when configured) and the active-sessions metric, for as long as identity runs.
     background: (runtime) => {

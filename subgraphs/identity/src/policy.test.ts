@@ -13,6 +13,10 @@ describe('the identity access policy', () => {
     expect(policy.describe()).toContain('Query.patient: [PATIENT] patient self | proxy with a live grant (any scope); audits demographics/read; refusal reads NOT_FOUND');
     expect(policy.describe()).toContain('Mutation.revokeProxyAccess: [PATIENT] patient self; audits proxy_grant/update; refusal reads NOT_FOUND');
   });
+
+  it('gives the access log to the patient themself only, audited', () => {
+    expect(policy.describe()).toContain('Patient.accessLog: [PATIENT] patient self; audits access_log/read');
+  });
 });
 
 describe('the scopes identity grants a service', () => {

@@ -36,7 +36,7 @@ const PATIENTS_ONLY = roles(['PATIENT'], 'Only a patient has proxy access.');
 const STAFF_SELF = rule('the staff member themself', (viewer, subject) => viewer.personId === subject.patientId);
 
 export const policy = definePolicy({
-  healthTypes: ['Patient', 'Affiliation'],
+  healthTypes: ['Patient', 'Affiliation', 'AccessLogConnection', 'AccessLogEdge', 'AccessLogEntry', 'AccessLogActor'],
   otherTypes: {
     Me: 'the viewer’s own account and session; the patient part is guarded by Me.patient',
     Account: 'the viewer’s own account: username, status, sign-in methods',
@@ -50,6 +50,7 @@ export const policy = definePolicy({
     PersonName: 'a name; a patient’s is reached only through Patient',
     ProxyAccess: 'the viewer’s own proxy access to a patient (scopes, end); the patient is guarded by Me.proxyFor',
     ProxyGrant: 'a grant the viewer gave: the proxy’s name, scopes and dates, no health data',
+    PageInfo: 'where a page ends: a cursor, never a record',
   },
   openFields: {
     'Query.me': 'the viewer’s own account and session (null for a service); its patient part is Me.patient',
@@ -71,6 +72,12 @@ export const policy = definePolicy({
     // The signed-in patient's own record; null for anyone else.
     'Me.patient': { gate: roles(['PATIENT'], 'Only a patient has a patient record.'), allow: patientSelf, audit: { kind: 'demographics', action: 'read' } },
     'Patient.careTeams': { allow: CARE_READERS, audit: { kind: 'care_team', action: 'read' } },
+    // Who read the patient's records: the patient's own, not even a proxy's or the care team's business.
+    'Patient.accessLog': {
+      gate: roles(['PATIENT'], 'Only the patient can read their access log.'),
+      allow: patientSelf,
+      audit: { kind: 'access_log', action: 'read' },
+    },
     // Staff records (not health data): a staff member's own; null for anyone else.
     // The patients the viewer is a proxy for now: each one's name is a demographics read, audited with the role PROXY.
     'Me.proxyFor': { gate: PATIENTS_ONLY, allow: PROXY_ANY_SCOPE, audit: { kind: 'demographics', action: 'read' } },

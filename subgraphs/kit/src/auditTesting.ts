@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AuditEventEntity, CreateAuditEvent1764000000000, type AuditEventRow } from './audit';
+import { AuditEventEntity, type AuditEventRow } from './audit';
+import { AUDIT_MIGRATIONS } from './accessLog';
 import { openDatabase, type PortalDataSource } from './db';
 import { testDatabaseUrl, uniqueDatabaseName } from './testing';
 
@@ -14,7 +15,7 @@ export async function openAuditDatabase(): Promise<{ db: PortalDataSource; rows(
       name: 'audit',
       schema: uniqueDatabaseName('audit'),
       entities: [AuditEventEntity],
-      migrations: [CreateAuditEvent1764000000000],
+      migrations: AUDIT_MIGRATIONS,
       dataDir,
       databaseUrl: testDatabaseUrl(),
     });

@@ -43,6 +43,13 @@ export interface PortalConfig {
   passwordHashing?: { concurrency: number; queue: number };
   /** Where identity asks pharmacy which patients have a pending request (a pharmacist's right to see them). */
   pharmacyUrl?: string;
+  /**
+   * Where identity asks the other subgraphs for their part of a patient's
+   * access log (`SCHEDULING_URL`, `MESSAGING_URL`, `CLINICAL_RECORDS_URL`;
+   * pharmacy's is `pharmacyUrl`). A subgraph without an address here is
+   * reported as an unavailable source of the log.
+   */
+  auditSourceUrls?: { scheduling?: string; messaging?: string; 'clinical-records'?: string };
   /** Shared by the gateway and the subgraphs: proves a forwarded request id came from the gateway (see requestId.ts). */
   requestIdSecret?: string;
   /**
@@ -132,6 +139,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     },
     requestIdSecret: s.REQUEST_ID_SECRET,
     pharmacyUrl: s.PHARMACY_URL ?? `http://127.0.0.1:${s.PHARMACY_PORT ?? 4004}`,
+    auditSourceUrls: {
+      scheduling: s.SCHEDULING_URL ?? `http://127.0.0.1:${s.SCHEDULING_PORT ?? 4002}`,
+      // MESSAGING_URL unset keeps notices in the outbox; the access log still asks messaging's default address.
+      messaging: s.MESSAGING_URL || `http://127.0.0.1:${s.MESSAGING_PORT ?? 4003}`,
+      'clinical-records': s.CLINICAL_RECORDS_URL ?? `http://127.0.0.1:${s.CLINICAL_RECORDS_PORT ?? 4005}`,
+    },
     identityTimeoutMs: s.IDENTITY_TIMEOUT_MS,
     shutdownGraceMs: s.SHUTDOWN_GRACE_MS,
     tokenCache: { size: s.TOKEN_CACHE_SIZE, ttlMs: s.TOKEN_CACHE_TTL_MS },

@@ -4,6 +4,7 @@ export * from './settings';
 export * from './db';
 export * from './auth/tokens';
 export * from './audit';
+export * from './accessLog';
 export * from './access';
 export * from './policy';
 export * from './policyCoverage';

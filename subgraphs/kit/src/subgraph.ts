@@ -6,7 +6,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, remoteProxyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck, type ProxyAccessCheck } from './access';
-import { AuditEventEntity, AuditTrail, CreateAuditEvent1764000000000 } from './audit';
+import { AuditEventEntity, AuditTrail } from './audit';
+import { AUDIT_MIGRATIONS, auditEventsRoute } from './accessLog';
 import { defaultSessionGuard, type SessionGuard } from './auth/sessions';
 import { TokenVerifier, type Viewer } from './auth/tokens';
 import { DEFAULT_DATABASE_POOL, DEFAULT_IDENTITY_TIMEOUT_MS, edgeOf, type PortalConfig } from './config';
@@ -181,7 +182,7 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     name: module.name,
     schema: options.databaseName,
     entities: [AuditEventEntity, ...(module.entities as EntitySchema<any>[])],
-    migrations: [CreateAuditEvent1764000000000, ...module.migrations],
+    migrations: [...AUDIT_MIGRATIONS, ...module.migrations],
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     pool: config.databasePool,
@@ -229,7 +230,8 @@ export async function startSubgraph<C extends SubgraphContext>(module: SubgraphM
     {
       apollo,
       context,
-      routes: module.routes?.(runtime),
+      // Every subgraph answers the patient's access log (its audit rows of the signed-in patient) the same way.
+      routes: { 'POST /internal/audit-events': auditEventsRoute(database.dataSource, verifier, sessions), ...module.routes?.(runtime) },
       maxBodyBytes: edge.maxBodyBytes,
       sizes: edge,
       production: config.production,

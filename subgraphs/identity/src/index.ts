@@ -7,3 +7,4 @@ export { DEV_CAC_CA, DEV_CARDS, DEV_PIV_CA, devCaFile, devCardFiles, devCrlFile,
 export { signChallenge } from './smartcard/pki';
 export { passwordHashStats } from './services/passwords';
 export { readNoticeSettings, type NoticeOptions } from './notices/worker';
+export { identityErrors } from './errors';

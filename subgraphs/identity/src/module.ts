@@ -19,6 +19,7 @@ import { ChallengeCodec, challengeKeyFrom } from './smartcard/challenge';
 import { DEV_CAC_CA, DEV_PIV_CA, devCaFile, devCrlFile, ensureDevPki } from './smartcard/devPki';
 import { TrustStore, type CardKind, type CardRules } from './smartcard/trust';
 import { x509 } from './smartcard/x509';
+import { identityErrors } from './errors';
 
 export interface IdentityOptions {
   /** Test seam: the time sessions, challenges and lock-outs are measured against. */
@@ -41,6 +42,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
   };
   return {
     name: 'identity',
+    errorCodes: identityErrors,
     typeDefs,
     resolvers,
     entities,

@@ -1,3 +1,5 @@
+// Identity's own settings, registered with the kit's schema when identity loads.
+export { DEFAULT_CRL_GRACE_HOURS, DEFAULT_PASSWORD_HASH_CONCURRENCY, IDENTITY_SETTINGS, identitySettings, parseIdentitySettings, type IdentitySettings } from './settings';
 export { createIdentityModule, type IdentityOptions } from './module';
 export { seedDemo, seedScalePatient } from './seed';
 export type { IdentityContext } from './context';

@@ -15,7 +15,7 @@ const base = {
   // The workspaces' "main" is their built dist/ (production); tests run their TypeScript sources.
   moduleNameMapper: {
     '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts',
-    '^@portal/([a-z-]+)/testing$': '<rootDir>/node_modules/@portal/$1/src/testing.ts',
+    '^@portal/([a-z-]+)/(testing|tooling)$': '<rootDir>/node_modules/@portal/$1/src/$2.ts',
   },
   testPathIgnorePatterns: ['/node_modules/'],
   // StrykerJS's copy of the repository while `npm run test:mutation` runs.

@@ -23,7 +23,7 @@ module.exports = {
   // The workspaces' "main" is their built dist/ (production); tests run their TypeScript sources, through node_modules as before.
   moduleNameMapper: {
     '^@portal/([a-z-]+)$': '<rootDir>/node_modules/@portal/$1/src/index.ts',
-    '^@portal/([a-z-]+)/testing$': '<rootDir>/node_modules/@portal/$1/src/testing.ts',
+    '^@portal/([a-z-]+)/(testing|tooling)$': '<rootDir>/node_modules/@portal/$1/src/$2.ts',
   },
   testMatch: [
     // Unit tests of the mutated modules, next to them.

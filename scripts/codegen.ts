@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { generatedFiles, staleFiles } from '../gateway/src/codegen';
+import { generatedFiles, staleFiles } from '@portal/gateway/tooling';
 
 async function main() {
   if (process.argv.includes('--check')) {

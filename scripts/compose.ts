@@ -4,8 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { composeSupergraph } from '../gateway/src/compose';
-import { SUPERGRAPH_FILE } from '../gateway/src/subgraphs';
+import { composeSupergraph, SUPERGRAPH_FILE } from '@portal/gateway/tooling';
 
 const sdl = composeSupergraph();
 const current = fs.existsSync(SUPERGRAPH_FILE) ? fs.readFileSync(SUPERGRAPH_FILE, 'utf8') : '';

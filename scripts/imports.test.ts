@@ -2,8 +2,9 @@
  * The packages' boundaries: code and tests reach another workspace package only through its
  * public entry points, `@portal/<pkg>` and (tests and test helpers only) `@portal/<pkg>/testing`;
  * never `@portal/<pkg>/src/...` or any other deep path, and never a relative path out of their own
- * package (into `scripts/` or another package's files). Production code never imports a
- * `testing` entry point: the build runs without them (`npm ci --omit=dev`, the smoke test).
+ * package (into `scripts/` or another package's files); scripts likewise never import a package's
+ * files by relative path (`../gateway/src/...`). Production code never imports a `testing` or
+ * `tooling` entry point: the build runs without them (`npm ci --omit=dev`, the smoke test).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,13 @@ export function specifiers(source: string): string[] {
   return found;
 }
 
+/**
+ * The entry points besides a package's main one: `testing` (tests and test helpers) and
+ * `tooling` (the gateway's build-time tools, for scripts/ and tests). Production code of
+ * a package imports neither: they pull in what a production install does not have.
+ */
+const ENTRY_POINTS = ['testing', 'tooling'];
+
 const isTestFile = (file: string) => /\.test\.ts$/.test(file) || /(^|\/)(testing|factories|test[A-Z][A-Za-z]*)\.ts$/.test(file) || /(^|\/)test\//.test(file);
 
 /**
@@ -31,13 +39,19 @@ export function importViolations(file: string, source: string, workspace: string
     const scoped = /^@portal\/([a-z-]+)(?:\/(.*))?$/.exec(spec);
     if (scoped) {
       const sub = scoped[2];
-      if (sub !== undefined && sub !== 'testing') problems.push(`${file}: '${spec}' reaches past @portal/${scoped[1]}'s entry points (use '@portal/${scoped[1]}' or '@portal/${scoped[1]}/testing')`);
-      else if (sub === 'testing' && workspace !== undefined && !isTestFile(file)) problems.push(`${file}: production code imports the test entry point '${spec}'`);
+      if (sub !== undefined && !ENTRY_POINTS.includes(sub)) problems.push(`${file}: '${spec}' reaches past @portal/${scoped[1]}'s entry points (use '@portal/${scoped[1]}' or '@portal/${scoped[1]}/testing')`);
+      else if (sub !== undefined && workspace !== undefined && !isTestFile(file)) problems.push(`${file}: production code imports the ${sub} entry point '${spec}'`);
       continue;
     }
-    if (workspace === undefined || !spec.startsWith('.')) continue;
+    if (!spec.startsWith('.')) continue;
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
-    if (target !== workspace && !target.startsWith(`${workspace}/`)) problems.push(`${file}: '${spec}' leaves the package ${workspace} (import it through a public entry point)`);
+    if (workspace === undefined) {
+      // A script reaches a package only through its entry points, never by a path into its files.
+      const into = WORKSPACES.find((w) => target === w || target.startsWith(`${w}/`));
+      if (into) problems.push(`${file}: '${spec}' reaches into the package ${into} by path (import it through a public entry point)`);
+    } else if (target !== workspace && !target.startsWith(`${workspace}/`)) {
+      problems.push(`${file}: '${spec}' leaves the package ${workspace} (import it through a public entry point)`);
+    }
   }
   return problems;
 }
@@ -61,6 +75,11 @@ describe('imports between packages', () => {
     expect(importViolations('gateway/src/a.ts', "import { x } from '../../subgraphs/kit/src/db';", 'gateway')).toHaveLength(1);
     expect(importViolations('subgraphs/identity/src/module.ts', "import { gql } from '@portal/kit/testing';", 'subgraphs/identity')).toHaveLength(1);
     expect(importViolations('scripts/bench.ts', "import { SESSION_MAX_SECONDS } from '@portal/kit/src/auth/sessions';", undefined)).toHaveLength(1);
+    // A script reaching into a package's sources by relative path, however deep it sits in scripts/.
+    expect(importViolations('scripts/compose.ts', "import { composeSupergraph } from '../gateway/src/compose';", undefined)).toHaveLength(1);
+    expect(importViolations('scripts/chaos/load.ts', "import { gql } from '../../subgraphs/kit/src/testing';", undefined)).toHaveLength(1);
+    expect(importViolations('scripts/chaos/load.ts', "const { x } = require('../../server/src/stack');", undefined)).toHaveLength(1);
+    expect(importViolations('gateway/src/server.ts', "import { generatedFiles } from '@portal/gateway/tooling';", 'gateway')).toHaveLength(1);
     // What is allowed: entry points, test entry points from tests, relative imports within the package.
     expect(
       importViolations(
@@ -70,6 +89,7 @@ describe('imports between packages', () => {
       ),
     ).toEqual([]);
     expect(importViolations('scripts/chaos/faults.e2e.test.ts', "import { send } from './load';\nimport { gql } from '@portal/kit/testing';", undefined)).toEqual([]);
+    expect(importViolations('scripts/compose.ts', "import { composeSupergraph } from '@portal/gateway/tooling';\nimport { run } from './chaos/run';", undefined)).toEqual([]);
   });
 
   test('no file of the repository imports past a package entry point or out of its package', () => {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildManifest, MANIFEST_FILE, manifestText } from '../gateway/src/operations';
+import { buildManifest, MANIFEST_FILE, manifestText } from '@portal/gateway/tooling';
 
 const text = manifestText(buildManifest());
 const current = fs.existsSync(MANIFEST_FILE) ? fs.readFileSync(MANIFEST_FILE, 'utf8') : '';

@@ -4,9 +4,7 @@
  * change as deliberate. `--base <ref>`; by default where this branch left main.
  */
 import path from 'node:path';
-import { composeSupergraph } from '../gateway/src/compose';
-import { DELIBERATE_CHANGES_FILE, compareSdl, readDeliberateChanges } from '../gateway/src/schemaEvolution';
-import { defaultBase, supergraphAt } from '../gateway/src/schemaHistory';
+import { composeSupergraph, DELIBERATE_CHANGES_FILE, compareSdl, readDeliberateChanges, defaultBase, supergraphAt } from '@portal/gateway/tooling';
 
 const flag = process.argv.indexOf('--base');
 const base = flag >= 0 ? process.argv[flag + 1] : defaultBase();

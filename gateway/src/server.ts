@@ -7,6 +7,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { sandboxLandingPage } from './sandbox';
+import { SUBGRAPH_ERROR_CODES } from './generated/errorCodes';
 import { GraphQLError } from 'graphql';
 import {
   authenticationFailure,
@@ -28,6 +29,7 @@ import {
   subgraphFetchDuration,
   loadRequestIdSecret,
   maskError,
+  passesCodes,
   normalizeAddress,
   parseClientCertHeader,
   RateLimits,
@@ -90,6 +92,13 @@ export interface GatewayRouteDeps {
 export type GatewayExecutor = (query: string, variables: Record<string, unknown>, authorization?: string, requestId?: string) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
 
 /** Codes a subgraph answers with a status of their own (429, 503) and a message meant for the client. */
+/**
+ * The codes that reach a client: the kit's generic ones and every subgraph's
+ * own, from the list `npm run docs:error-codes` generates from the subgraphs'
+ * registries (the gateway imports no subgraph). Any other code is masked.
+ */
+const PUBLIC_CODES = passesCodes(Object.values(SUBGRAPH_ERROR_CODES));
+
 const PASSED_ON = new Set<unknown>([ErrorCode.RATE_LIMITED, ErrorCode.SERVICE_UNAVAILABLE]);
 
 /** The request id proof of each request's context, computed at its first subgraph fetch. */
@@ -258,7 +267,8 @@ export function createGateway(options: GatewayOptions): {
     validationRules: [documentLimits(edge.document)],
     parseOptions: { maxTokens: edge.document.maxTokens },
     // Production names no field a caller did not: graphql-js's suggestions would map the schema.
-    formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
+    formatError: (formatted, error) =>
+      production ? withoutSuggestions(maskError(formatted, error, PUBLIC_CODES)) : maskError(formatted, error, PUBLIC_CODES),
     plugins: [
       wholeAnswerStatus,
       observeOperations,

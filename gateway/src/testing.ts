@@ -2,3 +2,4 @@
 export { SECTION_UNAVAILABLE } from './resilience';
 export { buildManifest } from './operations';
 export { bundleProblems } from './fhir/check';
+export { SUBGRAPH_ERROR_CODES } from './generated/errorCodes';

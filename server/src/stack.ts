@@ -9,7 +9,7 @@ import { DEMO } from '@portal/demo';
 import { createIdentityModule, ensureServiceClient, readNoticeSettings, seedDemo as seedIdentity } from '@portal/identity';
 import { createSchedulingModule, seedDemo as seedScheduling } from '@portal/scheduling';
 import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messaging';
-import { createPharmacyModule, readNotifierTiming, seedDemo as seedPharmacy, type NotifierOptions } from '@portal/pharmacy';
+import { createPharmacyModule, parsePharmacySettings, readNotifierTiming, seedDemo as seedPharmacy, type NotifierOptions } from '@portal/pharmacy';
 import { createClinicalRecordsModule, seedDemo as seedClinicalRecords } from '@portal/clinical-records';
 import { fhirRoutes, readSubgraphLimits, startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
 
@@ -134,7 +134,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 export async function pharmacyNotifier(config: PortalConfig, identity: RunningSubgraph, messagingUrl: string): Promise<NotifierOptions | undefined> {
   const timing = readNotifierTiming(process.env);
   if (config.production) {
-    const { PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret, PORTAL_QUIET: quiet } = parseSettings(process.env, ['PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET', 'PORTAL_QUIET']);
+    const { PORTAL_QUIET: quiet } = parseSettings(process.env, ['PORTAL_QUIET']);
+    const { PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret } = parsePharmacySettings(process.env, ['PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET']);
     if (!clientId || !clientSecret) {
       if (!quiet) logger.warn('PHARMACY_CLIENT_ID / PHARMACY_CLIENT_SECRET unset: renewal decisions wait in the outbox, patients are not told yet.');
       return undefined;

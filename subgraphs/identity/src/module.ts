@@ -1,4 +1,4 @@
-import { asBackground, DEFAULT_CRL_GRACE_HOURS, registerActiveSessions, TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
+import { asBackground, registerActiveSessions, TokenVerifier, type PortalConfig, type SubgraphModule } from '@portal/kit';
 import { SESSION_IDLE_SECONDS } from '@portal/kit';
 import { createContext, type IdentityContext, type IdentityDeps } from './context';
 import { entities } from './db/entities';
@@ -21,6 +21,8 @@ import { ChallengeCodec, challengeKeyFrom } from './smartcard/challenge';
 import { DEV_CAC_CA, DEV_PIV_CA, devCaFile, devCrlFile, ensureDevPki } from './smartcard/devPki';
 import { TrustStore, type CardKind, type CardRules } from './smartcard/trust';
 import { x509 } from './smartcard/x509';
+import { identityErrors } from './errors';
+import { DEFAULT_CRL_GRACE_HOURS } from './settings';
 
 export interface IdentityOptions {
   /** Test seam: the time sessions, challenges and lock-outs are measured against. */
@@ -43,6 +45,7 @@ export function createIdentityModule(options: IdentityOptions = {}): SubgraphMod
   };
   return {
     name: 'identity',
+    errorCodes: identityErrors,
     typeDefs,
     resolvers,
     entities,

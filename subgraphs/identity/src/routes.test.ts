@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { ErrorCode, PortalError, TokenVerifier, signAccessToken, type Role, type SignInMethod, type SigningKey, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { PortalError, TokenVerifier, signAccessToken, type Role, type SignInMethod, type SigningKey, type SubgraphRuntime, type Viewer } from '@portal/kit';
+import { ErrorCode } from './errors';
 import { DEMO } from '@portal/demo';
 import { testSigningKey } from '@portal/kit/testing';
 import type { IdentityDeps } from './context';

@@ -1,14 +1,18 @@
-import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_EDGE_SETTINGS, edgeSettingsOf, type EdgeSettings } from './edge/settings';
 import { RATE_LIMIT_ENV, RATE_LIMIT_NAMES, type RateLimitRule, type RateLimitSettings } from './rateLimit';
-import { parseSettings, type SettingName, type Settings } from './settings';
+import { allSettings, parseSettingsOf, subgraphSettings, type SettingName, type Settings } from './settings';
 import { readMetricsSettings, type MetricsSettings } from './metrics';
 import { readLogSettings } from './logging';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
-/** Settings shared by every process, read from the environment in one place. */
+/**
+ * Settings shared by every process, read from the environment in one place. A
+ * subgraph with settings of its own adds their fields to this interface
+ * (`declare module '@portal/kit' { interface PortalConfig {...} }` in its
+ * `src/settings.ts`) and fills them in through `defineSubgraphSettings`.
+ */
 export interface PortalConfig {
   production: boolean;
   dataDir: string;
@@ -16,19 +20,8 @@ export interface PortalConfig {
   /** Where subgraphs fetch identity's JWKS and ask care-team access questions. */
   identityUrl: string;
   tokenSigningKeyFile?: string;
-  /** Earlier signing keys (PEM, private or public) whose tokens still verify after a rotation. */
-  tokenPreviousKeyFiles?: string[];
+  /** The smart-card CAs (PEM): identity checks cards against them, and the gateway takes card certificates from the TLS handshake. */
   smartcardCaFile?: string;
-  /** PEM CRLs of the smart-card CAs; required in production, where every issuing CA on a card's path must have one. */
-  smartcardCrlFile?: string;
-  /** How long past its nextUpdate a CRL is still believed; after that the cards it covers are refused. */
-  smartcardCrlGraceHours?: number;
-  /** The CAs whose cards sign in as CAC / PIV: subject DNs or SHA-256 fingerprints (hex) of the issuing CA certificates. */
-  smartcardCacIssuers?: string[];
-  smartcardPivIssuers?: string[];
-  /** Certificate policy OIDs of which a CAC / PIV card's certificate must carry at least one; none means no policy check. */
-  smartcardCacPolicyOids?: string[];
-  smartcardPivPolicyOids?: string[];
   /** Sessions live in Redis when set; otherwise identity's database holds them. */
   redisUrl?: string;
   /** Prefix of every Redis key, so deployments (and test runs) can share one Redis. */
@@ -39,8 +32,6 @@ export interface PortalConfig {
   trustedProxies?: string[];
   /** Rate limits that differ from DEFAULT_RATE_LIMITS (`RATE_LIMIT_*`). */
   rateLimits?: Partial<RateLimitSettings>;
-  /** scrypt computations run at once per process, and how many may wait for one before a sign-in is refused. */
-  passwordHashing?: { concurrency: number; queue: number };
   /** Where identity asks pharmacy which patients have a pending request (a pharmacist's right to see them). */
   pharmacyUrl?: string;
   /**
@@ -96,22 +87,15 @@ export const DEFAULT_DATABASE_POOL: DatabasePoolSettings = { max: 10, acquireTim
 
 /** The edge settings of a config, defaults filled in. */
 export const edgeOf = (config: Pick<PortalConfig, 'edge'>): EdgeSettings => config.edge ?? DEFAULT_EDGE_SETTINGS;
-/** Default grace for a CRL past its nextUpdate: a day, so a late CRL publication does not lock every card out at once. */
-export const DEFAULT_CRL_GRACE_HOURS = 24;
-
 /**
- * scrypt computations at once: one core fewer than the machine has, at least one. Each hash
- * holds a core for about 66 ms; with every core hashing (2 on 2 cores) a password spray
- * tripled the p99 of everyone else's PortalView (bench:abuse), with one it rose 1.5x.
- */
-export const DEFAULT_PASSWORD_HASH_CONCURRENCY = Math.max(1, os.availableParallelism() - 1);
-
-/**
- * Every setting, checked against the one schema (settings.ts) first: a bad
+ * Every setting, the kit's and those of every subgraph loaded in this process
+ * (settings.ts, `defineSubgraphSettings`), checked in one pass first: a bad
  * value anywhere stops the start with one message naming it.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
-  const s = parseSettings(env);
+  const declared = subgraphSettings();
+  const all = parseSettingsOf(allSettings(), env);
+  const s = all as unknown as Settings;
   const production = s.NODE_ENV === 'production';
   const dataDir = path.resolve(s.DATA_DIR ?? '.data');
   const config: PortalConfig = {
@@ -120,23 +104,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     databaseUrl: s.DATABASE_URL,
     identityUrl: s.IDENTITY_URL ?? `http://127.0.0.1:${s.IDENTITY_PORT ?? 4001}`,
     tokenSigningKeyFile: s.TOKEN_SIGNING_KEY_FILE,
-    tokenPreviousKeyFiles: s.TOKEN_PREVIOUS_KEY_FILES,
     smartcardCaFile: s.SMARTCARD_CA_FILE,
-    smartcardCrlFile: s.SMARTCARD_CRL_FILE,
-    smartcardCrlGraceHours: s.SMARTCARD_CRL_GRACE_HOURS,
-    smartcardCacIssuers: s.SMARTCARD_CAC_ISSUERS,
-    smartcardPivIssuers: s.SMARTCARD_PIV_ISSUERS,
-    smartcardCacPolicyOids: s.SMARTCARD_CAC_POLICY_OIDS,
-    smartcardPivPolicyOids: s.SMARTCARD_PIV_POLICY_OIDS,
     redisUrl: s.REDIS_URL,
     redisKeyPrefix: s.REDIS_KEY_PREFIX ?? 'portal:',
     edge: edgeSettingsOf(s),
     trustedProxies: s.TRUSTED_PROXIES,
     rateLimits: rateLimitsOf(s),
-    passwordHashing: {
-      concurrency: s.PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASH_CONCURRENCY,
-      queue: s.PASSWORD_HASH_QUEUE,
-    },
     requestIdSecret: s.REQUEST_ID_SECRET,
     pharmacyUrl: s.PHARMACY_URL ?? `http://127.0.0.1:${s.PHARMACY_PORT ?? 4004}`,
     auditSourceUrls: {
@@ -155,15 +128,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
     },
     metrics: readMetricsSettings(env),
   };
+  for (const d of declared) Object.assign(config, d.config(all as never, { production, dataDir }));
   // LOG_LEVEL and LOG_FORMAT are read when the log is first used; a bad value stops the start here.
   readLogSettings(env);
   if (production) {
     const missing = [
       !config.tokenSigningKeyFile && 'TOKEN_SIGNING_KEY_FILE',
       !config.smartcardCaFile && 'SMARTCARD_CA_FILE',
-      // Revocation must be checkable for every card, so it fails closed rather than open.
-      !config.smartcardCrlFile && 'SMARTCARD_CRL_FILE',
-      !config.smartcardCacIssuers && !config.smartcardPivIssuers && 'SMARTCARD_CAC_ISSUERS or SMARTCARD_PIV_ISSUERS',
+      // A subgraph's own (identity's CRLs and card issuers).
+      ...declared.flatMap((d) => d.missingInProduction?.(all as never) ?? []),
       // Shared by the gateway and every subgraph: the development one is generated per DATA_DIR.
       !config.requestIdSecret && 'REQUEST_ID_SECRET',
     ].filter(Boolean);

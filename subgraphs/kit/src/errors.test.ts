@@ -1,5 +1,12 @@
 import { GraphQLError } from 'graphql';
-import { authenticationFailure, ErrorCode, maskError, PortalError, scrub } from './errors';
+import { authenticationFailure, defineErrorCodes, ErrorCode, errorCodeRegistries, isKnownCode, maskError, passesCodes, PortalError, scrub } from './errors';
+
+/** A subgraph's own codes, as one declares them in its src/errors.ts. */
+const bookingErrors = defineErrorCodes('booking-test', {
+  SLOT_UNAVAILABLE: 'Someone else booked the slot first: choose another.',
+  ACCOUNT_LOCKED: 'Wait `extensions.retryAfter` seconds.',
+});
+const passes = passesCodes([bookingErrors]);
 
 describe('maskError', () => {
   beforeAll(() => {
@@ -7,13 +14,13 @@ describe('maskError', () => {
   });
 
   it('keeps a registered code and the message, and nothing else', () => {
-    const err = new PortalError(ErrorCode.SLOT_UNAVAILABLE, 'That slot was just taken.');
-    const out = maskError({ message: err.message, path: ['bookAppointment'], extensions: { code: 'SLOT_UNAVAILABLE', stacktrace: ['at x (/srv/a.ts:1)'], serviceName: 'scheduling' } }, err);
+    const err = new PortalError(bookingErrors.codes.SLOT_UNAVAILABLE, 'That slot was just taken.');
+    const out = maskError({ message: err.message, path: ['bookAppointment'], extensions: { code: 'SLOT_UNAVAILABLE', stacktrace: ['at x (/srv/a.ts:1)'], serviceName: 'scheduling' } }, err, passes);
     expect(out).toEqual({ message: 'That slot was just taken.', path: ['bookAppointment'], extensions: { code: 'SLOT_UNAVAILABLE' } });
   });
 
   it('keeps retryAfter, a whole number of seconds to wait, and drops anything else in its place', () => {
-    const keep = maskError({ message: 'Wait.', extensions: { code: 'ACCOUNT_LOCKED', retryAfter: 10 } });
+    const keep = maskError({ message: 'Wait.', extensions: { code: 'ACCOUNT_LOCKED', retryAfter: 10 } }, undefined, passes);
     expect(keep.extensions).toEqual({ code: 'ACCOUNT_LOCKED', retryAfter: 10 });
     for (const retryAfter of ['10', 1.5, -1, { at: 'x' }]) {
       expect(maskError({ message: 'Wait.', extensions: { code: 'RATE_LIMITED', retryAfter } }).extensions).toEqual({ code: 'RATE_LIMITED' });
@@ -40,6 +47,31 @@ describe('maskError', () => {
     const out = maskError({ message: 'request to http://10.0.0.5:4003/graphql failed', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR' } });
     expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
     expect(out.message).not.toContain('http://');
+  });
+
+  it('masks a well-formed code the given registries do not declare, with its message', () => {
+    const out = maskError({ message: 'Slot 42 of Dr. Who is taken.', extensions: { code: 'SLOT_UNAVAILABLE' } }, undefined, passesCodes([]));
+    expect(out).toEqual({ message: expect.not.stringContaining('Slot 42'), extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(passesCodes([['REFILL_NOT_ALLOWED']])('REFILL_NOT_ALLOWED')).toBe(true);
+    expect(passesCodes([])('RATE_LIMITED')).toBe(true);
+  });
+});
+
+describe('defineErrorCodes', () => {
+  it('registers a subgraph’s codes with the kit, once', () => {
+    expect(isKnownCode('SLOT_UNAVAILABLE')).toBe(true);
+    expect(errorCodeRegistries().map((r) => r.owner)).toEqual(['booking-test']);
+    expect(bookingErrors.codes).toEqual({ SLOT_UNAVAILABLE: 'SLOT_UNAVAILABLE', ACCOUNT_LOCKED: 'ACCOUNT_LOCKED' });
+    expect(defineErrorCodes('booking-test', { ...bookingErrors.meanings })).toBe(bookingErrors);
+  });
+
+  it('refuses a malformed code, a generic one, another subgraph’s, and one without a one-line meaning', () => {
+    expect(() => defineErrorCodes('a', { 'slot-taken': 'x' })).toThrow(/not of the form/);
+    expect(() => defineErrorCodes('a', { NOT_FOUND: 'x' })).toThrow(/generic code/);
+    expect(() => defineErrorCodes('a', { SLOT_UNAVAILABLE: 'x' })).toThrow(/booking-test's/);
+    expect(() => defineErrorCodes('a', { NEW_CODE: 'two\nlines' })).toThrow(/one-line meaning/);
+    expect(() => defineErrorCodes('booking-test', { OTHER_CODE: 'x' })).toThrow(/declared twice/);
+    expect(isKnownCode('NEW_CODE')).toBe(false);
   });
 });
 

@@ -3,7 +3,10 @@ import { isDatabaseUnavailable } from './db';
 import { logger } from './logging';
 
 /**
- * Every error code a client may see. Codes are public API: add, never rename.
+ * The generic error codes, which the kit and any subgraph may raise. Each
+ * subgraph's own codes (SLOT_UNAVAILABLE, REFILL_NOT_ALLOWED, ...) live in its
+ * `src/errors.ts`, declared with `defineErrorCodes`. Codes are public API: add,
+ * never rename.
  */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
@@ -12,22 +15,6 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
-  ACCOUNT_LOCKED: 'ACCOUNT_LOCKED',
-  ACCOUNT_DEACTIVATED: 'ACCOUNT_DEACTIVATED',
-  CERTIFICATE_INVALID: 'CERTIFICATE_INVALID',
-  CERTIFICATE_EXPIRED: 'CERTIFICATE_EXPIRED',
-  CERTIFICATE_REVOKED: 'CERTIFICATE_REVOKED',
-  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
-  CHALLENGE_INVALID: 'CHALLENGE_INVALID',
-  CARD_NOT_REGISTERED: 'CARD_NOT_REGISTERED',
-  /** Identity details (name, birth date, DoD ID, DS Logon password) that do not all match one person; never says which. */
-  IDENTITY_NOT_VERIFIED: 'IDENTITY_NOT_VERIFIED',
-  SLOT_UNAVAILABLE: 'SLOT_UNAVAILABLE',
-  APPOINTMENT_NOT_CANCELLABLE: 'APPOINTMENT_NOT_CANCELLABLE',
-  REPLY_WINDOW_CLOSED: 'REPLY_WINDOW_CLOSED',
-  REFILL_NOT_ALLOWED: 'REFILL_NOT_ALLOWED',
-  RENEWAL_NOT_ALLOWED: 'RENEWAL_NOT_ALLOWED',
   RATE_LIMITED: 'RATE_LIMITED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** The request body is over the server's limit (HTTP 413). */
@@ -36,17 +23,14 @@ export const ErrorCode = {
   RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** Trusted-documents mode: the operation is not one of the client contract's (HTTP 400). */
   OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
-  /** A smart card whose revocation cannot be checked: no CRL of an issuing CA on its path, or one past its nextUpdate and the grace period. */
-  REVOCATION_UNKNOWN: 'REVOCATION_UNKNOWN',
-  /** signInWithClientCertificate on a connection that presented no card certificate (or through a proxy that is not trusted). */
-  CLIENT_CERTIFICATE_REQUIRED: 'CLIENT_CERTIFICATE_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /**
- * What each code tells a client, one line each: README's "Error codes" list is
- * generated from it (`npm run docs:error-codes`), and a test keeps them equal.
+ * What each generic code tells a client, one line each: README's "Error codes"
+ * list is generated from it and the subgraphs' registries
+ * (`npm run docs:error-codes`), and a test keeps them equal.
  */
 export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   BAD_USER_INPUT: 'An argument breaks a rule (length, range, format); `extensions.field` names the input field when it is one.',
@@ -55,28 +39,11 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   NOT_FOUND: 'No such record, or one the viewer may not see: the two are never told apart.',
   CONFLICT: 'The change collides with the current state (a username taken, a request already decided, an idempotency key used for something else); the message says how.',
   INTERNAL_SERVER_ERROR: 'A fault on the portal\'s side; the message gives no detail. Try again later.',
-  INVALID_CREDENTIALS: 'DS Logon username or password not right; never says which.',
-  ACCOUNT_LOCKED: 'Too many wrong passwords in a row: DS Logon sign-in for this username waits `extensions.retryAfter` seconds.',
-  ACCOUNT_DEACTIVATED: 'The account was deactivated; create a new DS Logon account.',
-  CERTIFICATE_INVALID: 'The smart card\'s certificate is unreadable or not issued by a trusted DoD CA.',
-  CERTIFICATE_EXPIRED: 'The smart card\'s certificate has expired.',
-  CERTIFICATE_REVOKED: 'The smart card\'s certificate is on its CA\'s revocation list.',
-  SIGNATURE_INVALID: 'The card\'s signature does not verify against the challenge and certificate.',
-  CHALLENGE_INVALID: 'The challenge is unknown, already used or expired: ask smartCardChallenge for a new one.',
-  CARD_NOT_REGISTERED: 'A PIV card that is not linked to an account: register it with registerPivCard.',
-  IDENTITY_NOT_VERIFIED: 'Identity details (name, birth date, DoD ID, DS Logon password) that do not all match one person; never says which.',
-  SLOT_UNAVAILABLE: 'Someone else booked the slot first: choose another.',
-  APPOINTMENT_NOT_CANCELLABLE: 'The appointment is not booked any more or has started, so it cannot be cancelled or moved; the message says why.',
-  REPLY_WINDOW_CLOSED: 'The thread has been quiet for 45 days or is a read-only legacy thread: start a new one.',
-  REFILL_NOT_ALLOWED: 'The prescription cannot be refilled now (discontinued, expired, no refills left, one pending); the message says why.',
-  RENEWAL_NOT_ALLOWED: 'The prescription cannot be renewed now (discontinued, refills remaining, expired too long ago, renewed, one pending); the message says why.',
   RATE_LIMITED: 'Too many requests: wait `extensions.retryAfter` seconds.',
   SERVICE_UNAVAILABLE: 'A part of the portal cannot answer just now: retry later. A nullable field of another subgraph is null with this error at its path.',
   PAYLOAD_TOO_LARGE: 'The request body is over the server\'s limit (HTTP 413).',
   RESPONSE_TOO_LARGE: 'The answer would be over the server\'s limit; it is replaced whole by this error, never cut.',
   OPERATION_NOT_TRUSTED: 'Trusted-documents mode: the operation is not one of the client contract\'s (HTTP 400).',
-  REVOCATION_UNKNOWN: 'The smart card\'s revocation cannot be checked: no CRL of an issuing CA on its path, or only a stale one.',
-  CLIENT_CERTIFICATE_REQUIRED: 'signInWithClientCertificate on a connection that presented no card certificate in the TLS handshake (or came through a proxy that is not trusted).',
 };
 
 /** Codes produced by graphql-js / Apollo Server itself that are safe to pass on. */
@@ -90,11 +57,68 @@ const FRAMEWORK_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
-const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), ...FRAMEWORK_CODES]);
+const GENERIC_CODES = new Set<string>([...Object.values(ErrorCode), ...FRAMEWORK_CODES]);
 
-/** A GraphQLError whose `extensions.code` comes from the registry. */
+/** What a code must look like: upper-case words joined by underscores. */
+export const ERROR_CODE_PATTERN = /^[A-Z][A-Z0-9_]{2,40}$/;
+
+/**
+ * A code a subgraph declared with `defineErrorCodes`: only such a code (or a
+ * generic one) can be given to a PortalError, so no code reaches a client
+ * that is not in a registry, and so not in README's list.
+ */
+export type DomainErrorCode<C extends string = string> = C & { readonly [registered]: true };
+declare const registered: unique symbol;
+
+/** One subgraph's own codes with what each tells a client (one line each). */
+export interface ErrorCodeRegistry<C extends string = string> {
+  /** The subgraph that raises them (its name in SUBGRAPHS). */
+  readonly owner: string;
+  readonly codes: { readonly [K in C]: DomainErrorCode<K> };
+  readonly meanings: Readonly<Record<C, string>>;
+}
+
+/** Every code a subgraph declared in this process, with its owner. */
+const DOMAIN_CODES = new Map<string, string>();
+const REGISTRIES: ErrorCodeRegistry[] = [];
+
+/**
+ * Declares a subgraph's own error codes and registers them with the kit when
+ * the subgraph's `src/errors.ts` loads, so the subgraph's error masking lets
+ * them through. The gateway does not import subgraphs: it reads the list
+ * `npm run docs:error-codes` generates from these registries. Refuses a code
+ * that is malformed, generic or another subgraph's.
+ */
+export function defineErrorCodes<const C extends string>(owner: string, meanings: Record<C, string>): ErrorCodeRegistry<C> {
+  const existing = REGISTRIES.find((r) => r.owner === owner);
+  if (existing) {
+    // A second load of the same module (jest's module registry per file) declares the same codes again.
+    if (JSON.stringify(existing.meanings) === JSON.stringify(meanings)) return existing as ErrorCodeRegistry<C>;
+    throw new Error(`error codes of ${owner} are declared twice, differently`);
+  }
+  const codes = {} as Record<string, string>;
+  for (const code of Object.keys(meanings)) {
+    if (!ERROR_CODE_PATTERN.test(code)) throw new Error(`error code ${code} of ${owner} is not of the form ${ERROR_CODE_PATTERN}`);
+    if (GENERIC_CODES.has(code)) throw new Error(`error code ${code} of ${owner} is a generic code of the kit`);
+    const other = DOMAIN_CODES.get(code);
+    if (other) throw new Error(`error code ${code} of ${owner} is already ${other}'s`);
+    if (!(meanings as Record<string, string>)[code]?.trim() || (meanings as Record<string, string>)[code].includes('\n')) {
+      throw new Error(`error code ${code} of ${owner} needs a one-line meaning`);
+    }
+    codes[code] = code;
+  }
+  for (const code of Object.keys(codes)) DOMAIN_CODES.set(code, owner);
+  const registry = Object.freeze({ owner, codes: Object.freeze(codes), meanings: Object.freeze({ ...meanings }) }) as unknown as ErrorCodeRegistry<C>;
+  REGISTRIES.push(registry);
+  return registry;
+}
+
+/** The registries declared in this process, in the order they loaded. */
+export const errorCodeRegistries = (): readonly ErrorCodeRegistry[] => [...REGISTRIES];
+
+/** A GraphQLError whose `extensions.code` comes from a registry (the kit's generic codes or a subgraph's). */
 export class PortalError extends GraphQLError {
-  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode | DomainErrorCode, message: string, extra: Record<string, unknown> = {}) {
     super(message, { extensions: { ...extra, code } });
     this.name = 'PortalError';
   }
@@ -108,7 +132,24 @@ export const forbidden = (message = 'You are not allowed to see or change this.'
   new PortalError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string) => new PortalError(ErrorCode.NOT_FOUND, `${what} was not found.`);
 
-export const isKnownCode = (code: unknown): code is string => typeof code === 'string' && KNOWN_CODES.has(code);
+/** A generic code of the kit, or one of graphql-js's / Apollo's own that is safe to pass on. */
+export const isGenericCode = (code: unknown): code is string => typeof code === 'string' && GENERIC_CODES.has(code);
+
+/** A generic code or one a subgraph loaded in this process declared. */
+export const isKnownCode = (code: unknown): code is string => isGenericCode(code) || (typeof code === 'string' && DOMAIN_CODES.has(code));
+
+/**
+ * Which codes pass to a client: a subgraph's masking lets through the generic
+ * codes and the ones declared in its process; the gateway passes its own
+ * (the generic codes and the generated list of every subgraph's).
+ */
+export type PassesCode = (code: unknown) => boolean;
+
+/** Passes the generic codes and those of the given registries (or code lists), and no other. */
+export function passesCodes(registries: readonly (ErrorCodeRegistry | readonly string[])[]): PassesCode {
+  const codes = new Set<string>(registries.flatMap((r) => (Array.isArray(r) ? r : Object.keys((r as ErrorCodeRegistry).meanings))));
+  return (code) => isGenericCode(code) || (typeof code === 'string' && codes.has(code));
+}
 
 /** What a client is told when a part of the portal (a database, most often) cannot answer just now. */
 export const UNAVAILABLE_MESSAGE = 'This part of the portal is unavailable right now. Try again shortly.';
@@ -120,14 +161,14 @@ export const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again lat
  * TypeError or a raw subgraph response must never reach a client, since it can
  * carry SQL, stack traces or internal URLs.
  */
-export function maskError(formatted: GraphQLFormattedError, original?: unknown): GraphQLFormattedError {
+export function maskError(formatted: GraphQLFormattedError, original?: unknown, passes: PassesCode = isKnownCode): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   const base: GraphQLFormattedError = {
     message: formatted.message,
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
   };
-  if (isKnownCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+  if (typeof code === 'string' && passes(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     const extensions: Record<string, unknown> = { code };
     const field = formatted.extensions?.field;
     if (typeof field === 'string') extensions.field = field;

@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import { DEFAULT_RATE_LIMITS, parseRateLimitRule, rateLimited, RateLimits, readRateLimitSettings, retryAfterOf, serviceBusy, type RateLimitSettings } from './rateLimit';
 import { ErrorCode, PortalError } from './errors';
 import { NO_TEST_REDIS, skipWithoutRedis, testRedisUrl } from './testing';
-import { DEFAULT_PASSWORD_HASH_CONCURRENCY, readConfig } from './config';
+import { readConfig } from './config';
 
 const REDIS_URL = testRedisUrl() ?? NO_TEST_REDIS;
 
@@ -70,17 +70,16 @@ describe('the refusals', () => {
 });
 
 describe('the settings in readConfig', () => {
-  it('reads TRUSTED_PROXIES, RATE_LIMIT_* and the password-hashing bounds, with defaults', () => {
-    expect(readConfig({})).toMatchObject({ trustedProxies: ['127.0.0.0/8', '::1'], rateLimits: {}, passwordHashing: { concurrency: DEFAULT_PASSWORD_HASH_CONCURRENCY, queue: 32 } });
-    const config = readConfig({ TRUSTED_PROXIES: '10.0.0.0/8', RATE_LIMIT_ANONYMOUS: 'off,off', PASSWORD_HASH_CONCURRENCY: '4', PASSWORD_HASH_QUEUE: '0' });
-    expect(config).toMatchObject({ trustedProxies: ['10.0.0.0/8'], rateLimits: { anonymous: { perAddress: null, global: null } }, passwordHashing: { concurrency: 4, queue: 0 } });
+  // Identity's password-hashing bounds are its own settings: server/src/settings.test.ts reads them.
+  it('reads TRUSTED_PROXIES and RATE_LIMIT_*, with defaults', () => {
+    expect(readConfig({})).toMatchObject({ trustedProxies: ['127.0.0.0/8', '::1'], rateLimits: {} });
+    const config = readConfig({ TRUSTED_PROXIES: '10.0.0.0/8', RATE_LIMIT_ANONYMOUS: 'off,off' });
+    expect(config).toMatchObject({ trustedProxies: ['10.0.0.0/8'], rateLimits: { anonymous: { perAddress: null, global: null } } });
   });
 
   it('refuses to start on a setting it cannot read', () => {
     expect(() => readConfig({ TRUSTED_PROXIES: 'gateway.internal' })).toThrow(/TRUSTED_PROXIES/);
     expect(() => readConfig({ RATE_LIMIT_SIGN_IN: '5 per minute' })).toThrow(/RATE_LIMIT_SIGN_IN/);
-    expect(() => readConfig({ PASSWORD_HASH_CONCURRENCY: '0' })).toThrow(/PASSWORD_HASH_CONCURRENCY/);
-    expect(() => readConfig({ PASSWORD_HASH_QUEUE: 'lots' })).toThrow(/PASSWORD_HASH_QUEUE/);
   });
 });
 

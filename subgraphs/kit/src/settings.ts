@@ -1,21 +1,25 @@
 import { z } from 'zod';
+import type { PortalConfig } from './config';
 import { parseTrustedProxies } from './clientAddress';
 // Only functions of these modules are used, at parse time: they import this one (through config) in turn.
 import { parseRateLimitRule, type RateLimitRule } from './rateLimit';
 
 /**
- * The one schema of every setting of every service (the gateway, the five
- * subgraphs, the stack of `npm start`), read from the environment. Each
- * process checks the whole of it before it starts: a bad value stops the start
- * with one message that names every setting at fault and what is wrong with
- * it. `.env.example` and the README's "Settings" table list exactly these
- * names (a test, `settings.test.ts`, holds the three together).
+ * The schema of the settings every service shares (the gateway, the five
+ * subgraphs, the stack of `npm start`), read from the environment. A setting
+ * only one subgraph reads is in that subgraph's own `src/settings.ts`, which
+ * extends this schema with `defineSubgraphSettings`. Each process checks the
+ * kit's and every loaded subgraph's before it starts (`readConfig`): a bad
+ * value stops the start with one message that names every setting at fault and
+ * what is wrong with it. `.env.example` and the README's "Settings" table list
+ * exactly the names of all of them (a test, `server/src/settings.test.ts`,
+ * holds the three together).
  *
  * An empty value means unset, as it always has here. `example` is the value
  * `.env.example` shows: the default, or '' when the default is unset or
  * worked out at start (the CPU count, a file under DATA_DIR).
  */
-interface Setting<T> {
+export interface Setting<T> {
   example: string;
   schema: z.ZodType<T, string | undefined>;
 }
@@ -53,7 +57,7 @@ function whole(fallback: number | undefined, min: number, max: number, message: 
 
 const ms = (name: string, fallback: number | undefined, min: number, max: number) =>
   setting(fallback === undefined ? '' : String(fallback), whole(fallback, min, max, () => `${name} must be a whole number of milliseconds from ${min} to ${max}.`) as (v: string | undefined) => number);
-const count = (name: string, fallback: number, min: number, max = 10_000) =>
+export const countSetting = (name: string, fallback: number, min: number, max = 10_000) =>
   setting(String(fallback), whole(fallback, min, max, () => `${name} must be a whole number from ${min} to ${max}.`) as (v: string | undefined) => number);
 /** The edge limits: any positive whole number (up to ten digits). */
 const limit = (name: string, fallback: number) =>
@@ -66,7 +70,7 @@ const limit = (name: string, fallback: number) =>
 const gatewayLimit = (name: string, fallback: number, min: number, max: number, unit: string) =>
   setting(String(fallback), whole(fallback, min, max, (v) => `${name} must be a whole number of ${unit} from ${min} to ${max} (got "${v.trim().slice(0, 40)}").`) as (v: string | undefined) => number);
 /** Optional positive milliseconds; unset means the code's default (OUTBOX_DEFAULTS, the notice worker's). */
-const optionalMs = (name: string, example: string) =>
+export const optionalMs = (name: string, example: string) =>
   setting(example, (v) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -80,7 +84,7 @@ const port = (name: string, example: string) =>
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number.`);
     return n;
   });
-const httpUrl = (name: string, example: string) =>
+export const httpUrlSetting = (name: string, example: string) =>
   setting(example, (v) => {
     if (v === undefined) return undefined;
     let ok = false;
@@ -92,7 +96,7 @@ const httpUrl = (name: string, example: string) =>
     if (!ok) throw new Error(`${name} must be an http(s):// URL (got "${v.slice(0, 80)}").`);
     return v.trim().replace(/\/$/, '');
   });
-const text = (example: string) => setting(example, (v) => v);
+export const textSetting = (example: string) => setting(example, (v) => v);
 const flag = (name: string, example: string) =>
   setting(example, (v) => {
     if (v === undefined) return undefined;
@@ -100,10 +104,10 @@ const flag = (name: string, example: string) =>
     return v.trim() === '1';
   });
 /** `,`-separated list (files, OIDs); `;` for DNs, which hold commas. */
-const list = (v: string | undefined, separator: string) => (v ?? '').split(separator).map((s) => s.trim()).filter(Boolean);
-const oids = (name: string) =>
+export const settingList = (v: string | undefined, separator: string) => (v ?? '').split(separator).map((s) => s.trim()).filter(Boolean);
+export const oidsSetting = (name: string) =>
   setting('', (v) => {
-    const items = list(v, ',');
+    const items = settingList(v, ',');
     const bad = items.find((oid) => !/^[0-2](\.\d+)+$/.test(oid));
     if (bad) throw new Error(`${name}: ${bad} is not an OID (dotted digits, e.g. 2.16.840.1.101.2.1.11.42).`);
     return items.length ? items : undefined;
@@ -117,8 +121,8 @@ export const SETTINGS = {
     return (v?.trim() ?? 'development') as 'production' | 'development' | 'test';
   }),
   PORT: port('PORT', '4000'),
-  HOST: text('127.0.0.1'),
-  DATA_DIR: text('.data'),
+  HOST: textSetting('127.0.0.1'),
+  DATA_DIR: textSetting('.data'),
   DATABASE_URL: setting('', (v) => {
     if (v !== undefined && !/^postgres(ql)?:\/\//.test(v)) throw new Error('DATABASE_URL must be a postgres:// URL (unset it to use SQLite files under DATA_DIR).');
     return v;
@@ -127,39 +131,39 @@ export const SETTINGS = {
     if (v !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(v)) throw new Error('DATABASE_SCHEMA must be a schema name: letters, digits, _ and -, up to 63, not starting with a digit.');
     return v;
   }),
-  DATABASE_POOL_MAX: count('DATABASE_POOL_MAX', 10, 1),
+  DATABASE_POOL_MAX: countSetting('DATABASE_POOL_MAX', 10, 1),
   DATABASE_ACQUIRE_TIMEOUT_MS: ms('DATABASE_ACQUIRE_TIMEOUT_MS', 3_000, 100, 60_000),
   DATABASE_STATEMENT_TIMEOUT_MS: ms('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   REDIS_URL: setting('', (v) => {
     if (v !== undefined && !/^rediss?:\/\//.test(v)) throw new Error('REDIS_URL must be a redis:// or rediss:// URL.');
     return v;
   }),
-  REDIS_KEY_PREFIX: text('portal:'),
+  REDIS_KEY_PREFIX: textSetting('portal:'),
   SHUTDOWN_GRACE_MS: ms('SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
   // Logs, metrics and traces (checked in logging.ts, metrics.ts and tracing.ts).
-  LOG_LEVEL: text('info'),
-  LOG_FORMAT: text(''),
+  LOG_LEVEL: textSetting('info'),
+  LOG_FORMAT: textSetting(''),
   METRICS_PORT: port('METRICS_PORT', ''),
-  METRICS_HOST: text('127.0.0.1'),
-  METRICS_TOKEN: text(''),
-  OTEL_EXPORTER_OTLP_ENDPOINT: text(''),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: text(''),
-  OTEL_EXPORTER_OTLP_HEADERS: text(''),
-  OTEL_SERVICE_NAME: text(''),
-  OTEL_TRACES_SAMPLER: text(''),
-  OTEL_TRACES_SAMPLER_ARG: text(''),
-  OTEL_SDK_DISABLED: text(''),
+  METRICS_HOST: textSetting('127.0.0.1'),
+  METRICS_TOKEN: textSetting(''),
+  OTEL_EXPORTER_OTLP_ENDPOINT: textSetting(''),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: textSetting(''),
+  OTEL_EXPORTER_OTLP_HEADERS: textSetting(''),
+  OTEL_SERVICE_NAME: textSetting(''),
+  OTEL_TRACES_SAMPLER: textSetting(''),
+  OTEL_TRACES_SAMPLER_ARG: textSetting(''),
+  OTEL_SDK_DISABLED: textSetting(''),
   TOKEN_CACHE_SIZE: setting('10000', whole(10_000, 0, 1_000_000, () => 'TOKEN_CACHE_SIZE must be a whole number from 0 (no cache) to 1000000.') as (v: string | undefined) => number),
   TOKEN_CACHE_TTL_MS: ms('TOKEN_CACHE_TTL_MS', 60_000, 0, 15 * 60_000),
   PORTAL_QUIET: flag('PORTAL_QUIET', '0'),
   PORTAL_LOG_ERRORS: flag('PORTAL_LOG_ERRORS', '1'),
 
   // Where the subgraphs are.
-  IDENTITY_URL: httpUrl('IDENTITY_URL', 'http://127.0.0.1:4001'),
-  SCHEDULING_URL: httpUrl('SCHEDULING_URL', 'http://127.0.0.1:4002'),
-  MESSAGING_URL: httpUrl('MESSAGING_URL', ''),
-  PHARMACY_URL: httpUrl('PHARMACY_URL', 'http://127.0.0.1:4004'),
-  CLINICAL_RECORDS_URL: httpUrl('CLINICAL_RECORDS_URL', 'http://127.0.0.1:4005'),
+  IDENTITY_URL: httpUrlSetting('IDENTITY_URL', 'http://127.0.0.1:4001'),
+  SCHEDULING_URL: httpUrlSetting('SCHEDULING_URL', 'http://127.0.0.1:4002'),
+  MESSAGING_URL: httpUrlSetting('MESSAGING_URL', ''),
+  PHARMACY_URL: httpUrlSetting('PHARMACY_URL', 'http://127.0.0.1:4004'),
+  CLINICAL_RECORDS_URL: httpUrlSetting('CLINICAL_RECORDS_URL', 'http://127.0.0.1:4005'),
   IDENTITY_PORT: port('IDENTITY_PORT', '4001'),
   PHARMACY_PORT: port('PHARMACY_PORT', '4004'),
   SCHEDULING_PORT: port('SCHEDULING_PORT', '4002'),
@@ -174,27 +178,15 @@ export const SETTINGS = {
     return v;
   }),
 
-  // Tokens and smart cards (identity).
-  TOKEN_SIGNING_KEY_FILE: text(''),
-  TOKEN_PREVIOUS_KEY_FILES: setting('', (v) => list(v, ',')),
-  SMARTCARD_CA_FILE: text(''),
-  SMARTCARD_CRL_FILE: text(''),
+  // Tokens and smart cards: the signing key (identity; the kit's token checks read it) and the
+  // card CAs (identity; the gateway's card sign-in in the TLS handshake). Identity's own card,
+  // key and password settings are in subgraphs/identity/src/settings.ts.
+  TOKEN_SIGNING_KEY_FILE: textSetting(''),
+  SMARTCARD_CA_FILE: textSetting(''),
   // Card sign-in in the TLS handshake (gateway): checked in gateway/src/config.ts.
-  TLS_CERT_FILE: text(''),
-  TLS_KEY_FILE: text(''),
-  CLIENT_CERT_HEADER: text(''),
-  SMARTCARD_CRL_GRACE_HOURS: setting('24', (v) => {
-    if (v === undefined) return 24;
-    const hours = Number(v);
-    if (!Number.isFinite(hours) || hours < 0 || hours > 720) throw new Error('SMARTCARD_CRL_GRACE_HOURS must be a number of hours from 0 to 720.');
-    return hours;
-  }),
-  SMARTCARD_CAC_ISSUERS: setting('', (v) => (list(v, ';').length ? list(v, ';') : undefined)),
-  SMARTCARD_PIV_ISSUERS: setting('', (v) => (list(v, ';').length ? list(v, ';') : undefined)),
-  SMARTCARD_CAC_POLICY_OIDS: oids('SMARTCARD_CAC_POLICY_OIDS'),
-  SMARTCARD_PIV_POLICY_OIDS: oids('SMARTCARD_PIV_POLICY_OIDS'),
-  PASSWORD_HASH_CONCURRENCY: setting('', whole(undefined, 1, 10_000, () => 'PASSWORD_HASH_CONCURRENCY must be a whole number from 1 to 10000.')),
-  PASSWORD_HASH_QUEUE: count('PASSWORD_HASH_QUEUE', 32, 0),
+  TLS_CERT_FILE: textSetting(''),
+  TLS_KEY_FILE: textSetting(''),
+  CLIENT_CERT_HEADER: textSetting(''),
 
   // The edge: document, size and browser limits.
   GRAPHQL_MAX_DEPTH: limit('GRAPHQL_MAX_DEPTH', 20),
@@ -210,7 +202,7 @@ export const SETTINGS = {
   HTTP_MAX_BODY_BYTES: limit('HTTP_MAX_BODY_BYTES', 1_000_000),
   HTTP_MAX_RESPONSE_BYTES: limit('HTTP_MAX_RESPONSE_BYTES', 10_000_000),
   CORS_ORIGINS: setting('', (v) => {
-    const origins = list(v, ',');
+    const origins = settingList(v, ',');
     for (const origin of origins) {
       let url: URL | undefined;
       try {
@@ -240,22 +232,19 @@ export const SETTINGS = {
   RATE_LIMIT_RECORD_DOWNLOAD: rateLimit('RATE_LIMIT_RECORD_DOWNLOAD'),
   RATE_LIMIT_ANONYMOUS: rateLimit('RATE_LIMIT_ANONYMOUS'),
 
-  // Outboxes: identity's notices and pharmacy's messages to patients.
-  IDENTITY_NOTICE_POLL_MS: optionalMs('IDENTITY_NOTICE_POLL_MS', '2000'),
-  PHARMACY_OUTBOX_POLL_MS: optionalMs('PHARMACY_OUTBOX_POLL_MS', '2000'),
-  PHARMACY_OUTBOX_RETRY_BASE_MS: optionalMs('PHARMACY_OUTBOX_RETRY_BASE_MS', '1000'),
-  PHARMACY_OUTBOX_RETRY_MAX_MS: optionalMs('PHARMACY_OUTBOX_RETRY_MAX_MS', '60000'),
+  // Outboxes: identity's notices and pharmacy's messages to patients (each one's poll and
+  // retry timing is in its own settings.ts).
   OUTBOX_MAX_REFUSALS: setting('10', whole(undefined, 1, 1_000, () => 'OUTBOX_MAX_REFUSALS must be a whole number of attempts from 1 to 1000.')),
   OUTBOX_RETENTION_HOURS: setting('168', whole(undefined, 1, 87_600, () => 'OUTBOX_RETENTION_HOURS must be a whole number of hours from 1 to 87600.')),
-  PHARMACY_CLIENT_ID: text(''),
-  PHARMACY_CLIENT_SECRET: text(''),
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
 export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
-export type Settings = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };
-
-const SCHEMA = z.object(Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name].schema])) as { [K in SettingName]: (typeof SETTINGS)[K]['schema'] });
+/** Any schema of settings: the kit's, or a subgraph's own. */
+export type SettingsSchema = Record<string, Setting<unknown>>;
+/** The values of a schema's settings, defaults filled in. */
+export type SettingsOf<S extends SettingsSchema> = { [K in keyof S]: z.output<S[K]['schema']> };
+export type Settings = SettingsOf<typeof SETTINGS>;
 
 /** A setting refused at start: the message names each setting at fault. */
 export class SettingsError extends Error {
@@ -266,14 +255,19 @@ export class SettingsError extends Error {
 }
 
 /**
- * Checks every setting of `env` against the schema and returns their values,
- * defaults filled in; throws one SettingsError naming each bad setting.
+ * Checks every setting of `env` against the kit's schema and returns their
+ * values, defaults filled in; throws one SettingsError naming each bad setting.
  * `only` checks just those (the readers of one part, e.g. readEdgeSettings).
  */
 export function parseSettings(env: NodeJS.ProcessEnv = process.env, only?: readonly SettingName[]): Settings {
-  const names = only ?? SETTING_NAMES;
+  return parseSettingsOf(SETTINGS, env, only);
+}
+
+/** As parseSettings, against any schema (a subgraph's own, or the kit's and every subgraph's together). */
+export function parseSettingsOf<S extends SettingsSchema>(settings: S, env: NodeJS.ProcessEnv = process.env, only?: readonly (keyof S & string)[]): SettingsOf<S> {
+  const names = only ?? (Object.keys(settings) as (keyof S & string)[]);
   const input = Object.fromEntries(names.map((n) => [n, env[n]]));
-  const schema = only ? SCHEMA.pick(Object.fromEntries(only.map((n) => [n, true])) as Record<SettingName, true>) : SCHEMA;
+  const schema = z.object(Object.fromEntries(names.map((n) => [n, settings[n].schema])));
   const result = schema.safeParse(input);
   if (!result.success) {
     throw new SettingsError(
@@ -283,5 +277,50 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env, only?: reado
       }),
     );
   }
-  return result.data as Settings;
+  return result.data as SettingsOf<S>;
 }
+
+/**
+ * A subgraph's own settings: its schema (names no other part reads), how its
+ * values go into the process's PortalConfig (whose fields it declares by
+ * augmenting `PortalConfig` from `@portal/kit`), and which of them production
+ * refuses to start without.
+ */
+export interface SubgraphSettings<S extends SettingsSchema = SettingsSchema> {
+  /** The subgraph (its name in SUBGRAPHS). */
+  readonly owner: string;
+  readonly settings: S;
+  config(values: SettingsOf<S>, base: { production: boolean; dataDir: string }): Partial<PortalConfig>;
+  /** The names (or "A or B") production refuses to start without, when unset. */
+  missingInProduction?(values: SettingsOf<S>): string[];
+}
+
+const SUBGRAPH_SETTINGS: SubgraphSettings[] = [];
+
+/**
+ * Declares a subgraph's own settings, extending the kit's: registered with the
+ * kit when the subgraph's `src/settings.ts` loads, so `readConfig` checks them
+ * with the kit's in one pass and fills in the subgraph's part of the config.
+ * Refuses a name the kit or another subgraph already has.
+ */
+export function defineSubgraphSettings<S extends SettingsSchema>(declared: SubgraphSettings<S>): SubgraphSettings<S> {
+  const existing = SUBGRAPH_SETTINGS.find((d) => d.owner === declared.owner);
+  // A second load of the same module (jest's module registry per file) declares the same names again.
+  if (existing && Object.keys(existing.settings).join() === Object.keys(declared.settings).join()) return existing as unknown as SubgraphSettings<S>;
+  for (const name of Object.keys(declared.settings)) {
+    if (name in SETTINGS) throw new Error(`setting ${name} of ${declared.owner} is one of the kit's`);
+    const other = SUBGRAPH_SETTINGS.find((d) => name in d.settings);
+    if (other) throw new Error(`setting ${name} of ${declared.owner} is already ${other.owner}'s`);
+  }
+  SUBGRAPH_SETTINGS.push(declared as unknown as SubgraphSettings);
+  return declared;
+}
+
+/** The subgraphs' own settings declared in this process, in the order they loaded. */
+export const subgraphSettings = (): readonly SubgraphSettings[] => [...SUBGRAPH_SETTINGS];
+
+/** The builders a subgraph's settings.ts declares its settings with (the kit's own use them too). */
+export { setting as defineSetting, whole as wholeNumber };
+
+/** The kit's schema with every loaded subgraph's: what `.env.example` and README's table list. */
+export const allSettings = (): SettingsSchema => Object.assign({}, SETTINGS, ...SUBGRAPH_SETTINGS.map((d) => d.settings));

@@ -16,7 +16,7 @@ import { guardFederationFields, withoutSuggestions } from './edge/schemaPrivacy'
 import { DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge/settings';
 import { clientAddressOf, TrustedProxies } from './clientAddress';
 import { isDatabaseUnavailable, openDatabase, type PortalDataSource } from './db';
-import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, UNAVAILABLE_MESSAGE } from './errors';
+import { authenticationFailure, ErrorCode, INTERNAL_MESSAGE, maskError, passesCodes, UNAVAILABLE_MESSAGE, type ErrorCodeRegistry } from './errors';
 import { listen, observeOperations, type RouteHandler, type RunningServer } from './http';
 import { logger } from './logging';
 import { joinMetricsServer, registerDatabasePool } from './metrics';
@@ -60,6 +60,8 @@ export interface SubgraphModule<C extends SubgraphContext> {
   resolvers: Record<string, unknown>;
   entities: MixedList<EntitySchema<any>>;
   migrations: Function[];
+  /** The subgraph's own error codes (its `src/errors.ts`); its answers pass them and the kit's generic codes, and mask any other. */
+  errorCodes?: ErrorCodeRegistry;
   /** Adds this subgraph's loaders and services to the base context, once per request. */
   createContext(base: SubgraphContext, runtime: SubgraphRuntime): C;
   /** Identity answers care-access questions locally; the others ask identity. */
@@ -159,6 +161,8 @@ const flushAudit: ApolloServerPlugin<SubgraphContext> = {
  */
 export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphModule<C>, production: boolean, edge: EdgeSettings = DEFAULT_EDGE_SETTINGS): ApolloServer<C> {
   const schema = buildSubgraphSchema({ typeDefs: module.typeDefs, resolvers: module.resolvers as SchemaModuleResolvers });
+  // The generic codes and this subgraph's own pass to the gateway; any other is masked.
+  const passes = passesCodes(module.errorCodes ? [module.errorCodes] : []);
   return new ApolloServer<C>({
     schema: guardFederationFields(schema, edge.maxEntities, edge.document),
     introspection: !production,
@@ -169,7 +173,7 @@ export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphM
     validationRules: [documentLimits(edge.document)],
     parseOptions: { maxTokens: edge.document.maxTokens },
     // Production names no field a caller did not: graphql-js's suggestions would map the schema.
-    formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error)) : maskError(formatted, error)),
+    formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error, passes)) : maskError(formatted, error, passes)),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>, observeOperations as ApolloServerPlugin<C>],
   });
 }

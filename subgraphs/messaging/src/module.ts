@@ -6,6 +6,7 @@ import { DraftThreads1764000000301 } from './db/migrations/1764000000301-DraftTh
 import { TeamOpenThreads1764000000302 } from './db/migrations/1764000000302-TeamOpenThreads';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
+import { messagingErrors } from './errors';
 
 /**
  * Messaging: secure message threads between patients and their care teams,
@@ -16,6 +17,7 @@ import { typeDefs } from './schema';
 export function createMessagingModule(): SubgraphModule<MessagingContext> {
   return {
     name: 'messaging',
+    errorCodes: messagingErrors,
     typeDefs,
     resolvers,
     entities,

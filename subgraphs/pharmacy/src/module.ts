@@ -12,6 +12,7 @@ import { OutboxWorker } from './outbox/worker';
 import { notifierSettings, type NotifierOptions } from './outbox/settings';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
+import { pharmacyErrors } from './errors';
 
 export interface PharmacyOptions {
   /**
@@ -32,6 +33,7 @@ export function createPharmacyModule(options: PharmacyOptions = {}): SubgraphMod
   const notifier = options.notifier;
   return {
     name: 'pharmacy',
+    errorCodes: pharmacyErrors,
     typeDefs,
     resolvers,
     entities,

@@ -5,11 +5,13 @@ import { CreateScheduling1764000000200 } from './db/migrations/1764000000200-Cre
 import { IndexAppointmentPractitioner1764000000201 } from './db/migrations/1764000000201-IndexAppointmentPractitioner';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
+import { schedulingErrors } from './errors';
 
 /** Scheduling: clinics, slots and appointments. Tokens and care access come from identity. */
 export function createSchedulingModule(): SubgraphModule<SchedulingContext> {
   return {
     name: 'scheduling',
+    errorCodes: schedulingErrors,
     typeDefs,
     resolvers,
     entities,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DeliveryError, outboxSettings, OutboxRunner, parseSettings, readOutboxLimits, refusal, signAccessToken, type OutboxSettings, type OutboxTable } from '@portal/kit';
+import { DeliveryError, outboxSettings, OutboxRunner, readOutboxLimits, refusal, signAccessToken, type OutboxSettings, type OutboxTable } from '@portal/kit';
 import { NoticeEntity, type NoticeRow } from '../db/entities';
 import { IdentityStore } from '../db/store';
 import type { KeyRing } from '../keys';
 import { SecurityAudit } from '../services/audit';
 import { SERVICE_TOKEN_TTL_SECONDS } from '../services/serviceClients';
+import { parseIdentitySettings } from '../settings';
 
 const POST_CARE_TEAM_MESSAGE = `mutation IdentityNotice($input: PostCareTeamMessageInput!) {
   postCareTeamMessage(input: $input) { id }
@@ -23,7 +24,7 @@ export interface NoticeOptions extends Partial<OutboxSettings> {
  * and OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS (shared with pharmacy's outbox).
  */
 export function readNoticeSettings(env: NodeJS.ProcessEnv = process.env): Pick<NoticeOptions, 'pollMs' | 'maxRefusals' | 'retentionHours'> {
-  const { IDENTITY_NOTICE_POLL_MS: pollMs } = parseSettings(env, ['IDENTITY_NOTICE_POLL_MS']);
+  const { IDENTITY_NOTICE_POLL_MS: pollMs } = parseIdentitySettings(env, ['IDENTITY_NOTICE_POLL_MS']);
   return { pollMs, ...readOutboxLimits(env) };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, PortalError, badInput, forbidden, isUniqueViolation, notFound, parseId, type Access } from '@portal/kit';
+import { PortalError, badInput, forbidden, isUniqueViolation, notFound, parseId, type Access } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import type { AccountRole, AccountRow, PersonRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { outcomeOf, type SecurityAudit } from './audit';

@@ -1,4 +1,5 @@
-import { ErrorCode, PortalError, badInput } from '@portal/kit';
+import { PortalError, badInput } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import type { PersonRow } from '../db/entities';
 
 /** What a person tells about themself to prove who they are before they can sign in. */

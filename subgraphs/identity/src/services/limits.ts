@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { ErrorCode, type RateLimits } from '@portal/kit';
+import { type RateLimits } from '@portal/kit';
+import { ErrorCode } from '../errors';
 
 /** Answers that mean the caller did not prove who they are: each counts against the address's `signInFailures`. */
 const FAILED_PROOF = new Set<unknown>([

@@ -1,4 +1,5 @@
-import { ErrorCode, PortalError, badInput, signAccessToken, type Viewer } from '@portal/kit';
+import { PortalError, badInput, signAccessToken, type Viewer } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import { SESSION_MAX_SECONDS } from '@portal/kit';
 import type { AccountRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';

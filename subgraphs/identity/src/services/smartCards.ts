@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, PortalError, badInput } from '@portal/kit';
+import { PortalError, badInput } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import type { AccountRow, PersonRow, PivCardRow } from '../db/entities';
 import type { IdentityStore } from '../db/store';
 import { isUniqueViolation } from '@portal/kit';

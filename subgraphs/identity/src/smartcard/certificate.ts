@@ -8,7 +8,8 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
-import { ErrorCode, PortalError } from '@portal/kit';
+import { PortalError } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import { CLIENT_AUTH, EMAIL_PROTECTION, SMARTCARD_LOGON } from './pki';
 import type { CardKind, CardRules, TrustStore } from './trust';
 import { x509 } from './x509';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, notFound, PortalError, type Access, type Viewer } from '@portal/kit';
+import { badInput, notFound, PortalError, type Access, type Viewer } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import { runChange } from '../db/changes';
 import type { MessageCategory, MessageRow, SenderRole, ThreadRow } from '../db/entities';
 import type { MessagingStore } from '../db/store';

@@ -1,4 +1,5 @@
 import { outboxSettings, parseSettings, readOutboxLimits, type OutboxSettings } from '@portal/kit';
+import { parsePharmacySettings } from '../settings';
 
 /**
  * Settings of the notifier: the outbox worker that delivers pharmacy's
@@ -28,7 +29,7 @@ export function notifierSettings(options: NotifierOptions, identityUrl: string):
  * and OUTBOX_MAX_REFUSALS and OUTBOX_RETENTION_HOURS (shared with identity's notices).
  */
 export function readNotifierTiming(env: NodeJS.ProcessEnv = process.env): Pick<NotifierOptions, 'pollMs' | 'retryBaseMs' | 'retryMaxMs' | 'maxRefusals' | 'retentionHours'> {
-  const s = parseSettings(env, ['PHARMACY_OUTBOX_POLL_MS', 'PHARMACY_OUTBOX_RETRY_BASE_MS', 'PHARMACY_OUTBOX_RETRY_MAX_MS']);
+  const s = parsePharmacySettings(env, ['PHARMACY_OUTBOX_POLL_MS', 'PHARMACY_OUTBOX_RETRY_BASE_MS', 'PHARMACY_OUTBOX_RETRY_MAX_MS']);
   return {
     pollMs: s.PHARMACY_OUTBOX_POLL_MS,
     retryBaseMs: s.PHARMACY_OUTBOX_RETRY_BASE_MS,
@@ -43,8 +44,8 @@ export function readNotifierTiming(env: NodeJS.ProcessEnv = process.env): Pick<N
  * decisions still queue their messages, and a later start with them delivers).
  */
 export function readNotifierOptions(env: NodeJS.ProcessEnv = process.env): NotifierOptions | undefined {
-  const s = parseSettings(env, ['MESSAGING_URL', 'PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET']);
-  const { MESSAGING_URL: messagingUrl, PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret } = s;
+  const { MESSAGING_URL: messagingUrl } = parseSettings(env, ['MESSAGING_URL']);
+  const { PHARMACY_CLIENT_ID: clientId, PHARMACY_CLIENT_SECRET: clientSecret } = parsePharmacySettings(env, ['PHARMACY_CLIENT_ID', 'PHARMACY_CLIENT_SECRET']);
   if (!messagingUrl && !clientId && !clientSecret) return undefined;
   if (!messagingUrl || !clientId || !clientSecret) {
     throw new Error('Set MESSAGING_URL, PHARMACY_CLIENT_ID and PHARMACY_CLIENT_SECRET together (or none) for pharmacy to tell patients of decisions.');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, isUniqueViolation, notFound, parseId, parseIdempotencyKey, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
+import { badInput, isUniqueViolation, notFound, parseId, parseIdempotencyKey, PortalError, runChange, type Access, type AuditTrail, type Viewer } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import { addDays } from '../dates';
 import type { OutboxRow, PharmacyRequestRow, PrescriptionRow, RequestKind } from '../db/entities';
 import type { PharmacyStore } from '../db/store';

@@ -1,5 +1,6 @@
 import { type DataSource, type EntityManager } from 'typeorm';
-import { ErrorCode, execute, isPostgres, isUniqueViolation, keysetAfter, placeholders, PortalError, selectRows, sql, type Keyset, type UniqueIndex } from '@portal/kit';
+import { execute, isPostgres, isUniqueViolation, keysetAfter, placeholders, PortalError, selectRows, sql, type Keyset, type UniqueIndex } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import { AppointmentEntity, ClinicEntity, type AppointmentRow, type AppointmentStatus, type ClinicRow, type SlotRow } from './entities';
 
 /** Columns of `appointment` under the names of AppointmentRow; `a` is the table alias. */

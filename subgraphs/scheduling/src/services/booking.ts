@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ErrorCode, notFound, parseId, parseIdempotencyKey, PortalError, type Access, type AuditTrail } from '@portal/kit';
+import { notFound, parseId, parseIdempotencyKey, PortalError, type Access, type AuditTrail } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import type { AppointmentRow, SlotRow } from '../db/entities';
 import { IdempotencyKeyTaken, SchedulingStore, slotUnavailable } from '../db/store';
 import { changePatient } from '../db/unitOfWork';

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { badInput, ErrorCode, notFound, parseId, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
+import { badInput, notFound, parseId, PortalError, runChange, type Access, type AuditTrail } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import type { AppointmentRow, AppointmentStatus } from '../db/entities';
 import type { SchedulingStore } from '../db/store';
 import type { SchedulingLoaders } from '../loaders';

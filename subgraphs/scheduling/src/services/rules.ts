@@ -1,4 +1,5 @@
-import { badInput, ErrorCode, PortalError } from '@portal/kit';
+import { badInput, PortalError } from '@portal/kit';
+import { ErrorCode } from '../errors';
 import type { AppointmentStatus } from '../db/entities';
 
 const DAY_MS = 86_400_000;

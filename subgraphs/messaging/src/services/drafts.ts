@@ -71,6 +71,7 @@ export class DraftService {
       category: input.category,
       source: 'MHS_GENESIS',
       state: 'DRAFT',
+      sensitivity: 'NORMAL',
       createdAt: now,
       lastMessageAt: now,
     };

@@ -11,7 +11,13 @@ const THREAD = 'Message thread';
 export const scopeOf = readerScopeOf;
 
 /** The facts of a thread its rules in `../policy.ts` look at. */
-export const threadSubject = (t: Pick<ThreadRow, 'patientId' | 'careTeamId' | 'state'>) => ({ patientId: t.patientId, careTeamId: t.careTeamId, state: t.state });
+export const threadSubject = (t: Pick<ThreadRow, 'patientId' | 'careTeamId' | 'state' | 'sensitivity'>) => ({
+  patientId: t.patientId,
+  careTeamId: t.careTeamId,
+  state: t.state,
+  // A proxy whose grant hides sensitive records is refused this thread (`proxyFor`).
+  sensitive: t.sensitivity !== 'NORMAL',
+});
 
 type ThreadByIdEntry = 'Query.messageThread' | 'MessageThread.__resolveReference' | 'MessageDraft.thread';
 

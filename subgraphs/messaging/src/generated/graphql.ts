@@ -281,7 +281,8 @@ export type Message = {
   /**
    * As stored when sent. Messaging owns no names: new messages carry a label
    * ("Patient", "Care team member", or the name a service gave); the person's current
-   * name comes from identity through MessageThread.patient or Message.practitioner.
+   * name comes from identity through MessageThread.patient, Message.practitioner or,
+   * for a proxy's message, Message.writtenBy.
    */
   senderName: Scalars['String']['output'];
   /** Who wrote the message. */

@@ -16,8 +16,11 @@ import type { ReaderScope } from './db/store';
 const SERVICE_READ = serviceScope('messaging:read');
 const SERVICE_WRITE_SCOPE = 'messaging:write';
 
-/** The thread has been sent: an unsent new thread (a DRAFT) is its patient's alone, not even their care team sees it. */
+/** The thread has been sent: an unsent new thread (a DRAFT) is its author's alone, not even their care team sees it. */
 const SENT = rule('sent (not a draft)', (_viewer, thread) => thread.state !== 'DRAFT');
+
+/** An unsent new thread the viewer drafted (the patient, or a proxy in the patient's name): subject `ownDraft`. */
+const OWN_DRAFT = rule('the viewer’s own draft', (_viewer, thread) => thread.state === 'DRAFT' && thread.ownDraft === true);
 
 /**
  * Someone acting for the patient whose grant covers messages (a parent of a
@@ -33,16 +36,17 @@ const MEMBER_OF_THE_TEAM = rule('member of the care team', async (_viewer, subje
 const ITS_TEAM_PRACTITIONER = rule('practitioner of the thread’s care team', async (viewer, thread, access) => viewer.role === 'PRACTITIONER' && (await access.careTeamIds()).includes(String(thread.careTeamId)));
 
 /**
- * Who sees a thread, its messages and its read state: its patient (drafts
- * too), once sent the practitioners of its care team who treat the patient,
- * and a reading service. MessageThread.messages, .unread and .draft are
+ * Who sees a thread, its messages and its read state: once sent, its
+ * patient, a proxy in the patient's name, the practitioners of its care team
+ * who treat the patient, and a reading service; an unsent new thread (a
+ * DRAFT) only whoever drafted it, the patient or their proxy (`ownDraft`). MessageThread.messages, .unread and .draft are
  * decided here, by the entry that handed the thread out: by id
  * (Query.messageThread, a reference, a draft's thread) and in a team's list
  * (CareTeam.threads). A patient's folders (Patient.messageThreads) are the
  * same threads seen from the patient: RECORD_READERS for the patient, and
  * `readerScopeOf` keeps a practitioner to their care teams' sent threads.
  */
-const THREAD_READERS = anyOf(patientSelf, allOf(SENT, anyOf(PROXY, allOf(ITS_TEAM_PRACTITIONER, careTeam), SERVICE_READ)));
+const THREAD_READERS = anyOf(allOf(SENT, anyOf(patientSelf, PROXY, allOf(ITS_TEAM_PRACTITIONER, careTeam), SERVICE_READ)), allOf(OWN_DRAFT, anyOf(patientSelf, PROXY)));
 
 /**
  * Who writes in a thread (or changes their own read state of it): its patient,
@@ -113,7 +117,7 @@ export const policy = definePolicy({
     'Mutation.archiveThread': { gate: WRITERS_ONLY, allow: THREAD_WRITERS, audit: { kind: 'message', action: 'update' }, hideAs: THREAD },
     // With a threadId: a reply draft in a thread the viewer may write in; without: a patient's draft of a new thread.
     'Mutation.saveMessageDraft': { gate: WRITERS_ONLY, allow: THREAD_WRITERS, audit: { kind: 'message', action: 'create' }, hideAs: THREAD },
-    'Mutation.saveMessageDraft#newThread': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'message', action: 'create' } },
+    'Mutation.saveMessageDraft#newThread': { gate: PATIENTS_ONLY, allow: THREAD_STARTERS, audit: { kind: 'message', action: 'create' } },
     'Mutation.saveMessageDraft#careTeam': OWN_CARE_TEAM,
     // A draft is its author's alone: another person's reads exactly like a missing one.
     'Mutation.updateMessageDraft': { gate: WRITERS_ONLY, allow: anyOf(patientSelf, PROXY, careTeam), audit: { kind: 'message', action: 'update' }, hideAs: DRAFT },
@@ -121,7 +125,7 @@ export const policy = definePolicy({
     'Mutation.deleteMessageDraft': { gate: WRITERS_ONLY, allow: anyOf(patientSelf, PROXY, careTeam), audit: { kind: 'message', action: 'delete' }, hideAs: DRAFT },
     // Sending a reply draft follows replyToThread; a draft of a new thread follows sendMessage; a retried send reads the thread it went to.
     'Mutation.sendMessageDraft': { gate: WRITERS_ONLY, allow: THREAD_WRITERS, audit: { kind: 'message', action: 'create' }, hideAs: THREAD },
-    'Mutation.sendMessageDraft#newThread': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'message', action: 'create' }, hideAs: DRAFT },
+    'Mutation.sendMessageDraft#newThread': { gate: PATIENTS_ONLY, allow: THREAD_STARTERS, audit: { kind: 'message', action: 'create' }, hideAs: DRAFT },
     'Mutation.sendMessageDraft#careTeam': OWN_CARE_TEAM,
     'Mutation.sendMessageDraft#retry': { gate: WRITERS_ONLY, allow: THREAD_WRITERS, audit: { kind: 'message', action: 'read' }, hideAs: THREAD },
     // Another service (never a person) posts for a care team; a refusal is audited against the patient named.

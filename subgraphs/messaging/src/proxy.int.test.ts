@@ -25,6 +25,9 @@ const THREAD_REF = `query($r: [_Any!]!) { _entities(representations: $r) { ... o
 const SEND = `mutation($p: ID, $team: ID!) {
   sendMessage(input: { patientId: $p, careTeamId: $team, category: GENERAL, subject: "Field trip form", body: "Could you sign Emma's form?" }) {
     id patient { id } sensitivity messages { ${MESSAGE_FIELDS} } } }`;
+const SAVE_DRAFT = `mutation($p: ID) { saveMessageDraft(input: { patientId: $p, careTeamId: "${DEMO.careTeamBlue}", category: GENERAL, subject: "Allergy form", body: "Draft for Emma" }) {
+  id thread { id patient { id } } } }`;
+const SEND_DRAFT = `mutation($id: ID!) { sendMessageDraft(draftId: $id) { id patient { id } messages { ${MESSAGE_FIELDS} } } }`;
 const REPLY = `mutation($id: ID!) { replyToThread(input: { threadId: $id, body: "Thanks, we will pick it up." }) { ${MESSAGE_FIELDS} } }`;
 
 const patients = (...ids: string[]) => ({ r: ids.map((id) => ({ __typename: 'Patient', id })) });
@@ -144,5 +147,24 @@ describe('writing in the patient’s name', () => {
     expect(codes(await gql(t.url, REPLY, { id: 'th-emma-care' }, caregiver))).toEqual(['NOT_FOUND']);
     const count = await db().query(`SELECT COUNT(*) AS "n" FROM message m JOIN message_thread t ON t.id = m.thread_id WHERE t.patient_id = '${DEMO.emma}' AND m.sender_id = '${CAREGIVER}'`);
     expect(Number(count[0].n)).toBe(0);
+  });
+
+  it('drafts a new thread in the child’s name: the draft is the parent’s alone until sent, then the child’s thread written by the parent', async () => {
+    const saved = await gql(t.url, SAVE_DRAFT, { p: DEMO.emma }, jane);
+    expect(saved.errors).toBeUndefined();
+    const { id: draftId, thread } = saved.data.saveMessageDraft;
+    expect(thread.patient).toEqual({ id: DEMO.emma });
+    // Unsent, it is Jane's: Emma and the care team do not see it.
+    expect(codes(await gql(t.url, THREAD, { id: thread.id }, emma))).toEqual(['NOT_FOUND']);
+    expect(codes(await gql(t.url, THREAD, { id: thread.id }, alex))).toEqual(['NOT_FOUND']);
+    expect((await gql(t.url, THREAD, { id: thread.id }, jane)).data.messageThread.id).toBe(thread.id);
+    const sent = await gql(t.url, SEND_DRAFT, { id: draftId }, jane);
+    expect(sent.errors).toBeUndefined();
+    expect(sent.data.sendMessageDraft).toMatchObject({ id: thread.id, patient: { id: DEMO.emma }, messages: [{ body: 'Draft for Emma', writtenByProxy: true, writtenBy: { id: DEMO.jane } }] });
+    expect((await gql(t.url, THREAD, { id: thread.id }, emma)).data.messageThread.messages[0]).toMatchObject({ writtenByProxy: true });
+  });
+
+  it('refuses a draft of a new thread in the name of a patient the viewer has no MESSAGES scope for', async () => {
+    for (const token of [caregiver, await t.token({ personId: DEMO.john })]) expect(codes(await gql(t.url, SAVE_DRAFT, { p: DEMO.emma }, token))).toEqual(['FORBIDDEN']);
   });
 });

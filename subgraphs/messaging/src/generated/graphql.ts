@@ -151,6 +151,11 @@ export type SaveMessageDraftInput = {
   subject?: InputMaybe<Scalars['String']['input']>;
   /** Up to 10,000 characters; may stay empty until the draft is sent. */
   body: Scalars['String']['input'];
+  /**
+   * New thread only: the patient the thread is about, the signed-in patient (the default)
+   * or a patient they are a proxy for with the MESSAGES scope. The draft is its author's alone.
+   */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** Changes to a draft; fields left out are kept. */

@@ -90,9 +90,9 @@ export class MessageWriter {
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
     const careTeamId = parseId(input.careTeamId, 'careTeamId');
-    // Whether the viewer may write for this patient at all comes first: a proxy's refusal is not about the team.
-    await policy.assert('Mutation.sendMessage', this.access, patientId);
+    await this.assertMayStart('Mutation.sendMessage', patientId);
     await this.assertOwnCareTeam(careTeamId, 'Mutation.sendMessage#careTeam', patientId);
+    await policy.assert('Mutation.sendMessage', this.access, patientId);
     const sender = this.senderOf(viewer);
     return this.startThread({ patientId, careTeamId, category: input.category, subject, body, key, sender });
   }
@@ -187,6 +187,16 @@ export class MessageWriter {
     if (!thread) throw notFound(THREAD);
     await policy.assert(entry, this.access, threadSubject(thread));
     return thread;
+  }
+
+  /**
+   * Whether the viewer may start a thread for this patient at all (themself, or
+   * as a proxy with MESSAGES), asked before the care team so that a proxy's
+   * refusal is not about the team; refused and audited here, allowed audited
+   * by the caller once the team is checked too.
+   */
+  async assertMayStart(entry: MessagingEntry, patientId: string): Promise<void> {
+    if (!(await policy.may(entry, this.access, patientId))) policy.refuse(entry, this.access, patientId);
   }
 
   /**

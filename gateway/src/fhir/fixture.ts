@@ -30,8 +30,8 @@ export function sampleRecord(): PatientRecord {
       {
         id: 'th-john-legacy', subject: 'Inhaler refill', category: 'MEDICATION', source: 'TRICARE_ONLINE', careTeam: { id: 'ct-primary-blue', name: 'Primary Care Team Blue' },
         messages: [
-          { id: 'ms-1', body: 'Could I get a new inhaler?', sentAt: '2010-04-01T12:00:00.000Z', senderName: 'John Roe', senderRole: 'PATIENT' },
-          { id: 'ms-2', body: 'Sent to the pharmacy.', sentAt: '2010-04-02T12:00:00.000Z', senderName: 'Alex Kim', senderRole: 'PRACTITIONER' },
+          { id: 'ms-1', body: 'Could I get a new inhaler?', sentAt: '2010-04-01T12:00:00.000Z', senderName: 'John Roe', senderRole: 'PATIENT', writtenByProxy: false },
+          { id: 'ms-2', body: 'Sent to the pharmacy.', sentAt: '2010-04-02T12:00:00.000Z', senderName: 'Alex Kim', senderRole: 'PRACTITIONER', writtenByProxy: false },
         ],
       },
     ],

@@ -3,6 +3,7 @@ import {
   metaOf,
   toAllergyIntolerance,
   toAppointment,
+  PROXY_SENDER,
   toCommunications,
   toCondition,
   toDiagnosticReports,
@@ -202,6 +203,13 @@ describe('appointments, messages, prescriptions', () => {
     expect(ask.inResponseTo).toBeUndefined();
     expect(answer).toMatchObject({ sender: { display: 'Alex Kim' }, recipient: [{ reference: 'Patient/pt-1000000002' }], inResponseTo: [{ reference: 'Communication/ms-1' }] });
     expect(answer.sender?.reference).toBeUndefined();
+  });
+
+  it('says a message a proxy wrote in the patient’s name was written by their proxy, not by the patient', () => {
+    const thread = record.threads[0];
+    const [byProxy] = toCommunications({ ...thread, messages: [{ ...thread.messages[0], writtenByProxy: true }] }, PT);
+    expect(byProxy.sender).toEqual({ display: PROXY_SENDER });
+    expect(byProxy.recipient).toEqual([{ reference: 'CareTeam/ct-primary-blue', display: 'Primary Care Team Blue' }]);
   });
 
   it('maps prescriptions to MedicationRequests coded in RxNorm', () => {

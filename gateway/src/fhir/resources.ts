@@ -151,10 +151,14 @@ export function toAppointment(a: AppointmentData, patientId: string): Appointmen
   };
 }
 
+/** How a message a proxy wrote in the patient's name shows its sender (the proxy is no resource of the patient's record). */
+export const PROXY_SENDER = 'Written for the patient by their proxy';
+
 /**
  * One Communication per message of a thread, oldest first, each answering the
  * one before it. Care-team senders are named, not referenced: the portal keeps
- * their name on the message, not who they are.
+ * their name on the message, not who they are. A message a proxy wrote in the
+ * patient's name says so instead of naming the patient as its sender.
  */
 export function toCommunications(t: ThreadData, patientId: string): Communication[] {
   return t.messages.map((m, i) => {
@@ -170,7 +174,7 @@ export function toCommunications(t: ThreadData, patientId: string): Communicatio
       topic: { text: t.subject },
       sent: m.sentAt,
       recipient: [fromPatient ? ref('CareTeam', t.careTeam.id, t.careTeam.name) : ref('Patient', patientId)],
-      sender: fromPatient ? ref('Patient', patientId) : { display: m.senderName },
+      sender: m.writtenByProxy ? { display: PROXY_SENDER } : fromPatient ? ref('Patient', patientId) : { display: m.senderName },
       payload: [{ contentString: m.body }],
     };
   });

@@ -38,12 +38,12 @@ function graphAnswer() {
   };
 }
 
-const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+const request = (headers: Record<string, string>, url = '/fhir/Patient/$everything') => ({ headers, url }) as unknown as IncomingMessage;
 
 /** The route's answer, a streamed Bundle read back whole (the pieces joined must parse as one JSON document). */
-async function call(execute: GatewayExecutor, headers: Record<string, string>) {
+async function call(execute: GatewayExecutor, headers: Record<string, string>, url?: string) {
   const route = fhirRoutes({ execute, verifier, now: () => new Date('2025-06-01T00:00:00Z') })['GET /fhir/Patient/$everything'];
-  const res = await route(request({ host: 'portal.example', ...headers }), Buffer.alloc(0), 'req-fhir-test');
+  const res = await route(request({ host: 'portal.example', ...headers }, url), Buffer.alloc(0), 'req-fhir-test');
   if (!(res.body instanceof StreamedBody)) return { ...res, streamed: false };
   let text = '';
   for await (const piece of res.body.pieces) text += piece;
@@ -151,6 +151,101 @@ describe('GET /fhir/Patient/$everything', () => {
   it('also answers the percent-encoded path', () => {
     const routes = fhirRoutes({ execute: async () => ({}), verifier });
     expect(Object.keys(routes).sort()).toEqual(['GET /fhir/Patient/$everything', 'GET /fhir/Patient/%24everything', 'GET /fhir/metadata']);
+  });
+});
+
+describe('GET /fhir/Patient/$everything?patient=<id> (a proxied record)', () => {
+  const CHILD = 'pt-1000000003';
+  /** What the graph answers for `patient(id:)`: the same fields as `me.patient`. */
+  const proxiedAnswer = () => ({ patient: { ...graphAnswer().me.patient, id: CHILD } });
+  const resourceTypes = (bundle: any) => new Set<string>(bundle.entry.map((e: any) => e.resource.resourceType));
+
+  it('asks identity’s patient(id:) for the same fields, with the viewer’s token, and answers the Bundle of that patient', async () => {
+    const calls: { query: string; vars: Record<string, unknown> }[] = [];
+    const headers = await bearer();
+    const res = await call(async (query, vars) => {
+      calls.push({ query, vars });
+      return { data: proxiedAnswer() };
+    }, headers, `/fhir/Patient/$everything?patient=${CHILD}`);
+    expect(res.status).toBe(200);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].query).toMatch(/^query ProxiedPatientEverything\(\$first: Int!, \$patient: ID!\) \{\s+patient\(id: \$patient\) \{/);
+    expect(calls[0].query).not.toMatch(/\bme\b/);
+    expect(calls[0].vars).toEqual({ first: PAGE_SIZE, patient: CHILD });
+    expect((res.body as any).entry[0].fullUrl).toBe(`http://portal.example/fhir/Patient/${CHILD}`);
+    expect([...resourceTypes(res.body)]).toEqual(expect.arrayContaining(['Appointment', 'MedicationRequest', 'DocumentReference', 'Observation']));
+  });
+
+  it('reads further pages of a proxied record through patient(id:) too', async () => {
+    const r = sampleRecord();
+    const queries: string[] = [];
+    const res = await call(async (query, vars) => {
+      queries.push(query);
+      if (queries.length === 1) {
+        const answer = proxiedAnswer();
+        answer.patient.labResults = page(r.labResults.slice(0, 1), true, 'c1');
+        return { data: answer };
+      }
+      expect(vars).toEqual({ first: PAGE_SIZE, after: 'c1', patient: CHILD });
+      return { data: { patient: { labResults: page(r.labResults.slice(1)) } } };
+    }, await bearer(), `/fhir/Patient/$everything?patient=${CHILD}`);
+    expect(res.status).toBe(200);
+    expect(queries[1]).toMatch(/^query ProxiedPatientLabResultsPage\(/);
+  });
+
+  it('leaves out the parts the grant’s scopes do not cover (FORBIDDEN each on its own) and downloads the rest', async () => {
+    const res = await call(async () => {
+      const answer: any = proxiedAnswer();
+      answer.patient.labResults = null;
+      answer.patient.visitNotes = null;
+      answer.patient.prescriptions = null;
+      return {
+        data: answer,
+        errors: ['labResults', 'visitNotes', 'prescriptions'].map((part) => ({ message: 'Forbidden', path: ['patient', part], extensions: { code: 'FORBIDDEN' } })),
+      };
+    }, await bearer(), `/fhir/Patient/$everything?patient=${CHILD}`);
+    expect(res.status).toBe(200);
+    const types = resourceTypes(res.body);
+    expect(types.has('Patient')).toBe(true);
+    expect(types.has('Appointment')).toBe(true);
+    expect(types.has('MedicationRequest')).toBe(false);
+    expect(types.has('DocumentReference')).toBe(false);
+    const labs = (res.body as any).entry.filter((e: any) => e.resource.resourceType === 'Observation' && e.resource.category?.[0]?.coding?.[0]?.code === 'laboratory');
+    expect(labs).toEqual([]);
+  });
+
+  it('answers 404 (an OperationOutcome) for a patient the viewer may not see, whether or not the id exists', async () => {
+    const res = await call(
+      async () => ({ data: { patient: null }, errors: [{ message: 'Patient was not found.', path: ['patient'], extensions: { code: 'NOT_FOUND' } }] }),
+      await bearer(),
+      '/fhir/Patient/$everything?patient=pt-1000000001',
+    );
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
+  });
+
+  it('still fails the whole download on any other error', async () => {
+    const res = await call(
+      async () => ({ data: proxiedAnswer(), errors: [{ message: 'x', path: ['patient', 'labResults'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }),
+      await bearer(),
+      `/fhir/Patient/$everything?patient=${CHILD}`,
+    );
+    expect(res.status).toBe(500);
+  });
+
+  it('reads the viewer’s own record through me when the patient is the viewer, and refuses a malformed parameter (400)', async () => {
+    const queries: string[] = [];
+    const own = await call(async (query) => {
+      queries.push(query);
+      return { data: graphAnswer() };
+    }, await bearer(), '/fhir/Patient/$everything?patient=pt-1000000002');
+    expect(own.status).toBe(200);
+    expect(queries).toEqual([EVERYTHING_QUERY]);
+    for (const url of ['/fhir/Patient/$everything?patient=', '/fhir/Patient/$everything?patient=a&patient=b', '/fhir/Patient/$everything?patient=%3Cscript%3E']) {
+      const res = await call(async () => ({ data: graphAnswer() }), await bearer(), url);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid' }] });
+    }
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * `GET /fhir/Patient/$everything`: the signed-in patient downloads their whole
- * record as a FHIR R4 Bundle. The gateway reads it through its own graph with
- * the caller's token, so each subgraph authorizes and audits every read as it
+ * record as a FHIR R4 Bundle; with `?patient=<id>`, the record of a patient
+ * they are a proxy for (a child, someone who named them caregiver), within
+ * the grant's scopes. The gateway reads it through its own graph with the
+ * caller's token, so each subgraph authorizes and audits every read as it
  * does for any client; this route adds only the HTTP and FHIR framing.
  */
 import { randomUUID } from 'node:crypto';
@@ -39,7 +41,20 @@ const refuse = (status: number, outcome: OperationOutcome, extra: Record<string,
 const unauthenticated = (message: string) =>
   refuse(401, operationOutcome('login', message), { 'www-authenticate': 'Bearer realm="patient-portal", error="invalid_token"' });
 const notAPatient = () => refuse(403, operationOutcome('forbidden', 'Only a signed-in patient can download their own record.'));
+/** Anyone but the viewer and the patients they are a proxy for: the same answer whether or not the id exists. */
+const notFound = () => refuse(404, operationOutcome('not-found', 'No record of this patient is available to you.'));
+const badPatient = () => refuse(400, operationOutcome('invalid', 'The patient parameter must be one patient id, e.g. ?patient=pt-1000000003.'));
 const unavailable = () => refuse(503, operationOutcome('transient', 'Your record could not be gathered right now. Try again in a few minutes.'), { 'retry-after': '30' });
+
+/** Patient ids as the graph issues them: short, no spaces or separators. */
+const PATIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The `patient` search parameter: undefined when absent, null when malformed (given twice, empty, not an id). */
+export function patientParamOf(req: IncomingMessage): string | undefined | null {
+  const values = new URL(req.url ?? '/', 'http://localhost').searchParams.getAll('patient');
+  if (values.length === 0) return undefined;
+  return values.length === 1 && PATIENT_ID.test(values[0]) ? values[0] : null;
+}
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
@@ -78,10 +93,13 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
     }
     if (!viewer) return unauthenticated('Sign in to download your record.');
     if (viewer.role !== 'PATIENT') return notAPatient();
+    const patient = patientParamOf(req);
+    if (patient === null) return badPatient();
 
     try {
       // Every read of the download is audited under the request id the client gets back.
-      const record = await readPatientRecord((query, variables, auth) => deps.execute(query, variables, auth, requestId), authorization);
+      const of = patient === undefined || patient === viewer.personId ? {} : { patientId: patient };
+      const record = await readPatientRecord((query, variables, auth) => deps.execute(query, variables, auth, requestId), authorization, of);
       // Written an entry at a time: the record is held once, its FHIR text never whole.
       const bundle = patientBundleJson(record, { baseUrl: fhirBaseOf(req), id: randomUUID(), now: now() });
       return { status: 200, body: new StreamedBody(bundle), headers: HEADERS };
@@ -89,6 +107,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Record<string, RouteHandler> {
       if (e instanceof RecordUnavailable) {
         if (e.reason === 'unauthenticated') return unauthenticated('Your session has ended. Sign in again.');
         if (e.reason === 'not-a-patient') return notAPatient();
+        if (e.reason === 'not-found') return notFound();
         if (e.reason === 'too-large') {
           return refuse(500, operationOutcome('too-costly', 'Your record is larger than this download can assemble. Call the help desk for a copy.'));
         }

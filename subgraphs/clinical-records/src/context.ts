@@ -12,7 +12,7 @@ export interface ClinicalContext extends SubgraphContext {
 
 export function createContext(base: SubgraphContext): ClinicalContext {
   const store = new ClinicalStore(base.db);
-  const loaders = createLoaders(store);
+  const loaders = createLoaders(store, (patientId) => base.access.hidesSensitive(patientId));
   return {
     ...base,
     loaders,

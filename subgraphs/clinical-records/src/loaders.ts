@@ -47,15 +47,32 @@ function countLoader(fetch: (patientIds: readonly string[]) => Promise<{ patient
 }
 
 export const codeKey = (system: CodeSystem, code: string) => `${system}|${code}`;
+export const historyKey = (patientId: string, resultId: string) => `${patientId}|${resultId}`;
 
-/** Built once per request: a loader's cache must never outlive its viewer. */
-export function createLoaders(store: ClinicalStore) {
+/**
+ * Built once per request: a loader's cache must never outlive its viewer.
+ * `hidesSensitive` is the request's `Access.hidesSensitive` (batched, asked of
+ * identity): the sensitive results and notes of those patients are left out in SQL.
+ */
+export function createLoaders(store: ClinicalStore, hidesSensitive: (patientId: string) => Promise<boolean> = async () => false) {
+  const hidden = async (ids: readonly string[]) => {
+    const hides = await Promise.all(ids.map(hidesSensitive));
+    return ids.filter((_, i) => hides[i]);
+  };
   return {
-    labResultPage: pageLoader((ids, page) => store.labResultPages(ids, page)),
-    labResultCount: countLoader((ids) => store.labResultCounts(ids)),
-    labHistory: groupLoader((ids) => store.labHistory(ids), (p) => p.resultId),
-    visitNotePage: pageLoader((ids, page) => store.visitNotePages(ids, page)),
-    visitNoteCount: countLoader((ids) => store.visitNoteCounts(ids)),
+    labResultPage: pageLoader(async (ids, page) => store.labResultPages(ids, page, await hidden(ids))),
+    labResultCount: countLoader(async (ids) => store.labResultCounts(ids, await hidden(ids))),
+    /** Keyed by `historyKey(patientId, resultId)`: the patient says whose sensitive earlier values stay hidden. */
+    labHistory: groupLoader(
+      async (keys) => {
+        const ids = keys.map((k) => k.slice(k.indexOf('|') + 1));
+        const patients = [...new Set(keys.map((k) => k.slice(0, k.indexOf('|'))))];
+        return store.labHistory(ids, await hidden(patients));
+      },
+      (p) => historyKey(p.patientId, p.resultId),
+    ),
+    visitNotePage: pageLoader(async (ids, page) => store.visitNotePages(ids, page, await hidden(ids))),
+    visitNoteCount: countLoader(async (ids) => store.visitNoteCounts(ids, await hidden(ids))),
     visitNote: rowLoader((ids) => store.visitNotesByIds(ids), (n) => n.id),
     visitNotesOfAppointment: groupLoader((ids) => store.visitNotesByAppointments(ids), (n) => n.appointmentId ?? ''),
     vitalPage: pageLoader((ids, page) => store.vitalPages(ids, page)),

@@ -3,6 +3,7 @@ import { createContext, type ClinicalContext } from './context';
 import { entities } from './db/entities';
 import { CreateClinicalRecords1764000000500 } from './db/migrations/1764000000500-CreateClinicalRecords';
 import { AddClinicalCodes1764000000501 } from './db/migrations/1764000000501-AddClinicalCodes';
+import { RecordSensitivity1764000000502 } from './db/migrations/1764000000502-RecordSensitivity';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 
@@ -18,7 +19,7 @@ export function createClinicalRecordsModule(): SubgraphModule<ClinicalContext> {
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateClinicalRecords1764000000500, AddClinicalCodes1764000000501],
+    migrations: [CreateClinicalRecords1764000000500, AddClinicalCodes1764000000501, RecordSensitivity1764000000502],
     createContext,
   };
 }

@@ -1,4 +1,4 @@
-import { anyOf, careTeam, definePolicy, patientSelf, proxy, serviceScope } from '@portal/kit';
+import { anyOf, careTeam, definePolicy, patientSelf, proxyFor, serviceScope, type Rule } from '@portal/kit';
 
 /**
  * Who may see what in clinical records: the one place that decides it.
@@ -14,8 +14,16 @@ import { anyOf, careTeam, definePolicy, patientSelf, proxy, serviceScope } from 
 /** A service credential reading clinical records. */
 const SERVICE_READ = serviceScope('clinical-records:read');
 
-/** The patient, someone acting for them (once proxies exist), the practitioners treating them, a reading service. */
-const RECORD_READERS = anyOf(patientSelf, proxy, careTeam, SERVICE_READ);
+/**
+ * The patient, someone acting for them whose grant covers `scope` (identity's
+ * ProxyScope: RESULTS, NOTES or HEALTH_SUMMARY), the practitioners treating
+ * them, a reading service. A sensitive result or note (subject `sensitive`) is
+ * refused to a proxy whose grant hides sensitive records; lists leave those out in SQL.
+ */
+const readersWith = (scope: string): Rule => anyOf(patientSelf, proxyFor(scope), careTeam, SERVICE_READ);
+const RESULT_READERS = readersWith('RESULTS');
+const NOTE_READERS = readersWith('NOTES');
+const RECORD_READERS = readersWith('HEALTH_SUMMARY');
 
 export const policy = definePolicy({
   healthTypes: [
@@ -46,16 +54,16 @@ export const policy = definePolicy({
     'Query.healthTopics': 'the public health library: no sign-in, no one’s data',
   },
   entries: {
-    'Patient.labResults': { allow: RECORD_READERS, audit: { kind: 'lab_result', action: 'read' } },
-    'Patient.visitNotes': { allow: RECORD_READERS, audit: { kind: 'visit_note', action: 'read' } },
+    'Patient.labResults': { allow: RESULT_READERS, audit: { kind: 'lab_result', action: 'read' } },
+    'Patient.visitNotes': { allow: NOTE_READERS, audit: { kind: 'visit_note', action: 'read' } },
     'Patient.conditions': { allow: RECORD_READERS, audit: { kind: 'condition', action: 'read' } },
     'Patient.allergies': { allow: RECORD_READERS, audit: { kind: 'allergy', action: 'read' } },
     'Patient.immunizations': { allow: RECORD_READERS, audit: { kind: 'immunization', action: 'read' } },
     'Patient.vitals': { allow: RECORD_READERS, audit: { kind: 'vital', action: 'read' } },
     'Patient.vitalSigns': { allow: RECORD_READERS, audit: { kind: 'vital', action: 'read' } },
     // By id (the router's reference): another patient's note reads exactly like a missing one.
-    'VisitNote.__resolveReference': { allow: RECORD_READERS, audit: { kind: 'visit_note', action: 'read' }, hideAs: 'Visit note' },
+    'VisitNote.__resolveReference': { allow: NOTE_READERS, audit: { kind: 'visit_note', action: 'read' }, hideAs: 'Visit note' },
     // An appointment may be visible to someone who may not read its note: then the note is null (the refusal audited).
-    'Appointment.visitNote': { allow: RECORD_READERS, audit: { kind: 'visit_note', action: 'read' } },
+    'Appointment.visitNote': { allow: NOTE_READERS, audit: { kind: 'visit_note', action: 'read' } },
   },
 });

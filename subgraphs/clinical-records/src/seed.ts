@@ -122,27 +122,45 @@ const DAY = 86_400_000;
  * The clinical records of the demo cast (contract/README.md), with Jane's
  * recent results relative to `now`. Idempotent: does nothing when already seeded.
  */
-export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<void> {
-  if (await db.getRepository(HealthTopicEntity).findOneBy({ id: TOPICS[0].id })) return;
-  const at = (days: number, hour = 14) => {
-    const d = new Date(now.getTime() - days * DAY);
-    d.setUTCHours(hour, 0, 0, 0);
-    return d.toISOString();
-  };
-  const dateOf = (days: number) => at(days).slice(0, 10);
-  const { jane, john, alex } = DEMO;
+type LabSpec = Partial<LabResultRow> & Pick<LabResultRow, 'id' | 'patientId' | 'testName' | 'loincCode' | 'value' | 'resultedAt'>;
+type NoteSpec = Omit<VisitNoteRow, 'authorId' | 'source' | 'status' | 'sensitivity'> & Partial<VisitNoteRow>;
 
-  const lab = (r: Partial<LabResultRow> & Pick<LabResultRow, 'id' | 'patientId' | 'testName' | 'loincCode' | 'value' | 'resultedAt'>): LabResultRow => ({
-    unit: null,
-    refLow: null,
-    refHigh: null,
-    refText: null,
-    interpretation: null,
-    status: 'FINAL',
-    source: 'MHS_GENESIS',
-    collectedAt: r.resultedAt,
-    ...r,
-  });
+const lab = (r: LabSpec): LabResultRow => ({
+  unit: null,
+  refLow: null,
+  refHigh: null,
+  refText: null,
+  interpretation: null,
+  status: 'FINAL',
+  source: 'MHS_GENESIS',
+  sensitivity: 'NORMAL',
+  collectedAt: r.resultedAt,
+  ...r,
+});
+
+const note = (n: NoteSpec): VisitNoteRow => ({
+  authorId: DEMO.alex,
+  source: 'MHS_GENESIS',
+  status: 'FINAL',
+  sensitivity: 'NORMAL',
+  ...n,
+});
+
+/** A UTC instant `days` before `now` at `hour` o'clock. */
+const daysBefore = (now: Date, days: number, hour = 14) => {
+  const d = new Date(now.getTime() - days * DAY);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d.toISOString();
+};
+
+export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<void> {
+  // Added later than Jane's: a database seeded before gets them on its next run.
+  if (!(await db.getRepository(LabResultEntity).findOneBy({ id: 'lr-emma-hgb' }))) await seedChildren(db, now);
+  if (await db.getRepository(HealthTopicEntity).findOneBy({ id: TOPICS[0].id })) return;
+  const at = (days: number, hour = 14) => daysBefore(now, days, hour);
+  const dateOf = (days: number) => at(days).slice(0, 10);
+  const { jane, john } = DEMO;
+
   const a1c = { testName: 'Hemoglobin A1c', loincCode: '4548-4', unit: '%', refLow: 4.0, refHigh: 5.6, refText: '4.0-5.6 %' };
   const ldl = { testName: 'LDL cholesterol (calculated)', loincCode: '13457-7', unit: 'mg/dL', refLow: 0, refHigh: 99, refText: '<100 mg/dL' };
   const labs: LabResultRow[] = [
@@ -163,12 +181,6 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
     lab({ id: 'lr-john-covid-2021', patientId: john, testName: 'SARS-CoV-2 RNA', loincCode: '94500-6', value: 'Not detected', refText: 'Not detected', collectedAt: '2021-09-20T15:30:00.000Z', resultedAt: '2021-09-21T20:00:00.000Z' }),
   ];
 
-  const note = (n: Omit<VisitNoteRow, 'authorId' | 'source' | 'status'> & Partial<VisitNoteRow>): VisitNoteRow => ({
-    authorId: alex,
-    source: 'MHS_GENESIS',
-    status: 'FINAL',
-    ...n,
-  });
   const notes: VisitNoteRow[] = [
     note({
       id: 'vn-jane-past-1', patientId: jane, appointmentId: 'ap-jane-past-1', title: 'Annual physical and diabetes check', noteType: 'PROGRESS_NOTE', authoredAt: at(20, 17),
@@ -238,6 +250,46 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
   });
 }
 
+/**
+ * Jane's children, whose records Jane sees as their parent (proxy access).
+ * Emma (12): results, a well-child note and a BEHAVIORAL_HEALTH note her
+ * parent does see (under 13). Liam (15): results, a sports-physical note, and a
+ * REPRODUCTIVE_HEALTH result and a BEHAVIORAL_HEALTH note his parent never sees.
+ */
+async function seedChildren(db: DataSource, now: Date): Promise<void> {
+  const at = (days: number, hour = 14) => daysBefore(now, days, hour);
+  const { emma, liam } = DEMO;
+  const hgb = { testName: 'Hemoglobin', loincCode: '718-7', unit: 'g/dL', refLow: 11.5, refHigh: 15.5, refText: '11.5-15.5 g/dL' };
+  const labs: LabResultRow[] = [
+    lab({ id: 'lr-emma-hgb', patientId: emma, ...hgb, value: '12.8', interpretation: 'NORMAL', collectedAt: at(30, 10), resultedAt: at(30, 16) }),
+    lab({ id: 'lr-emma-lead', patientId: emma, testName: 'Lead, blood', loincCode: '5671-3', value: '1.2', unit: 'ug/dL', refHigh: 3.5, refText: '<3.5 ug/dL', collectedAt: at(30, 10), resultedAt: at(29, 15) }),
+    lab({ id: 'lr-liam-hgb', patientId: liam, ...hgb, refLow: 13.0, refHigh: 16.0, refText: '13.0-16.0 g/dL', value: '14.6', interpretation: 'NORMAL', collectedAt: at(60, 10), resultedAt: at(60, 16) }),
+    lab({ id: 'lr-liam-chlamydia', patientId: liam, testName: 'Chlamydia trachomatis rRNA', loincCode: '43304-5', value: 'Not detected', refText: 'Not detected', sensitivity: 'REPRODUCTIVE_HEALTH', collectedAt: at(12, 10), resultedAt: at(11, 15) }),
+  ];
+  const notes: VisitNoteRow[] = [
+    note({
+      id: 'vn-emma-past-1', patientId: emma, appointmentId: 'ap-emma-past-1', title: 'Well-child visit', noteType: 'PROGRESS_NOTE', authoredAt: at(30, 17),
+      text: 'Well-child visit at 12. Growing well. Immunizations reviewed; HPV series started. Mild exercise-induced wheeze: albuterol before sports.',
+    }),
+    note({
+      id: 'vn-emma-counseling', patientId: emma, appointmentId: null, sensitivity: 'BEHAVIORAL_HEALTH', title: 'School counseling referral', noteType: 'PROGRESS_NOTE', authoredAt: at(25, 16),
+      text: 'Worries about starting middle school. Referred to the school counselor; parent informed and agrees with the plan.',
+    }),
+    note({
+      id: 'vn-liam-past-1', patientId: liam, appointmentId: 'ap-liam-past-1', title: 'Sports physical', noteType: 'PROGRESS_NOTE', authoredAt: at(60, 17),
+      text: 'Cleared for basketball. Left ankle sprain two weeks ago, healing; brace during practice. Follow-up in the spring.',
+    }),
+    note({
+      id: 'vn-liam-counseling', patientId: liam, appointmentId: null, authorId: DEMO.riley, sensitivity: 'BEHAVIORAL_HEALTH', title: 'Counseling intake', noteType: 'PROGRESS_NOTE', authoredAt: at(9, 16),
+      text: 'Stress about school and friends. No safety concerns. Weekly sessions agreed; confidential at his request.',
+    }),
+  ];
+  await db.transaction(async (tx) => {
+    await tx.getRepository(LabResultEntity).insert(labs);
+    await tx.getRepository(VisitNoteEntity).insert(notes);
+  });
+}
+
 export interface ScalePatient {
   patientId: string;
   /** Rows in every list: results, notes, conditions, allergies, immunizations, vitals. */
@@ -272,10 +324,10 @@ export async function seedScalePatient(db: DataSource, s: ScalePatient, now: Dat
   for (let i = 0; i < s.count; i++) {
     const test = SCALE_TESTS[i % SCALE_TESTS.length];
     const value = (test.refLow + ((test.refHigh - test.refLow) * ((i * 37) % 130)) / 100).toFixed(1);
-    labs.push({ id: randomUUID(), patientId: s.patientId, ...test, value, refText: null, interpretation: null, status: 'FINAL', source: 'MHS_GENESIS', collectedAt: at(i), resultedAt: at(i) });
+    labs.push({ id: randomUUID(), patientId: s.patientId, ...test, value, refText: null, interpretation: null, status: 'FINAL', source: 'MHS_GENESIS', sensitivity: 'NORMAL', collectedAt: at(i), resultedAt: at(i) });
     notes.push({
       id: randomUUID(), patientId: s.patientId, appointmentId: null, authorId: DEMO.alex, title: `Synthetic visit ${i + 1}`, noteType: 'PROGRESS_NOTE',
-      status: i % 5 === 4 ? 'AMENDED' : 'FINAL', source: 'MHS_GENESIS', authoredAt: at(i), text: 'Synthetic note for load testing.',
+      status: i % 5 === 4 ? 'AMENDED' : 'FINAL', source: 'MHS_GENESIS', sensitivity: 'NORMAL', authoredAt: at(i), text: 'Synthetic note for load testing.',
     });
     const condition = SCALE_CONDITIONS[i % SCALE_CONDITIONS.length];
     conditions.push({ id: randomUUID(), patientId: s.patientId, name: `${condition.name} (${i + 1})`, icd10Code: condition.icd10Code, clinicalStatus: 'ACTIVE', onsetDate: at(i).slice(0, 10) });

@@ -16,7 +16,7 @@ export function createContext(base: SubgraphContext): MessagingContext {
   const store = new MessagingStore(base.db, base.audit);
   // Asked once, when a loader first needs it: a practitioner's teams come from identity.
   let scope: Promise<ReaderScope> | undefined;
-  const loaders = createLoaders(store, () => (scope ??= scopeOf(base.access)));
+  const loaders = createLoaders(store, () => (scope ??= scopeOf(base.access)), (patientId) => base.access.hidesSensitive(patientId));
   const writer = new MessageWriter(base.access, base.db, store, loaders);
   return {
     ...base,

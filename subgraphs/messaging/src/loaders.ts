@@ -38,14 +38,15 @@ const owners = (group: ListKey[]) => [...new Set(group.map((k) => k.ownerId))];
  * Pages of threads for many owners at once: keys asking for the same list,
  * page size and cursor share one statement, whatever the owners.
  */
-function threadPageLoader(store: MessagingStore, owner: ThreadOwner, scopeOf: () => Promise<ReaderScope>) {
+function threadPageLoader(store: MessagingStore, owner: ThreadOwner, scopeOf: () => Promise<ReaderScope>, hidden: HiddenOf) {
   return new DataLoader<PageKey, ThreadRow[], string>(
     async (keys) => {
       const found = new Map<string, ThreadRow[]>();
       const scope = await scopeOf();
       for (const group of byShape(keys, pageSpec)) {
         const { folder, page } = group[0];
-        const pages = await store.threadPages(owner, owners(group), scope, { folder, patientIds: patientsOf(group) }, page);
+        const sensitiveHidden = owner === 'patient' ? await hidden(owners(group)) : [];
+        const pages = await store.threadPages(owner, owners(group), scope, { folder, patientIds: patientsOf(group), sensitiveHidden }, page);
         for (const k of group) found.set(pageKey(k), pages.get(k.ownerId) ?? []);
       }
       return keys.map((k) => found.get(pageKey(k))!);
@@ -55,14 +56,15 @@ function threadPageLoader(store: MessagingStore, owner: ThreadOwner, scopeOf: ()
 }
 
 /** The totals of the same lists, asked for only by a query that selects totalCount. */
-function threadCountLoader(store: MessagingStore, owner: ThreadOwner, scopeOf: () => Promise<ReaderScope>) {
+function threadCountLoader(store: MessagingStore, owner: ThreadOwner, scopeOf: () => Promise<ReaderScope>, hidden: HiddenOf) {
   return new DataLoader<ListKey, number, string>(
     async (keys) => {
       const found = new Map<string, number>();
       const scope = await scopeOf();
       for (const group of byShape(keys, listSpec)) {
         const { folder } = group[0];
-        const totals = await store.threadCounts(owner, owners(group), scope, { folder, patientIds: patientsOf(group) });
+        const sensitiveHidden = owner === 'patient' ? await hidden(owners(group)) : [];
+        const totals = await store.threadCounts(owner, owners(group), scope, { folder, patientIds: patientsOf(group), sensitiveHidden });
         for (const k of group) found.set(listKey(k), totals.get(k.ownerId) ?? 0);
       }
       return keys.map((k) => found.get(listKey(k))!);
@@ -71,21 +73,31 @@ function threadCountLoader(store: MessagingStore, owner: ThreadOwner, scopeOf: (
   );
 }
 
-/** Built once per request for one viewer: a loader's cache must never outlive its viewer. */
-export function createLoaders(store: MessagingStore, scope: () => Promise<ReaderScope>) {
+/** Of these patients, those whose sensitive threads the viewer may not see (a proxy whose grant hides them). */
+type HiddenOf = (patientIds: readonly string[]) => Promise<string[]>;
+
+/**
+ * Built once per request for one viewer: a loader's cache must never outlive its viewer.
+ * `hidesSensitive` is the request's `Access.hidesSensitive` (batched, asked of identity).
+ */
+export function createLoaders(store: MessagingStore, scope: () => Promise<ReaderScope>, hidesSensitive: (patientId: string) => Promise<boolean> = async () => false) {
+  const hidden: HiddenOf = async (ids) => {
+    const hides = await Promise.all(ids.map(hidesSensitive));
+    return ids.filter((_, i) => hides[i]);
+  };
   const teamScope = async (): Promise<ReaderScope> => ({ readerId: (await scope()).readerId, teamIds: null });
   const loaders = {
     thread: rowLoader((ids) => store.threadsByIds(ids), (t) => t.id),
     messages: groupLoader((ids) => store.messagesOf(ids), (m) => m.threadId),
     unreadInThread: rowLoader(async (ids) => store.unreadByThread((await scope()).readerId, ids), (r) => r.threadId),
-    unreadOfPatient: rowLoader(async (ids) => store.unreadByPatient(await scope(), ids), (r) => r.patientId),
+    unreadOfPatient: rowLoader(async (ids) => store.unreadByPatient(await scope(), ids, await hidden(ids)), (r) => r.patientId),
     /** The reader's own draft in each thread. */
     draftInThread: rowLoader(async (ids) => store.draftsOf((await scope()).readerId, ids), (d) => d.threadId ?? ''),
-    patientThreads: threadPageLoader(store, 'patient', scope),
-    patientThreadCount: threadCountLoader(store, 'patient', scope),
+    patientThreads: threadPageLoader(store, 'patient', scope, hidden),
+    patientThreadCount: threadCountLoader(store, 'patient', scope, hidden),
     // A team's inbox is every thread of the team (of the patients the caller allows); the team itself was authorised by the caller.
-    careTeamThreads: threadPageLoader(store, 'careTeam', teamScope),
-    careTeamThreadCount: threadCountLoader(store, 'careTeam', teamScope),
+    careTeamThreads: threadPageLoader(store, 'careTeam', teamScope, hidden),
+    careTeamThreadCount: threadCountLoader(store, 'careTeam', teamScope, hidden),
     /** The patients each care team has sent threads with. */
     careTeamPatients: groupLoader((ids) => store.teamPatients(ids), (r) => r.careTeamId),
   };

@@ -255,6 +255,9 @@ describe('CareTeam.threads', () => {
     expect(audit).toEqual([
       { patient_id: DEMO.jane, outcome: 'ALLOWED' },
       { patient_id: DEMO.john, outcome: 'DENIED' },
+      // Jane's children write to team Blue too (demo seed), and this member does not treat them.
+      { patient_id: DEMO.emma, outcome: 'DENIED' },
+      { patient_id: DEMO.liam, outcome: 'DENIED' },
     ]);
   });
 

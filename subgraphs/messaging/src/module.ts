@@ -4,6 +4,7 @@ import { entities } from './db/entities';
 import { CreateMessaging1764000000300 } from './db/migrations/1764000000300-CreateMessaging';
 import { DraftThreads1764000000301 } from './db/migrations/1764000000301-DraftThreads';
 import { TeamOpenThreads1764000000302 } from './db/migrations/1764000000302-TeamOpenThreads';
+import { ThreadSensitivity1764000000303 } from './db/migrations/1764000000303-ThreadSensitivity';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 import { messagingErrors } from './errors';
@@ -21,7 +22,7 @@ export function createMessagingModule(): SubgraphModule<MessagingContext> {
     typeDefs,
     resolvers,
     entities,
-    migrations: [CreateMessaging1764000000300, DraftThreads1764000000301, TeamOpenThreads1764000000302],
+    migrations: [CreateMessaging1764000000300, DraftThreads1764000000301, TeamOpenThreads1764000000302, ThreadSensitivity1764000000303],
     createContext,
   };
 }

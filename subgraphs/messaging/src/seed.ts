@@ -11,6 +11,7 @@ import {
   type MessageRow,
   type ReaderStateRow,
   type RecordSource,
+  type Sensitivity,
   type ThreadRow,
 } from './db/entities';
 
@@ -32,6 +33,8 @@ interface DemoThread {
   subject: string;
   category: MessageCategory;
   source?: RecordSource;
+  /** NORMAL unless given: a sensitive thread is hidden from a proxy whose grant hides sensitive records. */
+  sensitivity?: Sensitivity;
   messages: DemoMessage[];
   /** reader id -> [last read at, archived at] */
   readers?: Record<string, [string | null, string | null]>;
@@ -56,6 +59,7 @@ function threadRows(t: DemoThread): { thread: ThreadRow; messages: MessageRow[];
     category: t.category,
     source: t.source ?? 'MHS_GENESIS',
     state: 'OPEN',
+    sensitivity: t.sensitivity ?? 'NORMAL',
     createdAt: messages[0].sentAt,
     lastMessageAt: messages[messages.length - 1].sentAt,
   };
@@ -80,6 +84,8 @@ async function insertThreads(tx: EntityManager, threads: DemoThread[], drafts: D
  * Idempotent: does nothing when already seeded.
  */
 export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<void> {
+  // Added later than Jane's: a database seeded before gets them on its next run.
+  if (!(await db.getRepository(ThreadEntity).findOneBy({ id: 'th-emma-care' }))) await seedChildren(db, now);
   if (await db.getRepository(ThreadEntity).findOneBy({ id: 'th-jane-unread' })) return;
   const ago = (days: number, hours = 0) => new Date(now.getTime() - days * DAY - hours * 3_600_000).toISOString();
   const blue = DEMO.careTeamBlue;
@@ -181,6 +187,59 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
     },
   ];
   await db.transaction((tx) => insertThreads(tx, threads, drafts));
+}
+
+const EMMA = { id: DEMO.emma, role: 'PATIENT', name: 'Emma Doe' } as const;
+const LIAM = { id: DEMO.liam, role: 'PATIENT', name: 'Liam Doe' } as const;
+
+/**
+ * Jane's children, whose records Jane sees as their parent (proxy access):
+ * each a thread with care team Blue; Liam (15) also a BEHAVIORAL_HEALTH thread
+ * with team Green, which his parent never sees.
+ */
+async function seedChildren(db: DataSource, now: Date): Promise<void> {
+  const ago = (days: number, hours = 0) => new Date(now.getTime() - days * DAY - hours * 3_600_000).toISOString();
+  const blue = DEMO.careTeamBlue;
+  const threads: DemoThread[] = [
+    {
+      id: 'th-emma-care',
+      patientId: EMMA.id,
+      careTeamId: blue,
+      subject: 'School immunization form',
+      category: 'GENERAL',
+      messages: [
+        [EMMA, ago(6), 'My school needs my immunization record before the field trip. Can you send it?'],
+        [ALEX, ago(5), 'Hi Emma, the form is ready. Your parent can download it from your record, or pick it up at the front desk.'],
+      ],
+      readers: { [EMMA.id]: [ago(5, -1), null] },
+    },
+    {
+      id: 'th-liam-care',
+      patientId: LIAM.id,
+      careTeamId: blue,
+      subject: 'Ankle still sore after practice',
+      category: 'APPOINTMENT',
+      messages: [
+        [LIAM, ago(4), 'My ankle still hurts after basketball practice. Should I keep the brace on?'],
+        [ALEX, ago(3), 'Keep the brace on during practice and ice it afterwards. We will look at it at your follow-up.'],
+      ],
+      readers: { [LIAM.id]: [ago(4), null] },
+    },
+    {
+      id: 'th-liam-counseling',
+      patientId: LIAM.id,
+      careTeamId: DEMO.careTeamGreen,
+      subject: 'Talking to someone',
+      category: 'APPOINTMENT',
+      sensitivity: 'BEHAVIORAL_HEALTH',
+      messages: [
+        [LIAM, ago(2), 'I have been feeling really stressed and would like to talk to a counselor.'],
+        [MORGAN, ago(1), 'Thank you for reaching out, Liam. I can see you on Wednesday after school; this stays between you and your care team.'],
+      ],
+      readers: { [LIAM.id]: [ago(1, -1), null] },
+    },
+  ];
+  await db.transaction((tx) => insertThreads(tx, threads));
 }
 
 export interface ScalePatient {

@@ -8,6 +8,14 @@ describe('the pharmacy access policy', () => {
   });
 
   it('reads as declared', () => {
-    expect(policy.describe()).toContain('Patient.prescriptions: patient self | proxy (not built yet: allows no one) | care team | pharmacist with a case | scope pharmacy:read; audits prescription/read');
+    expect(policy.describe()).toContain('Patient.prescriptions: patient self | proxy with scope MEDICATIONS | care team | pharmacist with a case | scope pharmacy:read; audits prescription/read');
+    expect(policy.describe()).toContain('Mutation.requestRefill: [PATIENT] patient self | proxy with scope MEDICATIONS; audits pharmacy_request/create; refusal reads NOT_FOUND');
+  });
+
+  it('names a proxy’s scope in every proxy rule (MEDICATIONS), never the deprecated rule that allows no one', () => {
+    const lines = policy.describe();
+    expect(lines.filter((l) => l.includes('allows no one'))).toEqual([]);
+    const named = new Set(lines.flatMap((l) => [...l.matchAll(/proxy with scope ([A-Z_]+)/g)].map((m) => m[1])));
+    expect([...named].sort()).toEqual(['MEDICATIONS']);
   });
 });

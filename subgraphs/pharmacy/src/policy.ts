@@ -1,4 +1,4 @@
-import { anyOf, careTeam, definePolicy, patientSelf, pharmacist, proxy, roles, serviceScope } from '@portal/kit';
+import { anyOf, careTeam, definePolicy, patientSelf, pharmacist, proxyFor, roles, serviceScope } from '@portal/kit';
 
 /**
  * Who may see and change what in pharmacy: the one place that decides it.
@@ -16,10 +16,16 @@ import { anyOf, careTeam, definePolicy, patientSelf, pharmacist, proxy, roles, s
 /** A service credential reading prescriptions and requests. */
 const SERVICE_READ = serviceScope('pharmacy:read');
 
-/** The patient, someone acting for them (once proxies exist), the practitioners treating them, a pharmacist with a case, a reading service. */
-const READERS = anyOf(patientSelf, proxy, careTeam, pharmacist, SERVICE_READ);
+/** Someone acting for the patient whose grant covers medications (a parent of a minor, a caregiver named by the patient). */
+const PROXY = proxyFor('MEDICATIONS');
 
-/** Patients ask for refills and renewals of their own prescriptions (proxies: not built yet). */
+/** The patient, someone acting for them, the practitioners treating them, a pharmacist with a case, a reading service. */
+const READERS = anyOf(patientSelf, PROXY, careTeam, pharmacist, SERVICE_READ);
+
+/** Who asks for a refill or renewal of a prescription: its patient, or a proxy in the patient's name. */
+const REQUESTERS = anyOf(patientSelf, PROXY);
+
+/** Patients ask for refills and renewals (of their own prescriptions, or in the name of someone they are a proxy for). */
 const PATIENTS_ONLY = roles(['PATIENT'], 'Only a patient can do this.');
 const PRACTITIONERS_ONLY = roles(['PRACTITIONER'], 'Only a practitioner can approve or deny a renewal.');
 const PHARMACISTS_ONLY = roles(['PHARMACIST'], 'Only a pharmacist can record a fill.');
@@ -57,8 +63,8 @@ export const policy = definePolicy({
       audit: { kind: 'prescription', action: 'read' },
     },
     // Another patient's prescription is NOT_FOUND, exactly like a missing one.
-    'Mutation.requestRefill': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'pharmacy_request', action: 'create' }, hideAs: RX },
-    'Mutation.requestRenewal': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'pharmacy_request', action: 'create' }, hideAs: RX },
+    'Mutation.requestRefill': { gate: PATIENTS_ONLY, allow: REQUESTERS, audit: { kind: 'pharmacy_request', action: 'create' }, hideAs: RX },
+    'Mutation.requestRenewal': { gate: PATIENTS_ONLY, allow: REQUESTERS, audit: { kind: 'pharmacy_request', action: 'create' }, hideAs: RX },
     // A request of a patient the practitioner does not treat is NOT_FOUND; approving also writes a prescription.
     'Mutation.decideRenewal': { gate: PRACTITIONERS_ONLY, allow: careTeam, audit: { kind: 'pharmacy_request', action: 'update' }, hideAs: REQUEST },
     'Mutation.decideRenewal#approve': { gate: PRACTITIONERS_ONLY, allow: careTeam, audit: { kind: 'prescription', action: 'create' } },

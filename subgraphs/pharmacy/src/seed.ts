@@ -75,7 +75,7 @@ function prescription(s: RxSpec, now: Date): PrescriptionRow {
     renewedFromId: s.renewedFromId ?? null,
     discontinuedAt: s.discontinuedDaysAgo === undefined ? null : new Date(now.getTime() - s.discontinuedDaysAgo * 86_400_000).toISOString(),
     createdAt: new Date(now.getTime() - s.writtenDaysAgo * 86_400_000).toISOString(),
-    // Jane and John are both patients of Primary Care Team Blue, where Alex Kim wrote these.
+    // The demo cast are all patients of Primary Care Team Blue, where Alex Kim wrote these.
     careTeamId: DEMO.careTeamBlue,
   };
 }
@@ -90,6 +90,8 @@ const daysAgoIso = (now: Date, days: number) => new Date(now.getTime() - days * 
  * Idempotent: does nothing when already seeded.
  */
 export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<void> {
+  // Added later than Jane's: a database seeded before gets them on its next run.
+  if (!(await db.getRepository(PrescriptionEntity).findOneBy({ id: 'rx-emma-albuterol' }))) await seedChildren(db, now);
   if (await db.getRepository(PrescriptionEntity).findOneBy({ id: 'rx-jane-lisinopril' })) {
     // A database seeded before prescriptions named their care team gets the demo cast's.
     await db.getRepository(PrescriptionEntity).update({ patientId: In([DEMO.jane, DEMO.john]), careTeamId: IsNull() }, { careTeamId: DEMO.careTeamBlue });
@@ -135,6 +137,27 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
     await tx.getRepository(PrescriptionEntity).insert(specs.map((s) => prescription(s, now)));
     await tx.getRepository(FillEntity).insert(fills);
     await tx.getRepository(PharmacyRequestEntity).insert(requests);
+  });
+}
+
+/**
+ * Jane's children, whose prescriptions Jane sees and asks refills of as their
+ * parent (proxy access): Emma (12) a rescue inhaler with refills left, Liam
+ * (15) an antibiotic course that is finished.
+ */
+async function seedChildren(db: DataSource, now: Date): Promise<void> {
+  const specs: RxSpec[] = [
+    { id: 'rx-emma-albuterol', patientId: DEMO.emma, code: RXNORM.albuterol, quantity: 1, daysSupply: 30, refillsAuthorized: 3, refillsRemaining: 2, writtenDaysAgo: 45, expiresInDays: 320 },
+    { id: 'rx-liam-amoxicillin', patientId: DEMO.liam, code: RXNORM.amoxicillin, quantity: 30, daysSupply: 10, refillsAuthorized: 0, refillsRemaining: 0, writtenDaysAgo: 60, expiresInDays: 305 },
+  ];
+  const fills: FillRow[] = [
+    { id: 'fl-emma-albuterol-1', prescriptionId: 'rx-emma-albuterol', filledOn: addDays(now, -45), quantity: 1 },
+    { id: 'fl-liam-amoxicillin-1', prescriptionId: 'rx-liam-amoxicillin', filledOn: addDays(now, -60), quantity: 30 },
+  ];
+  await db.transaction(async (tx) => {
+    await ensureMedications(tx);
+    await tx.getRepository(PrescriptionEntity).insert(specs.map((s) => prescription(s, now)));
+    await tx.getRepository(FillEntity).insert(fills);
   });
 }
 

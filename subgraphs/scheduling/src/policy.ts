@@ -1,4 +1,4 @@
-import { anyOf, careTeam, definePolicy, gate, patientSelf, proxy, roles, rule, serviceScope } from '@portal/kit';
+import { anyOf, careTeam, definePolicy, gate, patientSelf, proxyFor, roles, rule, serviceScope } from '@portal/kit';
 
 /**
  * Who may see and change what in scheduling: the one place that decides it.
@@ -17,10 +17,16 @@ const SERVICE_READ = serviceScope('scheduling:read');
 /** The practitioner the appointment is with: it is on their own schedule, whatever the care teams. */
 const ITS_PRACTITIONER = rule('the appointment’s practitioner', (viewer, subject) => viewer.role === 'PRACTITIONER' && viewer.personId === subject.practitionerId);
 
-/** The patient, someone acting for them (once proxies exist), the practitioners treating them, a reading service. */
-const RECORD_READERS = anyOf(patientSelf, proxy, careTeam, SERVICE_READ);
+/** Someone acting for the patient whose grant covers appointments (a parent of a minor, a caregiver named by the patient). */
+const PROXY = proxyFor('APPOINTMENTS');
 
-/** Patients book, cancel and move their own appointments (proxies: not built yet). */
+/** The patient, someone acting for them, the practitioners treating them, a reading service. */
+const RECORD_READERS = anyOf(patientSelf, PROXY, careTeam, SERVICE_READ);
+
+/** Who books, cancels and moves a patient's appointments: the patient, or a proxy in their name. */
+const BOOKERS = anyOf(patientSelf, PROXY);
+
+/** Patients book, cancel and move appointments (their own, or in the name of someone they are a proxy for). */
 const PATIENTS_ONLY = roles(['PATIENT'], 'Only a patient can do this.');
 
 const APPOINTMENT = 'Appointment';
@@ -49,11 +55,11 @@ export const policy = definePolicy({
       allow: ITS_PRACTITIONER,
       audit: { kind: 'appointment', action: 'read' },
     },
-    'Mutation.bookAppointment': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'appointment', action: 'create' } },
-    'Mutation.cancelAppointment': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'appointment', action: 'update' }, hideAs: APPOINTMENT },
+    'Mutation.bookAppointment': { gate: PATIENTS_ONLY, allow: BOOKERS, audit: { kind: 'appointment', action: 'create' } },
+    'Mutation.cancelAppointment': { gate: PATIENTS_ONLY, allow: BOOKERS, audit: { kind: 'appointment', action: 'update' }, hideAs: APPOINTMENT },
     // A move cancels the old appointment (`update`) and books the new slot (`create`).
-    'Mutation.rescheduleAppointment': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'appointment', action: 'update' }, hideAs: APPOINTMENT },
-    'Mutation.rescheduleAppointment#newSlot': { gate: PATIENTS_ONLY, allow: patientSelf, audit: { kind: 'appointment', action: 'create' } },
+    'Mutation.rescheduleAppointment': { gate: PATIENTS_ONLY, allow: BOOKERS, audit: { kind: 'appointment', action: 'update' }, hideAs: APPOINTMENT },
+    'Mutation.rescheduleAppointment#newSlot': { gate: PATIENTS_ONLY, allow: BOOKERS, audit: { kind: 'appointment', action: 'create' } },
     // Another practitioner's appointment reads exactly like a missing one.
     'Mutation.updateAppointmentStatus': {
       gate: roles(['PRACTITIONER'], 'Only the appointment’s practitioner can change its status.'),

@@ -140,9 +140,37 @@ export async function seedDemo(db: DataSource, now: Date = new Date()): Promise<
   await db.transaction(async (tx) => {
     await ensureClinics(tx);
     const stocked = await stockSlots(tx, now);
-    if (await tx.getRepository(AppointmentEntity).findOneBy({ id: 'ap-jane-past-1' })) return;
-    await seedAppointments(tx, now, stocked);
+    if (!(await tx.getRepository(AppointmentEntity).findOneBy({ id: 'ap-jane-past-1' }))) await seedAppointments(tx, now, stocked);
+    // Added later than Jane's: a database seeded before gets them on its next run.
+    if (!(await tx.getRepository(AppointmentEntity).findOneBy({ id: 'ap-emma-past-1' }))) await seedChildrenAppointments(tx, now, stocked);
   });
+}
+
+/**
+ * Jane's children, whose records Jane sees as their parent (proxy access):
+ * Emma (12) a past well-child visit and an upcoming immunization, Liam (15) a
+ * past sports physical and an upcoming follow-up.
+ */
+async function seedChildrenAppointments(tx: EntityManager, now: Date, stocked: SlotRow[]): Promise<void> {
+  const today = localDate(now, FAMILY_HEALTH_ZONE);
+  const nowIso = now.toISOString();
+  const futureSlot = (days: number, time: string, type: string) => {
+    const id = familyHealthSlot(weekdayFrom(addDays(today, days), 1), time, type).id;
+    return stocked.find((s) => s.id === id)!;
+  };
+  const pastSlots = [
+    familyHealthSlot(weekdayFrom(addDays(today, -30), -1), '10:30', 'PRIMARY_CARE'),
+    familyHealthSlot(weekdayFrom(addDays(today, -60), -1), '11:00', 'PRIMARY_CARE'),
+  ];
+  const booked = { status: 'BOOKED' as const, createdAt: daysBefore(nowIso, 3) };
+  const appointments: AppointmentRow[] = [
+    appointmentOn(pastSlots[0], DEMO.emma, { id: 'ap-emma-past-1', status: 'FULFILLED', reason: 'Well-child visit' }),
+    appointmentOn(futureSlot(9, '14:30', 'IMMUNIZATION'), DEMO.emma, { id: 'ap-emma-upcoming-1', ...booked, reason: 'HPV vaccine, second dose' }),
+    appointmentOn(pastSlots[1], DEMO.liam, { id: 'ap-liam-past-1', status: 'FULFILLED', reason: 'Sports physical' }),
+    appointmentOn(futureSlot(15, '13:30', 'FOLLOW_UP'), DEMO.liam, { id: 'ap-liam-upcoming-1', ...booked, reason: 'Ankle sprain follow-up' }),
+  ];
+  await insertChunked(tx, SlotEntity, pastSlots);
+  await insertChunked(tx, AppointmentEntity, appointments);
 }
 
 async function seedAppointments(tx: EntityManager, now: Date, stocked: SlotRow[]): Promise<void> {

@@ -7,6 +7,8 @@ export type StoredResultStatus = 'PRELIMINARY' | 'FINAL' | 'AMENDED' | 'CORRECTE
 /** DRAFT and PRELIMINARY notes are stored but never shown. */
 export type StoredNoteStatus = 'DRAFT' | 'PRELIMINARY' | 'FINAL' | 'AMENDED';
 export type CodeSystem = 'LOINC' | 'ICD10' | 'RXNORM';
+/** NORMAL, or a kind of record a proxy whose grant hides sensitive records never sees. */
+export type Sensitivity = 'NORMAL' | 'BEHAVIORAL_HEALTH' | 'REPRODUCTIVE_HEALTH' | 'SUBSTANCE_USE';
 
 export interface LabResultRow {
   id: string;
@@ -24,6 +26,8 @@ export interface LabResultRow {
   source: RecordSource;
   collectedAt: string;
   resultedAt: string;
+  /** Not NORMAL: hidden from a proxy whose grant hides sensitive records. */
+  sensitivity: Sensitivity;
 }
 
 export interface VisitNoteRow {
@@ -37,6 +41,8 @@ export interface VisitNoteRow {
   source: RecordSource;
   authoredAt: string;
   text: string;
+  /** Not NORMAL: hidden from a proxy whose grant hides sensitive records. */
+  sensitivity: Sensitivity;
 }
 
 export interface ConditionRow {
@@ -115,6 +121,7 @@ export const LabResultEntity = new EntitySchema<LabResultRow>({
     source: varchar(16),
     collectedAt: varchar(32, { name: 'collected_at' }),
     resultedAt: varchar(32, { name: 'resulted_at' }),
+    sensitivity: varchar(24, { default: 'NORMAL' }),
   },
 });
 
@@ -132,6 +139,7 @@ export const VisitNoteEntity = new EntitySchema<VisitNoteRow>({
     source: varchar(16),
     authoredAt: varchar(32, { name: 'authored_at' }),
     text: { type: 'text' },
+    sensitivity: varchar(24, { default: 'NORMAL' }),
   },
 });
 

@@ -25,9 +25,9 @@ const NOTE_VISIBLE = `status IN (${inList(VISIBLE_NOTE_STATUSES)})`;
 
 const LAB_COLUMNS = `id AS "id", patient_id AS "patientId", test_name AS "testName", loinc_code AS "loincCode", value AS "value",
   unit AS "unit", ref_low AS "refLow", ref_high AS "refHigh", ref_text AS "refText", interpretation AS "interpretation",
-  status AS "status", source AS "source", collected_at AS "collectedAt", resulted_at AS "resultedAt"`;
+  status AS "status", source AS "source", collected_at AS "collectedAt", resulted_at AS "resultedAt", sensitivity AS "sensitivity"`;
 const NOTE_COLUMNS = `id AS "id", patient_id AS "patientId", appointment_id AS "appointmentId", author_id AS "authorId", title AS "title",
-  note_type AS "noteType", status AS "status", source AS "source", authored_at AS "authoredAt", text AS "text"`;
+  note_type AS "noteType", status AS "status", source AS "source", authored_at AS "authoredAt", text AS "text", sensitivity AS "sensitivity"`;
 const VITAL_COLUMNS = `id AS "id", patient_id AS "patientId", kind AS "kind", value AS "value", unit AS "unit", recorded_at AS "recordedAt"`;
 const TOPIC_COLUMNS = `t.id AS "id", t.title AS "title", t.summary AS "summary", t.body AS "body", t.reviewed_by AS "reviewedBy", t.reviewed_at AS "reviewedAt"`;
 
@@ -37,15 +37,30 @@ interface PagedTable {
   columns: string;
   sortColumn: string;
   visible?: string;
+  /** The table marks rows sensitive (a `sensitivity` column): a proxy whose grant hides them never reads those. */
+  sensitive?: boolean;
 }
 
-const LAB_RESULTS: PagedTable = { table: 'lab_result', columns: LAB_COLUMNS, sortColumn: 'resulted_at', visible: RESULT_VISIBLE };
-const VISIT_NOTES: PagedTable = { table: 'visit_note', columns: NOTE_COLUMNS, sortColumn: 'authored_at', visible: NOTE_VISIBLE };
+const LAB_RESULTS: PagedTable = { table: 'lab_result', columns: LAB_COLUMNS, sortColumn: 'resulted_at', visible: RESULT_VISIBLE, sensitive: true };
+const VISIT_NOTES: PagedTable = { table: 'visit_note', columns: NOTE_COLUMNS, sortColumn: 'authored_at', visible: NOTE_VISIBLE, sensitive: true };
+
+/**
+ * Leaves out the sensitive rows of these patients (the viewer is their proxy
+ * under a grant that hides them), in SQL, so pages and counts stay right.
+ * `alias` prefixes the columns (e.g. `h.`); `params` are extended.
+ */
+function notSensitiveOf(hidden: readonly string[], params: unknown[], alias = ''): string | null {
+  if (hidden.length === 0) return null;
+  const first = params.length + 1;
+  params.push(...hidden);
+  return `NOT (${alias}sensitivity <> 'NORMAL' AND ${alias}patient_id IN (${placeholders(hidden.length, first)}))`;
+}
 const VITALS: PagedTable = { table: 'vital', columns: VITAL_COLUMNS, sortColumn: 'recorded_at' };
 
 export interface HistoryPointRow {
-  /** The result whose history this point belongs to. */
+  /** The result whose history this point belongs to, and its patient. */
   resultId: string;
+  patientId: string;
   value: string;
   resultedAt: string;
 }
@@ -57,13 +72,14 @@ export class ClinicalStore {
   constructor(private readonly db: DataSource) {}
 
   /** Up to `page.limit + 1` visible results of each patient, newest first (the extra row says a next page exists). */
-  labResultPages(patientIds: readonly string[], page: Page): Promise<LabResultRow[]> {
-    return this.pages(LAB_RESULTS, patientIds, page.after, page.limit + 1);
+  /** `hidden`: patients whose sensitive results are left out (see `notSensitiveOf`). */
+  labResultPages(patientIds: readonly string[], page: Page, hidden: readonly string[] = []): Promise<LabResultRow[]> {
+    return this.pages(LAB_RESULTS, patientIds, page.after, page.limit + 1, hidden);
   }
 
-  /** Up to `page.limit + 1` visible notes of each patient, newest first, in one statement. */
-  visitNotePages(patientIds: readonly string[], page: Page): Promise<VisitNoteRow[]> {
-    return this.pages(VISIT_NOTES, patientIds, page.after, page.limit + 1);
+  /** Up to `page.limit + 1` visible notes of each patient, newest first, in one statement; `hidden` as above. */
+  visitNotePages(patientIds: readonly string[], page: Page, hidden: readonly string[] = []): Promise<VisitNoteRow[]> {
+    return this.pages(VISIT_NOTES, patientIds, page.after, page.limit + 1, hidden);
   }
 
   /** Up to `page.limit + 1` vitals of each patient, newest first, in one statement. */
@@ -71,29 +87,31 @@ export class ClinicalStore {
     return this.pages(VITALS, patientIds, page.after, page.limit + 1);
   }
 
-  labResultCounts(patientIds: readonly string[]): Promise<{ patientId: string; n: number | string }[]> {
-    return this.counts('lab_result', RESULT_VISIBLE, patientIds);
+  labResultCounts(patientIds: readonly string[], hidden: readonly string[] = []): Promise<{ patientId: string; n: number | string }[]> {
+    return this.counts('lab_result', RESULT_VISIBLE, patientIds, hidden);
   }
 
-  visitNoteCounts(patientIds: readonly string[]): Promise<{ patientId: string; n: number | string }[]> {
-    return this.counts('visit_note', NOTE_VISIBLE, patientIds);
+  visitNoteCounts(patientIds: readonly string[], hidden: readonly string[] = []): Promise<{ patientId: string; n: number | string }[]> {
+    return this.counts('visit_note', NOTE_VISIBLE, patientIds, hidden);
   }
 
   vitalCounts(patientIds: readonly string[]): Promise<{ patientId: string; n: number | string }[]> {
     return this.counts('vital', null, patientIds);
   }
 
-  /** Earlier visible values of the same test and patient, oldest first, for each of the given results. */
-  async labHistory(resultIds: readonly string[]): Promise<HistoryPointRow[]> {
+  /** Earlier visible values of the same test and patient, oldest first, for each of the given results; of `hidden` patients, NORMAL ones only. */
+  async labHistory(resultIds: readonly string[], hidden: readonly string[] = []): Promise<HistoryPointRow[]> {
     if (resultIds.length === 0) return [];
+    const params: unknown[] = [...resultIds];
+    const notSensitive = notSensitiveOf(hidden, params, 'h.');
     return sql(
       this.db,
-      `SELECT r.id AS "resultId", h.value AS "value", h.resulted_at AS "resultedAt"
+      `SELECT r.id AS "resultId", r.patient_id AS "patientId", h.value AS "value", h.resulted_at AS "resultedAt"
          FROM lab_result r
          JOIN lab_result h ON h.patient_id = r.patient_id AND h.loinc_code = r.loinc_code AND h.resulted_at < r.resulted_at
-        WHERE r.id IN (${placeholders(resultIds.length)}) AND h.${RESULT_VISIBLE}
+        WHERE r.id IN (${placeholders(resultIds.length)}) AND h.${RESULT_VISIBLE}${notSensitive ? ` AND ${notSensitive}` : ''}
         ORDER BY r.id, h.resulted_at, h.id`,
-      [...resultIds],
+      params,
     );
   }
 
@@ -170,11 +188,13 @@ export class ClinicalStore {
    * The first `take` rows per patient after the keyset position: ROW_NUMBER()
    * keeps it to one statement however many patients are asked for.
    */
-  private async pages<T>(t: PagedTable, patientIds: readonly string[], after: Page['after'], take: number): Promise<T[]> {
+  private async pages<T>(t: PagedTable, patientIds: readonly string[], after: Page['after'], take: number, hidden: readonly string[] = []): Promise<T[]> {
     if (patientIds.length === 0 || take <= 0) return [];
     const params: unknown[] = [...patientIds];
     const where = [`patient_id IN (${placeholders(patientIds.length)})`];
     if (t.visible) where.push(t.visible);
+    const notSensitive = t.sensitive ? notSensitiveOf(hidden, params) : null;
+    if (notSensitive) where.push(notSensitive);
     const keyset = keysetAfter({ limit: take, after }, t.sortColumn, 'id', (v) => `$${params.push(v)}`);
     if (keyset) where.push(keyset);
     params.push(take);
@@ -191,14 +211,16 @@ export class ClinicalStore {
     );
   }
 
-  private async counts(table: string, visible: string | null, patientIds: readonly string[]) {
+  private async counts(table: string, visible: string | null, patientIds: readonly string[], hidden: readonly string[] = []) {
     if (patientIds.length === 0) return [];
+    const params: unknown[] = [...patientIds];
+    const notSensitive = notSensitiveOf(hidden, params);
     return sql<{ patientId: string; n: number | string }>(
       this.db,
       `SELECT patient_id AS "patientId", COUNT(*) AS "n" FROM ${table}
-        WHERE patient_id IN (${placeholders(patientIds.length)})${visible ? ` AND ${visible}` : ''}
+        WHERE patient_id IN (${placeholders(patientIds.length)})${visible ? ` AND ${visible}` : ''}${notSensitive ? ` AND ${notSensitive}` : ''}
         GROUP BY patient_id`,
-      [...patientIds],
+      params,
     );
   }
 }

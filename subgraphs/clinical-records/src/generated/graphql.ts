@@ -112,11 +112,24 @@ export type LabResult = {
   collectedAt: Scalars['DateTime']['output'];
   /** When the result was reported. */
   resultedAt: Scalars['DateTime']['output'];
-  /** Earlier values of the same test for this patient, oldest first. */
+  /** NORMAL, or a sensitive kind of result, which a proxy whose grant hides sensitive records never sees. */
+  sensitivity: Sensitivity;
+  /** Earlier values of the same test for this patient, oldest first (a proxy's leave out what their grant hides). */
   history: Array<LabResultPoint>;
   /** Health-library topics linked to this test's LOINC code. */
   education: Array<HealthTopic>;
 };
+
+/** Whether a record is of a kind a proxy whose grant hides sensitive records (a parent of a 13 to 17 year old) never sees. */
+export type Sensitivity =
+  /** An ordinary record. */
+  | 'NORMAL'
+  /** Mental health and counselling. */
+  | 'BEHAVIORAL_HEALTH'
+  /** Contraception, pregnancy, sexual health. */
+  | 'REPRODUCTIVE_HEALTH'
+  /** Alcohol and drug use. */
+  | 'SUBSTANCE_USE';
 
 /** A lab value's normal range. */
 export type ReferenceRange = {
@@ -175,6 +188,8 @@ export type VisitNote = {
   authoredAt: Scalars['DateTime']['output'];
   /** Plain text. */
   text: Scalars['String']['output'];
+  /** NORMAL, or a sensitive kind of note, which a proxy whose grant hides sensitive records never sees. */
+  sensitivity: Sensitivity;
   /** Who wrote it. */
   author: Practitioner;
   /** The appointment the note was written for; null for a note not tied to one (e.g. from TRICARE Online). */
@@ -479,6 +494,7 @@ export type ResolversTypes = {
   HealthTopic: ResolverTypeWrapper<HealthTopic>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   LabResult: ResolverTypeWrapper<LabResultModel>;
+  Sensitivity: Sensitivity;
   ReferenceRange: ResolverTypeWrapper<ReferenceRange>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   LabResultPoint: ResolverTypeWrapper<LabResultPoint>;
@@ -579,6 +595,7 @@ export type LabResultResolvers<ContextType = ClinicalContext, ParentType extends
   source?: Resolver<ResolversTypes['RecordSource'], ParentType, ContextType>;
   collectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   resultedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sensitivity?: Resolver<ResolversTypes['Sensitivity'], ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['LabResultPoint']>, ParentType, ContextType>;
   education?: Resolver<Array<ResolversTypes['HealthTopic']>, ParentType, ContextType>;
 };
@@ -614,6 +631,7 @@ export type VisitNoteResolvers<ContextType = ClinicalContext, ParentType extends
   source?: Resolver<ResolversTypes['RecordSource'], ParentType, ContextType>;
   authoredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sensitivity?: Resolver<ResolversTypes['Sensitivity'], ParentType, ContextType>;
   author?: Resolver<ResolversTypes['Practitioner'], ParentType, ContextType>;
   appointment?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType>;
 };

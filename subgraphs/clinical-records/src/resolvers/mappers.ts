@@ -16,6 +16,9 @@ export const toLabResult = (r: LabResultRow) => ({
   source: r.source,
   collectedAt: r.collectedAt,
   resultedAt: r.resultedAt,
+  sensitivity: r.sensitivity,
+  // Kept for LabResult.history (whose patient's hidden records stay hidden), not exposed as such.
+  patientId: r.patientId,
 });
 
 export const toLabResultPoint = (p: HistoryPointRow) => ({ value: p.value, resultedAt: p.resultedAt });
@@ -28,6 +31,7 @@ export const toVisitNote = (n: VisitNoteRow) => ({
   source: n.source,
   authoredAt: n.authoredAt,
   text: n.text,
+  sensitivity: n.sensitivity,
   // Stubs: identity and scheduling own practitioners and appointments.
   author: { id: n.authorId },
   appointment: n.appointmentId ? { id: n.appointmentId } : null,

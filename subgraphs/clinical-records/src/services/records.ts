@@ -1,9 +1,12 @@
 import { notFound, parsePage, toConnection, type Access, type Connection, type PageArgs } from '@portal/kit';
 import type { ConditionRow, LabResultRow, VisitNoteRow, VitalRow } from '../db/entities';
-import type { ClinicalLoaders } from '../loaders';
+import { historyKey, type ClinicalLoaders } from '../loaders';
 import { policy } from '../policy';
 
 const DEFAULT_PAGE = 10;
+
+/** A note's facts for its rules: a proxy whose grant hides sensitive records is refused a sensitive one (`proxyFor`). */
+const noteSubject = (n: Pick<VisitNoteRow, 'patientId' | 'sensitivity'>) => ({ patientId: n.patientId, sensitive: n.sensitivity !== 'NORMAL' });
 
 /**
  * Reads clinical records for the viewer; who may see which is decided by
@@ -25,9 +28,9 @@ export class RecordsService {
     return toConnection(rows, page, () => this.loaders.labResultCount.load(patientId), (r) => ({ sort: r.resultedAt, id: r.id }), map);
   }
 
-  /** Only reachable from a result that `labResults` already authorized. */
-  labHistory(result: Pick<LabResultRow, 'id'>) {
-    return this.loaders.labHistory.load(result.id);
+  /** Only reachable from a result that `labResults` already authorized; a proxy's trend leaves out what their grant hides. */
+  labHistory(result: Pick<LabResultRow, 'id' | 'patientId'>) {
+    return this.loaders.labHistory.load(historyKey(result.patientId, result.id));
   }
 
   /** Newest first; `totalCount` is counted only when asked for. */
@@ -38,12 +41,12 @@ export class RecordsService {
     return toConnection(rows, page, () => this.loaders.visitNoteCount.load(patientId), (n) => ({ sort: n.authoredAt, id: n.id }), map);
   }
 
-  /** A note by id; another patient's note, a draft and a missing id all answer NOT_FOUND. */
+  /** A note by id; another patient's note, a draft, a note a proxy's grant hides and a missing id all answer NOT_FOUND. */
   async visitNote(id: string): Promise<VisitNoteRow> {
     await policy.viewer('VisitNote.__resolveReference', this.access);
     const note = await this.loaders.visitNote.load(id);
     if (!note) throw notFound('Visit note');
-    await policy.assert('VisitNote.__resolveReference', this.access, note.patientId);
+    await policy.assert('VisitNote.__resolveReference', this.access, noteSubject(note));
     return note;
   }
 
@@ -56,7 +59,7 @@ export class RecordsService {
     await policy.viewer('Appointment.visitNote', this.access);
     const [note] = await this.loaders.visitNotesOfAppointment.load(appointmentId);
     if (!note) return null;
-    return (await policy.check('Appointment.visitNote', this.access, note.patientId)) ? note : null;
+    return (await policy.check('Appointment.visitNote', this.access, noteSubject(note))) ? note : null;
   }
 
   async conditions(patientId: string): Promise<ConditionRow[]> {

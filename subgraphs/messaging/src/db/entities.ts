@@ -5,6 +5,8 @@ export type RecordSource = 'MHS_GENESIS' | 'TRICARE_ONLINE';
 export type SenderRole = 'PATIENT' | 'PRACTITIONER' | 'PHARMACIST' | 'SYSTEM';
 /** OPEN once the first message is sent; DRAFT while it is a patient's unsent new thread, seen by that patient only. */
 export type ThreadState = 'OPEN' | 'DRAFT';
+/** NORMAL, or a kind of record a proxy whose grant hides sensitive records never sees. */
+export type Sensitivity = 'NORMAL' | 'BEHAVIORAL_HEALTH' | 'REPRODUCTIVE_HEALTH' | 'SUBSTANCE_USE';
 
 export interface ThreadRow {
   id: string;
@@ -14,6 +16,8 @@ export interface ThreadRow {
   category: MessageCategory;
   source: RecordSource;
   state: ThreadState;
+  /** Not NORMAL: hidden from a proxy whose grant hides sensitive records. */
+  sensitivity: Sensitivity;
   createdAt: string;
   /** Denormalised sent_at of the newest message (of a DRAFT thread: its last edit): threads are listed and paged by it. */
   lastMessageAt: string;
@@ -71,6 +75,7 @@ export const ThreadEntity = new EntitySchema<ThreadRow>({
     category: varchar(16),
     source: varchar(16),
     state: varchar(16, { default: 'OPEN' }),
+    sensitivity: varchar(24, { default: 'NORMAL' }),
     createdAt: varchar(32, { name: 'created_at' }),
     lastMessageAt: varchar(32, { name: 'last_message_at' }),
   },

@@ -16,6 +16,8 @@ export interface ThreadListSpec {
   folder: Folder | null;
   /** The patients whose threads the list may hold; null for any (the owner and scope decide). */
   patientIds: readonly string[] | null;
+  /** Patients whose sensitive (not NORMAL) threads are left out: the reader is their proxy under a grant that hides them. */
+  sensitiveHidden?: readonly string[];
 }
 
 /** Up to this many owners in one batch, each owner's page is read on its own (see threadPages). */
@@ -26,7 +28,7 @@ export type ThreadOwner = 'patient' | 'careTeam';
 const OWNER_COLUMN: Record<ThreadOwner, string> = { patient: 't.patient_id', careTeam: 't.care_team_id' };
 
 const THREAD_COLUMNS = `t.id AS "id", t.patient_id AS "patientId", t.care_team_id AS "careTeamId", t.subject AS "subject",
-  t.category AS "category", t.source AS "source", t.state AS "state", t.created_at AS "createdAt", t.last_message_at AS "lastMessageAt"`;
+  t.category AS "category", t.source AS "source", t.state AS "state", t.sensitivity AS "sensitivity", t.created_at AS "createdAt", t.last_message_at AS "lastMessageAt"`;
 
 /** Numbers bound values as `$1, $2...` in the order a statement is assembled. */
 class Params {
@@ -84,8 +86,11 @@ export class MessagingStore {
     return rows.map((r) => ({ threadId: r.threadId, unread: Number(r.unread) }));
   }
 
-  /** Per patient, the messages in their threads (within the reader's teams) that the reader has not read. */
-  async unreadByPatient(scope: ReaderScope, patientIds: readonly string[]): Promise<{ patientId: string; unread: number }[]> {
+  /**
+   * Per patient, the messages in their threads (within the reader's teams) that
+   * the reader has not read; of the patients in `sensitiveHidden`, NORMAL threads only.
+   */
+  async unreadByPatient(scope: ReaderScope, patientIds: readonly string[], sensitiveHidden: readonly string[] = []): Promise<{ patientId: string; unread: number }[]> {
     if (patientIds.length === 0 || scope.teamIds?.length === 0) return [];
     const p = new Params();
     const reader = p.add(scope.readerId);
@@ -95,7 +100,7 @@ export class MessagingStore {
          FROM message_thread t
          JOIN message m ON m.thread_id = t.id
          LEFT JOIN thread_reader_state rs ON rs.thread_id = t.id AND rs.reader_id = ${reader}
-        WHERE t.patient_id IN (${p.list(patientIds)}) ${teamFilter(scope, p)} AND ${unreadMessage(reader)}
+        WHERE t.patient_id IN (${p.list(patientIds)}) ${teamFilter(scope, p)} ${sensitiveFilter(sensitiveHidden, p)} AND ${unreadMessage(reader)}
         GROUP BY t.patient_id`,
       p.values,
     );
@@ -193,6 +198,12 @@ export class MessagingStore {
 
   messageById(id: string): Promise<MessageRow | null> {
     return this.db.getRepository(MessageEntity).findOneBy({ id });
+  }
+
+  /** Whether the patient has a sent thread with the care team (where a proxy may write in the patient's name). */
+  async patientHasTeamThread(patientId: string, careTeamId: string): Promise<boolean> {
+    const rows = await sql(this.db, `SELECT 1 AS "one" FROM message_thread WHERE patient_id = $1 AND care_team_id = $2 AND state = 'OPEN' LIMIT 1`, [patientId, careTeamId]);
+    return rows.length > 0;
   }
 
   /** The message a sender already sent with this retry key, if any. */
@@ -299,7 +310,12 @@ function threadFilter(owner: ThreadOwner, ownerIds: readonly string[], scope: Re
   const sent = list.folder === 'DRAFTS' ? '' : `AND t.state = 'OPEN'`;
   const patients = list.patientIds ? `AND t.patient_id IN (${p.list(list.patientIds)})` : '';
   const folder = list.folder ? `AND ${folderFilter(list.folder, p.add(scope.readerId))}` : '';
-  return `${OWNER_COLUMN[owner]} IN (${p.list(ownerIds)}) ${sent} ${teamFilter(scope, p)} ${patients} ${folder}`;
+  return `${OWNER_COLUMN[owner]} IN (${p.list(ownerIds)}) ${sent} ${teamFilter(scope, p)} ${patients} ${sensitiveFilter(list.sensitiveHidden ?? [], p)} ${folder}`;
+}
+
+/** Leaves out the sensitive threads of these patients (their proxy's grant hides them): in SQL, so pages and counts stay right. */
+function sensitiveFilter(patientIds: readonly string[], p: Params): string {
+  return patientIds.length ? `AND NOT (t.sensitivity <> 'NORMAL' AND t.patient_id IN (${p.list(patientIds)}))` : '';
 }
 
 function teamFilter(scope: ReaderScope, p: Params): string {
@@ -329,6 +345,7 @@ function toThreadRow(r: ThreadRow): ThreadRow {
     category: r.category,
     source: r.source,
     state: r.state,
+    sensitivity: r.sensitivity,
     createdAt: r.createdAt,
     lastMessageAt: r.lastMessageAt,
   };

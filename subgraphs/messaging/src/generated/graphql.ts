@@ -121,6 +121,12 @@ export type SendMessageInput = {
   body: Scalars['String']['input'];
   /** Up to 100 characters, unique per sender: a retry with the same key returns the first result. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * The patient the thread is about: the signed-in patient (the default), or a patient
+   * they are a proxy for with the MESSAGES scope, to a care team that patient already
+   * has a thread with. The message records the proxy as its author (Message.writtenBy).
+   */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** A reply in a thread. */
@@ -145,6 +151,11 @@ export type SaveMessageDraftInput = {
   subject?: InputMaybe<Scalars['String']['input']>;
   /** Up to 10,000 characters; may stay empty until the draft is sent. */
   body: Scalars['String']['input'];
+  /**
+   * New thread only: the patient the thread is about, the signed-in patient (the default)
+   * or a patient they are a proxy for with the MESSAGES scope. The draft is its author's alone.
+   */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** Changes to a draft; fields left out are kept. */
@@ -247,6 +258,8 @@ export type MessageThread = {
   source: RecordSource;
   /** When the newest message was sent. */
   lastMessageAt: Scalars['DateTime']['output'];
+  /** NORMAL, or a sensitive kind of thread, which a proxy whose grant hides sensitive records never sees. */
+  sensitivity: Sensitivity;
   /** Whether the thread has messages the viewer has not read. */
   unread: Scalars['Boolean']['output'];
   /** False when the newest message is more than 45 days old or the thread is a read-only legacy one. */
@@ -273,14 +286,30 @@ export type Message = {
   /**
    * As stored when sent. Messaging owns no names: new messages carry a label
    * ("Patient", "Care team member", or the name a service gave); the person's current
-   * name comes from identity through MessageThread.patient or Message.practitioner.
+   * name comes from identity through MessageThread.patient, Message.practitioner or,
+   * for a proxy's message, Message.writtenBy.
    */
   senderName: Scalars['String']['output'];
   /** Who wrote the message. */
   senderRole: SenderRole;
   /** The practitioner who wrote it, for a practitioner's message; null otherwise. */
   practitioner?: Maybe<Practitioner>;
+  /** Whether a proxy wrote it in the patient's name (a parent of a minor, a caregiver the patient named). */
+  writtenByProxy: Scalars['Boolean']['output'];
+  /** The proxy who wrote it in the patient's name (their name comes from identity); null otherwise. */
+  writtenBy?: Maybe<Patient>;
 };
+
+/** Whether a record is of a kind a proxy whose grant hides sensitive records (a parent of a 13 to 17 year old) never sees. */
+export type Sensitivity =
+  /** An ordinary record. */
+  | 'NORMAL'
+  /** Mental health and counselling. */
+  | 'BEHAVIORAL_HEALTH'
+  /** Contraception, pregnancy, sexual health. */
+  | 'REPRODUCTIVE_HEALTH'
+  /** Alcohol and drug use. */
+  | 'SUBSTANCE_USE';
 
 /** A page of threads. */
 export type MessageThreadConnection = {
@@ -472,6 +501,7 @@ export type ResolversTypes = {
   MessageThread: ResolverTypeWrapper<ThreadModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Message: ResolverTypeWrapper<MessageModel>;
+  Sensitivity: Sensitivity;
   MessageThreadConnection: ResolverTypeWrapper<ThreadConnectionModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MessageThreadEdge: ResolverTypeWrapper<Omit<MessageThreadEdge, 'node'> & { node: ResolversTypes['MessageThread'] }>;
@@ -552,6 +582,7 @@ export type MessageThreadResolvers<ContextType = MessagingContext, ParentType ex
   category?: Resolver<ResolversTypes['MessageCategory'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['RecordSource'], ParentType, ContextType>;
   lastMessageAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sensitivity?: Resolver<ResolversTypes['Sensitivity'], ParentType, ContextType>;
   unread?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   canReply?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   careTeam?: Resolver<ResolversTypes['CareTeam'], ParentType, ContextType>;
@@ -567,6 +598,8 @@ export type MessageResolvers<ContextType = MessagingContext, ParentType extends 
   senderName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   senderRole?: Resolver<ResolversTypes['SenderRole'], ParentType, ContextType>;
   practitioner?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType>;
+  writtenByProxy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  writtenBy?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
 };
 
 export type MessageThreadConnectionResolvers<ContextType = MessagingContext, ParentType extends ResolversParentTypes['MessageThreadConnection'] = ResolversParentTypes['MessageThreadConnection']> = {

@@ -10,7 +10,7 @@ export const MessageThread: MessageThreadResolvers = {
   careTeam: (t) => ({ id: t.careTeamId }),
   patient: (t) => ({ id: t.patientId }),
   async messages(t, _, ctx) {
-    return (await ctx.threads.messages(t.id)).map(toMessage);
+    return (await ctx.threads.messages(t.id)).map((m) => toMessage(m, t.patientId));
   },
   async draft(t, _, ctx) {
     const draft = await ctx.threads.draft(t.id);

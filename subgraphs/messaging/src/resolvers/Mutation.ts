@@ -3,7 +3,10 @@ import type { MutationResolvers } from '../generated/graphql';
 
 export const Mutation: MutationResolvers = {
   sendMessage: async (_, { input }, ctx) => toThread(await ctx.writer.sendMessage(input)),
-  replyToThread: async (_, { input }, ctx) => toMessage(await ctx.writer.reply(input)),
+  replyToThread: async (_, { input }, ctx) => {
+    const { message, thread } = await ctx.writer.reply(input);
+    return toMessage(message, thread.patientId);
+  },
   markThreadRead: async (_, { threadId }, ctx) => toThread(await ctx.writer.markRead(threadId)),
   archiveThread: async (_, { threadId }, ctx) => toThread(await ctx.writer.archive(threadId)),
 

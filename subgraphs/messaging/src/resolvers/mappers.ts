@@ -8,19 +8,22 @@ export const toThread = (t: ThreadRow) => ({
   category: t.category,
   source: t.source,
   lastMessageAt: t.lastMessageAt,
+  sensitivity: t.sensitivity,
   // Kept for the thread's own fields (careTeam, patient, canReply), not exposed as such.
   patientId: t.patientId,
   careTeamId: t.careTeamId,
   state: t.state,
 });
 
-export const toMessage = (m: MessageRow) => ({
+/** A message of the thread of patient `patientId`: written by a proxy when a patient other than the thread's own wrote it. */
+export const toMessage = (m: MessageRow, patientId: string) => ({
   id: m.id,
   body: m.body,
   sentAt: m.sentAt,
   senderName: m.senderName,
   senderRole: m.senderRole,
-  // Kept for Message.practitioner, not exposed as such.
+  writtenByProxy: m.senderRole === 'PATIENT' && m.senderId !== patientId,
+  // Kept for Message.practitioner and Message.writtenBy, not exposed as such.
   senderId: m.senderId,
 });
 

@@ -14,6 +14,8 @@ const DRAFT = 'Message draft';
 
 export interface SaveDraftInput {
   threadId?: string | null;
+  /** New thread only: the patient it is about (default: the viewer), e.g. a child their parent writes for. */
+  patientId?: string | null;
   careTeamId?: string | null;
   category?: MessageCategory | null;
   subject?: string | null;
@@ -56,11 +58,13 @@ export class DraftService {
       this.loaders.forget(thread.id);
       return draft;
     }
-    const patientId = (await policy.viewer('Mutation.saveMessageDraft#newThread', this.access)).personId;
+    const authorId = (await policy.viewer('Mutation.saveMessageDraft#newThread', this.access)).personId;
+    const patientId = input.patientId == null ? authorId : parseId(input.patientId, 'patientId');
     if (input.careTeamId == null) throw badInput('Choose the care team to write to, or give the threadId of a reply draft.', 'careTeamId');
     if (input.category == null) throw badInput('Choose a category for the new thread.', 'category');
     const subject = checkDraftSubject(input.subject ?? '');
-    await this.writer.assertOwnCareTeam(input.careTeamId, 'Mutation.saveMessageDraft#careTeam');
+    await this.writer.assertMayStart('Mutation.saveMessageDraft#newThread', patientId);
+    await this.writer.assertOwnCareTeam(input.careTeamId, 'Mutation.saveMessageDraft#careTeam', patientId);
     await policy.assert('Mutation.saveMessageDraft#newThread', this.access, patientId);
     const now = new Date().toISOString();
     const thread: ThreadRow = {
@@ -71,10 +75,11 @@ export class DraftService {
       category: input.category,
       source: 'MHS_GENESIS',
       state: 'DRAFT',
+      sensitivity: 'NORMAL',
       createdAt: now,
       lastMessageAt: now,
     };
-    const draft: DraftRow = { id: randomUUID(), authorId: patientId, patientId, careTeamId: thread.careTeamId, threadId: thread.id, category: null, subject: null, body, createdAt: now, updatedAt: now };
+    const draft: DraftRow = { id: randomUUID(), authorId, patientId, careTeamId: thread.careTeamId, threadId: thread.id, category: null, subject: null, body, createdAt: now, updatedAt: now };
     await runChange(this.db, () =>
       this.store.transaction(async (tx) => {
         await tx.insertThread(thread);
@@ -93,7 +98,7 @@ export class DraftService {
       for (const field of NEW_THREAD_FIELDS) if (input[field] != null) throw badInput('A reply draft takes only a body: its thread has the rest.', field);
       await runChange(this.db, () => this.store.transaction((tx) => tx.updateDraftBody(draft.id, body, now)));
     } else {
-      if (input.careTeamId != null) await this.writer.assertOwnCareTeam(input.careTeamId, 'Mutation.updateMessageDraft#careTeam');
+      if (input.careTeamId != null) await this.writer.assertOwnCareTeam(input.careTeamId, 'Mutation.updateMessageDraft#careTeam', draft.patientId);
       const fields = {
         careTeamId: input.careTeamId ?? thread.careTeamId,
         category: input.category ?? thread.category,
@@ -120,11 +125,13 @@ export class DraftService {
     const thread = await this.threadOf(draft);
     let sent: ThreadRow;
     if (thread.state === 'DRAFT') {
-      const patientId = (await policy.viewer('Mutation.sendMessageDraft#newThread', this.access)).personId;
+      await policy.viewer('Mutation.sendMessageDraft#newThread', this.access);
       checkSubject(thread.subject, 'subject');
       const body = checkBody(draft.body, 'body');
-      await this.writer.assertOwnCareTeam(thread.careTeamId, 'Mutation.sendMessageDraft#careTeam');
-      await policy.assert('Mutation.sendMessageDraft#newThread', this.access, patientId);
+      // The patient's own draft, or their proxy's in their name (the author is the viewer: checked above).
+      await this.writer.assertMayStart('Mutation.sendMessageDraft#newThread', thread.patientId);
+      await this.writer.assertOwnCareTeam(thread.careTeamId, 'Mutation.sendMessageDraft#careTeam', thread.patientId);
+      await policy.assert('Mutation.sendMessageDraft#newThread', this.access, thread.patientId);
       sent = await this.sendOnce(
         draft,
         async (sentAt) => this.message(draft, body, sentAt),

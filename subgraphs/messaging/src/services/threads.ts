@@ -11,7 +11,15 @@ const THREAD = 'Message thread';
 export const scopeOf = readerScopeOf;
 
 /** The facts of a thread its rules in `../policy.ts` look at. */
-export const threadSubject = (t: Pick<ThreadRow, 'patientId' | 'careTeamId' | 'state'>) => ({ patientId: t.patientId, careTeamId: t.careTeamId, state: t.state });
+export const threadSubject = (t: Pick<ThreadRow, 'patientId' | 'careTeamId' | 'state' | 'sensitivity'>, ownDraft = false) => ({
+  patientId: t.patientId,
+  careTeamId: t.careTeamId,
+  state: t.state,
+  // A proxy whose grant hides sensitive records is refused this thread (`proxyFor`).
+  sensitive: t.sensitivity !== 'NORMAL',
+  // An unsent new thread is seen only by whoever drafted it (the draft is theirs).
+  ownDraft,
+});
 
 type ThreadByIdEntry = 'Query.messageThread' | 'MessageThread.__resolveReference' | 'MessageDraft.thread';
 
@@ -32,7 +40,9 @@ export class ThreadService {
     await policy.viewer(entry, this.access);
     const thread = await this.loaders.thread.load(id);
     if (!thread) throw notFound(THREAD);
-    await policy.assert(entry, this.access, threadSubject(thread));
+    // Only an unsent thread asks whose draft it is (the viewer's own draft in it, one per author).
+    const ownDraft = thread.state === 'DRAFT' && (await this.loaders.draftInThread.load(thread.id)) !== null;
+    await policy.assert(entry, this.access, threadSubject(thread, ownDraft));
     return thread;
   }
 

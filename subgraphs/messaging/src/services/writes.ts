@@ -24,6 +24,8 @@ const THREAD = 'Message thread';
 export const SENDER_LABEL = { PATIENT: 'Patient', PRACTITIONER: 'Care team member', SYSTEM: 'Your care team' } as const;
 
 export interface SendMessageInput {
+  /** The patient the thread is about: the viewer themself (default), or someone they are a proxy for with the MESSAGES scope. */
+  patientId?: string | null;
   careTeamId: string;
   category: MessageCategory;
   subject: string;
@@ -81,16 +83,18 @@ export class MessageWriter {
     private readonly loaders: MessagingLoaders,
   ) {}
 
-  /** A patient starts a thread with one of their own care teams. */
+  /** A patient starts a thread with one of their own care teams (or, as a proxy, with one of the patient's). */
   async sendMessage(input: SendMessageInput): Promise<ThreadRow> {
-    const patientId = (await policy.viewer('Mutation.sendMessage', this.access)).personId;
+    const viewer = await policy.viewer('Mutation.sendMessage', this.access);
+    const patientId = input.patientId == null ? viewer.personId : parseId(input.patientId, 'patientId');
     const subject = checkSubject(input.subject);
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
     const careTeamId = parseId(input.careTeamId, 'careTeamId');
-    await this.assertOwnCareTeam(careTeamId, 'Mutation.sendMessage#careTeam');
+    await this.assertMayStart('Mutation.sendMessage', patientId);
+    await this.assertOwnCareTeam(careTeamId, 'Mutation.sendMessage#careTeam', patientId);
     await policy.assert('Mutation.sendMessage', this.access, patientId);
-    const sender: Sender = { id: patientId, role: 'PATIENT', name: SENDER_LABEL.PATIENT };
+    const sender = this.senderOf(viewer);
     return this.startThread({ patientId, careTeamId, category: input.category, subject, body, key, sender });
   }
 
@@ -110,8 +114,8 @@ export class MessageWriter {
     return this.startThread({ patientId, careTeamId, category: input.category, subject, body, key, sender });
   }
 
-  /** The patient of the thread, or a practitioner of its care team, replies. */
-  async reply(input: ReplyToThreadInput): Promise<MessageRow> {
+  /** The patient of the thread (or their proxy), or a practitioner of its care team, replies; returns the message and its thread. */
+  async reply(input: ReplyToThreadInput): Promise<{ message: MessageRow; thread: ThreadRow }> {
     const viewer = await this.requireThreadWriter('Mutation.replyToThread');
     const body = checkBody(input.body);
     const key = parseIdempotencyKey(input.idempotencyKey);
@@ -136,7 +140,7 @@ export class MessageWriter {
       return row;
     });
     this.loaders.forget(thread.id);
-    return message;
+    return { message, thread };
   }
 
   /** Everything in the thread is read, for the viewer only. */
@@ -166,6 +170,7 @@ export class MessageWriter {
     return policy.viewer(entry, this.access);
   }
 
+  /** The viewer as a sender: a proxy writes as PATIENT under their own person id (`Message.writtenByProxy` tells them apart). */
   senderOf(viewer: Viewer): Sender {
     return viewer.role === 'PATIENT'
       ? { id: viewer.personId, role: 'PATIENT', name: SENDER_LABEL.PATIENT }
@@ -185,10 +190,26 @@ export class MessageWriter {
     return thread;
   }
 
-  /** A patient writes only to a care team they belong to now (identity's answer, not the token's snapshot). */
-  async assertOwnCareTeam(careTeamId: string, entry: MessagingEntry): Promise<void> {
-    const viewer = this.access.requireViewer();
-    await policy.assert(entry, this.access, { patientId: viewer.personId, careTeamId: parseId(careTeamId, 'careTeamId') });
+  /**
+   * Whether the viewer may start a thread for this patient at all (themself, or
+   * as a proxy with MESSAGES), asked before the care team so that a proxy's
+   * refusal is not about the team; refused and audited here, allowed audited
+   * by the caller once the team is checked too.
+   */
+  async assertMayStart(entry: MessagingEntry, patientId: string): Promise<void> {
+    if (!(await policy.may(entry, this.access, patientId))) policy.refuse(entry, this.access, patientId);
+  }
+
+  /**
+   * A patient writes only to a care team they belong to now (identity's answer,
+   * not the token's snapshot); a proxy, for `patientId`, only to a team the
+   * patient already corresponds with.
+   */
+  async assertOwnCareTeam(careTeamId: string, entry: MessagingEntry, patientId: string = this.access.requireViewer().personId): Promise<void> {
+    const teamId = parseId(careTeamId, 'careTeamId');
+    const self = patientId === this.access.requireViewer().personId;
+    const patientWritesWithTeam = !self && (await this.store.patientHasTeamThread(patientId, teamId));
+    await policy.assert(entry, this.access, { patientId, careTeamId: teamId, patientWritesWithTeam });
   }
 
   assertReplyable(thread: ThreadRow): void {
@@ -219,6 +240,7 @@ export class MessageWriter {
         category: t.category,
         source: 'MHS_GENESIS',
         state: 'OPEN',
+        sensitivity: 'NORMAL',
         createdAt: sentAt,
         lastMessageAt: sentAt,
       };

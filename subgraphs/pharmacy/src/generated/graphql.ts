@@ -187,9 +187,9 @@ export type QueryPharmacistLookupArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** The patient asks for a refill of their own prescription (REFILL_NOT_ALLOWED, saying why, when the rules refuse). */
+  /** The patient asks for a refill of their own prescription, or a proxy with the MEDICATIONS scope in the patient's name (REFILL_NOT_ALLOWED, saying why, when the rules refuse). */
   requestRefill: PharmacyRequest;
-  /** The patient asks their care team to renew their own prescription (RENEWAL_NOT_ALLOWED, saying why, when the rules refuse). */
+  /** The patient asks their care team to renew their own prescription, or a proxy with the MEDICATIONS scope in the patient's name (RENEWAL_NOT_ALLOWED, saying why, when the rules refuse). */
   requestRenewal: PharmacyRequest;
   /**
    * Staff approve (a new prescription, linked by renewedFrom) or deny (with a reason) a

@@ -208,18 +208,20 @@ export class RequestService {
 
   private async request(kind: RequestKind, input: RequestRefillInput, note: string | null): Promise<PharmacyRequestRow> {
     const entry = kind === 'REFILL' ? 'Mutation.requestRefill' : 'Mutation.requestRenewal';
-    const patientId = (await policy.viewer(entry, this.access)).personId;
+    // Who asks: the patient, or a proxy in the patient's name (the prescription names the patient).
+    const requestedBy = (await policy.viewer(entry, this.access)).personId;
     const prescriptionId = parseId(input.prescriptionId, 'prescriptionId');
     const key = parseIdempotencyKey(input.idempotencyKey);
     const rx = await this.store.prescriptionById(prescriptionId);
     if (!rx) throw notFound('Prescription');
-    // Another patient's prescription is NOT_FOUND, exactly like a missing one.
+    // Another patient's prescription (one the viewer is no proxy for) is NOT_FOUND, exactly like a missing one.
     await policy.assert(entry, this.access, rx.patientId);
+    const patientId = rx.patientId;
     let row: PharmacyRequestRow;
     try {
       row = await runChange(this.db, async () => {
         // A retry returns the first result, even if the rules would now refuse a new request.
-        const first = key ? await this.store.requestByKey(patientId, key) : null;
+        const first = key ? await this.store.requestByKey(requestedBy, key) : null;
         if (first) return replay(first, prescriptionId, kind);
         await this.assertAllowed(kind, prescriptionId);
         const fresh: PharmacyRequestRow = {
@@ -229,7 +231,7 @@ export class RequestService {
           kind,
           status: 'PENDING',
           requestedAt: this.now.toISOString(),
-          requestedBy: patientId,
+          requestedBy,
           note,
           decidedAt: null,
           decidedBy: null,
@@ -246,7 +248,7 @@ export class RequestService {
       // pending); on SQLite changes queue, so the duplicate reads the winner first. The same key
       // answers with the winner; anything else is refused as a sequential duplicate would be.
       const lost = isUniqueViolation(e) || (e instanceof PortalError && e.extensions.code === refusalCode(kind));
-      const first = lost && key ? await this.store.requestByKey(patientId, key) : null;
+      const first = lost && key ? await this.store.requestByKey(requestedBy, key) : null;
       if (first) return replay(first, prescriptionId, kind);
       if (!isUniqueViolation(e)) throw e;
       await this.assertAllowed(kind, prescriptionId);

@@ -42,19 +42,19 @@ export type QueryAvailableSlotsArgs = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Books a free slot for the signed-in patient. The same idempotencyKey sent again
+   * Books a free slot for the signed-in patient, or in the name of a patient they are a proxy for (`patientId`, APPOINTMENTS scope). The same idempotencyKey sent again
    * with the same slot returns the first appointment and books nothing new.
    * SLOT_UNAVAILABLE when someone else booked the slot first; CONFLICT when the key was
    * used for another slot or the patient has another appointment at that time.
    */
   bookAppointment: Appointment;
   /**
-   * Cancels the signed-in patient's own booked appointment that has not started; the slot is free again at once.
+   * Cancels a booked appointment of the signed-in patient (or of a patient they are a proxy for) that has not started; the slot is free again at once.
    * APPOINTMENT_NOT_CANCELLABLE (saying why) when it is not booked or has started.
    */
   cancelAppointment: Appointment;
   /**
-   * Moves the signed-in patient's booked appointment to another free slot of the same
+   * Moves a booked appointment of the signed-in patient (or of a patient they are a proxy for) to another free slot of the same
    * appointment type, atomically: the old one is cancelled (reason "Rescheduled") and
    * the new one returned, or nothing changes. APPOINTMENT_NOT_CANCELLABLE when the old
    * one cannot be moved, SLOT_UNAVAILABLE when the new slot is taken.
@@ -92,11 +92,13 @@ export type BookAppointmentInput = {
   reason?: InputMaybe<Scalars['String']['input']>;
   /** At most 100 characters; scoped to the patient. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** The patient the appointment is for: the signed-in patient (the default), or a patient they are a proxy for with the APPOINTMENTS scope. */
+  patientId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** An appointment to cancel. */
 export type CancelAppointmentInput = {
-  /** One of the signed-in patient's own booked appointments. */
+  /** A booked appointment of the signed-in patient, or of a patient they are a proxy for with the APPOINTMENTS scope. */
   appointmentId: Scalars['ID']['input'];
   /** At most 500 characters. */
   reason?: InputMaybe<Scalars['String']['input']>;
@@ -104,7 +106,7 @@ export type CancelAppointmentInput = {
 
 /** An appointment to move, and where to. */
 export type RescheduleAppointmentInput = {
-  /** One of the signed-in patient's own booked appointments. */
+  /** A booked appointment of the signed-in patient, or of a patient they are a proxy for with the APPOINTMENTS scope. */
   appointmentId: Scalars['ID']['input'];
   /** A free slot of the same appointment type, not the appointment's current one. */
   slotId: Scalars['ID']['input'];

@@ -10,6 +10,8 @@ import { assertBookable, notCancellable, notCancellableBecause, parseReason } fr
 
 export interface BookInput {
   slotId: string;
+  /** The patient the appointment is for: the viewer themself (default) or someone they are a proxy for. */
+  patientId?: string | null;
   reason?: string | null;
   idempotencyKey?: string | null;
 }
@@ -45,7 +47,8 @@ export class BookingService {
   }
 
   async book(input: BookInput): Promise<AppointmentRow> {
-    const patientId = (await policy.viewer('Mutation.bookAppointment', this.access)).personId;
+    const viewer = await policy.viewer('Mutation.bookAppointment', this.access);
+    const patientId = input.patientId == null ? viewer.personId : parseId(input.patientId, 'patientId');
     const slotId = parseId(input.slotId, 'slotId');
     const reason = parseReason(input.reason);
     const key = parseIdempotencyKey(input.idempotencyKey);
@@ -79,8 +82,9 @@ export class BookingService {
   }
 
   async cancel(input: CancelInput): Promise<AppointmentRow> {
-    const patientId = (await policy.viewer('Mutation.cancelAppointment', this.access)).personId;
+    await policy.viewer('Mutation.cancelAppointment', this.access);
     const id = parseId(input.appointmentId, 'appointmentId');
+    const patientId = await this.patientOf(id);
     const reason = parseReason(input.reason);
     const cancelledBy = this.access.requireViewer().accountId;
     return changePatient<AppointmentRow, AppointmentRow>(
@@ -88,7 +92,7 @@ export class BookingService {
       this.audit,
       patientId,
       async (store) => {
-        const row = await this.ownAppointment(store, id, 'Mutation.cancelAppointment');
+        const row = await this.ownAppointment(store, id, 'Mutation.cancelAppointment', patientId);
         const why = notCancellableBecause(row.status, new Date(row.startAt), this.now);
         if (why) throw notCancellable('cancelled', why);
         return { plan: row };
@@ -101,8 +105,9 @@ export class BookingService {
   }
 
   async reschedule(input: RescheduleInput): Promise<AppointmentRow> {
-    const patientId = (await policy.viewer('Mutation.rescheduleAppointment', this.access)).personId;
+    await policy.viewer('Mutation.rescheduleAppointment', this.access);
     const id = parseId(input.appointmentId, 'appointmentId');
+    const patientId = await this.patientOf(id);
     const slotId = parseId(input.slotId, 'slotId');
     const cancelledBy = this.access.requireViewer().accountId;
     return changePatient<{ old: AppointmentRow; next: AppointmentRow }, AppointmentRow>(
@@ -110,7 +115,7 @@ export class BookingService {
       this.audit,
       patientId,
       async (store) => {
-        const old = await this.ownAppointment(store, id, 'Mutation.rescheduleAppointment');
+        const old = await this.ownAppointment(store, id, 'Mutation.rescheduleAppointment', patientId);
         const why = notCancellableBecause(old.status, new Date(old.startAt), this.now);
         if (why) throw notCancellable('rescheduled', why);
         if (old.slotId === slotId) throw new PortalError(ErrorCode.BAD_USER_INPUT, 'The appointment is already in that slot. Choose another one.', { field: 'slotId' });
@@ -135,10 +140,21 @@ export class BookingService {
     );
   }
 
-  /** An appointment of the viewer's; another patient's is NOT_FOUND exactly like a missing one. */
-  private async ownAppointment(store: SchedulingStore, id: string, key: 'Mutation.cancelAppointment' | 'Mutation.rescheduleAppointment'): Promise<AppointmentRow> {
+  /**
+   * The patient whose changes a cancel or move of this appointment queues
+   * behind: the appointment names them (the viewer, or someone they act for
+   * as a proxy). A missing id queues behind the viewer and reads NOT_FOUND
+   * inside the change.
+   */
+  private async patientOf(appointmentId: string): Promise<string> {
+    return (await new SchedulingStore(this.db).appointmentById(appointmentId))?.patientId ?? this.access.requireViewer().personId;
+  }
+
+  /** An appointment the viewer may change (their own, or as a proxy); anyone else's is NOT_FOUND exactly like a missing one. */
+  private async ownAppointment(store: SchedulingStore, id: string, key: 'Mutation.cancelAppointment' | 'Mutation.rescheduleAppointment', queuedFor: string): Promise<AppointmentRow> {
     const row = await store.appointmentById(id);
-    if (!row) throw notFound('Appointment');
+    // Not there, or moved to another patient between the two reads (never, in practice): NOT_FOUND.
+    if (!row || row.patientId !== queuedFor) throw notFound('Appointment');
     await policy.assert(key, this.access, row.patientId);
     return row;
   }

@@ -2,7 +2,7 @@ import { Access, type CareAccessCheck } from './access';
 import { AuditTrail } from './audit';
 import { openAuditDatabase } from './auditTesting';
 import type { Role, Viewer } from './auth/tokens';
-import { allOf, anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxy, proxyFor, roles, rule, serviceScope } from './policy';
+import { allOf, anyOf, careTeam, definePolicy, gate, patientSelf, pharmacist, proxyFor, roles, rule, serviceScope } from './policy';
 import type { ProxyAccessCheck, ProxyGrant } from './access';
 
 const viewerOf = (role: Role, over: Partial<Viewer> = {}): Viewer => ({
@@ -28,7 +28,7 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code: un
 }
 
 /** A policy as a subgraph would declare it: its own kinds, scopes and fields. */
-const READERS = anyOf(patientSelf, proxy, careTeam, pharmacist, serviceScope('notes:read'));
+const READERS = anyOf(patientSelf, proxyFor('NOTES'), careTeam, pharmacist, serviceScope('notes:read'));
 const policy = definePolicy({
   healthTypes: [],
   otherTypes: {},
@@ -141,9 +141,9 @@ describe('a declared policy', () => {
     expect(admin.asked).toEqual([]);
   });
 
-  it('lets no proxy in yet', async () => {
+  it('lets in no other patient without a grant from identity', async () => {
     const { access } = accessFor(viewerOf('PATIENT'));
-    expect(await proxy.allows(viewerOf('PATIENT'), { patientId: 'pt-other' }, access)).toBe(false);
+    expect(await proxyFor('NOTES').allows(viewerOf('PATIENT'), { patientId: 'pt-other' }, access)).toBe(false);
   });
 
   it('refuses at the gate with FORBIDDEN and its message, unaudited; admits() says the same without throwing', async () => {
@@ -269,8 +269,8 @@ describe('a declared policy', () => {
 
   it('reads as one line per entry', () => {
     expect(policy.describe()).toEqual([
-      'Patient.notes: patient self | proxy (not built yet: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read',
-      'Note.__resolveReference: patient self | proxy (not built yet: allows no one) | care team | pharmacist with a case | scope notes:read; audits note/read; refusal reads NOT_FOUND',
+      'Patient.notes: patient self | proxy with scope NOTES | care team | pharmacist with a case | scope notes:read; audits note/read',
+      'Note.__resolveReference: patient self | proxy with scope NOTES | care team | pharmacist with a case | scope notes:read; audits note/read; refusal reads NOT_FOUND',
       'Mutation.writeNote: [PATIENT] patient self | scope notes:write; audits note/create',
       'Mutation.postNote: scope notes:write; audits note/create',
       'Mutation.writeNote#team: member of the team; audits note/create (refusals only)',

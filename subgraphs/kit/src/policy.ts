@@ -100,12 +100,6 @@ export const proxyFor = (scope: string): Rule =>
     return !(grant.hideSensitive && subject.sensitive === true);
   });
 
-/**
- * Placeholder kept while subgraphs move to `proxyFor(scope)`: allows no one.
- * @deprecated name the scope with `proxyFor`.
- */
-export const proxy: Rule = rule('proxy (not built yet: allows no one)', () => false);
-
 /** A practitioner who treats the patient now, as identity answers it. */
 export const careTeam: Rule = rule('care team', (viewer, subject, access) => viewer.role === 'PRACTITIONER' && access.treats(subject.patientId));
 

@@ -1,3 +1,4 @@
 export * from './stack';
 export * from './signals';
 export * from './services';
+export * from './webApp';

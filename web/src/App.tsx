@@ -15,6 +15,7 @@ import { Messages, emptyDrafts, type Drafts } from './pages/Messages';
 import { Medications } from './pages/Medications';
 import { Results } from './pages/Results';
 import { MyRecord } from './pages/Record';
+import { Boundary } from './Boundary';
 
 export type Page = 'home' | 'appointments' | 'messages' | 'medications' | 'results' | 'record';
 
@@ -94,12 +95,14 @@ export function App() {
           </button>
         </header>
         <main id="main" key={`${generation}-${page}`}>
+          <Boundary>
           {page === 'home' && <Home go={setPage} />}
           {page === 'appointments' && <Appointments />}
           {page === 'messages' && <Messages drafts={drafts} setDrafts={setDrafts} />}
           {page === 'medications' && <Medications />}
           {page === 'results' && <Results />}
           {page === 'record' && <MyRecord />}
+          </Boundary>
         </main>
       </div>
       {ended && (

@@ -48,7 +48,17 @@ const DATE = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium' });
 
 /** A date and time in the clinic's own zone (appointments), or the reader's. */
 export function when(iso: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: timeZone ? 'short' : undefined }).format(new Date(iso));
+  // dateStyle/timeStyle cannot be combined with timeZoneName: the parts are named one by one.
+  return new Intl.DateTimeFormat('en-US', {
+    weekday: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: timeZone ? 'short' : undefined,
+  }).format(new Date(iso));
 }
 
 export function day(iso: string): string {

@@ -6,6 +6,7 @@
  * being written is still there once the same person has signed in again.
  */
 import { useCallback, useEffect, useState } from 'react';
+import { Renewals } from './session';
 import { request, setToken, whenSessionEnds } from './graph';
 import { SignOutDocument } from './operations';
 import { SignIn, type SignedIn } from './pages/SignIn';
@@ -35,6 +36,7 @@ export function App() {
   const [drafts, setDrafts] = useState<Drafts>(emptyDrafts);
   /** Bumped when another person signs in over an ended session: every page starts afresh. */
   const [generation, setGeneration] = useState(0);
+  const [renewals, setRenewals] = useState(0);
 
   useEffect(() => whenSessionEnds(() => setEnded(true)), []);
 
@@ -47,6 +49,7 @@ export function App() {
         setPage('home');
         setGeneration((g) => g + 1);
       }
+      else if (session) setRenewals((n) => n + 1);
       setSession(next);
       setEnded(false);
     },
@@ -95,6 +98,7 @@ export function App() {
           </button>
         </header>
         <main id="main" key={`${generation}-${page}`}>
+          <Renewals.Provider value={renewals}>
           <Boundary>
           {page === 'home' && <Home go={setPage} />}
           {page === 'appointments' && <Appointments />}
@@ -103,6 +107,7 @@ export function App() {
           {page === 'results' && <Results />}
           {page === 'record' && <MyRecord />}
           </Boundary>
+          </Renewals.Provider>
         </main>
       </div>
       {ended && (

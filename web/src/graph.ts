@@ -20,7 +20,8 @@ export interface Answer<R> {
   errors: GraphError[];
 }
 
-export type Request = <R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V) => Promise<Answer<R>>;
+/** `anonymous`: sent without the token (a sign-in: an ended session's token would have it refused). */
+export type Request = <R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V, options?: { anonymous?: boolean }) => Promise<Answer<R>>;
 
 /** The errors a client makes itself (no answer, or one that is not GraphQL), in the graph's own shape. */
 export const NETWORK = 'NETWORK_ERROR';
@@ -53,13 +54,14 @@ export function noteSessionEnd(errors: readonly GraphError[]): void {
   if (token && errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) onSessionEnded();
 }
 
-export const request: Request = async (document, variables) => {
+export const request: Request = async (document, variables, options = {}) => {
+  const bearer = options.anonymous ? null : token;
   const operationName = document.definitions.find((d) => d.kind === 'OperationDefinition')?.name?.value;
   let res: Response;
   try {
     res = await fetch('/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
       body: JSON.stringify({ query: textOf(document), variables: variables ?? {}, operationName }),
     });
   } catch {
@@ -72,7 +74,7 @@ export const request: Request = async (document, variables) => {
     return { data: null, errors: [{ message: `The portal answered ${res.status}.`, extensions: { code: NETWORK } }] };
   }
   const errors = body.errors ?? [];
-  noteSessionEnd(errors);
+  if (bearer) noteSessionEnd(errors);
   return { data: body.data, errors };
 };
 

@@ -9,6 +9,7 @@ import type { Page } from '../App';
 import { request, type GraphError } from '../graph';
 import { PortalViewDocument, type PortalViewQuery } from '../operations';
 import { ErrorNote, Loading, PageHeading } from '../ui';
+import { useRenewals } from '../session';
 import { day, label, when } from '../words';
 
 type Patient = NonNullable<NonNullable<PortalViewQuery['me']>['patient']>;
@@ -31,6 +32,7 @@ export function sectionError(errors: readonly GraphError[], section: Section): G
 export function Home({ go }: { go: (page: Page) => void }) {
   const [answer, setAnswer] = useState<{ patient: Patient | null | undefined; errors: GraphError[] }>();
   const [retrying, setRetrying] = useState<Section>();
+  const renewals = useRenewals();
 
   const load = useCallback(async (section?: Section) => {
     setRetrying(section);
@@ -41,7 +43,7 @@ export function Home({ go }: { go: (page: Page) => void }) {
 
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, renewals]);
 
   if (!answer) return <Loading what="your portal" />;
   const { patient, errors } = answer;

@@ -19,6 +19,7 @@ import {
   type MessageThreadsQuery,
 } from '../operations';
 import { ErrorNote, Loading, PageHeading, StatusNote } from '../ui';
+import { useRenewals } from '../session';
 import { day, label, when } from '../words';
 
 export interface Drafts {
@@ -43,13 +44,15 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
   const [composing, setComposing] = useState(() => Boolean(drafts.compose.subject || drafts.compose.body));
   const [error, setError] = useState<GraphError>();
   const [status, setStatus] = useState('');
+  const renewals = useRenewals();
 
   const loadList = useCallback(async () => {
     const res = await request(MessageThreadsDocument, { folder, first: 20 });
     const patient = res.data?.me?.patient;
     setList(patient ?? undefined);
     setListError(patient?.messageThreads ? undefined : res.errors[0]);
-  }, [folder]);
+    // renewals: read again once the person has signed in again after the session's end.
+  }, [folder, renewals]);
 
   useEffect(() => {
     void loadList();
@@ -76,22 +79,22 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
     const res = await request(ReplyToThreadDocument, { threadId: open.id, body, idempotencyKey: idempotencyKey() });
     if (!res.data?.replyToThread) return setError(res.errors[0]);
     setDrafts((d) => ({ ...d, replies: { ...d.replies, [open.id]: '' } }));
-    setStatus('Your reply was sent.');
     await openThread(open.id);
+    setStatus('Your reply was sent.');
   };
 
   const send = async (e: FormEvent) => {
     e.preventDefault();
     const c = drafts.compose;
     const careTeamId = c.careTeamId || list?.careTeams[0]?.id;
-    if (!careTeamId) return;
+    if (!careTeamId) return setError({ message: 'no care team', extensions: { code: 'SERVICE_UNAVAILABLE' } });
     setError(undefined);
     const res = await request(SendMessageDocument, { careTeamId, category: c.category, subject: c.subject, body: c.body, idempotencyKey: idempotencyKey() });
     const sent = res.data?.sendMessage;
     if (!sent) return setError(res.errors[0]);
     setDrafts((d) => ({ ...d, compose: emptyDrafts.compose }));
-    setStatus('Your message was sent.');
     await openThread(sent.id);
+    setStatus('Your message was sent.');
     void loadList();
   };
 

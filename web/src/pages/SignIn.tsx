@@ -21,7 +21,7 @@ export function SignIn({ onSignedIn, compact = false }: { onSignedIn: (s: Signed
     e.preventDefault();
     setBusy(true);
     setError(undefined);
-    const res = await request(SignInWithDsLogonDocument, { username, password });
+    const res = await request(SignInWithDsLogonDocument, { username, password }, { anonymous: true });
     setBusy(false);
     const signedIn = res.data?.signInWithDsLogon;
     if (!signedIn) return setError(res.errors[0]);

@@ -83,8 +83,11 @@ if (skipReason) {
       await page.goto(`${stack.gatewayUrl}/app/`);
       await page.getByLabel('Username').fill('jane.doe');
       await page.getByLabel('Password').fill('Demo-Password-1');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      // By keyboard: Enter in the form signs in.
+      await page.getByLabel('Password').press('Enter');
       await heading('Welcome, Jane Doe').waitFor();
+      // The page's heading has the focus, for a screen reader to say where the person is.
+      expect(await page.evaluate(() => (globalThis as any).document.activeElement?.tagName)).toBe('H1');
       for (const name of ['Upcoming appointments', 'Messages', 'Prescriptions', 'Recent results']) {
         const section = page.getByRole('region', { name });
         await section.getByRole('listitem').first().waitFor();
@@ -158,13 +161,16 @@ if (skipReason) {
       await stack.subgraphs.identity.database.dataSource.query(`UPDATE session SET ended_at = ? WHERE account_id = ? AND ended_at IS NULL`, [new Date().toISOString(), 'ac-jane-doe']);
       const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
       // Session checks are trusted for a few seconds: ask again (a folder's list) until the refusal arrives.
-      // Switching between two folders sends one request each time; after each answer the dialog has a moment to show.
+      // Switching between two folders sends one request each time, until an answer is the refusal.
       for (let i = 0; ; i++) {
         const answered = page.waitForResponse((r) => r.url().endsWith('/graphql'));
         await page.getByRole('group', { name: 'Folder' }).getByRole('button', { name: i % 2 ? /^Inbox/ : /^Sent/ }).click();
-        await answered;
-        if (await dialog.waitFor({ timeout: 500 }).then(() => true, () => false)) break;
+        const answer = await (await answered).json();
+        if (answer.errors?.some((e: { extensions?: { code?: string } }) => e.extensions?.code === 'UNAUTHENTICATED')) break;
       }
+      await dialog.waitFor();
+      // The page underneath is inert: nothing there can be reached until the person signs in again.
+      expect(await page.locator('.frame').getAttribute('inert')).not.toBeNull();
       await shot('session-ended');
       await dialog.getByLabel('Username').fill('jane.doe');
       await dialog.getByLabel('Password').fill('Demo-Password-1');

@@ -74,7 +74,8 @@ export const request: Request = async (document, variables, options = {}) => {
     return { data: null, errors: [{ message: `The portal answered ${res.status}.`, extensions: { code: NETWORK } }] };
   }
   const errors = body.errors ?? [];
-  if (bearer) noteSessionEnd(errors);
+  // Only a refusal of the current token ends the session: an answer to a request sent before signing in again does not.
+  if (bearer && bearer === token) noteSessionEnd(errors);
   return { data: body.data, errors };
 };
 

@@ -49,7 +49,8 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
   const loadList = useCallback(async () => {
     const res = await request(MessageThreadsDocument, { folder, first: 20 });
     const patient = res.data?.me?.patient;
-    setList(patient ?? undefined);
+    // A failed reload keeps what was shown (and the care teams a message being written is addressed to).
+    if (patient?.messageThreads) setList(patient);
     setListError(patient?.messageThreads ? undefined : res.errors[0]);
     // renewals: read again once the person has signed in again after the session's end.
   }, [folder, renewals]);

@@ -232,6 +232,7 @@ if (skipReason) {
     test('with pharmacy stopped, the home page shows its section’s error and retry, and every other section', async () => {
       await nav('Results and notes');
       await page.getByRole('table').getByRole('row').nth(1).waitFor();
+      await page.getByRole('region', { name: 'Health library' }).getByRole('listitem').first().waitFor();
       await shot('results');
 
       await stack.subgraphs.pharmacy.close();

@@ -1,12 +1,14 @@
 /**
  * Lab results with their reference ranges, flags and a small trend of the
- * same test's earlier values; visit notes with the appointment they belong to.
+ * same test's earlier values; visit notes with the appointment they belong to;
+ * the health library.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import { request, type GraphError } from '../graph';
 import { LabResultsDocument, VisitNotesDocument, type LabResultsQuery, type VisitNotesQuery } from '../operations';
 import { ErrorNote, Loading, PageHeading } from '../ui';
 import { day, label, when } from '../words';
+import { HealthLibrary } from './HealthLibrary';
 
 type Result = NonNullable<NonNullable<NonNullable<LabResultsQuery['me']>['patient']>['labResults']>['edges'][number]['node'];
 type Note = NonNullable<NonNullable<NonNullable<VisitNotesQuery['me']>['patient']>['visitNotes']>['edges'][number]['node'];
@@ -104,6 +106,8 @@ export function Results() {
           </ul>
         )}
       </section>
+
+      <HealthLibrary />
     </>
   );
 }

@@ -40,7 +40,7 @@ export function SignIn({ onSignedIn, compact = false }: { onSignedIn: (s: Signed
         </>
       )}
       <label htmlFor={`${id}-user`}>Username</label>
-      <input id={`${id}-user`} name="username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.target.value)} />
+      <input id={`${id}-user`} name="username" autoComplete="username" required autoFocus={compact} value={username} onChange={(e) => setUsername(e.target.value)} />
       <label htmlFor={`${id}-password`}>Password</label>
       <input id={`${id}-password`} name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
       <ErrorNote error={error} />

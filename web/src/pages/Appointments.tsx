@@ -130,11 +130,11 @@ export function Appointments() {
                 </span>
                 {a.cancellable && (
                   <span className="actions">
-                    <button type="button" className="secondary" onClick={() => setCancelling(a)} aria-label={`Cancel appointment on ${when(a.start)}`}>
-                      Cancel
+                    <button type="button" className="secondary" onClick={() => setCancelling(a)}>
+                      Cancel<span className="visually-hidden"> appointment on {when(a.start)}</span>
                     </button>
-                    <button type="button" className="secondary" onClick={() => setMoving(a)} aria-label={`Move appointment on ${when(a.start)}`}>
-                      Move
+                    <button type="button" className="secondary" onClick={() => setMoving(a)}>
+                      Move<span className="visually-hidden"> appointment on {when(a.start)}</span>
                     </button>
                   </span>
                 )}
@@ -211,8 +211,9 @@ export function Appointments() {
                   {label(s.appointmentType)}
                   {s.practitioner ? ` with Dr. ${s.practitioner.name.family}` : ''}
                 </span>
-                <button type="button" onClick={() => choose(s)} aria-label={`${moving ? 'Move to' : 'Book'} ${when(s.start, clinic?.timeZone)}`}>
+                <button type="button" onClick={() => choose(s)}>
                   {moving ? 'Move here' : 'Book'}
+                  <span className="visually-hidden"> {when(s.start, clinic?.timeZone)}</span>
                 </button>
               </li>
             ))}

@@ -88,13 +88,13 @@ export function Medications() {
               )}
               <div className="actions">
                 {p.refillable && (
-                  <button type="button" onClick={() => refill(p)} aria-label={`Request a refill of ${p.medication.name}`}>
-                    Request refill
+                  <button type="button" onClick={() => refill(p)}>
+                    Request refill<span className="visually-hidden"> of {p.medication.name}</span>
                   </button>
                 )}
                 {p.renewable && (
-                  <button type="button" onClick={() => setRenewing(p)} aria-label={`Request a renewal of ${p.medication.name}`}>
-                    Request renewal
+                  <button type="button" onClick={() => setRenewing(p)}>
+                    Request renewal<span className="visually-hidden"> of {p.medication.name}</span>
                   </button>
                 )}
               </div>

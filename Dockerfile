@@ -19,11 +19,14 @@ COPY subgraphs/clinical-records/package.json subgraphs/clinical-records/
 COPY gateway/package.json gateway/
 COPY server/package.json server/
 COPY test/package.json test/
+COPY web/package.json web/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY subgraphs subgraphs
 COPY gateway gateway
 COPY server server
+# The patient web app, built to static files that the gateway serves at /app/.
+COPY web web
 RUN npm run build
 
 # ---- runtime: production dependencies only, the built JavaScript, the SDL and schema/
@@ -44,6 +47,7 @@ COPY --from=build /app/subgraphs/clinical-records/package.json subgraphs/clinica
 COPY --from=build /app/gateway/package.json gateway/
 COPY --from=build /app/server/package.json server/
 COPY --from=build /app/test/package.json test/
+COPY --from=build /app/web/package.json web/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/subgraphs/kit/dist subgraphs/kit/dist
 COPY --from=build /app/subgraphs/demo/dist subgraphs/demo/dist
@@ -59,6 +63,7 @@ COPY --from=build /app/subgraphs/clinical-records/dist subgraphs/clinical-record
 COPY --from=build /app/subgraphs/clinical-records/schema.graphql subgraphs/clinical-records/
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/server/dist server/dist
+COPY --from=build /app/web/dist web/dist
 COPY schema/supergraph.graphql schema/
 COPY schema/operations schema/operations
 # The image's own unprivileged user (uid 1000); nothing under /app is writable by it.

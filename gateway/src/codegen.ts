@@ -10,7 +10,8 @@
  *   SDL lacks, with wrong arguments or with a wrong return shape does not compile.
  * - for clients, typed documents (`typescript-operations` +
  *   `typed-document-node`) against the supergraph's API schema: the contract
- *   (schema/operations/*.graphql) into `test/src/generated/operations.ts`, and the
+ *   (schema/operations/*.graphql) into `test/src/generated/operations.ts` (and the
+ *   same into `web/src/generated/operations.ts` for the web app), and the
  *   FHIR export's own query (gateway/src/fhir/record.graphql) into
  *   `gateway/src/fhir/generated/operations.ts`.
  *
@@ -47,6 +48,8 @@ export const subgraphCodegenSettings = (name: SubgraphName): SubgraphCodegenSett
 export const subgraphTypesFile = (name: SubgraphName) => path.join(REPO_ROOT, 'subgraphs', name, 'src', 'generated', 'graphql.ts');
 export const CONTRACT_OPERATIONS_DIR = path.join(REPO_ROOT, 'schema', 'operations');
 export const CONTRACT_TYPES_FILE = path.join(REPO_ROOT, 'test', 'src', 'generated', 'operations.ts');
+/** The same typed documents for the patient web app (web/), which reaches no other package's files. */
+export const WEB_CONTRACT_TYPES_FILE = path.join(REPO_ROOT, 'web', 'src', 'generated', 'operations.ts');
 export const FHIR_DOCUMENT_FILE = path.join(REPO_ROOT, 'gateway', 'src', 'fhir', 'record.graphql');
 export const FHIR_TYPES_FILE = path.join(REPO_ROOT, 'gateway', 'src', 'fhir', 'generated', 'operations.ts');
 
@@ -131,6 +134,7 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const { name } of SUBGRAPHS) files.set(subgraphTypesFile(name), await subgraphTypes(name));
   files.set(CONTRACT_TYPES_FILE, await clientTypes(CONTRACT_TYPES_FILE, contractDocuments()));
+  files.set(WEB_CONTRACT_TYPES_FILE, await clientTypes(WEB_CONTRACT_TYPES_FILE, contractDocuments()));
   files.set(FHIR_TYPES_FILE, await clientTypes(FHIR_TYPES_FILE, [FHIR_DOCUMENT_FILE]));
   return files;
 }

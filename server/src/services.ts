@@ -15,6 +15,7 @@ import {
   type RunningSubgraph,
   type SubgraphModule,
 } from '@portal/kit';
+import { webAppRoutes } from './webApp';
 import { fhirRoutes, readGatewayConfig, startGateway, SUBGRAPHS, type SubgraphName } from '@portal/gateway';
 import { createIdentityModule, createServiceClient, readNoticeSettings, SERVICE_SCOPES } from '@portal/identity';
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
@@ -62,7 +63,9 @@ function failed(e: unknown): never {
 export async function runGateway(): Promise<void> {
   try {
     const config = readGatewayConfig();
-    const running = await startGateway({ config, routes: fhirRoutes });
+    // The patient web app (web/dist, when the image or checkout has it built) beside the graph, at /app/.
+    const app = webAppRoutes();
+    const running = await startGateway({ config, routes: (deps) => ({ ...fhirRoutes(deps), ...app }) });
     logger.info(`gateway at ${running.url}/graphql`);
     stopOnSignals('gateway', () => running.close(), config.portal.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
   } catch (e) {
@@ -162,6 +165,7 @@ export async function runStack(): Promise<void> {
     for (const s of Object.values(stack.subgraphs)) logger.info(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
     const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
     logger.info(`\nPatient portal graph ready at ${shown}/graphql`);
+    logger.info(`Patient web app at ${shown}/app/`);
     if (!portal.production) logger.info(`Open ${shown}/graphql in a browser for Apollo Sandbox: run SignInWithDsLogon (jane.doe / Demo-Password-1), put the token after "Bearer ", run PortalView.`);
     logger.info(`Data: ${portal.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite files in ${portal.dataDir}`}. Ctrl-C stops.`);
     // The gateway drains, then the subgraphs together, then identity: up to three graces in all.

@@ -12,6 +12,7 @@ import { createMessagingModule, seedDemo as seedMessaging } from '@portal/messag
 import { createPharmacyModule, parsePharmacySettings, readNotifierTiming, seedDemo as seedPharmacy, type NotifierOptions } from '@portal/pharmacy';
 import { createClinicalRecordsModule, seedDemo as seedClinicalRecords } from '@portal/clinical-records';
 import { fhirRoutes, readSubgraphLimits, startGateway, SUBGRAPHS, type GatewayConfig, type SubgraphName } from '@portal/gateway';
+import { webAppRoutes } from './webApp';
 
 type AnyModule = SubgraphModule<any>;
 
@@ -38,6 +39,8 @@ export interface StackOptions {
   subgraphTimeoutMs?: number;
   /** The gateway's HTTPS (TLS_CERT_FILE, TLS_KEY_FILE) and a trusted proxy's client-certificate header (CLIENT_CERT_HEADER). */
   clientCertificates?: Pick<GatewayConfig, 'tls' | 'clientCertHeader'>;
+  /** The built patient web app served at /app/ (web/dist unless told otherwise; the browser tests build their own). */
+  webAppDir?: string;
 }
 
 export interface Stack {
@@ -100,8 +103,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
       ...options.clientCertificates,
     };
-    // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph.
-    const gateway = await startGateway({ config: gatewayConfig, routes: fhirRoutes });
+    // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph;
+    // GET /app/: the patient web app, on the same origin as the graph it calls.
+    const app = webAppRoutes(options.webAppDir);
+    const gateway = await startGateway({ config: gatewayConfig, routes: (deps) => ({ ...fhirRoutes(deps), ...app }) });
     return {
       gatewayUrl: gateway.url,
       graphqlUrl: `${gateway.url}/graphql`,

@@ -39,7 +39,7 @@ import { seedScalePatient as messagingScale } from '@portal/messaging';
 import { seedScalePatient as pharmacyScale } from '@portal/pharmacy';
 import { seedScalePatient as clinicalScale } from '@portal/clinical-records';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { startStack } from '@portal/server';
+import { startStack, startThreadedStack } from '@portal/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const HIVE_DIR = path.join(ROOT, 'bench', 'hive');
@@ -368,8 +368,10 @@ async function main() {
 
 /** `--serve-stack PORT`: the whole stack in this process, as `npm start` runs it, on the seeded DATA_DIR. */
 async function serveStack(port: number) {
-  const stack = await startStack({ config: readConfig(), port, ephemeralPorts: true, seedDemo: false });
-  console.log(`stack at ${stack.graphqlUrl}`);
+  // STACK_THREADS=2: the subgraphs in a worker thread, as `npm start` runs them with that setting.
+  const options = { config: readConfig(), port, ephemeralPorts: true, seedDemo: false };
+  const stack = process.env.STACK_THREADS === '2' ? await startThreadedStack(options) : await startStack(options);
+  console.log(`stack at ${stack.gatewayUrl}/graphql`);
   const stop = () => stack.close().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

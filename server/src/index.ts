@@ -1,3 +1,4 @@
 export * from './stack';
+export { startThreadedStack } from './stackThread';
 export * from './signals';
 export * from './services';

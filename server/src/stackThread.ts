@@ -30,9 +30,9 @@ const MARK = 'portal-stack-subgraphs';
 export function startSubgraphThread(options: SubgraphOptions): Promise<SubgraphThread> {
   const file = path.join(__dirname, `stackThread${path.extname(__filename)}`);
   // Under tsx (npm start) a worker does not inherit its loader: the thread registers it before loading this file.
-  const worker = file.endsWith('.ts')
-    ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { eval: true, workerData: { [MARK]: options } })
-    : new Worker(file, { workerData: { [MARK]: options } });
+  // This thread's environment as it is now (a test's changes too), not the process's at start.
+  const init = { workerData: { [MARK]: options }, env: { ...process.env } };
+  const worker = file.endsWith('.ts') ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { ...init, eval: true }) : new Worker(file, init);
   return new Promise((resolve, reject) => {
     let state: 'starting' | 'running' | 'closing' | 'exited' = 'starting';
     let closed: (() => void) | undefined;
@@ -51,7 +51,10 @@ export function startSubgraphThread(options: SubgraphOptions): Promise<SubgraphT
       }
     });
     worker.on('message', (m: FromThread) => {
-      if ('failed' in m) reject(new Error(m.failed));
+      if ('failed' in m) {
+        reject(new Error(m.failed));
+        void worker.terminate();
+      }
       else if ('closed' in m) closed?.();
       else {
         state = 'running';

@@ -32,7 +32,9 @@ export function startSubgraphThread(options: SubgraphOptions): Promise<SubgraphT
   // Under tsx (npm start) a worker does not inherit its loader: the thread registers it before loading this file.
   // This thread's environment as it is now (a test's changes too), not the process's at start.
   const init = { workerData: { [MARK]: options }, env: { ...process.env } };
-  const worker = file.endsWith('.ts') ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { ...init, eval: true }) : new Worker(file, init);
+  const worker = file.endsWith('.ts')
+    ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(file)});`, { ...init, eval: true })
+    : new Worker(file, init);
   return new Promise((resolve, reject) => {
     let state: 'starting' | 'running' | 'closing' | 'exited' = 'starting';
     let closed: (() => void) | undefined;

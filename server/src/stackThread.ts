@@ -1,8 +1,8 @@
 /**
  * `npm start` on two cores (STACK_THREADS=2): the five subgraphs run in a
  * worker thread, the gateway in the main one. One process serves everything
- * on one core otherwise, and the gateway's work per PortalView is about a
- * third of the whole. The thread reads the same settings (`process.env` is
+ * on one core otherwise, and the gateway's work per PortalView is a quarter
+ * to a third of the whole. The thread reads the same settings (`process.env` is
  * copied into it) and shares DATA_DIR's keys and request-id secret, so
  * nothing changes for the services: they still talk over HTTP on the same
  * ports. Signals reach the main thread only, which stops the gateway, then
@@ -29,9 +29,9 @@ const MARK = 'portal-stack-subgraphs';
 /** Starts the subgraphs in a worker thread, with the settings of the environment; resolves once they all listen. */
 export function startSubgraphThread(options: SubgraphOptions): Promise<SubgraphThread> {
   const file = path.join(__dirname, `stackThread${path.extname(__filename)}`);
-  // Under tsx (npm start) a worker does not inherit its loader: the thread registers it before loading this file.
   // This thread's environment as it is now (a test's changes too), not the process's at start.
   const init = { workerData: { [MARK]: options }, env: { ...process.env } };
+  // Under tsx (npm start) a worker does not inherit its loader: the thread registers it before loading this file.
   const worker = file.endsWith('.ts')
     ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(file)});`, { ...init, eval: true })
     : new Worker(file, init);

@@ -2,7 +2,7 @@
  * The project's gateway side by side with Hive Gateway, on the same
  * subgraphs, the same committed supergraph and the same data:
  *   npm run bench:gateway -- [--patients 100] [--duration 15] [--warmup 5] [--rounds 2]
- *                            [--connections 8] [--layout split|single|both] [--base-port 5100] [--profile DIR]
+ *                            [--connections 8] [--layout split|single|both] [--stack-threads 1,2] [--base-port 5100] [--profile DIR]
  *
  * 1. Seeds a temporary SQLite DATA_DIR (the demo cast plus `--patients`
  *    synthetic patients with a few rows in every list), opens a session for
@@ -39,7 +39,7 @@ import { seedScalePatient as messagingScale } from '@portal/messaging';
 import { seedScalePatient as pharmacyScale } from '@portal/pharmacy';
 import { seedScalePatient as clinicalScale } from '@portal/clinical-records';
 import { SUBGRAPHS, type SubgraphName } from '@portal/gateway';
-import { startStack } from '@portal/server';
+import { startStack, startThreadedStack } from '@portal/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const HIVE_DIR = path.join(ROOT, 'bench', 'hive');
@@ -278,6 +278,9 @@ async function main() {
   const connections = num('connections', 8);
   const layout = arg('layout', 'both');
   const base = num('base-port', 5100);
+  // `npm start` as it runs by default (1: one thread) and on two cores (2: the subgraphs in a worker thread).
+  const stackThreads = arg('stack-threads', '1,2').split(',').map((t) => t.trim());
+  if (stackThreads.some((t) => t !== '1' && t !== '2')) throw new Error('--stack-threads is 1, 2 or 1,2');
   const profileDir = process.argv.includes('--profile') ? path.resolve(arg('profile', 'profiles')) : undefined;
   if (!['split', 'single', 'both'].includes(layout)) throw new Error('--layout is split, single or both');
   if (layout !== 'single') ensureHive();
@@ -343,22 +346,24 @@ async function main() {
     }
 
     if (layout !== 'split') {
-      const url = `http://127.0.0.1:${base + 30}`;
-      const stack = start('stack', ['--import', 'tsx', __filename, '--serve-stack', String(base + 30)], quiet, profiled);
-      await waitFor(stack, () => ok(`${url}/health/live`));
-      const probe = await post(`${url}/graphql`, body, tokens[0]);
-      if (probe.errors) throw new Error(`PortalView answered errors: ${JSON.stringify(probe.errors)}`);
-      const target: Target = { name: 'npm start', url, processes: [{ label: 'process', pid: stack.child.pid! }] };
-      if (warmup > 0) await load(target, body, tokens, warmup, connections);
-      const results: Round[] = [];
-      for (let r = 0; r < rounds; r++) {
-        const round = await load(target, body, tokens, duration, connections);
-        results.push(round);
-        console.log(`  ${target.name} ${fmt(round.rps, 0)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms, ${round.errors} errors`);
+      for (const threads of stackThreads) {
+        const url = `http://127.0.0.1:${base + 30}`;
+        const stack = start('stack', ['--import', 'tsx', __filename, '--serve-stack', String(base + 30)], { ...quiet, STACK_THREADS: threads }, profiled);
+        await waitFor(stack, () => ok(`${url}/health/live`));
+        const probe = await post(`${url}/graphql`, body, tokens[0]);
+        if (probe.errors) throw new Error(`PortalView answered errors: ${JSON.stringify(probe.errors)}`);
+        const target: Target = { name: `npm start, STACK_THREADS=${threads}`, url, processes: [{ label: 'process', pid: stack.child.pid! }] };
+        if (warmup > 0) await load(target, body, tokens, warmup, connections);
+        const results: Round[] = [];
+        for (let r = 0; r < rounds; r++) {
+          const round = await load(target, body, tokens, duration, connections);
+          results.push(round);
+          console.log(`  ${target.name} ${fmt(round.rps, 0)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms, ${round.errors} errors`);
+        }
+        console.log(`\nAll six servers in one process (\`npm start\`, STACK_THREADS=${threads}, SQLite), PortalView:\n`);
+        console.log(table(results, ['process']));
+        await stopAll();
       }
-      console.log(`\nAll six servers in one process (\`npm start\`, SQLite), PortalView:\n`);
-      console.log(table(results, ['process']));
-      await stopAll();
     }
   } finally {
     await stopAll();
@@ -368,8 +373,10 @@ async function main() {
 
 /** `--serve-stack PORT`: the whole stack in this process, as `npm start` runs it, on the seeded DATA_DIR. */
 async function serveStack(port: number) {
-  const stack = await startStack({ config: readConfig(), port, ephemeralPorts: true, seedDemo: false });
-  console.log(`stack at ${stack.graphqlUrl}`);
+  // STACK_THREADS=2: the subgraphs in a worker thread, as `npm start` runs them with that setting.
+  const options = { config: readConfig(), port, ephemeralPorts: true, seedDemo: false };
+  const stack = process.env.STACK_THREADS === '2' ? await startThreadedStack(options) : await startStack(options);
+  console.log(`stack at ${stack.gatewayUrl}/graphql`);
   const stop = () => stack.close().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SubgraphClient } from './fetcher';
+import { plainHeaders, SubgraphClient } from './fetcher';
 import { isOutage, SubgraphOutage } from './resilience';
 
 /** A loopback server whose handler each test sets; closed after every test, also when one fails. */
@@ -114,5 +114,24 @@ describe('SubgraphClient', () => {
     expect(cut).toBeInstanceOf(SubgraphOutage);
     expect((cut as Error).message).toMatch(/^no answer \([A-Z_]+\)$/);
     expect((cut as Error).message).not.toMatch(/127\.0\.0\.1|http/);
+  });
+});
+
+describe('plainHeaders', () => {
+  // The Headers class Apollo's RemoteGraphQLDataSource builds each fetch's headers with.
+  const { Headers } = require(require.resolve('node-fetch', { paths: [require.resolve('@apollo/gateway')] })) as { Headers: new () => Iterable<[string, string]> & { set(n: string, v: string): void; append(n: string, v: string): void } };
+
+  it("reads Apollo's node-fetch Headers as its own iterator does: lower-case names, repeated values joined", () => {
+    const headers = new Headers();
+    headers.set('Content-Type', 'application/json');
+    headers.set('authorization', 'Bearer t');
+    headers.append('X-Forwarded-For', '10.0.0.1');
+    headers.append('x-forwarded-for', '10.0.0.2');
+    expect(plainHeaders(headers)).toEqual(Object.fromEntries(headers));
+    expect(plainHeaders(headers)).toEqual({ 'content-type': 'application/json', authorization: 'Bearer t', 'x-forwarded-for': '10.0.0.1, 10.0.0.2' });
+  });
+
+  it('takes any other iterable of pairs as it is', () => {
+    expect(plainHeaders(new Map([['a', '1']]))).toEqual({ a: '1' });
   });
 });

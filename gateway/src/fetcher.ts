@@ -11,6 +11,7 @@
  * names the kind of failure only, never the address: the circuit breaker
  * counts it, and a log line may print it.
  */
+import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { Pool } from 'undici';
 import { SubgraphOutage } from './resilience';
@@ -86,14 +87,15 @@ export class SubgraphClient {
 
   /** POSTs `body` (already JSON) and reads the whole answer within the timeout; a failure to get one is a SubgraphOutage. */
   async post(headers: Record<string, string>, body: string): Promise<SubgraphResponse> {
-    const controller = new AbortController();
+    // undici takes an EventEmitter as the abort signal ('abort'); it costs less than an AbortController per fetch.
+    const abort = new EventEmitter();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      abort.emit('abort');
     }, this.timeoutMs);
     try {
-      const res = await this.pool.request({ method: 'POST', path: this.path, headers, body, signal: controller.signal });
+      const res = await this.pool.request({ method: 'POST', path: this.path, headers, body, signal: abort });
       const text = await res.body.text();
       return new SubgraphResponse(res.statusCode, res.headers, text);
     } catch (e) {
@@ -112,6 +114,20 @@ export class SubgraphClient {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/**
+ * The fetch's headers as a plain object (lower-case names, repeated values
+ * joined as `, `). Apollo's are node-fetch `Headers`, whose iterator sorts
+ * every name on each step (about 1% of the gateway's CPU on PortalView);
+ * `raw()` reads its map as it is.
+ */
+export function plainHeaders(headers: Iterable<[string, string]>): Record<string, string> {
+  const raw = (headers as { raw?: () => Record<string, string[]> }).raw;
+  if (typeof raw !== 'function') return Object.fromEntries(headers);
+  const out: Record<string, string> = {};
+  for (const [name, values] of Object.entries(raw.call(headers))) out[name.toLowerCase()] = values.join(', ');
+  return out;
 }
 
 /** The socket or undici error code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, ...) or the class name; never a message, which can hold the address. */

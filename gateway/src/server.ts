@@ -48,7 +48,7 @@ import { defaultSessionGuard, type SessionGuard } from '@portal/kit';
 import type { GatewayConfig } from './config';
 import { readManifest } from './operations';
 import { trustedDocuments } from './trustedDocuments';
-import { SubgraphClient } from './fetcher';
+import { plainHeaders, SubgraphClient } from './fetcher';
 import {
   BrokenCircuitError,
   breakerOpen,
@@ -159,7 +159,7 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private async sendWithoutRequestObject(request: SendRequest, context: GatewayContext): Promise<SendResponse> {
     if (!request.http) throw new Error("Internal error: Only 'http' requests are supported.");
     const { http, ...rest } = request;
-    const init = { method: http.method, headers: Object.fromEntries(http.headers), body: JSON.stringify(rest) };
+    const init = { method: http.method, headers: plainHeaders(http.headers), body: JSON.stringify(rest) };
     let fetchResponse: FetchResponse | undefined;
     try {
       fetchResponse = await this.fetcher(http.url, init);

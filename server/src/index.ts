@@ -1,4 +1,5 @@
 export * from './stack';
+export { startThreadedStack } from './stackThread';
 export * from './signals';
 export * from './services';
 export * from './errorCodes';

@@ -10,6 +10,7 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   logger,
   openDatabase,
+  parseSettings,
   readConfig,
   startSubgraph,
   type RunningSubgraph,
@@ -21,6 +22,7 @@ import { createIdentityModule, createServiceClient, readNoticeSettings, SERVICE_
 import { createPharmacyModule, readNotifierOptions } from '@portal/pharmacy';
 import { stopOnSignals } from './signals';
 import { MODULES, refuseDemoCast, startStack } from './stack';
+import { startThreadedStack } from './stackThread';
 
 export const SUBGRAPH_NAMES = SUBGRAPHS.map((s) => s.name) as SubgraphName[];
 
@@ -154,15 +156,19 @@ export async function runStack(): Promise<void> {
   try {
     const gatewayConfig = readGatewayConfig();
     const { portal } = gatewayConfig;
-    const stack = await startStack({
+    const options = {
       config: portal,
       port: gatewayConfig.port,
       host: gatewayConfig.host,
       seedDemo: !portal.production,
       subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
       clientCertificates: { tls: gatewayConfig.tls, clientCertHeader: gatewayConfig.clientCertHeader },
-    });
-    for (const s of Object.values(stack.subgraphs)) logger.info(`  ${s.name.padEnd(17)} ${s.graphqlUrl}`);
+    };
+    const stack =
+      parseSettings(process.env, ['STACK_THREADS']).STACK_THREADS === 2
+        ? await startThreadedStack(options)
+        : await startStack(options).then((s) => ({ ...s, subgraphUrls: Object.fromEntries(Object.values(s.subgraphs).map((r) => [r.name, r.url])) }));
+    for (const [name, url] of Object.entries(stack.subgraphUrls)) logger.info(`  ${name.padEnd(17)} ${url}/graphql`);
     const shown = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
     logger.info(`\nPatient portal graph ready at ${shown}/graphql`);
     logger.info(`Patient web app at ${shown}/app/`);

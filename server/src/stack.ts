@@ -50,11 +50,17 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: StackOptions): Promise<Stack> {
+/** The five subgraphs of a stack, started and wired to each other (and seeded if asked), without the gateway. */
+export interface StackSubgraphs {
+  subgraphs: Record<SubgraphName, RunningSubgraph>;
+  /** The settings the gateway runs with: the subgraphs' with identity's address. */
+  config: PortalConfig;
+  /** The subgraphs together, identity last: the others ask it about sessions and care access while they finish their requests. */
+  close(): Promise<void>;
+}
+
+export async function startSubgraphs(options: Pick<StackOptions, 'config' | 'ephemeralPorts' | 'host' | 'seedDemo' | 'databasePrefix'>): Promise<StackSubgraphs> {
   const started: RunningSubgraph[] = [];
-  const closeAll = async () => {
-    for (const s of started.reverse()) await s.close().catch(() => undefined);
-  };
   try {
     const start = async (name: SubgraphName, config: PortalConfig, module: AnyModule = MODULES[name].create()) => {
       const def = SUBGRAPHS.find((s) => s.name === name)!;
@@ -93,35 +99,55 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (options.config.production) throw new Error('NODE_ENV=production refuses to seed the demo cast.');
       for (const s of Object.values(subgraphs)) await MODULES[s.name as SubgraphName].seed(s.database.dataSource, undefined, options.config.dataDir);
     }
-    const gatewayConfig: GatewayConfig = {
-      portal: config,
-      port: options.port,
-      host: options.host ?? '127.0.0.1',
-      subgraphUrls: Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url])) as Record<SubgraphName, string>,
-      // SUBGRAPH_TIMEOUT_MS and the breaker settings, validated; a test may shorten the timeout.
-      ...readSubgraphLimits(process.env),
-      ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
-      ...options.clientCertificates,
-    };
-    // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph;
-    // GET /app/: the patient web app, on the same origin as the graph it calls.
-    const app = webAppRoutes(options.webAppDir);
-    const gateway = await startGateway({ config: gatewayConfig, routes: (deps) => ({ ...fhirRoutes(deps), ...app }) });
     return {
-      gatewayUrl: gateway.url,
-      graphqlUrl: `${gateway.url}/graphql`,
       subgraphs,
-      // The gateway first (no new work reaches the subgraphs), then the subgraphs together, identity
-      // last: the others ask it about sessions and care access while they finish their requests.
+      config,
       close: async () => {
-        await gateway.close();
         const others = started.filter((s) => s !== identity);
         await Promise.allSettled(others.map((s) => s.close()));
         await identity.close();
       },
     };
   } catch (e) {
-    await closeAll();
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The gateway's settings in a stack, for subgraphs at `subgraphUrls`. */
+export function stackGatewayConfig(options: StackOptions, config: PortalConfig, subgraphUrls: Record<SubgraphName, string>): GatewayConfig {
+  return {
+    portal: config,
+    port: options.port,
+    host: options.host ?? '127.0.0.1',
+    subgraphUrls,
+    // SUBGRAPH_TIMEOUT_MS and the breaker settings, validated; a test may shorten the timeout.
+    ...readSubgraphLimits(process.env),
+    ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
+    ...options.clientCertificates,
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { subgraphs, config, close } = await startSubgraphs(options);
+  try {
+    const subgraphUrls = Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url])) as Record<SubgraphName, string>;
+    // GET /fhir/Patient/$everything: the record download, read through the gateway's own graph;
+    // GET /app/: the patient web app, on the same origin as the graph it calls.
+    const app = webAppRoutes(options.webAppDir);
+    const gateway = await startGateway({ config: stackGatewayConfig(options, config, subgraphUrls), routes: (deps) => ({ ...fhirRoutes(deps), ...app }) });
+    return {
+      gatewayUrl: gateway.url,
+      graphqlUrl: `${gateway.url}/graphql`,
+      subgraphs,
+      // The gateway first (no new work reaches the subgraphs), then the subgraphs.
+      close: async () => {
+        await gateway.close();
+        await close();
+      },
+    };
+  } catch (e) {
+    await close().catch(() => undefined);
     throw e;
   }
 }

@@ -41,7 +41,13 @@ export class AccessLogIndexes1764000000001 implements MigrationInterface {
     const postgres = q.connection.options.type === 'postgres';
     const old: { name: string }[] = await q.query(
       postgres
-        ? `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'audit_event' AND indexdef LIKE '%(patient_id, occurred_at)'`
+        ? // This schema's indexes first (MATERIALIZED: pg_get_indexdef runs on no other schema's index, which
+          // a concurrent DROP elsewhere could remove mid-query: "could not open relation with OID").
+          `WITH mine AS MATERIALIZED (
+             SELECT i.indexrelid, c.relname FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+             WHERE t.relname = 'audit_event' AND t.relnamespace = current_schema()::regnamespace)
+           SELECT relname AS name FROM mine WHERE pg_get_indexdef(indexrelid) LIKE '%(patient_id, occurred_at)'`
         : `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_event' AND sql LIKE '%("patient_id", "occurred_at")%'`,
     );
     await q.query(`CREATE INDEX audit_event_patient_log ON audit_event (patient_id, occurred_at, id)`);

@@ -10,6 +10,7 @@
  */
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { DEMO } from '@portal/demo';
+import { gql } from '@portal/kit/testing';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
@@ -132,5 +133,43 @@ describe('GET /fhir/Patient/$everything?patient=', () => {
     const own = await download(jane);
     expect(own.status).toBe(200);
     expect(idsOfType(own.body, 'Patient')).toEqual([DEMO.jane]);
+  });
+});
+
+/**
+ * A caller who skips the gateway and asks a subgraph itself, with a real
+ * token: the subgraph asks identity's real care-access route and refuses the
+ * same way (NOT_FOUND by id, nothing in a list), so the gateway is no part of
+ * the enforcement.
+ */
+describe('a subgraph called directly, not through the gateway', () => {
+  const NOTE = `query($r: [_Any!]!) { _entities(representations: $r) { ... on VisitNote { id sensitivity } } }`;
+  const THREAD = `query($id: ID!) { messageThread(id: $id) { id } }`;
+  const APPOINTMENTS = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id appointments(first: 10) { totalCount edges { node { id } } } } } }`;
+  const APPOINTMENT = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Appointment { id patient { id } } } }`;
+  const codes = (res: { errors?: { extensions?: Record<string, unknown> }[] }) => res.errors?.map((e) => e.extensions?.code);
+
+  it('gives Jane nothing of Liam’s sensitive note or thread: NOT_FOUND, like a missing id', async () => {
+    const note = await gql(stack.subgraphs['clinical-records'].graphqlUrl, NOTE, { r: [{ __typename: 'VisitNote', id: 'vn-liam-counseling' }] }, jane);
+    expect(codes(note)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(note.data ?? null)).not.toContain('BEHAVIORAL_HEALTH');
+    const thread = await gql(stack.subgraphs.messaging.graphqlUrl, THREAD, { id: 'th-liam-counseling' }, jane);
+    expect(codes(thread)).toEqual(['NOT_FOUND']);
+    expect(thread.data?.messageThread ?? null).toBeNull();
+    // The same calls answer Liam's ordinary records to her: the refusal is the sensitivity's.
+    const ordinary = await gql(stack.subgraphs.messaging.graphqlUrl, THREAD, { id: 'th-liam-care' }, jane);
+    expect(ordinary.data.messageThread).toEqual({ id: 'th-liam-care' });
+  });
+
+  it('gives John, who holds no grant, nothing of Emma’s appointments', async () => {
+    const url = stack.subgraphs.scheduling.graphqlUrl;
+    const list = await gql(url, APPOINTMENTS, { r: [{ __typename: 'Patient', id: DEMO.emma }] }, john);
+    expect(codes(list)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(list.data ?? null)).not.toContain('ap-emma');
+    for (const id of ['ap-emma-upcoming-1', 'ap-emma-past-1']) {
+      const one = await gql(url, APPOINTMENT, { r: [{ __typename: 'Appointment', id }] }, john);
+      expect(codes(one)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(one.data ?? null)).not.toContain('ap-emma');
+    }
   });
 });

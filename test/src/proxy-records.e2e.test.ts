@@ -99,6 +99,40 @@ describe('acting in the child’s name', () => {
     expect(forAlex.data.messageThread.messages[0]).toMatchObject({ writtenByProxy: true, writtenBy: { id: DEMO.jane, name: { given: 'Jane', family: 'Doe' } } });
   });
 
+  it('shows the care team who wrote a caregiver’s message, even a practitioner who does not treat the caregiver', async () => {
+    const endsOn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const grant = (await stack.query(operation('GrantProxyAccess'), { dodId: '1000000002', scopes: ['MESSAGES'], endsOn }, jane)).data.grantProxyAccess;
+    try {
+      // John writes to Team Green in Jane's name: Riley Chen is on it, treats Jane and not John.
+      const sent = await stack.query(
+        operation('SendMessageFor'),
+        { patientId: DEMO.jane, careTeamId: DEMO.careTeamGreen, category: 'GENERAL', subject: 'For Jane', body: 'Jane asked me to write about her next visit.' },
+        john,
+      );
+      expect(sent.errors).toBeUndefined();
+      const riley = await stack.tokenFor({ accountId: 'ac-riley-chen', personId: DEMO.riley, role: 'PRACTITIONER', method: 'CAC', careTeamIds: [DEMO.careTeamGreen] });
+      const read = await stack.query(operation('MessageThreadWithAuthors'), { id: sent.data.sendMessage.id }, riley);
+      expect(read.errors).toBeUndefined();
+      const [message] = read.data.messageThread.messages;
+      expect(message).toMatchObject({ writtenByProxy: true, proxyAuthor: { id: DEMO.john, name: { given: 'John', family: 'Roe' } } });
+      // John's own record stays closed to Riley: the Patient reference is null, no more than the name leaks.
+      expect(message.writtenBy).toBeNull();
+      // Jane, whose thread it is, sees who wrote it too.
+      const forJane = await stack.query(operation('MessageThreadWithAuthors'), { id: sent.data.sendMessage.id }, jane);
+      expect(forJane.data.messageThread.messages[0].proxyAuthor).toEqual({ id: DEMO.john, name: { given: 'John', family: 'Roe' } });
+      // A forged reference naming someone who never acted for Jane answers nothing, even to her care team.
+      const forged = await gql(
+        stack.subgraphs.identity.graphqlUrl,
+        'query($r: [_Any!]!) { _entities(representations: $r) { ... on ProxyAuthor { id name { given family } } } }',
+        { r: [{ __typename: 'ProxyAuthor', id: DEMO.emma, patientId: DEMO.jane }, { __typename: 'ProxyAuthor', id: DEMO.john, patientId: DEMO.emma }] },
+        riley,
+      );
+      expect(forged.data._entities).toEqual([null, null]);
+    } finally {
+      await stack.query(operation('RevokeProxyAccess'), { id: grant.id }, jane);
+    }
+  });
+
   it('refuses John, who is no one’s proxy, a booking in Emma’s name', async () => {
     const from = new Date(Date.now() + 20 * 86_400_000);
     const to = new Date(from.getTime() + 14 * 86_400_000);

@@ -128,6 +128,10 @@ describe('acting in the child’s name', () => {
         riley,
       );
       expect(forged.data._entities).toEqual([null, null]);
+      // Once Jane revokes the grant, what John wrote still says who wrote it.
+      expect((await stack.query(operation('RevokeProxyAccess'), { id: grant.id }, jane)).errors).toBeUndefined();
+      const later = await stack.query(operation('MessageThreadWithAuthors'), { id: sent.data.sendMessage.id }, riley);
+      expect(later.data.messageThread.messages[0].proxyAuthor).toEqual({ id: DEMO.john, name: { given: 'John', family: 'Roe' } });
     } finally {
       await stack.query(operation('RevokeProxyAccess'), { id: grant.id }, jane);
     }

@@ -8,7 +8,7 @@
 import { DEMO } from '@portal/demo';
 import { gql } from '@portal/kit/testing';
 import { alexToken, dataOf, operation, samToken, startTestStack, type TestStack } from './harness';
-import { AccessLogDocument, type AccessLogQuery } from './generated/operations';
+import { AccessLogDocument, GrantProxyAccessDocument, RevokeProxyAccessDocument, type AccessLogQuery } from './generated/operations';
 
 let stack: TestStack;
 let jane: string;
@@ -97,6 +97,20 @@ describe('Jane’s access log', () => {
     }
     expect(seen).toEqual(whole.edges.map((e) => e.cursor));
     expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('shows John reading her appointments as her proxy, by name with the role PROXY', async () => {
+    const john = await stack.signIn('john.roe', 'Demo-Password-2');
+    const endsOn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const grant = dataOf(await stack.query(GrantProxyAccessDocument, { dodId: '1000000002', scopes: ['APPOINTMENTS'], endsOn }, jane)).grantProxyAccess;
+    try {
+      const read = await stack.query('query($id: ID!) { patient(id: $id) { appointments(first: 5) { totalCount } } }', { id: DEMO.jane }, john);
+      expect(read.errors).toBeUndefined();
+      const shown = lines(await log({ first: 20 }));
+      expect(shown).toContain('scheduling PROXY John Roe appointment READ ALLOWED');
+    } finally {
+      dataOf(await stack.query(RevokeProxyAccessDocument, { id: grant.id }, jane));
+    }
   });
 
   it('folds Jane’s own reads away unless she asks for them', async () => {

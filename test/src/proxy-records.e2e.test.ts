@@ -10,6 +10,7 @@
  */
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { DEMO } from '@portal/demo';
+import { gql } from '@portal/kit/testing';
 import { alexToken, operation, startTestStack, type TestStack } from './harness';
 
 let stack: TestStack;
@@ -98,6 +99,44 @@ describe('acting in the child’s name', () => {
     expect(forAlex.data.messageThread.messages[0]).toMatchObject({ writtenByProxy: true, writtenBy: { id: DEMO.jane, name: { given: 'Jane', family: 'Doe' } } });
   });
 
+  it('shows the care team who wrote a caregiver’s message, even a practitioner who does not treat the caregiver', async () => {
+    const endsOn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const grant = (await stack.query(operation('GrantProxyAccess'), { dodId: '1000000002', scopes: ['MESSAGES'], endsOn }, jane)).data.grantProxyAccess;
+    try {
+      // John writes to Team Green in Jane's name: Riley Chen is on it, treats Jane and not John.
+      const sent = await stack.query(
+        operation('SendMessageFor'),
+        { patientId: DEMO.jane, careTeamId: DEMO.careTeamGreen, category: 'GENERAL', subject: 'For Jane', body: 'Jane asked me to write about her next visit.' },
+        john,
+      );
+      expect(sent.errors).toBeUndefined();
+      const riley = await stack.tokenFor({ accountId: 'ac-riley-chen', personId: DEMO.riley, role: 'PRACTITIONER', method: 'CAC', careTeamIds: [DEMO.careTeamGreen] });
+      const read = await stack.query(operation('MessageThreadWithAuthors'), { id: sent.data.sendMessage.id }, riley);
+      expect(read.errors).toBeUndefined();
+      const [message] = read.data.messageThread.messages;
+      expect(message).toMatchObject({ writtenByProxy: true, proxyAuthor: { id: DEMO.john, name: { given: 'John', family: 'Roe' } } });
+      // John's own record stays closed to Riley: the Patient reference is null, no more than the name leaks.
+      expect(message.writtenBy).toBeNull();
+      // Jane, whose thread it is, sees who wrote it too.
+      const forJane = await stack.query(operation('MessageThreadWithAuthors'), { id: sent.data.sendMessage.id }, jane);
+      expect(forJane.data.messageThread.messages[0].proxyAuthor).toEqual({ id: DEMO.john, name: { given: 'John', family: 'Roe' } });
+      // A forged reference naming someone who never acted for Jane answers nothing, even to her care team.
+      const forged = await gql(
+        stack.subgraphs.identity.graphqlUrl,
+        'query($r: [_Any!]!) { _entities(representations: $r) { ... on ProxyAuthor { id name { given family } } } }',
+        { r: [{ __typename: 'ProxyAuthor', id: DEMO.emma, patientId: DEMO.jane }, { __typename: 'ProxyAuthor', id: DEMO.john, patientId: DEMO.emma }] },
+        riley,
+      );
+      expect(forged.data._entities).toEqual([null, null]);
+      // Once Jane revokes the grant, what John wrote still says who wrote it.
+      expect((await stack.query(operation('RevokeProxyAccess'), { id: grant.id }, jane)).errors).toBeUndefined();
+      const later = await stack.query(operation('MessageThreadWithAuthors'), { id: sent.data.sendMessage.id }, riley);
+      expect(later.data.messageThread.messages[0].proxyAuthor).toEqual({ id: DEMO.john, name: { given: 'John', family: 'Roe' } });
+    } finally {
+      await stack.query(operation('RevokeProxyAccess'), { id: grant.id }, jane);
+    }
+  });
+
   it('refuses John, who is no one’s proxy, a booking in Emma’s name', async () => {
     const from = new Date(Date.now() + 20 * 86_400_000);
     const to = new Date(from.getTime() + 14 * 86_400_000);
@@ -132,5 +171,43 @@ describe('GET /fhir/Patient/$everything?patient=', () => {
     const own = await download(jane);
     expect(own.status).toBe(200);
     expect(idsOfType(own.body, 'Patient')).toEqual([DEMO.jane]);
+  });
+});
+
+/**
+ * A caller who skips the gateway and asks a subgraph itself, with a real
+ * token: the subgraph asks identity's real care-access route and refuses the
+ * same way (NOT_FOUND by id, nothing in a list), so the gateway is no part of
+ * the enforcement.
+ */
+describe('a subgraph called directly, not through the gateway', () => {
+  const NOTE = `query($r: [_Any!]!) { _entities(representations: $r) { ... on VisitNote { id sensitivity } } }`;
+  const THREAD = `query($id: ID!) { messageThread(id: $id) { id } }`;
+  const APPOINTMENTS = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id appointments(first: 10) { totalCount edges { node { id } } } } } }`;
+  const APPOINTMENT = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Appointment { id patient { id } } } }`;
+  const codes = (res: { errors?: { extensions?: Record<string, unknown> }[] }) => res.errors?.map((e) => e.extensions?.code);
+
+  it('gives Jane nothing of Liam’s sensitive note or thread: NOT_FOUND, like a missing id', async () => {
+    const note = await gql(stack.subgraphs['clinical-records'].graphqlUrl, NOTE, { r: [{ __typename: 'VisitNote', id: 'vn-liam-counseling' }] }, jane);
+    expect(codes(note)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(note.data ?? null)).not.toContain('BEHAVIORAL_HEALTH');
+    const thread = await gql(stack.subgraphs.messaging.graphqlUrl, THREAD, { id: 'th-liam-counseling' }, jane);
+    expect(codes(thread)).toEqual(['NOT_FOUND']);
+    expect(thread.data?.messageThread ?? null).toBeNull();
+    // The same calls answer Liam's ordinary records to her: the refusal is the sensitivity's.
+    const ordinary = await gql(stack.subgraphs.messaging.graphqlUrl, THREAD, { id: 'th-liam-care' }, jane);
+    expect(ordinary.data.messageThread).toEqual({ id: 'th-liam-care' });
+  });
+
+  it('gives John, who holds no grant, nothing of Emma’s appointments', async () => {
+    const url = stack.subgraphs.scheduling.graphqlUrl;
+    const list = await gql(url, APPOINTMENTS, { r: [{ __typename: 'Patient', id: DEMO.emma }] }, john);
+    expect(codes(list)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(list.data ?? null)).not.toContain('ap-emma');
+    for (const id of ['ap-emma-upcoming-1', 'ap-emma-past-1']) {
+      const one = await gql(url, APPOINTMENT, { r: [{ __typename: 'Appointment', id }] }, john);
+      expect(codes(one)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(one.data ?? null)).not.toContain('ap-emma');
+    }
   });
 });

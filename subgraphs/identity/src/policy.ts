@@ -36,7 +36,7 @@ const PATIENTS_ONLY = roles(['PATIENT'], 'Only a patient has proxy access.');
 const STAFF_SELF = rule('the staff member themself', (viewer, subject) => viewer.personId === subject.patientId);
 
 export const policy = definePolicy({
-  healthTypes: ['Patient', 'Affiliation', 'AccessLogConnection', 'AccessLogEdge', 'AccessLogEntry', 'AccessLogActor'],
+  healthTypes: ['Patient', 'ProxyAuthor', 'Affiliation', 'AccessLogConnection', 'AccessLogEdge', 'AccessLogEntry', 'AccessLogActor'],
   otherTypes: {
     Me: 'the viewer’s own account and session; the patient part is guarded by Me.patient',
     Account: 'the viewer’s own account: username, status, sign-in methods',
@@ -71,6 +71,10 @@ export const policy = definePolicy({
     'Patient.__resolveReference': { allow: anyOf(CARE_READERS, pharmacist), audit: { kind: 'demographics', action: 'read' } },
     // The signed-in patient's own record; null for anyone else.
     'Me.patient': { gate: roles(['PATIENT'], 'Only a patient has a patient record.'), allow: patientSelf, audit: { kind: 'demographics', action: 'read' } },
+    // A proxy's name on a message they wrote in the patient's name: the subject is that patient, so whoever
+    // may read the patient's record (their care team included) learns who acts for them, and nothing else
+    // of the proxy's record (services/people.ts also asks that the writer is or was the patient's proxy).
+    'ProxyAuthor.__resolveReference': { allow: CARE_READERS, audit: { kind: 'proxy_grant', action: 'read' } },
     'Patient.careTeams': { allow: CARE_READERS, audit: { kind: 'care_team', action: 'read' } },
     // Who read the patient's records: the patient's own, not even a proxy's or the care team's business.
     'Patient.accessLog': {

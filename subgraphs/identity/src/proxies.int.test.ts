@@ -12,7 +12,7 @@ import { loadSigningKey, signAccessToken, type Role, type SigningKey } from '@po
 import { DEMO } from '@portal/demo';
 import { AccountEntity, AffiliationEntity, PersonEntity, type PersonRow, type ProxyGrantRow } from './db/entities';
 import { IdentityStore } from './db/store';
-import { openSession } from './services/sessions';
+import { createSessionService, openSession } from './services/sessions';
 import { MAX_GRANTS_PER_DAY, MAX_LIVE_GRANTS } from './services/proxies';
 import { dayOf, PROXY_SCOPES, shiftDay } from './services/proxyRules';
 import { codeOf, startIdentity, type TestIdentity } from './testing';
@@ -265,5 +265,53 @@ describe('grant checks', () => {
     const limited = await grant(token, { dodId: proxy.dodId });
     expect(codeOf(limited)).toBe('RATE_LIMITED');
     expect(limited.errors?.[0]?.extensions?.retryAfter).toBeGreaterThan(0);
+  });
+});
+
+describe('a child who turns 18', () => {
+  const DAY = 86_400_000;
+  it('loses the parent’s access on the birthday; the adult’s own grant gives back exactly the scopes granted', async () => {
+    const parent = await newPatient('1975-05-05', true);
+    const child = await newPatient(shiftDay(today, -18, 1), true);
+    await store.insertGuardianLink(parent.id, child.id, new Date());
+    const asParent = await tokenFor(parent.accountId, parent.id);
+    // The day before the birthday: every scope, sensitive records hidden (17), ending today.
+    expect(await proxyFor(asParent)).toEqual([
+      { patient: { id: child.id, name: { given: 'Test', family: child.familyName } }, relationship: 'PARENT_OR_GUARDIAN', scopes: ALL, sensitiveHidden: true, endsOn: today },
+    ]);
+
+    // Identity's clock moves to the birthday; sessions opened on it (a day's idle time would end the earlier ones).
+    identity.clock.advance(DAY);
+    try {
+      const birthday = dayOf(identity.clock.now());
+      expect(birthday).toBe(shiftDay(today, 0, 1));
+      const sessions = createSessionService(identity.config, db(), identity.clock.now);
+      const tokenOn = async (accountId: string, personId: string) => {
+        const { id } = await sessions.open(accountId, 'CAC');
+        return (await signAccessToken(key, { accountId, personId, role: 'PATIENT', method: 'CAC', sessionId: id })).token;
+      };
+      const parentToday = await tokenOn(parent.accountId, parent.id);
+      const adult = await tokenOn(child.accountId, child.id);
+      try {
+        expect(await proxyFor(parentToday)).toEqual([]);
+        expect(codeOf(await identity.query(PATIENT, { id: child.id }, parentToday))).toBe('NOT_FOUND');
+        expect((await careAccess(parentToday, [child.id])).body.proxy).toEqual({});
+
+        // The adult grants the parent appointments and results: those two, sensitive records included, nothing more.
+        const endsOn = shiftDay(birthday, 1);
+        const res = await identity.query(GRANT, { input: { dodId: parent.dodId, scopes: ['RESULTS', 'APPOINTMENTS'], endsOn } }, adult);
+        expect(res.errors).toBeUndefined();
+        expect(res.data.grantProxyAccess).toMatchObject({ scopes: ['APPOINTMENTS', 'RESULTS'], endsOn, active: true });
+        expect(await proxyFor(parentToday)).toEqual([
+          { patient: { id: child.id, name: { given: 'Test', family: child.familyName } }, relationship: 'CAREGIVER', scopes: ['APPOINTMENTS', 'RESULTS'], sensitiveHidden: false, endsOn },
+        ]);
+        expect((await careAccess(parentToday, [child.id])).body.proxy).toEqual({ [child.id]: { scopes: ['APPOINTMENTS', 'RESULTS'], hideSensitive: false } });
+        expect((await identity.query(PATIENT, { id: child.id }, parentToday)).data.patient.id).toBe(child.id);
+      } finally {
+        await sessions.close();
+      }
+    } finally {
+      identity.clock.advance(-DAY);
+    }
   });
 });

@@ -345,6 +345,22 @@ export class IdentityStore {
     );
   }
 
+  /**
+   * Whether `proxyId` is `patientId`'s parent or guardian or was ever given a
+   * grant of theirs (ended and revoked ones too): someone who may have written
+   * in the patient's name, whose name the patient's care team may then see.
+   */
+  async actedAsProxyOf(proxyId: string, patientId: string): Promise<boolean> {
+    const rows = await sql(
+      this.db,
+      `SELECT 1 AS "one" FROM guardian_link WHERE guardian_person_id = $1 AND child_person_id = $2
+       UNION ALL
+       SELECT 1 AS "one" FROM proxy_grant WHERE proxy_person_id = $1 AND grantor_person_id = $2`,
+      [proxyId, patientId],
+    );
+    return rows.length > 0;
+  }
+
   /** Every grant `grantorId` gave, ended ones too, newest first. */
   async grantsBy(grantorId: string): Promise<ProxyGrantRow[]> {
     return sql<ProxyGrantRow>(this.db, `SELECT ${GRANT_COLUMNS} FROM proxy_grant WHERE grantor_person_id = $1 ORDER BY created_at DESC, id`, [grantorId]);

@@ -546,6 +546,24 @@ export type CareTeam = {
   name: Scalars['String']['output'];
 };
 
+/**
+ * Who wrote a message in a patient's name as their proxy (a parent, a caregiver the patient
+ * named): the proxy's name and nothing else of their record. Messaging's Message.proxyAuthor
+ * names it with the message's patient; identity answers it to whoever may read that patient's
+ * record (the patient, their proxies, the practitioners treating them, a reading service),
+ * and only while the writer is the patient's parent or guardian or holds or held a grant of
+ * theirs. Null for anyone else.
+ */
+export type ProxyAuthor = {
+  __typename?: 'ProxyAuthor';
+  /** The proxy's person id (the same as their Patient.id). */
+  id: Scalars['ID']['output'];
+  /** The patient in whose name the proxy wrote (Patient.id). */
+  patientId: Scalars['ID']['output'];
+  /** The proxy's name. */
+  name: PersonName;
+};
+
 /** A person's name. */
 export type PersonName = {
   __typename?: 'PersonName';
@@ -688,6 +706,7 @@ export type FederationTypes = {
   Patient: Patient;
   Practitioner: Practitioner;
   CareTeam: CareTeam;
+  ProxyAuthor: ProxyAuthor;
 };
 
 /** Mapping of federation reference types */
@@ -701,6 +720,9 @@ export type FederationReferenceTypes = {
   CareTeam:
     ( { __typename: 'CareTeam' }
     & GraphQLRecursivePick<FederationTypes['CareTeam'], {"id":true}> );
+  ProxyAuthor:
+    ( { __typename: 'ProxyAuthor' }
+    & GraphQLRecursivePick<FederationTypes['ProxyAuthor'], {"id":true,"patientId":true}> );
 };
 
 
@@ -743,6 +765,7 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Practitioner: ResolverTypeWrapper<PractitionerModel>;
   CareTeam: ResolverTypeWrapper<CareTeam>;
+  ProxyAuthor: ResolverTypeWrapper<ProxyAuthor>;
   PersonName: ResolverTypeWrapper<PersonName>;
   Affiliation: ResolverTypeWrapper<AffiliationModel>;
   Organization: Organization;
@@ -782,6 +805,7 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Practitioner: PractitionerModel;
   CareTeam: CareTeam | FederationReferenceTypes['CareTeam'];
+  ProxyAuthor: ProxyAuthor | FederationReferenceTypes['ProxyAuthor'];
   PersonName: PersonName;
   Affiliation: AffiliationModel;
   SupportContact: SupportContact;
@@ -938,6 +962,13 @@ export type CareTeamResolvers<ContextType = IdentityContext, ParentType extends 
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ProxyAuthorResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['ProxyAuthor'] = ResolversParentTypes['ProxyAuthor'], FederationReferenceType extends FederationReferenceTypes['ProxyAuthor'] = FederationReferenceTypes['ProxyAuthor']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ProxyAuthor']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  patientId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['PersonName'], ParentType, ContextType>;
+};
+
 export type PersonNameResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['PersonName'] = ResolversParentTypes['PersonName']> = {
   given?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   family?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -977,6 +1008,7 @@ export type Resolvers<ContextType = IdentityContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Practitioner?: PractitionerResolvers<ContextType>;
   CareTeam?: CareTeamResolvers<ContextType>;
+  ProxyAuthor?: ProxyAuthorResolvers<ContextType>;
   PersonName?: PersonNameResolvers<ContextType>;
   Affiliation?: AffiliationResolvers<ContextType>;
   SupportContact?: SupportContactResolvers<ContextType>;

@@ -47,6 +47,22 @@ export class ProxyService {
     return dayOf(this.clock());
   }
 
+  /**
+   * The name of `proxyId`, who wrote a message in `patientId`'s name: for
+   * whoever may read that patient's record (`ProxyAuthor.__resolveReference`,
+   * the care team included), and only when `proxyId` is or was that patient's
+   * proxy, so the reference cannot be used to look up anyone's name. Null
+   * otherwise, exactly like an unknown id.
+   */
+  async author(proxyId: string, patientId: string): Promise<{ id: string; patientId: string; name: { given: string; family: string } } | null> {
+    await policy.viewer('ProxyAuthor.__resolveReference', this.access);
+    if (!(await policy.check('ProxyAuthor.__resolveReference', this.access, patientId))) return null;
+    if (proxyId === patientId || !(await this.store.actedAsProxyOf(proxyId, patientId))) return null;
+    const person = await this.loaders.person.load(proxyId);
+    if (!person || person.kind !== 'PATIENT') return null;
+    return { id: proxyId, patientId, name: { given: person.givenName, family: person.familyName } };
+  }
+
   /** The patients the viewer may see as a proxy now, by name; empty for anyone but a patient. */
   async proxyFor(): Promise<ProxyForEntry[]> {
     if (!(await policy.admits('Me.proxyFor', this.access))) return [];

@@ -296,8 +296,27 @@ export type Message = {
   practitioner?: Maybe<Practitioner>;
   /** Whether a proxy wrote it in the patient's name (a parent of a minor, a caregiver the patient named). */
   writtenByProxy: Scalars['Boolean']['output'];
-  /** The proxy who wrote it in the patient's name (their name comes from identity); null otherwise. */
+  /**
+   * The proxy who wrote it in the patient's name (their name comes from identity); null
+   * otherwise, and null to a viewer who may not see the proxy's own record (the patient's
+   * care team, when they do not treat the proxy too): use proxyAuthor for the name.
+   */
   writtenBy?: Maybe<Patient>;
+  /**
+   * The proxy who wrote it in the patient's name, by name only: identity answers it to
+   * anyone who may read the patient's thread (the patient, their proxies, their care team).
+   * Null for a message no proxy wrote.
+   */
+  proxyAuthor?: Maybe<ProxyAuthor>;
+};
+
+/** Who wrote a message in the patient's name as their proxy; the name comes from identity. */
+export type ProxyAuthor = {
+  __typename?: 'ProxyAuthor';
+  /** The proxy's person id. */
+  id: Scalars['ID']['output'];
+  /** The patient in whose name the proxy wrote. */
+  patientId: Scalars['ID']['output'];
 };
 
 /** Whether a record is of a kind a proxy whose grant hides sensitive records (a parent of a 13 to 17 year old) never sees. */
@@ -501,6 +520,7 @@ export type ResolversTypes = {
   MessageThread: ResolverTypeWrapper<ThreadModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Message: ResolverTypeWrapper<MessageModel>;
+  ProxyAuthor: ResolverTypeWrapper<ProxyAuthor>;
   Sensitivity: Sensitivity;
   MessageThreadConnection: ResolverTypeWrapper<ThreadConnectionModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -527,6 +547,7 @@ export type ResolversParentTypes = {
   MessageThread: ThreadModel;
   Boolean: Scalars['Boolean']['output'];
   Message: MessageModel;
+  ProxyAuthor: ProxyAuthor;
   MessageThreadConnection: ThreadConnectionModel;
   Int: Scalars['Int']['output'];
   MessageThreadEdge: Omit<MessageThreadEdge, 'node'> & { node: ResolversParentTypes['MessageThread'] };
@@ -600,6 +621,12 @@ export type MessageResolvers<ContextType = MessagingContext, ParentType extends 
   practitioner?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType>;
   writtenByProxy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   writtenBy?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
+  proxyAuthor?: Resolver<Maybe<ResolversTypes['ProxyAuthor']>, ParentType, ContextType>;
+};
+
+export type ProxyAuthorResolvers<ContextType = MessagingContext, ParentType extends ResolversParentTypes['ProxyAuthor'] = ResolversParentTypes['ProxyAuthor']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  patientId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type MessageThreadConnectionResolvers<ContextType = MessagingContext, ParentType extends ResolversParentTypes['MessageThreadConnection'] = ResolversParentTypes['MessageThreadConnection']> = {
@@ -642,6 +669,7 @@ export type Resolvers<ContextType = MessagingContext> = {
   MessageDraft?: MessageDraftResolvers<ContextType>;
   MessageThread?: MessageThreadResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
+  ProxyAuthor?: ProxyAuthorResolvers<ContextType>;
   MessageThreadConnection?: MessageThreadConnectionResolvers<ContextType>;
   MessageThreadEdge?: MessageThreadEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -23,8 +23,9 @@ export const toMessage = (m: MessageRow, patientId: string) => ({
   senderName: m.senderName,
   senderRole: m.senderRole,
   writtenByProxy: m.senderRole === 'PATIENT' && m.senderId !== patientId,
-  // Kept for Message.practitioner and Message.writtenBy, not exposed as such.
+  // Kept for Message.practitioner, Message.writtenBy and Message.proxyAuthor, not exposed as such.
   senderId: m.senderId,
+  patientId,
 });
 
 export const toDraft = (d: DraftRow) => ({

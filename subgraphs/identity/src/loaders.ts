@@ -1,5 +1,6 @@
+import DataLoader from 'dataloader';
 import { groupLoader, rowLoader } from '@portal/kit';
-import type { IdentityStore } from './db/store';
+import { proxyPairKey, type IdentityStore } from './db/store';
 
 /** Built once per request: a loader's cache must never outlive its viewer. */
 export function createLoaders(store: IdentityStore) {
@@ -10,6 +11,14 @@ export function createLoaders(store: IdentityStore) {
     careTeamsOfPerson: groupLoader((ids) => store.careTeamsOf(ids), (t) => t.personId),
     careTeam: rowLoader((ids) => store.careTeamsByIds(ids), (t) => t.id),
     pivCardsOfAccount: groupLoader((ids) => store.pivCardsOfAccounts(ids), (c) => c.accountId),
+    /** Whether a person is or was a patient's proxy (the writers of a thread's proxy messages, in one statement). */
+    actedAsProxy: new DataLoader<{ proxyId: string; patientId: string }, boolean, string>(
+      async (pairs) => {
+        const acted = await store.proxyPairsActed(pairs);
+        return pairs.map((p) => acted.has(proxyPairKey(p.proxyId, p.patientId)));
+      },
+      { cacheKeyFn: (p) => proxyPairKey(p.proxyId, p.patientId) },
+    ),
   };
 }
 

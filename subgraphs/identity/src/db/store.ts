@@ -346,20 +346,26 @@ export class IdentityStore {
   }
 
   /**
-   * Whether `proxyId` is `patientId`'s parent or guardian or was ever given a
-   * grant of theirs (ended and revoked ones too): someone who may have written
-   * in the patient's name, whose name the patient's care team may then see.
+   * Which of the (proxy, patient) pairs are or were proxy relations (a guardian
+   * link, or a grant, ended ones too): one statement for all of a request's
+   * pairs, as `proxyPair:<proxy>|<patient>` keys of the answer.
    */
-  async actedAsProxyOf(proxyId: string, patientId: string): Promise<boolean> {
-    const rows = await sql(
+  async proxyPairsActed(pairs: readonly { proxyId: string; patientId: string }[]): Promise<Set<string>> {
+    if (pairs.length === 0) return new Set();
+    const proxies = [...new Set(pairs.map((p) => p.proxyId))];
+    const patients = [...new Set(pairs.map((p) => p.patientId))];
+    const a = placeholders(proxies.length);
+    const b = placeholders(patients.length, proxies.length + 1);
+    const rows = await sql<{ proxyId: string; patientId: string }>(
       this.db,
-      `SELECT 1 AS "one" FROM guardian_link WHERE guardian_person_id = $1 AND child_person_id = $2
-       UNION ALL
-       SELECT 1 AS "one" FROM proxy_grant WHERE proxy_person_id = $1 AND grantor_person_id = $2`,
-      [proxyId, patientId],
+      `SELECT guardian_person_id AS "proxyId", child_person_id AS "patientId" FROM guardian_link WHERE guardian_person_id IN (${a}) AND child_person_id IN (${b})
+       UNION
+       SELECT proxy_person_id AS "proxyId", grantor_person_id AS "patientId" FROM proxy_grant WHERE proxy_person_id IN (${a}) AND grantor_person_id IN (${b})`,
+      [...proxies, ...patients],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => proxyPairKey(r.proxyId, r.patientId)));
   }
+
 
   /** Every grant `grantorId` gave, ended ones too, newest first. */
   async grantsBy(grantorId: string): Promise<ProxyGrantRow[]> {
@@ -418,3 +424,6 @@ export class IdentityStore {
     return this.db.getRepository(ServiceClientEntity).findOneBy({ clientId });
   }
 }
+
+/** The key of a (proxy, patient) pair in `proxyPairsActed`'s answer. */
+export const proxyPairKey = (proxyId: string, patientId: string): string => `${proxyId}|${patientId}`;

@@ -57,7 +57,7 @@ export class ProxyService {
   async author(proxyId: string, patientId: string): Promise<{ id: string; patientId: string; name: { given: string; family: string } } | null> {
     await policy.viewer('ProxyAuthor.__resolveReference', this.access);
     if (!(await policy.check('ProxyAuthor.__resolveReference', this.access, patientId))) return null;
-    if (proxyId === patientId || !(await this.store.actedAsProxyOf(proxyId, patientId))) return null;
+    if (proxyId === patientId || !(await this.loaders.actedAsProxy.load({ proxyId, patientId }))) return null;
     const person = await this.loaders.person.load(proxyId);
     if (!person || person.kind !== 'PATIENT') return null;
     return { id: proxyId, patientId, name: { given: person.givenName, family: person.familyName } };

@@ -64,6 +64,18 @@ function viewerOf(member: CastMember, subgraph: string): Viewer {
 const TREATS: Record<string, string[]> = { 'pr-1': ['pt-1'] };
 const CASES: Record<string, string[]> = { 'ph-1': ['pt-1'] };
 
+/** The request's `Access` for `member`; its audit rows (`kind/action OUTCOME`) go to `rows`. */
+export function accessOf(member: CastMember, subgraph: string, rows: string[] = []): Access {
+  const trail = { record: (_patientId: string, kind: string, action: string, outcome: string) => rows.push(`${kind}/${action} ${outcome}`) } as unknown as AuditTrail;
+  return new Access(
+    viewerOf(member, subgraph),
+    trail,
+    async (viewer, ids) => new Set(ids.filter((id) => TREATS[viewer.personId]?.includes(id))),
+    async (viewer) => viewer.careTeamIds,
+    async (viewer, ids) => new Set(ids.filter((id) => CASES[viewer.personId]?.includes(id))),
+  );
+}
+
 /**
  * What `policy.assert(key, …, subject)` does for `member`: `allowed`, or the
  * refusal's code and message, then the audit rows it wrote
@@ -71,14 +83,7 @@ const CASES: Record<string, string[]> = { 'ph-1': ['pt-1'] };
  */
 export async function decisionOf<K extends string>(policy: Policy<K>, key: K, member: CastMember, subject: Subject, subgraph: string): Promise<string> {
   const rows: string[] = [];
-  const trail = { record: (_patientId: string, kind: string, action: string, outcome: string) => rows.push(`${kind}/${action} ${outcome}`) } as unknown as AuditTrail;
-  const access = new Access(
-    viewerOf(member, subgraph),
-    trail,
-    async (viewer, ids) => new Set(ids.filter((id) => TREATS[viewer.personId]?.includes(id))),
-    async (viewer) => viewer.careTeamIds,
-    async (viewer, ids) => new Set(ids.filter((id) => CASES[viewer.personId]?.includes(id))),
-  );
+  const access = accessOf(member, subgraph, rows);
   let answer: string;
   try {
     await policy.assert(key, access, subject);

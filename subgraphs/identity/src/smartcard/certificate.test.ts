@@ -594,6 +594,18 @@ describe('smart-card certificates: CA constraints under an unconstrained root', 
     // A directory name outside the subtree in the card's alternative names.
     expect(await refusal(verify(await cardOf(constrained, [{ type: 'dn', value: 'C=US, O=Elsewhere, CN=Jane' }]), constrained))).toEqual(outside(constrained));
     expect((await verify(await cardOf(constrained, [{ type: 'dn', value: 'C=US, O=Portal Tests, CN=Jane' }]), constrained)).identity).toEqual(cac);
+    // The subtree itself is within it; a name the subtree starts with, shorter than it, is not.
+    expect((await verify(await cardOf(constrained, [{ type: 'dn', value: 'C=US, O=Portal Tests' }]), constrained)).identity).toEqual(cac);
+    const excluding = await ca(root, `CN=Unit SAN Excluding CA, ${O}`, [constraints([], [dn('C=US, O=Portal Tests, OU=Banned')])]);
+    expect((await verify(await cardOf(excluding, [{ type: 'dn', value: 'C=US, O=Portal Tests' }]), excluding)).identity).toEqual(cac);
+    // In any one of several permitted subtrees of its form.
+    const two = await ca(root, `CN=Unit Two Subtrees CA, ${O}`, [constraints([dn('C=US, O=Elsewhere'), dn('C=US, O=Portal Tests')])]);
+    expect((await verify(await cardOf(two), two)).identity).toEqual(cac);
+    // A PIV card with an empty subject has no directory name to hold to DN constraints.
+    const uuid = randomUUID();
+    const noSubject = await cardOf(constrained, [{ type: 'url', value: `urn:uuid:${uuid}` }], '');
+    expect(noSubject.cert.subject).toBe('');
+    expect((await verify(noSubject, constrained)).identity).toEqual({ kind: 'PIV', uuid });
     // A form the constraints do not restrict (a URI): allowed.
     expect((await verify(await cardOf(constrained, [{ type: 'url', value: 'https://elsewhere.test/jane' }]), constrained)).identity).toEqual(cac);
     // A CA below, inside by subject, outside by its alternative name.
@@ -639,6 +651,11 @@ describe('smart-card certificates: CA constraints under an unconstrained root', 
     expect(await accepts(uri, [{ type: 'url', value: 'https://portal.test.elsewhere.test/' }])).toBe(false);
     expect(await accepts(uri, [{ type: 'url', value: `urn:uuid:${randomUUID()}` }])).toBe(false);
     expect(await accepts(uri, [{ type: 'url', value: 'portal.test' }])).toBe(false);
+    // The scheme starts the URI: an authority later in it is not its host.
+    expect(await accepts(uri, [{ type: 'url', value: 'urn:x:https://portal.test/' }])).toBe(false);
+    // An IPv6 literal host is read whole, brackets included.
+    const literal = await caWith('Unit URI Literal CA', [new asn.GeneralName({ uniformResourceIdentifier: '[::1]' })]);
+    expect(await accepts(literal, [{ type: 'url', value: 'https://[::1]:8443/jane' }])).toBe(true);
     const uriDomain = await caWith('Unit URI Domain CA', [new asn.GeneralName({ uniformResourceIdentifier: '.portal.test' })]);
     expect(await accepts(uriDomain, [{ type: 'url', value: 'https://www.portal.test/' }])).toBe(true);
     expect(await accepts(uriDomain, [{ type: 'url', value: 'https://portal.test/' }])).toBe(false);

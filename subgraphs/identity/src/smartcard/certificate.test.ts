@@ -663,6 +663,37 @@ describe('smart-card certificates: CA constraints under an unconstrained root', 
     expect(await accepts(uri, [])).toBe(true);
   });
 
+  it('cuts the path above the highest trusted CA, and takes at most five CAs up to it', async () => {
+    /** A trust store of these CAs alone. */
+    const trusting = (...cas: Issued[]) => {
+      const file = path.join(dir, `ca-${randomUUID()}.pem`);
+      fs.writeFileSync(file, pemOf(...cas));
+      return new TrustStore({ rules: ANY_RULES, caFile: file });
+    };
+    const verifyWith = (store: TrustStore, ...certs: Issued[]) => verifyCard(parseCard(pemOf(...certs)), store, new Date());
+    // A trusted CA issued by a root that expired: the root sent along is above the path, not on it.
+    const expiredRoot = await custom({
+      issuer: null,
+      subject: `CN=Unit Expired Root, ${O}`,
+      notBefore: new Date(Date.now() - 10 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+      extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+    });
+    const trusted = await ca(expiredRoot, `CN=Unit Trusted Under Expired CA, ${O}`, [], 0);
+    const onlyIt = trusting(trusted);
+    const card = await cardOf(trusted);
+    expect((await verifyWith(onlyIt, card)).identity).toEqual(cac);
+    expect((await verifyWith(onlyIt, card, expiredRoot)).identity).toEqual(cac);
+    // root → A → B → C → D → card: the root is the fifth CA up, at the limit; one more CA is past it.
+    const a = await ca(root, `CN=Unit Chain A, ${O}`);
+    const chainB = await ca(a, `CN=Unit Chain B, ${O}`);
+    const chainC = await ca(chainB, `CN=Unit Chain C, ${O}`);
+    const chainD = await ca(chainC, `CN=Unit Chain D, ${O}`);
+    const chainE = await ca(chainD, `CN=Unit Chain E, ${O}`);
+    expect((await verifyWith(trusting(root, a), await cardOf(chainD), chainD, chainC, chainB)).identity).toEqual(cac);
+    expect(await refusal(verifyWith(trusting(root, a, chainB), await cardOf(chainE), chainE, chainD, chainC))).toEqual(NOT_TRUSTED);
+  });
+
   it('refuses a card under a CA whose name constraints cannot be read', async () => {
     const unreadable = await ca(root, `CN=Unit Unreadable Constraints CA, ${O}`, [new x509.Extension(asn.id_ce_nameConstraints, true, new Uint8Array([0x30, 0x03, 0x02, 0x01]))]);
     expect(await refusal(verify(await cardOf(unreadable), unreadable))).toEqual(invalid(`The name constraints of ${unreadable.cert.subject} cannot be read.`));

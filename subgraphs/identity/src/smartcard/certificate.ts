@@ -143,7 +143,7 @@ async function buildPath(leaf: x509.X509Certificate, sent: x509.X509Certificate[
       break;
     }
   }
-  if (top < 0 || top > MAX_CHAIN) throw invalid('The certificate was not issued by a trusted CA.');
+  if (top < 1 || top > MAX_CHAIN) throw invalid('The certificate was not issued by a trusted CA.');
   return chain.slice(0, top + 1);
 }
 

@@ -449,6 +449,15 @@ describe('smart-card certificates', () => {
       });
       expect(await identify(two.cert)).toEqual({ kind: 'PIV', uuid });
     });
+
+    it('takes a urn:uuid: name only whole: not inside another URI, not followed by another line', async () => {
+      const uuid = randomUUID();
+      const piv = async (value: string) =>
+        refusal(identify((await custom({ issuer: intermediate, subject: 'CN=PIV', extensions: [...cardExtensions(), new x509.SubjectAlternativeNameExtension([{ type: 'url', value }])] })).cert));
+      const neither = invalid('The certificate is neither a CAC (subject LAST.FIRST.MIDDLE.EDIPI) nor a PIV card (urn:uuid: alternative name).');
+      expect(await piv(`https://example.test/urn:uuid:${uuid}`)).toEqual(neither);
+      expect(await piv(`urn:uuid:${uuid}\nurn:uuid:x`)).toEqual(neither);
+    });
   });
 
   describe('signatureMatches', () => {

@@ -19,7 +19,7 @@ const base = {
   },
   testPathIgnorePatterns: ['/node_modules/'],
   // StrykerJS's copy of the repository while `npm run test:mutation` runs.
-  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp'],
   setupFiles: ['<rootDir>/test/setup-env.js'],
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

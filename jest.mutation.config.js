@@ -43,6 +43,12 @@ module.exports = {
     '<rootDir>/subgraphs/identity/src/routes.test.ts',
     '<rootDir>/subgraphs/identity/src/services/proxyRules.test.ts',
     '<rootDir>/subgraphs/identity/src/services/smartCards.test.ts',
+    // Each subgraph's declared policy, entry by entry (static mutants: stryker.policy.config.js).
+    '<rootDir>/subgraphs/identity/src/policyDecisions.test.ts',
+    '<rootDir>/subgraphs/scheduling/src/policyDecisions.test.ts',
+    '<rootDir>/subgraphs/messaging/src/policyDecisions.test.ts',
+    '<rootDir>/subgraphs/pharmacy/src/policyDecisions.test.ts',
+    '<rootDir>/subgraphs/clinical-records/src/policyDecisions.test.ts',
     '<rootDir>/subgraphs/identity/src/routes.int.test.ts',
     // Main's end-to-end smart-card tests (challenge codec, sign-in): the unit file of SmartCardService was removed in the merge.
     '<rootDir>/subgraphs/identity/src/smartcard.int.test.ts',

@@ -68,4 +68,9 @@ describe('policyCoverageProblems', () => {
     const policy = definePolicy({ ...complete, otherTypes: { Patient: 'stub', Wrapper: 'holder', Practitioner: 'stub', Ghost: 'gone' } });
     expect(policyCoverageProblems(sdl, policy)).toEqual(['type Topic is neither a health type nor reviewed as other', 'type Ghost is declared but not in the schema']);
   });
+
+  it('names a reviewed type or open field without a reason', () => {
+    const policy = definePolicy({ ...complete, otherTypes: { ...complete.otherTypes, Topic: ' ' }, openFields: { 'Query.topics': '' } });
+    expect(policyCoverageProblems(sdl, policy)).toEqual(['Topic is reviewed without a reason', 'Query.topics is reviewed without a reason']);
+  });
 });

@@ -55,6 +55,8 @@ export function policyCoverageProblems(doc: DocumentNode, policy: Policy<string>
     if (!types.has(name)) problems.push(`type ${name} is declared but not in the schema`);
     if (health.has(name) && name in otherTypes) problems.push(`type ${name} is declared both health and other`);
   }
+  // A review says why: an empty reason is no review.
+  for (const [name, why] of [...Object.entries(otherTypes), ...Object.entries(openFields)]) if (!why.trim()) problems.push(`${name} is reviewed without a reason`);
   for (const key of [...gated, ...open]) {
     const [typeName, field] = key.split('.');
     const type = types.get(typeName);

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomUUID, webcrypto } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn from '@peculiar/asn1-x509';
 import { parseCard, signatureMatches, verifyCard, type VerifiedCard } from './certificate';
 import {
   certificatePem,
@@ -447,6 +449,15 @@ describe('smart-card certificates', () => {
       });
       expect(await identify(two.cert)).toEqual({ kind: 'PIV', uuid });
     });
+
+    it('takes a urn:uuid: name only whole: not inside another URI, not followed by another line', async () => {
+      const uuid = randomUUID();
+      const piv = async (value: string) =>
+        refusal(identify((await custom({ issuer: intermediate, subject: 'CN=PIV', extensions: [...cardExtensions(), new x509.SubjectAlternativeNameExtension([{ type: 'url', value }])] })).cert));
+      const neither = invalid('The certificate is neither a CAC (subject LAST.FIRST.MIDDLE.EDIPI) nor a PIV card (urn:uuid: alternative name).');
+      expect(await piv(`https://example.test/urn:uuid:${uuid}`)).toEqual(neither);
+      expect(await piv(`urn:uuid:${uuid}\nurn:uuid:x`)).toEqual(neither);
+    });
   });
 
   describe('signatureMatches', () => {
@@ -478,5 +489,222 @@ describe('smart-card certificates', () => {
       expect(signatureMatches(ec, 'challenge-1', Buffer.alloc(1024, 1).toString('base64'))).toBe(false);
       expect(signatureMatches(rsa, 'challenge-1', Buffer.alloc(256, 1).toString('base64'))).toBe(false);
     });
+  });
+});
+
+/**
+ * CA constraints on paths the trusted test root (path length 1, no name
+ * constraints) leaves no room for: under a root without a path length limit,
+ * with no CRL file (revocation is tested above).
+ */
+describe('smart-card certificates: CA constraints under an unconstrained root', () => {
+  let dir: string;
+  let root: Issued;
+  let trust: TrustStore;
+  const O = 'O=Portal Tests, C=US';
+  const pemOf = (...certs: Issued[]) => certs.map(certificatePem).join('');
+  const verify = (...certs: Issued[]) => verifyCard(parseCard(pemOf(...certs)), trust, new Date());
+  const outside = (ca: Issued) => invalid(`A name in the card’s path is outside what ${ca.cert.subject} may certify (name constraints).`);
+  const cac = { kind: 'CAC', edipi: '1000000001' };
+
+  /** A CA issued by `issuer` with these extensions besides basic constraints (path length `pathLength`), key usage and key identifiers. */
+  async function ca(issuer: Issued, subject: string, more: x509.Extension[] = [], pathLength?: number): Promise<Issued> {
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as KeyPair;
+    return custom({
+      issuer,
+      subject,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, pathLength, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+        ...more,
+      ],
+    });
+  }
+  /** A nameConstraints extension of these subtrees. */
+  const constraints = (permitted: asn.GeneralName[], excluded: asn.GeneralName[] = []) =>
+    new x509.Extension(
+      asn.id_ce_nameConstraints,
+      true,
+      AsnConvert.serialize(
+        new asn.NameConstraints({
+          permittedSubtrees: permitted.length ? new asn.GeneralSubtrees(permitted.map((base) => new asn.GeneralSubtree({ base }))) : undefined,
+          excludedSubtrees: excluded.length ? new asn.GeneralSubtrees(excluded.map((base) => new asn.GeneralSubtree({ base }))) : undefined,
+        }),
+      ),
+    );
+  const dn = (name: string) => new asn.GeneralName({ directoryName: AsnConvert.parse(new x509.Name(name).toArrayBuffer(), asn.Name) });
+  /** A CAC card of `issuer`, with these alternative names. */
+  const cardOf = async (issuer: Issued, names: x509.JsonGeneralName[] = [], subject = `C=US, O=Portal Tests, CN=DOE.JANE.A.1000000001`) =>
+    custom({
+      issuer,
+      subject,
+      extensions: [
+        ...cardExtensions(),
+        await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+        ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+      ],
+    });
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-cert-test-'));
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as KeyPair;
+    root = await custom({
+      issuer: null,
+      subject: `CN=Unit Open Root, ${O}`,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    const caFile = path.join(dir, 'ca.pem');
+    fs.writeFileSync(caFile, pemOf(root));
+    trust = new TrustStore({ rules: ANY_RULES, caFile });
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('counts only the CAs below a path length limit that are not self-issued', async () => {
+    // A (limit 1) → B → card: one CA below A, at its limit.
+    const a = await ca(root, `CN=Unit Limit One CA, ${O}`, [], 1);
+    const b = await ca(a, `CN=Unit Below Limit CA, ${O}`, [], 0);
+    expect((await verify(await cardOf(b), b, a)).identity).toEqual(cac);
+    // A (limit 0) → A again, a new key under the same name (self-issued) → card: not counted.
+    const zero = await ca(root, `CN=Unit Rollover CA, ${O}`, [], 0);
+    const rolled = await ca(zero, zero.cert.subject, [], 0);
+    expect(rolled.cert.subject).toBe(rolled.cert.issuer);
+    expect((await verify(await cardOf(rolled), rolled, zero)).identity).toEqual(cac);
+    // A (limit 0) → another CA → card: refused.
+    const other = await ca(zero, `CN=Unit Not Rolled CA, ${O}`, [], 0);
+    expect(await refusal(verify(await cardOf(other), other, zero))).toEqual(invalid(`The card’s path is longer than ${zero.cert.subject} allows (path length constraint).`));
+  });
+
+  it('holds a CA below a name-constrained CA to its constraints, unless it is self-issued; the card always', async () => {
+    // The constrained CA's own name is outside its subtree: the constraints are for the names below it.
+    const constrained = await ca(root, `CN=Unit Constrained CA, ${O}`, [constraints([dn('C=US, O=Portal Tests')])]);
+    const inside = await ca(constrained, 'C=US, O=Portal Tests, CN=Unit Inside CA', [], 0);
+    const outsideCa = await ca(constrained, 'C=US, O=Elsewhere, CN=Unit Outside CA', [], 0);
+    expect((await verify(await cardOf(inside), inside, constrained)).identity).toEqual(cac);
+    expect(await refusal(verify(await cardOf(outsideCa), outsideCa, constrained))).toEqual(outside(constrained));
+    // A self-issued CA carries the constrained CA's own name: exempt.
+    const rolled = await ca(constrained, constrained.cert.subject, [], 0);
+    expect((await verify(await cardOf(rolled), rolled, constrained)).identity).toEqual(cac);
+    // A card named like its CA is self-issued too, but a card's names are never exempt.
+    const namedLikeCa = await cardOf(constrained, [], constrained.cert.subject);
+    expect(namedLikeCa.cert.subject).toBe(namedLikeCa.cert.issuer);
+    expect(await refusal(verify(namedLikeCa, constrained))).toEqual(outside(constrained));
+  });
+
+  it('holds the alternative names of the card and of a CA below to the constraints', async () => {
+    const constrained = await ca(root, `CN=Unit SAN Constrained CA, ${O}`, [constraints([dn('C=US, O=Portal Tests')])]);
+    // A directory name outside the subtree in the card's alternative names.
+    expect(await refusal(verify(await cardOf(constrained, [{ type: 'dn', value: 'C=US, O=Elsewhere, CN=Jane' }]), constrained))).toEqual(outside(constrained));
+    expect((await verify(await cardOf(constrained, [{ type: 'dn', value: 'C=US, O=Portal Tests, CN=Jane' }]), constrained)).identity).toEqual(cac);
+    // The subtree itself is within it; a name the subtree starts with, shorter than it, is not.
+    expect((await verify(await cardOf(constrained, [{ type: 'dn', value: 'C=US, O=Portal Tests' }]), constrained)).identity).toEqual(cac);
+    const excluding = await ca(root, `CN=Unit SAN Excluding CA, ${O}`, [constraints([], [dn('C=US, O=Portal Tests, OU=Banned')])]);
+    expect((await verify(await cardOf(excluding, [{ type: 'dn', value: 'C=US, O=Portal Tests' }]), excluding)).identity).toEqual(cac);
+    // In any one of several permitted subtrees of its form.
+    const two = await ca(root, `CN=Unit Two Subtrees CA, ${O}`, [constraints([dn('C=US, O=Elsewhere'), dn('C=US, O=Portal Tests')])]);
+    expect((await verify(await cardOf(two), two)).identity).toEqual(cac);
+    // A PIV card with an empty subject has no directory name to hold to DN constraints.
+    const uuid = randomUUID();
+    const noSubject = await cardOf(constrained, [{ type: 'url', value: `urn:uuid:${uuid}` }], '');
+    expect(noSubject.cert.subject).toBe('');
+    expect((await verify(noSubject, constrained)).identity).toEqual({ kind: 'PIV', uuid });
+    // A form the constraints do not restrict (a URI): allowed.
+    expect((await verify(await cardOf(constrained, [{ type: 'url', value: 'https://elsewhere.test/jane' }]), constrained)).identity).toEqual(cac);
+    // A CA below, inside by subject, outside by its alternative name.
+    const sub = await ca(constrained, 'C=US, O=Portal Tests, CN=Unit SAN Sub CA', [new x509.SubjectAlternativeNameExtension([{ type: 'dn', value: 'C=US, O=Elsewhere, CN=Sub' }])], 0);
+    expect(await refusal(verify(await cardOf(sub), sub, constrained))).toEqual(outside(constrained));
+  });
+
+  it('holds e-mail addresses, DNS names and URIs to constraints of their form', async () => {
+    const caWith = (name: string, permitted: asn.GeneralName[], excluded: asn.GeneralName[] = []) => ca(root, `CN=${name}, ${O}`, [constraints(permitted, excluded)]);
+    /** True when accepted, false when refused for its names, and any other answer as it is. */
+    const accepts = async (issuer: Issued, names: x509.JsonGeneralName[]) => {
+      const answer = await refusal(verify(await cardOf(issuer, names), issuer));
+      return answer === 'OK' || (answer.message === outside(issuer).message ? false : answer);
+    };
+
+    const host = await caWith('Unit Mail Host CA', [new asn.GeneralName({ rfc822Name: 'portal.test' })]);
+    expect(await accepts(host, [{ type: 'email', value: 'jane@portal.test' }])).toBe(true);
+    expect(await accepts(host, [{ type: 'email', value: 'Jane@PORTAL.test' }])).toBe(true);
+    expect(await accepts(host, [{ type: 'email', value: 'jane@mail.portal.test' }])).toBe(false);
+    expect(await accepts(host, [{ type: 'email', value: 'portal.test@elsewhere.test' }])).toBe(false);
+    const domain = await caWith('Unit Mail Domain CA', [new asn.GeneralName({ rfc822Name: '.portal.test' })]);
+    expect(await accepts(domain, [{ type: 'email', value: 'jane@mail.portal.test' }])).toBe(true);
+    expect(await accepts(domain, [{ type: 'email', value: 'jane@portal.test' }])).toBe(false);
+    const mailbox = await caWith('Unit Mailbox CA', [new asn.GeneralName({ rfc822Name: 'Jane@portal.test' })]);
+    expect(await accepts(mailbox, [{ type: 'email', value: 'jane@portal.test' }])).toBe(true);
+    expect(await accepts(mailbox, [{ type: 'email', value: 'john@portal.test' }])).toBe(false);
+
+    const dns = await caWith('Unit DNS CA', [new asn.GeneralName({ dNSName: 'portal.test' })], [new asn.GeneralName({ dNSName: 'bad.portal.test' })]);
+    expect(await accepts(dns, [{ type: 'dns', value: 'portal.test' }])).toBe(true);
+    expect(await accepts(dns, [{ type: 'dns', value: 'www.PORTAL.test' }])).toBe(true);
+    expect(await accepts(dns, [{ type: 'dns', value: 'evilportal.test' }])).toBe(false);
+    expect(await accepts(dns, [{ type: 'dns', value: 'x.bad.portal.test' }])).toBe(false);
+    expect(await accepts(dns, [{ type: 'dns', value: 'portal.test' }, { type: 'dns', value: 'elsewhere.test' }])).toBe(false);
+    const dnsDomain = await caWith('Unit DNS Domain CA', [new asn.GeneralName({ dNSName: '.portal.test' })]);
+    expect(await accepts(dnsDomain, [{ type: 'dns', value: 'www.portal.test' }])).toBe(true);
+    expect(await accepts(dnsDomain, [{ type: 'dns', value: 'portal.test' }])).toBe(false);
+
+    const uri = await caWith('Unit URI CA', [new asn.GeneralName({ uniformResourceIdentifier: 'portal.test' })]);
+    expect(await accepts(uri, [{ type: 'url', value: 'https://portal.test/jane' }])).toBe(true);
+    expect(await accepts(uri, [{ type: 'url', value: 'HTTPS://jane@PORTAL.test:8443/x?y#z' }])).toBe(true);
+    expect(await accepts(uri, [{ type: 'url', value: 'https://www.portal.test/jane' }])).toBe(false);
+    expect(await accepts(uri, [{ type: 'url', value: 'https://elsewhere.test/portal.test' }])).toBe(false);
+    expect(await accepts(uri, [{ type: 'url', value: 'https://portal.test.elsewhere.test/' }])).toBe(false);
+    expect(await accepts(uri, [{ type: 'url', value: `urn:uuid:${randomUUID()}` }])).toBe(false);
+    expect(await accepts(uri, [{ type: 'url', value: 'portal.test' }])).toBe(false);
+    // The scheme starts the URI: an authority later in it is not its host.
+    expect(await accepts(uri, [{ type: 'url', value: 'urn:x:https://portal.test/' }])).toBe(false);
+    // An IPv6 literal host is read whole, brackets included.
+    const literal = await caWith('Unit URI Literal CA', [new asn.GeneralName({ uniformResourceIdentifier: '[::1]' })]);
+    expect(await accepts(literal, [{ type: 'url', value: 'https://[::1]:8443/jane' }])).toBe(true);
+    const uriDomain = await caWith('Unit URI Domain CA', [new asn.GeneralName({ uniformResourceIdentifier: '.portal.test' })]);
+    expect(await accepts(uriDomain, [{ type: 'url', value: 'https://www.portal.test/' }])).toBe(true);
+    expect(await accepts(uriDomain, [{ type: 'url', value: 'https://portal.test/' }])).toBe(false);
+    // Only the names of a constrained form count: a card with none of them is allowed.
+    expect(await accepts(uri, [])).toBe(true);
+  });
+
+  it('cuts the path above the highest trusted CA, and takes at most five CAs up to it', async () => {
+    /** A trust store of these CAs alone. */
+    const trusting = (...cas: Issued[]) => {
+      const file = path.join(dir, `ca-${randomUUID()}.pem`);
+      fs.writeFileSync(file, pemOf(...cas));
+      return new TrustStore({ rules: ANY_RULES, caFile: file });
+    };
+    const verifyWith = (store: TrustStore, ...certs: Issued[]) => verifyCard(parseCard(pemOf(...certs)), store, new Date());
+    // A trusted CA issued by a root that expired: the root sent along is above the path, not on it.
+    const expiredRoot = await custom({
+      issuer: null,
+      subject: `CN=Unit Expired Root, ${O}`,
+      notBefore: new Date(Date.now() - 10 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+      extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+    });
+    const trusted = await ca(expiredRoot, `CN=Unit Trusted Under Expired CA, ${O}`, [], 0);
+    const onlyIt = trusting(trusted);
+    const card = await cardOf(trusted);
+    expect((await verifyWith(onlyIt, card)).identity).toEqual(cac);
+    expect((await verifyWith(onlyIt, card, expiredRoot)).identity).toEqual(cac);
+    // root → A → B → C → D → card: the root is the fifth CA up, at the limit; one more CA is past it.
+    const a = await ca(root, `CN=Unit Chain A, ${O}`);
+    const chainB = await ca(a, `CN=Unit Chain B, ${O}`);
+    const chainC = await ca(chainB, `CN=Unit Chain C, ${O}`);
+    const chainD = await ca(chainC, `CN=Unit Chain D, ${O}`);
+    const chainE = await ca(chainD, `CN=Unit Chain E, ${O}`);
+    expect((await verifyWith(trusting(root, a), await cardOf(chainD), chainD, chainC, chainB)).identity).toEqual(cac);
+    expect(await refusal(verifyWith(trusting(root, a, chainB), await cardOf(chainE), chainE, chainD, chainC))).toEqual(NOT_TRUSTED);
+  });
+
+  it('refuses a card under a CA whose name constraints cannot be read', async () => {
+    const unreadable = await ca(root, `CN=Unit Unreadable Constraints CA, ${O}`, [new x509.Extension(asn.id_ce_nameConstraints, true, new Uint8Array([0x30, 0x03, 0x02, 0x01]))]);
+    expect(await refusal(verify(await cardOf(unreadable), unreadable))).toEqual(invalid(`The name constraints of ${unreadable.cert.subject} cannot be read.`));
   });
 });

@@ -5,7 +5,7 @@
  * card (a CAC by its EDIPI, a PIV card by its UUID) with an accepted policy,
  * and is not revoked; and, separately, the signature over the challenge.
  */
-import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { PortalError } from '@portal/kit';
@@ -97,11 +97,9 @@ export async function verifyCard(card: ParsedCard, trust: TrustStore, now: Date)
 export function signatureMatches(card: VerifiedCard, challenge: string, signature: string): boolean {
   const bytes = Buffer.from(signature, 'base64');
   if (bytes.length === 0 || bytes.length > 1024) return false;
-  const data = Buffer.from(challenge, 'utf8');
   try {
-    return card.publicKey.asymmetricKeyType === 'rsa'
-      ? verify('sha256', data, { key: card.publicKey, padding: constants.RSA_PKCS1_PADDING }, bytes)
-      : verify('sha256', data, { key: card.publicKey, dsaEncoding: 'der' }, bytes);
+    // Node's defaults are the card's encodings: RSASSA-PKCS1-v1_5 for RSA, DER ECDSA for EC; the challenge as UTF-8.
+    return verify('sha256', Buffer.from(challenge), card.publicKey, bytes);
   } catch {
     return false;
   }
@@ -115,9 +113,10 @@ function supportedKey(leaf: x509.X509Certificate): KeyObject {
   } catch {
     throw invalid('The certificate’s public key could not be read.');
   }
-  const details = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048) return key;
-  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return key;
+  const details = key.asymmetricKeyDetails ?? {};
+  // Only an EC key has a named curve.
+  const supported = key.asymmetricKeyType === 'rsa' ? (details.modulusLength ?? 0) >= 2048 : details.namedCurve === 'prime256v1';
+  if (supported) return key;
   throw invalid('The card’s key must be RSA (2048 bits or more) or EC P-256.');
 }
 
@@ -145,7 +144,7 @@ async function buildPath(leaf: x509.X509Certificate, sent: x509.X509Certificate[
       break;
     }
   }
-  if (top < 0 || top > MAX_CHAIN) throw invalid('The certificate was not issued by a trusted CA.');
+  if (top < 1 || top > MAX_CHAIN) throw invalid('The certificate was not issued by a trusted CA.');
   return chain.slice(0, top + 1);
 }
 
@@ -163,38 +162,39 @@ async function assertCaConstraints(path: x509.X509Certificate[]): Promise<void> 
     if (!constraints?.ca) throw invalid(`A certificate on the card’s path (${ca.subject}) is not a CA certificate.`);
     const usage = ca.getExtension(x509.KeyUsagesExtension);
     if (usage && !(usage.usages & x509.KeyUsageFlags.keyCertSign)) throw invalid(`A CA on the card’s path (${ca.subject}) may not issue certificates (key usage).`);
-    if (constraints.pathLength !== undefined) {
-      // CAs between this one and the card, self-issued ones not counted.
-      let below = 0;
-      for (let j = 1; j < k; j++) if (path[j].subject !== path[j].issuer) below++;
-      if (below > constraints.pathLength) throw invalid(`The card’s path is longer than ${ca.subject} allows (path length constraint).`);
+    // CAs between this one and the card, self-issued ones not counted; no limit without a pathLenConstraint.
+    const below = path.slice(1, k).filter((c) => !selfIssued(c)).length;
+    if (below > (constraints.pathLength ?? Number.POSITIVE_INFINITY)) throw invalid(`The card’s path is longer than ${ca.subject} allows (path length constraint).`);
+    const nameConstraints = nameConstraintsOf(ca);
+    if (!nameConstraints) continue;
+    // The card's names, and a CA's below this one unless it is self-issued (RFC 5280 §6.1.3 b, c).
+    for (const cert of path.slice(0, k).filter((c, j) => j === 0 || !selfIssued(c))) {
+      if (!namesAllowed(cert, nameConstraints)) throw invalid(`A name in the card’s path is outside what ${ca.subject} may certify (name constraints).`);
     }
-    const ext = ca.extensions.find((e) => e.type === asn.id_ce_nameConstraints);
-    if (ext) {
-      for (let j = 0; j < k; j++) {
-        // A self-issued intermediate's subject is exempt; the card's names never are.
-        if (j > 0 && path[j].subject === path[j].issuer) continue;
-        let allowed: boolean;
-        try {
-          allowed = namesAllowed(path[j], j === 0, AsnConvert.parse(ext.value, asn.NameConstraints));
-        } catch {
-          // Constraints or names that cannot be read cannot be honoured: refuse rather than ignore them.
-          allowed = false;
-        }
-        if (!allowed) throw invalid(`A name in the card’s path is outside what ${ca.subject} may certify (name constraints).`);
-      }
-    }
+  }
+}
+
+/** Issued by a CA of the same name (a key rollover): not counted against a path length, its names not constrained. */
+const selfIssued = (c: x509.X509Certificate) => c.subject === c.issuer;
+
+/** The CA's nameConstraints; constraints that cannot be read cannot be honoured, so the card is refused rather than they ignored. */
+function nameConstraintsOf(ca: x509.X509Certificate): asn.NameConstraints | null {
+  const ext = ca.extensions.find((e) => e.type === asn.id_ce_nameConstraints);
+  if (!ext) return null;
+  try {
+    return AsnConvert.parse(ext.value, asn.NameConstraints);
+  } catch {
+    throw invalid(`The name constraints of ${ca.subject} cannot be read.`);
   }
 }
 
 type NameForm = 'directoryName' | 'rfc822Name' | 'dNSName' | 'uniformResourceIdentifier';
 
-/** The certificate's names, by form: its subject DN and, for the card, its alternative names. */
-function namesOf(cert: x509.X509Certificate, leaf: boolean): { form: NameForm; value: string | ArrayBuffer[] }[] {
+/** The certificate's names, by form: its subject DN and its alternative names. */
+function namesOf(cert: x509.X509Certificate): { form: NameForm; value: string | ArrayBuffer[] }[] {
   const out: { form: NameForm; value: string | ArrayBuffer[] }[] = [];
   const subject = AsnConvert.parse(cert.subjectName.toArrayBuffer(), asn.Name);
   if (subject.length) out.push({ form: 'directoryName', value: subject.map((rdn) => AsnConvert.serialize(rdn)) });
-  if (!leaf) return out;
   const san = cert.extensions.find((e) => e.type === asn.id_ce_subjectAltName);
   if (!san) return out;
   for (const g of AsnConvert.parse(san.value, asn.SubjectAlternativeName)) {
@@ -214,10 +214,10 @@ function namesOf(cert: x509.X509Certificate, leaf: boolean): { form: NameForm; v
  * no excluded one. Other forms of constraint (IP addresses, other names) do
  * not apply to the names a card is read by, so they are not checked.
  */
-function namesAllowed(cert: x509.X509Certificate, leaf: boolean, constraints: asn.NameConstraints): boolean {
+function namesAllowed(cert: x509.X509Certificate, constraints: asn.NameConstraints): boolean {
   const permitted = [...(constraints.permittedSubtrees ?? [])].map((s) => s.base);
   const excluded = [...(constraints.excludedSubtrees ?? [])].map((s) => s.base);
-  for (const name of namesOf(cert, leaf)) {
+  for (const name of namesOf(cert)) {
     const bases = (list: asn.GeneralName[]) => list.filter((g) => g[name.form] !== undefined);
     if (bases(excluded).some((g) => within(name, g))) return false;
     const allowed = bases(permitted);

@@ -85,7 +85,7 @@ export function AccessLog() {
               <tr key={`${e.at}-${i}`}>
                 <td>{when(e.at)}</td>
                 <td>{e.actor.name ?? 'Not named'}</td>
-                <td>{human(e.actor.role)}</td>
+                <td>{e.actor.role === 'SELF' ? 'You' : human(e.actor.role)}</td>
                 <td>{human(e.recordKind)}</td>
                 <td>{human(e.action)}</td>
                 <td>{e.outcome === 'ALLOWED' ? 'Allowed' : 'Denied'}</td>

@@ -315,6 +315,29 @@ if (skipReason) {
       await revoke.waitFor();
       await shot('people');
       expect(await seriousViolations()).toEqual([]);
+
+      // John, in a browser of his own, sees Jane's appointments and messages; her medications are not in his grant: a plain sentence, not an error.
+      const johns = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'America/New_York', locale: 'en-US' });
+      try {
+        const john = await johns.newPage();
+        await john.goto(`${stack.gatewayUrl}/app/`);
+        await john.getByLabel('Username').fill('john.roe');
+        await john.getByLabel('Password').fill('Demo-Password-2');
+        await john.getByRole('button', { name: 'Sign in', exact: true }).click();
+        await john.getByRole('heading', { level: 1, name: 'Welcome, John Roe' }).waitFor();
+        const viewing = john.getByLabel('Viewing');
+        await viewing.locator('option', { hasText: 'Jane Doe' }).waitFor({ state: 'attached' });
+        await viewing.selectOption({ label: 'Jane Doe' });
+        await john.getByRole('heading', { level: 1, name: 'Jane Doe’s record' }).waitFor();
+        await john.getByRole('region', { name: 'Medications' }).getByText('Your access to Jane Doe’s record does not include medications.').waitFor();
+        await john.getByRole('region', { name: 'Appointments' }).getByRole('listitem').first().waitFor();
+        await john.getByRole('region', { name: 'Messages' }).getByRole('listitem').first().waitFor();
+        expect(await john.getByRole('alert').count()).toBe(0);
+        await john.screenshot({ path: path.join(SHOTS, 'proxy-john-viewing-jane.png'), fullPage: true });
+      } finally {
+        await johns.close();
+      }
+
       await revoke.click();
       await page.getByRole('status').filter({ hasText: 'John Roe can no longer see your record' }).waitFor();
       await revoke.waitFor({ state: 'detached' });

@@ -19,6 +19,7 @@ const SCOPES: { scope: ProxyScope; title: string }[] = [
   { scope: 'MEDICATIONS', title: 'Medications' },
   { scope: 'RESULTS', title: 'Results' },
   { scope: 'NOTES', title: 'Visit notes' },
+  { scope: 'HEALTH_SUMMARY', title: 'Health summary (conditions, allergies, immunizations)' },
 ];
 const titleOf = (s: string) => SCOPES.find((x) => x.scope === s)?.title ?? s;
 const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);

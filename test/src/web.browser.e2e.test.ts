@@ -248,7 +248,7 @@ if (skipReason) {
       expect(await seriousViolations()).toEqual([]);
     });
 
-    test('switches to Emma and sees her appointments, to Liam and sees none of his sensitive notes, keeping the choice out of the URL and storage', async () => {
+    test('switches to Emma and sees her appointments and downloads her record, to Liam and sees none of his sensitive notes, keeping the choice out of the URL and storage', async () => {
       const viewing = page.getByLabel('Viewing');
       await viewing.locator('option', { hasText: 'Jane Doe (you)' }).waitFor({ state: 'attached' });
       await viewing.selectOption({ label: 'Emma Doe' });
@@ -262,6 +262,15 @@ if (skipReason) {
       })).toEqual([0, 0, '']);
       await shot('proxy-emma-appointments');
       expect(await seriousViolations()).toEqual([]);
+
+      // Her record's download is Emma's too (the id in the request, not the page's address).
+      await nav('My record');
+      await heading('Emma Doe’s record').waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Emma Doe’s record' }).click()]);
+      const bundle = JSON.parse(fs.readFileSync((await download.path())!, 'utf8'));
+      expect(bundle.entry.filter((e: any) => e.resource.resourceType === 'Patient').map((e: any) => e.resource.id)).toEqual([DEMO.emma]);
+      await page.getByRole('status').filter({ hasText: 'Emma Doe’s record was downloaded' }).waitFor();
+      expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/app/');
 
       await viewing.selectOption({ label: 'Liam Doe' });
       await nav('Results and notes');

@@ -5,7 +5,10 @@
  * home page (also at phone width), books and cancels an
  * appointment, writes a message through the end of her session without losing
  * it and gets Alex's answer, asks for a renewal that Alex approves, downloads
- * her record; with pharmacy stopped, the other home sections still render.
+ * her record; switches to her children's records (Emma's appointments; none of
+ * Liam's sensitive notes), sees Alex in "Who looked at my record", gives John
+ * access and revokes it; the smart-card button on plain HTTP says why it
+ * cannot sign in; with pharmacy stopped, the other home sections still render.
  *
  * The steps share one signed-in page and run in order. Each waits for what
  * the page shows, never for a fixed time. Each page is checked by axe-core
@@ -22,7 +25,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { removeTestDir, testTempDir } from '@portal/kit/testing';
 import { DEMO } from '@portal/demo';
-import { alexToken, dataOf, samToken, startTestStack, type TestStack } from './harness';
+import { alexToken, dataOf, operation, samToken, startTestStack, type TestStack } from './harness';
 import { CareTeamInboxDocument, DecideRenewalDocument, PendingPharmacyRequestsDocument, ReplyToThreadDocument } from './generated/operations';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -89,6 +92,14 @@ if (skipReason) {
     });
 
     afterEach(() => expect(cspViolations).toEqual([]));
+
+    test('the smart-card button, on plain HTTP with no card, says why in plain words', async () => {
+      await page.goto(`${stack.gatewayUrl}/app/`);
+      await page.getByRole('button', { name: 'Sign in with a smart card' }).click();
+      await page.getByRole('alert').filter({ hasText: 'No smart card was presented' }).waitFor();
+      await shot('signin-smart-card');
+      expect(await seriousViolations()).toEqual([]);
+    });
 
     test('Jane signs in and sees her home page: every section, no serious accessibility violation, usable at phone width', async () => {
       await page.goto(`${stack.gatewayUrl}/app/`);
@@ -235,6 +246,110 @@ if (skipReason) {
       await page.getByRole('status').filter({ hasText: 'Your record was downloaded' }).waitFor();
       await shot('record');
       expect(await seriousViolations()).toEqual([]);
+    });
+
+    test('switches to Emma and sees her appointments and downloads her record, to Liam and sees none of his sensitive notes, keeping the choice out of the URL and storage', async () => {
+      const viewing = page.getByLabel('Viewing');
+      await viewing.locator('option', { hasText: 'Jane Doe (you)' }).waitFor({ state: 'attached' });
+      await viewing.selectOption({ label: 'Emma Doe' });
+      await nav('Appointments');
+      await heading('Appointments for Emma Doe').waitFor();
+      await page.getByRole('list', { name: 'Emma Doe’s appointments' }).locator('li[data-appointment="ap-emma-upcoming-1"]').waitFor();
+      expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/app/');
+      expect(await page.evaluate(() => {
+        const w = globalThis as any;
+        return [w.localStorage.length, w.sessionStorage.length, w.document.cookie];
+      })).toEqual([0, 0, '']);
+      await shot('proxy-emma-appointments');
+      expect(await seriousViolations()).toEqual([]);
+
+      // Her record's download is Emma's too (the id in the request, not the page's address).
+      await nav('My record');
+      await heading('Emma Doe’s record').waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Emma Doe’s record' }).click()]);
+      const bundle = JSON.parse(fs.readFileSync((await download.path())!, 'utf8'));
+      expect(bundle.entry.filter((e: any) => e.resource.resourceType === 'Patient').map((e: any) => e.resource.id)).toEqual([DEMO.emma]);
+      await page.getByRole('status').filter({ hasText: 'Emma Doe’s record was downloaded' }).waitFor();
+      expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/app/');
+
+      await viewing.selectOption({ label: 'Liam Doe' });
+      await nav('Results and notes');
+      await heading('Results and notes for Liam Doe').waitFor();
+      const notes = page.getByRole('list', { name: 'Liam Doe’s visit notes' });
+      await notes.getByText('Sports physical').waitFor();
+      expect(await notes.getByText('Counseling intake').count()).toBe(0);
+      expect(await page.getByText('Chlamydia').count()).toBe(0);
+      await shot('proxy-liam-results');
+      expect(await seriousViolations()).toEqual([]);
+
+      // Back to her own record.
+      await viewing.selectOption({ index: 0 });
+      await nav('Home');
+      await heading('Welcome, Jane Doe').waitFor();
+    });
+
+    test('sees Alex in "Who looked at my record" after he read her results', async () => {
+      // A pending request of Jane's leads Alex to her record, from which he reads her results.
+      const jane = await stack.signIn('jane.doe', 'Demo-Password-1');
+      const rx = dataOf(await stack.query('{ me { patient { prescriptions { id refillable pendingRequest { id } } } } }', {}, jane)).me.patient.prescriptions;
+      if (!rx.some((x: any) => x.pendingRequest)) {
+        const refillable = rx.find((x: any) => x.refillable);
+        dataOf(await stack.query(operation('RequestRefill'), { prescriptionId: refillable.id }, jane));
+      }
+      const requests = dataOf(await stack.query('{ pendingPharmacyRequests { patient { id labResults(first: 5) { edges { node { id } } } } } }', {}, await alexToken(stack)));
+      expect(requests.pendingPharmacyRequests.some((r: any) => r.patient.id === DEMO.jane && r.patient.labResults.edges.length > 0)).toBe(true);
+
+      await nav('Who looked at my record');
+      await heading('Who looked at my record').waitFor();
+      const table = page.getByRole('table', { name: 'Access to your record' });
+      await table.getByRole('row').filter({ hasText: 'Alex Kim' }).filter({ hasText: 'Practitioner' }).first().waitFor();
+      // Her own reads are left out until she asks for them (her own changes, a booking or a message, are listed).
+      const ownReads = table.getByRole('row').filter({ has: page.getByRole('cell', { name: 'You', exact: true }) }).filter({ has: page.getByRole('cell', { name: 'Read', exact: true }) });
+      expect(await ownReads.count()).toBe(0);
+      await shot('access-log');
+      expect(await seriousViolations()).toEqual([]);
+
+      await page.getByLabel('Include my own reads').check();
+      await ownReads.first().waitFor();
+    });
+
+    test('gives John access to her record and revokes it', async () => {
+      await nav('People who can see my record');
+      await heading('People who can see my record').waitFor();
+      await page.getByLabel('Their DoD ID').fill('1000000002');
+      await page.getByLabel('Messages').check();
+      await page.getByRole('button', { name: 'Give access' }).click();
+      await page.getByRole('status').filter({ hasText: 'John Roe can now see your record' }).waitFor();
+      const revoke = page.getByRole('button', { name: 'Revoke access for John Roe' });
+      await revoke.waitFor();
+      await shot('people');
+      expect(await seriousViolations()).toEqual([]);
+
+      // John, in a browser of his own, sees Jane's appointments and messages; her medications are not in his grant: a plain sentence, not an error.
+      const johns = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'America/New_York', locale: 'en-US' });
+      try {
+        const john = await johns.newPage();
+        await john.goto(`${stack.gatewayUrl}/app/`);
+        await john.getByLabel('Username').fill('john.roe');
+        await john.getByLabel('Password').fill('Demo-Password-2');
+        await john.getByRole('button', { name: 'Sign in', exact: true }).click();
+        await john.getByRole('heading', { level: 1, name: 'Welcome, John Roe' }).waitFor();
+        const viewing = john.getByLabel('Viewing');
+        await viewing.locator('option', { hasText: 'Jane Doe' }).waitFor({ state: 'attached' });
+        await viewing.selectOption({ label: 'Jane Doe' });
+        await john.getByRole('heading', { level: 1, name: 'Jane Doe’s record' }).waitFor();
+        await john.getByRole('region', { name: 'Medications' }).getByText('Your access to Jane Doe’s record does not include medications.').waitFor();
+        await john.getByRole('region', { name: 'Appointments' }).getByRole('listitem').first().waitFor();
+        await john.getByRole('region', { name: 'Messages' }).getByRole('listitem').first().waitFor();
+        expect(await john.getByRole('alert').count()).toBe(0);
+        await john.screenshot({ path: path.join(SHOTS, 'proxy-john-viewing-jane.png'), fullPage: true });
+      } finally {
+        await johns.close();
+      }
+
+      await revoke.click();
+      await page.getByRole('status').filter({ hasText: 'John Roe can no longer see your record' }).waitFor();
+      await revoke.waitFor({ state: 'detached' });
     });
 
     test('with pharmacy stopped, the home page shows its section’s error and retry, and every other section', async () => {

@@ -15,6 +15,14 @@ export function plainWords(error: GraphError | undefined): string {
       return `Too many wrong passwords in a row. Wait ${wait ?? 'a few'} seconds, then try again.`;
     case 'ACCOUNT_DEACTIVATED':
       return 'This account has been closed. Create a new DS Logon account to sign in.';
+    case 'CLIENT_CERTIFICATE_REQUIRED':
+      return 'No smart card was presented. Put your CAC or PIV card in the reader and open the portal at its HTTPS address that asks for the card, or sign in with DS Logon.';
+    case 'CERTIFICATE_INVALID':
+      return 'Your smart card could not be read, or was not issued by a trusted DoD authority.';
+    case 'CERTIFICATE_EXPIRED':
+      return 'Your smart card’s certificate has expired. Sign in with DS Logon, or renew your card.';
+    case 'CERTIFICATE_REVOKED':
+      return 'Your smart card’s certificate has been revoked. Sign in with DS Logon, or renew your card.';
     case 'UNAUTHENTICATED':
       return 'Your session has ended. Please sign in again.';
     case 'FORBIDDEN':

@@ -10,7 +10,8 @@ import { ErrorNote, PageHeading, StatusNote } from '../ui';
 
 const CODE_OF_STATUS: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 429: 'RATE_LIMITED', 503: 'SERVICE_UNAVAILABLE' };
 
-export function MyRecord() {
+/** `whose`: a patient the viewer is a proxy for (the route's ?patient=, in the request only, never the page's address). */
+export function MyRecord({ whose }: { whose?: { id: string; name: string } } = {}) {
   const [error, setError] = useState<GraphError>();
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
@@ -20,7 +21,7 @@ export function MyRecord() {
     setStatus('');
     setBusy(true);
     try {
-      const res = await fetch('/fhir/Patient/$everything', { headers: { authorization: `Bearer ${currentToken() ?? ''}`, accept: 'application/fhir+json' } });
+      const res = await fetch(whose ? `/fhir/Patient/$everything?patient=${encodeURIComponent(whose.id)}` : '/fhir/Patient/$everything', { headers: { authorization: `Bearer ${currentToken() ?? ''}`, accept: 'application/fhir+json' } });
       const text = await res.text();
       if (!res.ok) {
         // The route answers a FHIR OperationOutcome; its HTTP status says which of the graph's codes it is.
@@ -39,7 +40,7 @@ export function MyRecord() {
       a.remove();
       // The link has been followed: the blob is not kept.
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-      setStatus(`Your record was downloaded (${entries} entries).`);
+      setStatus(`${whose ? `${whose.name}’s` : 'Your'} record was downloaded (${entries} entries).`);
     } catch {
       setError({ message: 'The portal could not be reached. Check your connection.', extensions: { code: 'NETWORK_ERROR' } });
     } finally {
@@ -49,9 +50,9 @@ export function MyRecord() {
 
   return (
     <>
-      <PageHeading>My record</PageHeading>
+      <PageHeading>{whose ? `${whose.name}’s record` : 'My record'}</PageHeading>
       <section className="card">
-        <h2>Download my record</h2>
+        <h2>{whose ? `Download ${whose.name}’s record` : 'Download my record'}</h2>
         <p>
           Your health record as one file in the FHIR standard (a JSON “Bundle”): appointments, prescriptions, results, notes, conditions, allergies and
           immunizations. Keep it somewhere safe: anyone with the file can read it.
@@ -59,7 +60,7 @@ export function MyRecord() {
         <ErrorNote error={error} onRetry={download} />
         <StatusNote>{status}</StatusNote>
         <button type="button" onClick={download} disabled={busy}>
-          {busy ? 'Preparing…' : 'Download my record'}
+          {busy ? 'Preparing…' : whose ? `Download ${whose.name}’s record` : 'Download my record'}
         </button>
       </section>
     </>

@@ -1,7 +1,13 @@
-/** DS Logon sign-in (username and password): the contract's SignInWithDsLogon. */
+/**
+ * DS Logon sign-in (username and password): the contract's SignInWithDsLogon.
+ * And a smart card (CAC/PIV) through the browser: SignInWithClientCertificate,
+ * which works only when the page came over HTTPS with the card's certificate
+ * in the TLS handshake (or through a trusted proxy that passes it on);
+ * otherwise the server's refusal is told in plain words.
+ */
 import { useId, useState, type FormEvent } from 'react';
 import { request, type GraphError } from '../graph';
-import { SignInWithDsLogonDocument } from '../operations';
+import { SignInWithClientCertificateDocument, SignInWithDsLogonDocument } from '../operations';
 import { ErrorNote } from '../ui';
 
 export interface SignedIn {
@@ -29,6 +35,16 @@ export function SignIn({ onSignedIn, compact = false }: { onSignedIn: (s: Signed
     onSignedIn({ accessToken: signedIn.accessToken, expiresAt: signedIn.expiresAt, accountId: signedIn.account.id });
   };
 
+  const smartCard = async () => {
+    setBusy(true);
+    setError(undefined);
+    const res = await request(SignInWithClientCertificateDocument, {}, { anonymous: true });
+    setBusy(false);
+    const signedIn = res.data?.signInWithClientCertificate;
+    if (!signedIn) return setError(res.errors[0]);
+    onSignedIn({ accessToken: signedIn.accessToken, expiresAt: signedIn.expiresAt, accountId: signedIn.account.id });
+  };
+
   return (
     <form className="card signin" onSubmit={submit} aria-labelledby={`${id}-title`}>
       {compact ? (
@@ -47,6 +63,14 @@ export function SignIn({ onSignedIn, compact = false }: { onSignedIn: (s: Signed
       <button type="submit" disabled={busy}>
         {busy ? 'Signing in…' : 'Sign in'}
       </button>
+      {!compact && (
+        <>
+          <p>Or use your CAC or PIV card in this computer’s card reader.</p>
+          <button type="button" className="secondary" onClick={smartCard} disabled={busy}>
+            Sign in with a smart card
+          </button>
+        </>
+      )}
     </form>
   );
 }

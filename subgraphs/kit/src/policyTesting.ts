@@ -149,17 +149,18 @@ export interface Expected {
   /** The refusal, e.g. `NOT_FOUND: Prescription was not found.` or `FORBIDDEN: …`. */
   refusal: string;
   /**
-   * The rule never asks for a proxy's grant (e.g. `patientSelf` alone), so a
-   * proxy's audit row names no PROXY role; otherwise it does (the grant was found).
+   * No proxy's grant for the subject is found (the rule never asks, e.g.
+   * `patientSelf` alone, or the subject is not pt-1), so a proxy's audit row
+   * names no PROXY role; otherwise it does.
    */
-  grantUnasked?: boolean;
+  noProxyGrant?: boolean;
 }
 
 /** The answers `decisionOf` gives for each member of the cast when the entry behaves as `expected` says. */
 export function expectedDecisions(expected: Expected): Record<CastMember, string> {
   const out = {} as Record<CastMember, string>;
   for (const member of CAST) {
-    const as = (PROXIES as readonly string[]).includes(member) && !expected.grantUnasked ? ' as PROXY' : '';
+    const as = (PROXIES as readonly string[]).includes(member) && !expected.noProxyGrant ? ' as PROXY' : '';
     if (expected.gate && !expected.gate.admits.includes(member)) out[member] = `FORBIDDEN: ${expected.gate.message}`;
     else if (expected.allows.includes(member)) out[member] = expected.audit && !expected.refusalsOnly ? `allowed; audited ${expected.audit} ALLOWED${as}` : 'allowed';
     else out[member] = expected.audit ? `${expected.refusal}; audited ${expected.audit} DENIED${as}` : expected.refusal;

@@ -49,13 +49,13 @@ const entries: [MessagingEntry, Subject, Expected][] = [
   // A draft is its drafter's alone (the patient or a proxy): not even the care team sees it, nor anyone it is not the draft of.
   ['Query.messageThread', OWN_DRAFT, { ...readers(), allows: ['patient', ...WITH_SCOPE] }],
   ['Query.messageThread', OWN_SENSITIVE_DRAFT, { ...readers(), allows: ['patient', 'proxy'] }],
-  ['Query.messageThread', SOMEONE_ELSES_DRAFT, { ...readers(), allows: [], grantUnasked: true }],
+  ['Query.messageThread', SOMEONE_ELSES_DRAFT, { ...readers(), allows: [], noProxyGrant: true }],
   // A thread of another team than the practitioner's is not theirs.
   ['Query.messageThread', OTHER_TEAMS, { ...readers(), allows: ['patient', ...WITH_SCOPE, 'reading service'] }],
   ['MessageThread.__resolveReference', SENT, readers()],
   ['MessageThread.__resolveReference', SENSITIVE, { ...readers(), allows: ['patient', 'proxy', 'practitioner', 'reading service'] }],
   ['MessageThread.__resolveReference', OWN_DRAFT, { ...readers(), allows: ['patient', ...WITH_SCOPE] }],
-  ['MessageThread.__resolveReference', SOMEONE_ELSES_DRAFT, { ...readers(), allows: [], grantUnasked: true }],
+  ['MessageThread.__resolveReference', SOMEONE_ELSES_DRAFT, { ...readers(), allows: [], noProxyGrant: true }],
   ['MessageDraft.thread', SENT, readers()],
   ['MessageDraft.thread', OWN_DRAFT, { ...readers(), allows: ['patient', ...WITH_SCOPE] }],
   // Lists: a proxy whose grant hides sensitive records sees the folders with those threads left out (in SQL).
@@ -79,7 +79,7 @@ const entries: [MessagingEntry, Subject, Expected][] = [
   ['Mutation.sendMessage#careTeam', NOT_THE_PATIENTS_TEAM, { ...ownTeam, allows: [] }],
   ['Mutation.replyToThread', SENT, writers('create')],
   ['Mutation.replyToThread', SENSITIVE, { ...writers('create'), allows: ['patient', 'proxy', 'practitioner'] }],
-  ['Mutation.replyToThread', OWN_DRAFT, { ...writers('create'), allows: ['patient'], grantUnasked: true }],
+  ['Mutation.replyToThread', OWN_DRAFT, { ...writers('create'), allows: ['patient'], noProxyGrant: true }],
   ['Mutation.replyToThread', OTHER_TEAMS, { ...writers('create'), allows: ['patient', ...WITH_SCOPE] }],
   ['Mutation.markThreadRead', SENT, writers('update')],
   ['Mutation.archiveThread', SENT, writers('update')],
@@ -99,7 +99,7 @@ const entries: [MessagingEntry, Subject, Expected][] = [
   [
     'Mutation.postCareTeamMessage',
     { patientId: 'pt-1' },
-    { allows: ['writing service'], audit: 'message/create', refusal: 'FORBIDDEN: Only a service credential with scope messaging:write can post a message for a care team.', grantUnasked: true },
+    { allows: ['writing service'], audit: 'message/create', refusal: 'FORBIDDEN: Only a service credential with scope messaging:write can post a message for a care team.', noProxyGrant: true },
   ],
 ];
 

@@ -311,4 +311,4 @@ export function freePort(): Promise<number> {
 }
 
 /** The decisions of a subgraph's declared policy for a fixed cast of viewers (each subgraph's `policy.test.ts`). */
-export { accessOf, allBut, CAST, DEFAULT_REFUSAL, decisionOf, decisionsOf, expectedDecisions, type CastMember, type Expected } from './policyTesting';
+export { accessOf, allBut, CAST, DEFAULT_REFUSAL, decisionOf, decisionsOf, expectedDecisions, PROXIES, type CastMember, type Expected } from './policyTesting';

@@ -92,6 +92,7 @@ export const policy = definePolicy({
     Patient: 'identity owns the patient; here only its id and the guarded fields below',
     Practitioner: 'a reference by id only',
     CareTeam: 'identity owns the team; here only its id and its guarded threads',
+    ProxyAuthor: 'a reference (proxy id, patient id) on a message already guarded by its thread; the name comes from identity’s ProxyAuthor.__resolveReference',
   },
   openFields: {},
   entries: {

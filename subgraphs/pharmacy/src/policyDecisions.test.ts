@@ -1,13 +1,19 @@
 import { policyProblems } from '@portal/kit';
-import { allBut, decisionsOf, DEFAULT_REFUSAL, expectedDecisions, type Expected } from '@portal/kit/testing';
+import { allBut, decisionsOf, DEFAULT_REFUSAL, expectedDecisions, PROXIES, type Expected } from '@portal/kit/testing';
 import { policy } from './policy';
 import { typeDefs } from './schema';
 
 type PharmacyEntry = keyof typeof policy.entries;
 
-/** Every entry's decision for each viewer of the kit's cast (see kit's policyTesting.ts), for patient pt-1. */
-const READERS = ['patient', 'practitioner', 'pharmacist', 'reading service'] as const;
-const PATIENTS = { admits: ['patient', 'another patient'], message: 'Only a patient can do this.' } as const;
+/**
+ * Every entry's decision for each viewer of the kit's cast (see kit's
+ * policyTesting.ts), for patient pt-1: a proxy of pt-1's reads and requests
+ * with a grant covering MEDICATIONS (prescriptions carry no sensitivity), not without it.
+ */
+const WITH_SCOPE = ['proxy', 'proxy hiding sensitive'] as const;
+const READERS = ['patient', ...WITH_SCOPE, 'practitioner', 'pharmacist', 'reading service'] as const;
+const REQUESTERS = ['patient', ...WITH_SCOPE] as const;
+const PATIENTS = { admits: ['patient', 'another patient', ...PROXIES], message: 'Only a patient can do this.' } as const;
 const PHARMACISTS = ['pharmacist', 'another pharmacist'] as const;
 const RX = 'NOT_FOUND: Prescription was not found.';
 const REQUEST = 'NOT_FOUND: Pharmacy request was not found.';
@@ -33,8 +39,8 @@ const entries: [PharmacyEntry, Expected][] = [
     'Query.pharmacistLookup',
     { gate: { admits: PHARMACISTS, message: 'Only a pharmacist can look a patient up for dispensing.' }, allows: ['pharmacist'], audit: 'prescription/read', refusal: DEFAULT_REFUSAL },
   ],
-  ['Mutation.requestRefill', { gate: PATIENTS, allows: ['patient'], audit: 'pharmacy_request/create', refusal: RX }],
-  ['Mutation.requestRenewal', { gate: PATIENTS, allows: ['patient'], audit: 'pharmacy_request/create', refusal: RX }],
+  ['Mutation.requestRefill', { gate: PATIENTS, allows: REQUESTERS, audit: 'pharmacy_request/create', refusal: RX }],
+  ['Mutation.requestRenewal', { gate: PATIENTS, allows: REQUESTERS, audit: 'pharmacy_request/create', refusal: RX }],
   [
     'Mutation.decideRenewal',
     {

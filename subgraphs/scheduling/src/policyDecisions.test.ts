@@ -1,5 +1,5 @@
 import { policyProblems } from '@portal/kit';
-import { decisionsOf, DEFAULT_REFUSAL, expectedDecisions, type Expected } from '@portal/kit/testing';
+import { decisionsOf, DEFAULT_REFUSAL, expectedDecisions, PROXIES, type Expected } from '@portal/kit/testing';
 import { policy } from './policy';
 import { typeDefs } from './schema';
 
@@ -8,11 +8,15 @@ type SchedulingEntry = keyof typeof policy.entries;
 /**
  * Every entry's decision for each viewer of the kit's cast (see kit's
  * policyTesting.ts), for an appointment of patient pt-1 with practitioner
- * `with` (pr-1 treats pt-1; pr-2 treats no one).
+ * `with` (pr-1 treats pt-1; pr-2 treats no one). A proxy of pt-1's reads and
+ * books with a grant covering APPOINTMENTS, sensitive or not (appointments
+ * carry no sensitivity); without that scope they are refused.
  */
 const appointment = (practitionerId: string) => ({ patientId: 'pt-1', practitionerId });
-const READERS = ['patient', 'practitioner', 'reading service'] as const;
-const PATIENTS = { admits: ['patient', 'another patient'], message: 'Only a patient can do this.' } as const;
+const WITH_SCOPE = ['proxy', 'proxy hiding sensitive'] as const;
+const READERS = ['patient', ...WITH_SCOPE, 'practitioner', 'reading service'] as const;
+const BOOKERS = ['patient', ...WITH_SCOPE] as const;
+const PATIENTS = { admits: ['patient', 'another patient', ...PROXIES], message: 'Only a patient can do this.' } as const;
 const APPOINTMENT = 'NOT_FOUND: Appointment was not found.';
 const STATUS_GATE = { admits: ['practitioner', 'another practitioner'], message: 'Only the appointment’s practitioner can change its status.' } as const;
 
@@ -27,10 +31,10 @@ const entries: [SchedulingEntry, string, Expected][] = [
     'pr-2',
     { gate: { admits: ['another practitioner'], message: 'A practitioner can see only their own schedule.' }, allows: ['another practitioner'], audit: 'appointment/read', refusal: DEFAULT_REFUSAL },
   ],
-  ['Mutation.bookAppointment', 'pr-1', { gate: PATIENTS, allows: ['patient'], audit: 'appointment/create', refusal: DEFAULT_REFUSAL }],
-  ['Mutation.cancelAppointment', 'pr-1', { gate: PATIENTS, allows: ['patient'], audit: 'appointment/update', refusal: APPOINTMENT }],
-  ['Mutation.rescheduleAppointment', 'pr-1', { gate: PATIENTS, allows: ['patient'], audit: 'appointment/update', refusal: APPOINTMENT }],
-  ['Mutation.rescheduleAppointment#newSlot', 'pr-1', { gate: PATIENTS, allows: ['patient'], audit: 'appointment/create', refusal: DEFAULT_REFUSAL }],
+  ['Mutation.bookAppointment', 'pr-1', { gate: PATIENTS, allows: BOOKERS, audit: 'appointment/create', refusal: DEFAULT_REFUSAL }],
+  ['Mutation.cancelAppointment', 'pr-1', { gate: PATIENTS, allows: BOOKERS, audit: 'appointment/update', refusal: APPOINTMENT }],
+  ['Mutation.rescheduleAppointment', 'pr-1', { gate: PATIENTS, allows: BOOKERS, audit: 'appointment/update', refusal: APPOINTMENT }],
+  ['Mutation.rescheduleAppointment#newSlot', 'pr-1', { gate: PATIENTS, allows: BOOKERS, audit: 'appointment/create', refusal: DEFAULT_REFUSAL }],
   ['Mutation.updateAppointmentStatus', 'pr-1', { gate: STATUS_GATE, allows: ['practitioner'], audit: 'appointment/update', refusal: APPOINTMENT }],
   ['Mutation.updateAppointmentStatus', 'pr-2', { gate: STATUS_GATE, allows: ['another practitioner'], audit: 'appointment/update', refusal: APPOINTMENT }],
   // An appointment "with" someone who is no practitioner (a patient's, a pharmacist's person id): only a practitioner is its practitioner.

@@ -40,6 +40,10 @@ describe('what a parent’s link gives, by the child’s age on the given day', 
     expect(guardianAccess(born, '2032-05-19')?.scopes).toEqual(ALL);
   });
 
+  it('gives a newborn’s parent everything from the day of birth', () => {
+    expect(guardianAccess('2026-11-28', '2026-11-28')).toEqual({ relationship: 'PARENT_OR_GUARDIAN', scopes: ALL, hideSensitive: false, endsOn: '2044-11-27' });
+  });
+
   it('nothing from the 18th birthday, nor for a birth date after the day', () => {
     expect(guardianAccess(born, '2032-05-20')).toBeNull();
     expect(guardianAccess(born, '2040-01-01')).toBeNull();
@@ -67,5 +71,17 @@ describe('a grant and combining sources', () => {
       hideSensitive: false,
       endsOn: '2030-01-01',
     });
+  });
+
+  it('is the same whichever source comes first: the parent’s relationship, the later end', () => {
+    const parent = guardianAccess('2011-01-01', '2026-11-28')!;
+    const grant = grantAccess({ scopes: 'RESULTS', endsOn: '2027-06-30' });
+    expect(combine(grant, parent)).toEqual({ relationship: 'PARENT_OR_GUARDIAN', scopes: ALL, hideSensitive: false, endsOn: '2028-12-31' });
+    expect(combine(parent, grant)).toEqual(combine(grant, parent));
+  });
+
+  it('keeps sensitive records hidden when every source hides them (two guardians’ links to a 15-year-old)', () => {
+    const one = guardianAccess('2011-01-01', '2026-11-28')!;
+    expect(combine(one, { ...one })).toEqual({ relationship: 'PARENT_OR_GUARDIAN', scopes: ALL, hideSensitive: true, endsOn: '2028-12-31' });
   });
 });

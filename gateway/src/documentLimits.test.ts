@@ -18,7 +18,7 @@ function tokens(text: string): number {
 }
 
 describe('the default document limits', () => {
-  it('cover the 31 contract operations and the project\'s own additions (47 in all)', () => expect(contract).toHaveLength(47));
+  it('cover the 31 contract operations and the project\'s own additions (51 in all)', () => expect(contract).toHaveLength(51));
 
   // "A portal client never meets them": every contract operation uses at most half of each.
   it.each(contract.map((op) => [op.name, op.body] as const))('%s stays within half of every limit', (_, body) => {

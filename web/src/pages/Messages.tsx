@@ -2,13 +2,18 @@
  * Secure messages: folders, a thread with its replies, a new message to a
  * care team. Drafts are kept by the app (in memory, in the frame above this
  * page), so a message being written survives moving between pages and the
- * session's end; the contract has no operation that stores a draft on the
- * server, so the Drafts folder shows only what the server holds there.
+ * session's end. "Save draft" stores a new message on the server
+ * (saveMessageDraft); the Drafts folder opens it for editing, "Save draft"
+ * then updates it and "Send message" sends it (sendMessageDraft).
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { idempotencyKey, request, type GraphError } from '../graph';
 import {
+  DraftThreadDocument,
   MarkThreadReadDocument,
+  SaveMessageDraftDocument,
+  SendMessageDraftDocument,
+  UpdateMessageDraftDocument,
   MessageThreadDocument,
   MessageThreadsDocument,
   ReplyToThreadDocument,
@@ -23,7 +28,8 @@ import { useRenewals } from '../session';
 import { day, label, when } from '../words';
 
 export interface Drafts {
-  compose: { careTeamId: string; category: MessageCategory; subject: string; body: string };
+  /** draftId: the server's draft this message was opened from or saved as. */
+  compose: { careTeamId: string; category: MessageCategory; subject: string; body: string; draftId?: string };
   /** Replies being written, by thread id. */
   replies: Record<string, string>;
 }
@@ -59,6 +65,18 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
     void loadList();
   }, [loadList]);
 
+  /** A thread of the Drafts folder opens its draft in the new-message form. */
+  const openDraft = async (threadId: string) => {
+    setError(undefined);
+    setStatus('');
+    const res = await request(DraftThreadDocument, { id: threadId });
+    const t = res.data?.messageThread;
+    if (!t?.draft) return setError(res.errors[0]);
+    setDrafts((d) => ({ ...d, compose: { careTeamId: t.careTeam?.id ?? '', category: t.category, subject: t.subject, body: t.draft?.body ?? '', draftId: t.draft?.id } }));
+    setOpen(undefined);
+    setComposing(true);
+  };
+
   const openThread = async (threadId: string, unread = false) => {
     setError(undefined);
     setStatus('');
@@ -84,12 +102,44 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
     setStatus('Your reply was sent.');
   };
 
+  /** Stores the message on the server: a new draft, or the changes to the one it was opened from. */
+  const saveDraft = async (): Promise<string | undefined> => {
+    const c = drafts.compose;
+    const careTeamId = c.careTeamId || list?.careTeams[0]?.id;
+    setError(undefined);
+    const fields = { careTeamId, category: c.category, subject: c.subject, body: c.body };
+    const res = c.draftId
+      ? await request(UpdateMessageDraftDocument, { input: { draftId: c.draftId, ...fields } })
+      : await request(SaveMessageDraftDocument, { input: fields });
+    const draft = res.data && ('updateMessageDraft' in res.data ? res.data.updateMessageDraft : res.data.saveMessageDraft);
+    if (!draft) {
+      setError(res.errors[0]);
+      return undefined;
+    }
+    setDrafts((d) => ({ ...d, compose: { ...d.compose, draftId: draft.id } }));
+    void loadList();
+    return draft.id;
+  };
+
   const send = async (e: FormEvent) => {
     e.preventDefault();
     const c = drafts.compose;
     const careTeamId = c.careTeamId || list?.careTeams[0]?.id;
     if (!careTeamId) return setError({ message: 'no care team', extensions: { code: 'SERVICE_UNAVAILABLE' } });
     setError(undefined);
+    if (c.draftId) {
+      // Save what was typed since, then send the stored draft; it leaves Drafts and appears in Sent.
+      const draftId = await saveDraft();
+      if (!draftId) return;
+      const res = await request(SendMessageDraftDocument, { draftId });
+      const sent = res.data?.sendMessageDraft;
+      if (!sent) return setError(res.errors[0]);
+      setDrafts((d) => ({ ...d, compose: emptyDrafts.compose }));
+      await openThread(sent.id);
+      setStatus('Your message was sent.');
+      void loadList();
+      return;
+    }
     const res = await request(SendMessageDocument, { careTeamId, category: c.category, subject: c.subject, body: c.body, idempotencyKey: idempotencyKey() });
     const sent = res.data?.sendMessage;
     if (!sent) return setError(res.errors[0]);
@@ -139,7 +189,7 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
             <ul className="list threads" aria-label={`${label(folder)} messages`}>
               {list?.messageThreads?.edges.map(({ node: t }) => (
                 <li key={t.id} className={t.unread ? 'unread' : undefined}>
-                  <button type="button" className="thread" onClick={() => openThread(t.id, t.unread)}>
+                  <button type="button" className="thread" onClick={() => (folder === 'DRAFTS' ? openDraft(t.id) : openThread(t.id, t.unread))}>
                     <strong>{t.subject}</strong>
                     <span>
                       {t.careTeam?.name ?? 'Care team'} · {day(t.lastMessageAt)}
@@ -218,7 +268,17 @@ export function Messages({ drafts, setDrafts }: { drafts: Drafts; setDrafts: (f:
               <label htmlFor={`${id}-body`}>Message</label>
               <textarea id={`${id}-body`} rows={6} required maxLength={10_000} value={compose.body} onChange={(e) => setCompose({ body: e.target.value })} />
               <p className="note">For an emergency, call 911.</p>
-              <button type="submit">Send message</button>
+              <div className="actions">
+                <button type="submit">Send message</button>
+                <button
+                  type="button"
+                  onClick={async () => {
+                    if (await saveDraft()) setStatus('Your draft was saved. It is in Drafts.');
+                  }}
+                >
+                  Save draft
+                </button>
+              </div>
             </form>
           </section>
         )}

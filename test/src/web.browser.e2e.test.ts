@@ -212,6 +212,35 @@ if (skipReason) {
       expect(await seriousViolations()).toEqual([]);
     });
 
+    test('saves a draft on the server, opens it from Drafts, edits and sends it, and finds it in Sent', async () => {
+      await nav('Messages');
+      await heading('Messages').waitFor();
+      await page.getByRole('button', { name: 'New message' }).click();
+      await page.getByLabel('To', { exact: true }).selectOption({ label: 'Primary Care Team Blue' });
+      await page.getByLabel('Subject').fill('A draft about my follow-up');
+      await page.getByLabel('Message', { exact: true }).fill('First words of my draft.');
+      await page.getByRole('button', { name: 'Save draft' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your draft was saved.' }).waitFor();
+
+      const folders = page.getByRole('group', { name: 'Folder' });
+      await folders.getByRole('button', { name: /^Drafts/ }).click();
+      const drafts = page.getByRole('list', { name: 'Drafts messages' });
+      await drafts.getByRole('button', { name: /A draft about my follow-up/ }).click();
+      await expect(page.getByLabel('Message', { exact: true }).inputValue()).resolves.toBe('First words of my draft.');
+      await page.getByLabel('Message', { exact: true }).fill('First words of my draft, and the rest.');
+      await page.getByRole('button', { name: 'Save draft' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your draft was saved.' }).waitFor();
+      await page.getByRole('button', { name: 'Send message' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your message was sent.' }).waitFor();
+      await page.getByText('First words of my draft, and the rest.').waitFor();
+
+      await folders.getByRole('button', { name: /^Sent/ }).click();
+      await page.getByRole('list', { name: 'Sent messages' }).getByRole('button', { name: /A draft about my follow-up/ }).waitFor();
+      await folders.getByRole('button', { name: /^Drafts/ }).click();
+      await page.getByText('No messages in Drafts.').or(page.getByRole('list', { name: 'Drafts messages' })).first().waitFor();
+      await expect(page.getByRole('list', { name: 'Drafts messages' }).getByRole('button', { name: /A draft about my follow-up/ }).count()).resolves.toBe(0);
+    });
+
     test('asks for a renewal that Alex approves', async () => {
       await nav('Medications');
       await heading('Medications').waitFor();

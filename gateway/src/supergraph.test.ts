@@ -1,17 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse, validate, type OperationDefinitionNode } from 'graphql';
+import { parse, validate, visit, type ASTNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { apiSchemaOf, composeSupergraph } from './compose';
 import { REPO_ROOT, SUPERGRAPH_FILE } from './subgraphs';
 
 const supergraph = fs.readFileSync(SUPERGRAPH_FILE, 'utf8');
 const operationsDir = path.join(REPO_ROOT, 'schema', 'operations');
 const committedContract = path.join(operationsDir, 'portal.graphql');
-const operations = fs
+const definitions = fs
   .readdirSync(operationsDir)
   .filter((f) => f.endsWith('.graphql'))
-  .flatMap((f) => parse(fs.readFileSync(path.join(operationsDir, f), 'utf8')).definitions)
-  .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+  .flatMap((f) => parse(fs.readFileSync(path.join(operationsDir, f), 'utf8')).definitions);
+const operations = definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+/** Fragments of the operation files, by name: an operation validates with the ones it spreads. */
+const fragments = new Map(definitions.filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition').map((f) => [f.name.value, f]));
+
+/** The fragments `node` spreads, and theirs in turn. */
+function fragmentsOf(node: ASTNode, found = new Map<string, FragmentDefinitionNode>()): FragmentDefinitionNode[] {
+  visit(node, {
+    FragmentSpread(spread) {
+      const f = fragments.get(spread.name.value);
+      if (f && !found.has(f.name.value)) {
+        found.set(f.name.value, f);
+        fragmentsOf(f, found);
+      }
+    },
+  });
+  return [...found.values()];
+}
 
 describe('schema/supergraph.graphql', () => {
   it('is what the subgraphs’ SDL composes to (run `npm run compose` when this fails)', () => {
@@ -32,7 +48,7 @@ describe('client operations in schema/operations', () => {
 
   // Every operation of the contract validates: none is pending any more.
   it.each(operations.map((o) => [o.name!.value, o] as const))('%s validates against the supergraph', (_, op) => {
-    expect(validate(api, { kind: 'Document' as never, definitions: [op] }).map((e) => e.message)).toEqual([]);
+    expect(validate(api, { kind: 'Document' as never, definitions: [op, ...fragmentsOf(op)] }).map((e) => e.message)).toEqual([]);
   });
 
   it('include the committed copy of the contract, schema/operations/portal.graphql', () => {

@@ -310,12 +310,19 @@ export type Message = {
   proxyAuthor?: Maybe<ProxyAuthor>;
 };
 
-/** Who wrote a message in the patient's name as their proxy; the name comes from identity. */
+/**
+ * Who wrote a message in a patient's name as their proxy (a parent, a caregiver the patient
+ * named): the proxy's name and nothing else of their record. Messaging's Message.proxyAuthor
+ * names it with the message's patient; identity answers it to whoever may read that patient's
+ * record (the patient, their proxies, the practitioners treating them, a reading service),
+ * and only while the writer is the patient's parent or guardian or holds or held a grant of
+ * theirs. Null for anyone else.
+ */
 export type ProxyAuthor = {
   __typename?: 'ProxyAuthor';
-  /** The proxy's person id. */
+  /** The proxy's person id (the same as their Patient.id). */
   id: Scalars['ID']['output'];
-  /** The patient in whose name the proxy wrote. */
+  /** The patient in whose name the proxy wrote (Patient.id). */
   patientId: Scalars['ID']['output'];
 };
 

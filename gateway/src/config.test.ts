@@ -3,8 +3,8 @@ import path from 'node:path';
 import { DEFAULT_SUBGRAPH_LIMITS, readGatewayConfig, readSubgraphLimits } from './config';
 
 describe('readSubgraphLimits', () => {
-  it('defaults to a timeout of 5 s and a circuit that opens after 3 outages in a row, for 5 s', () => {
-    expect(readSubgraphLimits({})).toEqual({ subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 } });
+  it('defaults to a timeout of 5 s, a circuit that opens after 3 outages in a row, for 5 s, and entity fetches merged', () => {
+    expect(readSubgraphLimits({})).toEqual({ subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 }, mergeEntityFetches: true });
     expect(readSubgraphLimits({})).toEqual(DEFAULT_SUBGRAPH_LIMITS);
     expect(readSubgraphLimits({ SUBGRAPH_TIMEOUT_MS: '', SUBGRAPH_BREAKER_FAILURES: '  ' })).toEqual(DEFAULT_SUBGRAPH_LIMITS);
   });
@@ -13,7 +13,14 @@ describe('readSubgraphLimits', () => {
     expect(readSubgraphLimits({ SUBGRAPH_TIMEOUT_MS: '2500', SUBGRAPH_BREAKER_FAILURES: '1', SUBGRAPH_BREAKER_RESET_MS: '600000' })).toEqual({
       subgraphTimeoutMs: 2_500,
       breaker: { failures: 1, resetMs: 600_000 },
+      mergeEntityFetches: true,
     });
+  });
+
+  it('turns entity fetch merging off with SUBGRAPH_FETCH_MERGING=0, and refuses anything but 1 or 0', () => {
+    expect(readSubgraphLimits({ SUBGRAPH_FETCH_MERGING: '0' }).mergeEntityFetches).toBe(false);
+    expect(readSubgraphLimits({ SUBGRAPH_FETCH_MERGING: '1' }).mergeEntityFetches).toBe(true);
+    expect(() => readSubgraphLimits({ SUBGRAPH_FETCH_MERGING: 'off' })).toThrow(/SUBGRAPH_FETCH_MERGING must be 1 or 0/);
   });
 
   it.each([

@@ -12,6 +12,8 @@ export interface GatewayConfig {
   breaker: BreakerSettings;
   /** Serve HTTPS itself (`TLS_CERT_FILE`, `TLS_KEY_FILE`), asking each client for a smart card's certificate. */
   tls?: TlsSettings;
+  /** Entity fetches of one request that go to the same subgraph at the same point of the plan are sent as one operation (`SUBGRAPH_FETCH_MERGING`; on unless false; see fetchWaves.ts). */
+  mergeEntityFetches?: boolean;
   /** The header in which a trusted proxy (TRUSTED_PROXIES) passes on the client certificate (`CLIENT_CERT_HEADER`, e.g. client-cert); none believed when unset. */
   clientCertHeader?: string;
 }
@@ -31,9 +33,9 @@ export interface BreakerSettings {
 }
 
 /** The bounds on waiting for subgraphs, as `readSubgraphLimits` reads them from the environment. */
-export type SubgraphLimits = Pick<GatewayConfig, 'subgraphTimeoutMs' | 'breaker'>;
+export type SubgraphLimits = Pick<GatewayConfig, 'subgraphTimeoutMs' | 'breaker' | 'mergeEntityFetches'>;
 
-export const DEFAULT_SUBGRAPH_LIMITS: SubgraphLimits = { subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 } };
+export const DEFAULT_SUBGRAPH_LIMITS: SubgraphLimits = { subgraphTimeoutMs: 5_000, breaker: { failures: 3, resetMs: 5_000 }, mergeEntityFetches: true };
 
 /** The setting that holds each subgraph's base URL (deploy/router.yaml names the same). */
 export const SUBGRAPH_URL_SETTINGS = {
@@ -70,14 +72,15 @@ export function readTlsSettings(env: NodeJS.ProcessEnv = process.env): TlsSettin
 }
 
 /**
- * SUBGRAPH_TIMEOUT_MS, SUBGRAPH_BREAKER_FAILURES and SUBGRAPH_BREAKER_RESET_MS,
- * checked at start-up: a typo stops the start with a message naming the
+ * SUBGRAPH_TIMEOUT_MS, SUBGRAPH_BREAKER_FAILURES, SUBGRAPH_BREAKER_RESET_MS and
+ * SUBGRAPH_FETCH_MERGING, checked at start-up: a typo stops the start with a message naming the
  * setting, instead of a gateway whose every fetch fails.
  */
 export function readSubgraphLimits(env: NodeJS.ProcessEnv = process.env): SubgraphLimits {
-  const s = parseSettings(env, ['SUBGRAPH_TIMEOUT_MS', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_BREAKER_RESET_MS']);
+  const s = parseSettings(env, ['SUBGRAPH_TIMEOUT_MS', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_BREAKER_RESET_MS', 'SUBGRAPH_FETCH_MERGING']);
   return {
     subgraphTimeoutMs: s.SUBGRAPH_TIMEOUT_MS,
     breaker: { failures: s.SUBGRAPH_BREAKER_FAILURES, resetMs: s.SUBGRAPH_BREAKER_RESET_MS },
+    mergeEntityFetches: s.SUBGRAPH_FETCH_MERGING ?? true,
   };
 }

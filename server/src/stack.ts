@@ -37,6 +37,8 @@ export interface StackOptions {
   databasePrefix?: string;
   /** Overrides SUBGRAPH_TIMEOUT_MS. */
   subgraphTimeoutMs?: number;
+  /** Overrides SUBGRAPH_FETCH_MERGING. */
+  mergeEntityFetches?: boolean;
   /** The gateway's HTTPS (TLS_CERT_FILE, TLS_KEY_FILE) and a trusted proxy's client-certificate header (CLIENT_CERT_HEADER). */
   clientCertificates?: Pick<GatewayConfig, 'tls' | 'clientCertHeader'>;
   /** The built patient web app served at /app/ (web/dist unless told otherwise; the browser tests build their own). */
@@ -124,6 +126,7 @@ export function stackGatewayConfig(options: StackOptions, config: PortalConfig, 
     // SUBGRAPH_TIMEOUT_MS and the breaker settings, validated; a test may shorten the timeout.
     ...readSubgraphLimits(process.env),
     ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
+    ...(options.mergeEntityFetches !== undefined ? { mergeEntityFetches: options.mergeEntityFetches } : {}),
     ...options.clientCertificates,
   };
 }

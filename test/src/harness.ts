@@ -38,13 +38,14 @@ export interface TestStack extends Stack {
 
 /**
  * `overrides` change the stack's settings, e.g. `redisUrl` and a unique `redisKeyPrefix` for sessions in Redis;
- * `options.webAppDir` is a build of the web app for the gateway to serve at /app/ (the browser tests make their own).
+ * `options.webAppDir` is a build of the web app for the gateway to serve at /app/ (the browser tests make their own);
+ * `options.mergeEntityFetches: false` sends every entity fetch as Apollo plans it (SUBGRAPH_FETCH_MERGING=0).
  */
-export async function startTestStack(overrides: Partial<PortalConfig> = {}, options: { webAppDir?: string } = {}): Promise<TestStack> {
+export async function startTestStack(overrides: Partial<PortalConfig> = {}, options: { webAppDir?: string; mergeEntityFetches?: boolean } = {}): Promise<TestStack> {
   const config = testConfig(overrides);
   let stack: Stack;
   try {
-    stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: uniqueDatabasePrefix(), subgraphTimeoutMs: 10_000, webAppDir: options.webAppDir });
+    stack = await startStack({ config, port: 0, ephemeralPorts: true, seedDemo: true, databasePrefix: uniqueDatabasePrefix(), subgraphTimeoutMs: 10_000, webAppDir: options.webAppDir, mergeEntityFetches: options.mergeEntityFetches });
   } catch (e) {
     // No stack to stop: remove its directory (with the signing key in it) here; schemas made are the run's teardown's.
     removeTestDir(config.dataDir);

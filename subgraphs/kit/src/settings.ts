@@ -174,6 +174,7 @@ export const SETTINGS = {
   SUBGRAPH_TIMEOUT_MS: gatewayLimit('SUBGRAPH_TIMEOUT_MS', 5_000, 100, 60_000, 'milliseconds'),
   SUBGRAPH_BREAKER_FAILURES: gatewayLimit('SUBGRAPH_BREAKER_FAILURES', 3, 1, 100, 'failures'),
   SUBGRAPH_BREAKER_RESET_MS: gatewayLimit('SUBGRAPH_BREAKER_RESET_MS', 5_000, 100, 600_000, 'milliseconds'),
+  SUBGRAPH_FETCH_MERGING: flag('SUBGRAPH_FETCH_MERGING', '1'),
   REQUEST_ID_SECRET: setting('', (v) => {
     if (v !== undefined && v.length < 32) throw new Error('REQUEST_ID_SECRET must be at least 32 characters.');
     return v;

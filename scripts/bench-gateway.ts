@@ -3,6 +3,7 @@
  * subgraphs, the same committed supergraph and the same data:
  *   npm run bench:gateway -- [--patients 100] [--duration 15] [--warmup 5] [--rounds 2]
  *                            [--connections 8] [--layout split|single|both] [--stack-threads 1,2] [--base-port 5100] [--profile DIR]
+ *                            [--compare-merging]
  *
  * 1. Seeds a temporary SQLite DATA_DIR (the demo cast plus `--patients`
  *    synthetic patients with a few rows in every list), opens a session for
@@ -12,7 +13,10 @@
  *    (bench/hive, installed with `npm ci` on first use; Authorization and the
  *    request id forwarded, subgraph request dedupe off), and sends PortalView
  *    (schema/operations/portal.graphql) with the patients' tokens round-robin
- *    through autocannon, alternating A/B/A/B rounds after a warm-up of each.
+ *    through autocannon, in rounds A/B, B/A, A/B... (each round's order turned,
+ *    so that neither gateway always goes first while the subgraphs still warm
+ *    up) after a warm-up of each. `--compare-merging` adds a third gateway of
+ *    the project's with SUBGRAPH_FETCH_MERGING=0 (Apollo's plan as it is).
  *    `single`: the whole stack in one process, as `npm start` runs it.
  * 3. Prints, per round, req/s, p50, p99, errors (non-2xx, GraphQL errors,
  *    socket errors) and the CPU milliseconds per request of every process
@@ -281,6 +285,7 @@ async function main() {
   // `npm start` as it runs by default (1: one thread) and on two cores (2: the subgraphs in a worker thread).
   const stackThreads = arg('stack-threads', '1,2').split(',').map((t) => t.trim());
   if (stackThreads.some((t) => t !== '1' && t !== '2')) throw new Error('--stack-threads is 1, 2 or 1,2');
+  const compareMerging = process.argv.includes('--compare-merging');
   const profileDir = process.argv.includes('--profile') ? path.resolve(arg('profile', 'profiles')) : undefined;
   if (!['split', 'single', 'both'].includes(layout)) throw new Error('--layout is split, single or both');
   if (layout !== 'single') ensureHive();
@@ -306,6 +311,10 @@ async function main() {
       const gatewayUrl = `http://127.0.0.1:${base + 10}`;
       const urls = Object.fromEntries(SUBGRAPHS.map(({ name }) => [`${name.toUpperCase().replace(/-/g, '_')}_URL`, urlOf(name)]));
       const gateway = start('gateway', ['--import', 'tsx', 'scripts/gateway.ts'], { ...quiet, ...urls, PORT: String(base + 10) }, profiled);
+      const unmergedUrl = `http://127.0.0.1:${base + 11}`;
+      const unmerged = compareMerging
+        ? start('gateway-unmerged', ['--import', 'tsx', 'scripts/gateway.ts'], { ...quiet, ...urls, PORT: String(base + 11), SUBGRAPH_FETCH_MERGING: '0' }, profiled)
+        : undefined;
       const hiveUrl = `http://127.0.0.1:${base + 20}`;
       const hive = start('hive', [path.join(HIVE_DIR, 'serve.mjs')], {
         HIVE_PORT: String(base + 20),
@@ -313,6 +322,7 @@ async function main() {
         HIVE_SUBGRAPH_URLS: JSON.stringify(Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, `${urlOf(name)}/graphql`]))),
       });
       await waitFor(gateway, () => ok(`${gatewayUrl}/health/live`));
+      if (unmerged) await waitFor(unmerged, () => ok(`${unmergedUrl}/health/live`));
       await waitFor(hive, async () => (await post(`${hiveUrl}/graphql`, body, tokens[0])).data !== undefined);
 
       // Both answer the same, and without errors, before anything is measured.
@@ -321,16 +331,23 @@ async function main() {
         if (a.errors || b.errors) throw new Error(`PortalView answered errors: gateway ${JSON.stringify(a.errors)}, hive ${JSON.stringify(b.errors)}`);
         const differs = firstDifference(a.data, b.data);
         if (differs) throw new Error(`The two gateways answer PortalView differently, first at ${differs}.`);
+        if (unmerged) {
+          const c = await post(`${unmergedUrl}/graphql`, body, token);
+          const unlike = c.errors ? 'errors' : firstDifference(a.data, c.data);
+          if (unlike) throw new Error(`The project's gateway answers PortalView differently without merging, first at ${unlike}.`);
+        }
       }
       const subgraphProcs = subgraphs.map((s) => ({ label: s.name, pid: s.proc.child.pid! }));
       const targets: Target[] = [
         { name: 'project', url: gatewayUrl, processes: [{ label: 'gateway', pid: gateway.child.pid! }, ...subgraphProcs] },
         { name: 'hive', url: hiveUrl, processes: [{ label: 'gateway', pid: hive.child.pid! }, ...subgraphProcs] },
+        ...(unmerged ? [{ name: 'project, merging off', url: unmergedUrl, processes: [{ label: 'gateway', pid: unmerged.child.pid! }, ...subgraphProcs] }] : []),
       ];
       if (warmup > 0) for (const t of targets) await load(t, body, tokens, warmup, connections);
       const results: Round[] = [];
       for (let r = 0; r < rounds; r++) {
-        for (const t of targets) {
+        // Each round starts with another gateway: A/B, B/A, ... (A/B/C, B/C/A, ... with --compare-merging).
+        for (const t of [...targets.slice(r % targets.length), ...targets.slice(0, r % targets.length)]) {
           const round = await load(t, body, tokens, duration, connections);
           round.cpu['subgraphs'] = SUBGRAPHS.reduce((s, { name }) => s + round.cpu[name], 0);
           results.push(round);
@@ -342,6 +359,10 @@ async function main() {
       const a = summary(results, 'project');
       const b = summary(results, 'hive');
       console.log(`\nproject gateway / Hive Gateway: throughput ${fmt(a.rps / b.rps, 2)}x, p99 ${fmt(a.p99 / b.p99, 2)}x (means of ${rounds} rounds)`);
+      if (unmerged) {
+        const c = summary(results, 'project, merging off');
+        console.log(`project gateway, merging off / Hive Gateway: throughput ${fmt(c.rps / b.rps, 2)}x, p99 ${fmt(c.p99 / b.p99, 2)}x`);
+      }
       await stopAll();
     }
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { sandboxLandingPage } from './sandbox';
 import { SUBGRAPH_ERROR_CODES } from './generated/errorCodes';
 import { GraphQLError } from 'graphql';
@@ -307,6 +307,8 @@ export function createGateway(options: GatewayOptions): {
       wholeAnswerStatus,
       observeOperations,
       production ? ApolloServerPluginLandingPageDisabled() : sandboxLandingPage(),
+      // Every answer goes out `no-store`: no cache policy to gather from the subgraphs' headers.
+      ApolloServerPluginCacheControlDisabled(),
     ],
   });
   const verifier = new TokenVerifier({ jwksUrl: `${config.subgraphUrls.identity}/.well-known/jwks.json`, timeoutMs: config.portal.identityTimeoutMs, cache: config.portal.tokenCache });

@@ -45,9 +45,18 @@ export class TrustedProxies {
     }
   }
 
+  /** Answers by address, remembered: BlockList builds a SocketAddress on every check, and the callers are few (the gateway, the proxies). */
+  private readonly known = new Map<string, boolean>();
+
   has(address: string): boolean {
-    const version = isIP(address);
-    return version !== 0 && this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+    let trusted = this.known.get(address);
+    if (trusted === undefined) {
+      const version = isIP(address);
+      trusted = version !== 0 && this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+      if (this.known.size >= 1_000) this.known.clear();
+      this.known.set(address, trusted);
+    }
+    return trusted;
   }
 }
 

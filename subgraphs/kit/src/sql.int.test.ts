@@ -22,6 +22,10 @@ it('binds $n placeholders on both databases, repeated and out of order', async (
   await sql(db.dataSource, 'INSERT INTO kv (k, n) VALUES ($2, $1), ($3, $1)', [7, 'a', 'b']);
   const rows = await sql<{ k: string; n: number }>(db.dataSource, `SELECT k, n FROM kv WHERE n = $1 AND k IN (${placeholders(2, 2)}) ORDER BY k`, [7, 'a', 'b']);
   expect(rows.map((r) => [r.k, Number(r.n)])).toEqual([['a', 7], ['b', 7]]);
+  // The same text again (its SQLite form is remembered) binds the new values, not the first call's.
+  await sql(db.dataSource, 'INSERT INTO kv (k, n) VALUES ($2, $1), ($3, $1)', [8, 'c', 'd']);
+  const again = await sql<{ k: string; n: number }>(db.dataSource, `SELECT k, n FROM kv WHERE n = $1 AND k IN (${placeholders(2, 2)}) ORDER BY k`, [8, 'd', 'a']);
+  expect(again.map((r) => [r.k, Number(r.n)])).toEqual([['d', 8]]);
 });
 
 it('reports affected rows, inside and outside a transaction', async () => {

@@ -24,20 +24,29 @@ export async function execute(db: DataSource | EntityManager, text: string, para
   }
 }
 
+/** Each statement's SQLite form: the text with `?` and, for each `?` in order, the index of its value. Statements are few (written in the code). */
+const SQLITE_FORMS = new Map<string, { statement: string; order: number[] }>();
+
 function dialect(db: DataSource | EntityManager, text: string, params: unknown[]): [string, unknown[]] {
   const type = ('options' in db ? db.options : db.connection.options).type;
-  let statement = text;
-  let bound = params;
-  if (type !== 'postgres') {
-    // better-sqlite3 binds anonymous `?` in order, so repeat and reorder the values to match.
-    bound = [];
-    statement = text.replace(/\$(\d+)/g, (_, n: string) => {
-      const value = params[Number(n) - 1];
-      bound.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
+  if (type === 'postgres') return [text, params];
+  // better-sqlite3 binds anonymous `?` in order, so repeat and reorder the values to match.
+  let form = SQLITE_FORMS.get(text);
+  if (!form) {
+    const order: number[] = [];
+    const statement = text.replace(/\$(\d+)/g, (_, n: string) => {
+      order.push(Number(n) - 1);
       return '?';
     });
+    form = { statement, order };
+    if (SQLITE_FORMS.size >= 2_000) SQLITE_FORMS.clear();
+    SQLITE_FORMS.set(text, form);
   }
-  return [statement, bound];
+  const bound = form.order.map((i) => {
+    const value = params[i];
+    return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  });
+  return [form.statement, bound];
 }
 
 /** `$k, $k+1, ...` placeholders for an IN list starting at parameter k. */

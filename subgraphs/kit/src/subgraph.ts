@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DocumentNode } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { Access, remoteCareAccess, remoteCareTeams, remotePharmacyAccess, remoteProxyAccess, type CareAccessCheck, type CareTeamsCheck, type PharmacyAccessCheck, type ProxyAccessCheck } from './access';
@@ -174,7 +174,15 @@ export function buildSubgraphServer<C extends SubgraphContext>(module: SubgraphM
     parseOptions: { maxTokens: edge.document.maxTokens },
     // Production names no field a caller did not: graphql-js's suggestions would map the schema.
     formatError: (formatted, error) => (production ? withoutSuggestions(maskError(formatted, error, passes)) : maskError(formatted, error, passes)),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), flushAudit as ApolloServerPlugin<C>, observeOperations as ApolloServerPlugin<C>],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      // Nothing here is cacheable (every answer goes out `no-store`): without cache hints to gather,
+      // Apollo wraps no resolver of the schema (its cache-control plugin wrapped every field).
+      ApolloServerPluginCacheControlDisabled(),
+      flushAudit as ApolloServerPlugin<C>,
+      observeOperations as ApolloServerPlugin<C>,
+    ],
   });
 }
 

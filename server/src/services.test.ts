@@ -2,9 +2,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { removeTestDir, TEST_REQUEST_ID_SECRET, testTempDir } from '@portal/kit/testing';
-import { isSubgraphName, migrate, startOneSubgraph, subgraphPort, SUBGRAPH_NAMES } from './services';
+import { isSubgraphName, migrate, stackThreads, startOneSubgraph, subgraphPort, SUBGRAPH_NAMES } from './services';
+import { parseSettings } from '@portal/kit';
 import { MODULES } from './stack';
 import { devCaFile, devCrlFile, ensureDevPki } from '@portal/identity';
+
+describe('stackThreads (npm start on one thread or two)', () => {
+  it('uses both cores by default, unless one METRICS_PORT is to serve every service or there is one core', () => {
+    expect(parseSettings({}, ['STACK_THREADS']).STACK_THREADS).toBe('auto');
+    expect(stackThreads('auto', false, 2)).toBe(2);
+    expect(stackThreads('auto', true, 2)).toBe(1);
+    expect(stackThreads('auto', false, 1)).toBe(1);
+  });
+
+  it('does as told with 1 or 2, and refuses anything else', () => {
+    expect(stackThreads(parseSettings({ STACK_THREADS: '1' }, ['STACK_THREADS']).STACK_THREADS!, false, 8)).toBe(1);
+    expect(stackThreads(parseSettings({ STACK_THREADS: ' 2 ' }, ['STACK_THREADS']).STACK_THREADS!, false, 1)).toBe(2);
+    expect(() => parseSettings({ STACK_THREADS: '3' }, ['STACK_THREADS'])).toThrow(/STACK_THREADS must be auto, 1 or 2/);
+  });
+});
 
 describe('subgraphPort', () => {
   it('takes <NAME>_PORT, else PORT, else the default', () => {

@@ -4,6 +4,7 @@
  * and of all of them in one process (`npm start`). Every setting comes from
  * the environment (README, "Settings").
  */
+import os from 'node:os';
 import {
   AuditEventEntity,
   AUDIT_MIGRATIONS,
@@ -152,6 +153,17 @@ export async function runMigrations(names: string[]): Promise<void> {
 }
 
 /** `npm start`: the five subgraphs and the gateway in one process; in development the demo cast is seeded on first start. */
+/**
+ * How many threads `npm start` runs on: STACK_THREADS, or with `auto` (the
+ * default) two when the machine has two cores or more and METRICS_PORT is
+ * unset (each thread has its own metrics registry, so one port cannot serve
+ * them all), else one.
+ */
+export function stackThreads(setting: 'auto' | 1 | 2, metricsPort: boolean, cores: number): 1 | 2 {
+  if (setting !== 'auto') return setting;
+  return cores >= 2 && !metricsPort ? 2 : 1;
+}
+
 export async function runStack(): Promise<void> {
   try {
     const gatewayConfig = readGatewayConfig();
@@ -164,8 +176,10 @@ export async function runStack(): Promise<void> {
       subgraphTimeoutMs: gatewayConfig.subgraphTimeoutMs,
       clientCertificates: { tls: gatewayConfig.tls, clientCertHeader: gatewayConfig.clientCertHeader },
     };
+    const threads = stackThreads(parseSettings(process.env, ['STACK_THREADS']).STACK_THREADS ?? 'auto', portal.metrics?.port !== undefined, os.availableParallelism());
+    if (threads === 2) logger.info('The five subgraphs run in a worker thread beside the gateway (STACK_THREADS=1 keeps them on one).');
     const stack =
-      parseSettings(process.env, ['STACK_THREADS']).STACK_THREADS === 2
+      threads === 2
         ? await startThreadedStack(options)
         : await startStack(options).then((s) => ({ ...s, subgraphUrls: Object.fromEntries(Object.values(s.subgraphs).map((r) => [r.name, r.url])) }));
     for (const [name, url] of Object.entries(stack.subgraphUrls)) logger.info(`  ${name.padEnd(17)} ${url}/graphql`);

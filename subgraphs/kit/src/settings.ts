@@ -155,7 +155,11 @@ export const SETTINGS = {
   OTEL_SDK_DISABLED: textSetting(''),
   TOKEN_CACHE_SIZE: setting('10000', whole(10_000, 0, 1_000_000, () => 'TOKEN_CACHE_SIZE must be a whole number from 0 (no cache) to 1000000.') as (v: string | undefined) => number),
   TOKEN_CACHE_TTL_MS: ms('TOKEN_CACHE_TTL_MS', 60_000, 0, 15 * 60_000),
-  STACK_THREADS: setting('1', whole(1, 1, 2, () => 'STACK_THREADS must be 1 or 2.') as (v: string | undefined) => number),
+  STACK_THREADS: setting('auto', (v): 'auto' | 1 | 2 => {
+    if (v === undefined || v.trim() === 'auto') return 'auto';
+    if (v.trim() === '1' || v.trim() === '2') return Number(v.trim()) as 1 | 2;
+    throw new Error('STACK_THREADS must be auto, 1 or 2.');
+  }),
   PORTAL_QUIET: flag('PORTAL_QUIET', '0'),
   PORTAL_LOG_ERRORS: flag('PORTAL_LOG_ERRORS', '1'),
 

@@ -101,7 +101,7 @@ async function switchable(name: SubgraphName) {
 }
 
 /** A gateway in front of the stack's subgraphs, with `urls` replacing some of them. */
-async function gatewayWith(urls: Partial<Record<SubgraphName, string>>, limits: { timeoutMs?: number; breaker?: Partial<BreakerSettings> } = {}): Promise<{ url: string; graphqlUrl: string }> {
+async function gatewayWith(urls: Partial<Record<SubgraphName, string>>, limits: { timeoutMs?: number; breaker?: Partial<BreakerSettings>; mergeEntityFetches?: boolean } = {}): Promise<{ url: string; graphqlUrl: string }> {
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((s) => [s.name, urls[s.name] ?? stack.subgraphs[s.name].url])) as Record<SubgraphName, string>;
   const portal = { ...stack.subgraphs.identity.runtime.config, identityUrl: subgraphUrls.identity };
   const gateway: RunningServer = await startGateway({
@@ -112,6 +112,7 @@ async function gatewayWith(urls: Partial<Record<SubgraphName, string>>, limits: 
       subgraphUrls,
       subgraphTimeoutMs: limits.timeoutMs ?? 10_000,
       breaker: { ...DEFAULT_SUBGRAPH_LIMITS.breaker, ...limits.breaker },
+      mergeEntityFetches: limits.mergeEntityFetches,
     },
     routes: fhirRoutes,
   });
@@ -347,6 +348,57 @@ describe('readiness', () => {
     const res = await fetch(`${gateway.url}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'unavailable', degraded: ['identity'], subgraphs: { identity: 'down', pharmacy: 'up' } });
+  });
+});
+
+describe('identity failing the names it is asked for in one merged request', () => {
+  it('answers as without merging, each name failed at its own path, and counts once towards identity\'s circuit', async () => {
+    // Identity answers `me` and everything else, but 500 to its entity requests (SUBGRAPH_FETCH_MERGING sends the
+    // practitioners, prescribers, note authors and care teams of PortalView as one of them).
+    const target = stack.subgraphs.identity.url;
+    let entityRequests = 0;
+    const front = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      if (req.url === '/graphql' && body.includes('_entities')) {
+        entityRequests++;
+        return void res.writeHead(500).end();
+      }
+      const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'keep-alive'].includes(k)) as [string, string][];
+      const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    });
+    const identity = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const merging = await gatewayWith({ identity }, { breaker: { failures: 2, resetMs: 60_000 } });
+    const plain = await gatewayWith({ identity }, { breaker: { failures: 100 }, mergeEntityFetches: false });
+
+    const merged = await portalView(merging.graphqlUrl);
+    expect(entityRequests).toBe(1);
+    const alone = await portalView(plain.graphqlUrl);
+    expect(entityRequests).toBe(5);
+
+    expect([merged.status, alone.status]).toEqual([200, 200]);
+    expect(merged.errors!.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE' && e.message === SECTION_UNAVAILABLE)).toBe(true);
+    expectNothingInternal(merged.errors);
+    const paths = (errors: typeof merged.errors) => errors!.map((e) => JSON.stringify(e.path)).sort();
+    expect(paths(merged.errors)).toEqual(paths(alone.errors));
+    // One error per name asked for: the appointments' practitioners, the prescribers, the note authors, the care teams.
+    const at = (prefix: (string | number)[]) => merged.errors!.some((e) => prefix.every((step, i) => e.path?.[i] === step));
+    expect([at(['me', 'patient', 'upcomingAppointments', 0, 'practitioner']), at(['me', 'patient', 'prescriptions', 0, 'prescriber'])]).toEqual([true, true]);
+    expect([at(['me', 'patient', 'visitNotes', 'edges', 0, 'node', 'author']), at(['me', 'patient', 'messageThreads', 'edges', 0, 'node', 'careTeam'])]).toEqual([true, true]);
+    expect(without(merged.data)).toEqual(without(alone.data));
+    expect(merged.data.me.account).toEqual(full.me.account);
+    expect(merged.data.me.patient.labResults).toEqual(full.me.patient.labResults);
+
+    // One failed request, one failure: with a threshold of two, identity's circuit is still closed after it.
+    const health = await fetch(`${merging.url}/health`).then((r) => r.json());
+    expect(health.subgraphs.identity).toBe('up');
   });
 });
 

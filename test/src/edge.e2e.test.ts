@@ -108,6 +108,23 @@ describe('hostile documents straight at a subgraph', () => {
     const cost = await expectRefused(await post(url, JSON.stringify({ query: costly, variables: { r: reps(500) } }), { authorization: `Bearer ${jane}` }), 400, ['BAD_REQUEST']);
     expect(cost.errors[0].message).toMatch(/would resolve more than/);
   });
+
+  it('judges each _entities of one operation on its own (the gateway merges a plan level into one operation)', async () => {
+    const url = stack.subgraphs['clinical-records'].graphqlUrl;
+    const results = '... on Patient { labResults(first: 100) { edges { node { id value } } } }';
+    const one = `query($r: [_Any!]!) { _entities(representations: $r) { ${results} } }`;
+    const two = `query($r: [_Any!]!, $s: [_Any!]!) { a: _entities(representations: $r) { ${results} } b: _entities(representations: $s) { ${results} } }`;
+    const ask = (query: string, variables: object) => post(url, JSON.stringify({ query, variables }), { authorization: `Bearer ${jane}` });
+    // 100 patients' results pass alone; 200 at once are over the cost: the pair below costs as much in all.
+    expect((await ask(one, { r: reps(100) })).status).toBe(200);
+    await expectRefused(await ask(one, { r: reps(200) }), 400, ['BAD_REQUEST']);
+    const pair = await ask(two, { r: reps(100), s: reps(100) });
+    expect(pair.status).toBe(200);
+    expect(JSON.stringify(await pair.json())).not.toMatch(/would resolve more than/);
+    // Each is still judged: one of the two over the cost is refused.
+    const mixed = (await (await ask(two, { r: reps(100), s: reps(200) })).json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+    expect(mixed.errors?.some((e) => e.extensions?.code === 'BAD_REQUEST' && /would resolve more than/.test(e.message))).toBe(true);
+  });
 });
 
 /** Sends raw HTTP on one kept-alive socket, so a test can see the server answer the next request on it. */

@@ -397,7 +397,7 @@ describe('identity failing the names it is asked for in one merged request', () 
     expect(merged.data.me.patient.labResults).toEqual(full.me.patient.labResults);
 
     // One failed request, one failure: with a threshold of two, identity's circuit is still closed after it.
-    const health = await fetch(`${merging.url}/health`).then((r) => r.json());
+    const health = (await fetch(`${merging.url}/health`).then((r) => r.json())) as { subgraphs: Record<string, string> };
     expect(health.subgraphs.identity).toBe('up');
   });
 });

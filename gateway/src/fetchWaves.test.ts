@@ -181,6 +181,35 @@ describe('FetchWaves', () => {
     expect(identity.sent.map((b) => b.operationName ?? 'alone')).toEqual(['PortalView__identity__3__merged_2', 'alone', 'alone', 'alone', 'alone']);
   });
 
+  it('merges again next time when the refusal was one part’s own (refused alone too)', async () => {
+    const waves = new FetchWaves<object>();
+    const identity = new FakeSender(schema);
+    // The subgraph refuses (400) any request holding the care team "over": merged, or alone.
+    identity.post = async function (this: FakeSender, _headers, body, refusable) {
+      this.sent.push(body);
+      if (JSON.stringify(body.variables).includes('"over"')) {
+        if (refusable) return 'refused';
+        throw new Error('refused alone');
+      }
+      return run(schema, body);
+    };
+    const wave = (careTeam: string) => {
+      const context = {};
+      return Promise.allSettled([
+        waves.hold(context, identity, {}, { query: CARE_TEAMS, variables: { representations: careTeams(careTeam) } }),
+        waves.hold(context, identity, {}, { query: AUTHORS, variables: { representations: practitioners('pr-1') } }),
+      ]);
+    };
+    expect((await wave('over')).map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect((await wave('ct-1')).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(identity.sent.map((b) => b.operationName ?? 'alone')).toEqual([
+      'PortalView__identity__3__merged_2',
+      'alone',
+      'alone',
+      'PortalView__identity__3__merged_2',
+    ]);
+  });
+
   it('asks a part again alone when another part nulled the merged answer', async () => {
     const waves = new FetchWaves<object>();
     const identity = new FakeSender(schema);

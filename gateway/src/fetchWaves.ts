@@ -21,7 +21,8 @@
  * Nothing is merged that the subgraph would answer differently on its own: a
  * merged operation must stay within the document limits the subgraphs apply
  * (root fields and aliases counted here; a merged operation a subgraph still
- * refuses, 400, is never merged again and its parts go alone), and a part
+ * refuses, 400, goes part by part, and is not merged again if every part
+ * alone was answered), and a part
  * whose answer came back empty because another part's error nulled the
  * whole operation is asked again alone.
  */
@@ -240,7 +241,10 @@ export class FetchWaves<C extends object> {
   private async send<R>(wave: Wave, sender: WaveSender<R>, fetches: HeldFetch<R>[]): Promise<void> {
     wave.inFlight++;
     try {
-      if (fetches.length === 1) return await this.alone(sender, fetches[0]);
+      if (fetches.length === 1) {
+        await this.alone(sender, fetches[0]);
+        return;
+      }
       // Sorted, so that the same parts make the same text (one entry in each subgraph's document cache).
       const parts = [...fetches].sort((a, b) => (a.body.query! < b.body.query! ? -1 : a.body.query! > b.body.query! ? 1 : 0));
       const key = parts.map((p) => p.body.query).join('\u0000');
@@ -265,8 +269,10 @@ export class FetchWaves<C extends object> {
         return;
       }
       if (response === 'refused') {
-        this.merged.set(key, null);
-        await Promise.all(parts.map((p) => this.alone(sender, p)));
+        const answered = await Promise.all(parts.map((p) => this.alone(sender, p)));
+        // Not merged again only if the merge itself was what the subgraph refused: every part alone was answered.
+        // A part refused alone too (a client's request over a limit) says nothing against merging the others.
+        if (answered.every(Boolean)) this.merged.set(key, null);
         return;
       }
       const split = splitAnswer(sender.bodyOf(response), parts.length);
@@ -277,11 +283,14 @@ export class FetchWaves<C extends object> {
     }
   }
 
-  private async alone<R>(sender: WaveSender<R>, fetch: HeldFetch<R>): Promise<void> {
+  /** Sends one part as Apollo planned it; whether it was answered. */
+  private async alone<R>(sender: WaveSender<R>, fetch: HeldFetch<R>): Promise<boolean> {
     try {
       fetch.resolve((await sender.post(fetch.headers, fetch.body, false)) as R);
+      return true;
     } catch (e) {
       fetch.reject(e);
+      return false;
     }
   }
 }

@@ -168,7 +168,8 @@ class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> i
     if (!request.http) throw new Error("Internal error: Only 'http' requests are supported.");
     const { http, ...body } = request;
     const headers = plainHeaders(http.headers);
-    if (!this.waves) return this.answer(headers, body);
+    // Apollo's own requests (a health check, the schema) come without a client request's context.
+    if (!this.waves || typeof context !== 'object' || context === null) return this.answer(headers, body);
     if (isEntityFetch(body)) return this.waves.hold(context, this, headers, body);
     return this.waves.direct(context, () => this.answer(headers, body));
   }

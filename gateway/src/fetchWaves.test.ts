@@ -224,6 +224,24 @@ describe('FetchWaves', () => {
     expect(identity.sent).toHaveLength(2);
   });
 
+  it('fails its parts, never leaves them waiting, when splitting the answer fails', async () => {
+    const waves = new FetchWaves<object>();
+    const broken: WaveSender<SubgraphAnswer> = {
+      limits,
+      post: async () => ({ data: {} }),
+      bodyOf: () => {
+        throw new Error('cannot read the answer');
+      },
+      withBody: (_r, b) => b,
+    };
+    const context = {};
+    const results = await Promise.allSettled([
+      waves.hold(context, broken, {}, { query: CARE_TEAMS, variables: { representations: careTeams('ct-1') } }),
+      waves.hold(context, broken, {}, { query: AUTHORS, variables: { representations: practitioners('pr-1') } }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
   it('rejects every part with the error of the merged request', async () => {
     const waves = new FetchWaves<object>();
     const failing: WaveSender<SubgraphAnswer> = { limits, post: () => Promise.reject(new Error('outage')), bodyOf: (r) => r, withBody: (_r, b) => b };

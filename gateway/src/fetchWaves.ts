@@ -277,6 +277,9 @@ export class FetchWaves<C extends object> {
       }
       const split = splitAnswer(sender.bodyOf(response), parts.length);
       await Promise.all(parts.map((p, i) => (split[i].alone ? this.alone(sender, p) : p.resolve(sender.withBody(response as R, split[i].answer)))));
+    } catch (e) {
+      // A bug of ours (merging, splitting) fails its parts, never leaves them waiting; a part already settled stays so.
+      for (const fetch of fetches) fetch.reject(e);
     } finally {
       wave.inFlight--;
       this.schedule(wave);

@@ -68,20 +68,25 @@ async function fakeSubgraph(answer: (req: http.IncomingMessage, res: http.Server
 
 /**
  * An HTTP front for `name` that passes requests on, holds them unanswered
- * (hung), or answers its GraphQL requests 500 and passes the rest on (its
- * /health, JWKS and session checks); counts the GraphQL requests that reach
- * it, so a test sees that an open circuit sends none.
+ * (hung), answers its GraphQL requests 500 and passes the rest on (its
+ * /health, JWKS and session checks), or answers 500 only to its entity
+ * requests (`_entities`); counts the GraphQL requests that reach it, so a
+ * test sees that an open circuit sends none, and the entity requests.
  */
 async function switchable(name: SubgraphName) {
-  let mode: 'pass' | 'hang' | 'fail-graphql' = 'pass';
+  let mode: 'pass' | 'hang' | 'fail-graphql' | 'fail-entities' = 'pass';
   let requests = 0;
+  let entityRequests = 0;
   const target = stack.subgraphs[name].url;
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const entities = req.url === '/graphql' && Buffer.concat(chunks).includes('_entities');
     if (req.url === '/graphql') requests++;
+    if (entities) entityRequests++;
     if (mode === 'hang') return;
     if (mode === 'fail-graphql' && req.url === '/graphql') return void res.writeHead(500).end();
+    if (mode === 'fail-entities' && entities) return void res.writeHead(500).end();
     const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'keep-alive'].includes(k)) as [string, string][];
     const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) });
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
@@ -94,8 +99,10 @@ async function switchable(name: SubgraphName) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests: () => requests,
+    entityRequests: () => entityRequests,
     hang: () => (mode = 'hang'),
     failGraphQL: () => (mode = 'fail-graphql'),
+    failEntities: () => (mode = 'fail-entities'),
     restore: () => (mode = 'pass'),
   };
 }
@@ -355,33 +362,16 @@ describe('identity failing the names it is asked for in one merged request', () 
   it('answers as without merging, each name failed at its own path, and counts once towards identity\'s circuit', async () => {
     // Identity answers `me` and everything else, but 500 to its entity requests (SUBGRAPH_FETCH_MERGING sends the
     // practitioners, prescribers, note authors and care teams of PortalView as one of them).
-    const target = stack.subgraphs.identity.url;
-    let entityRequests = 0;
-    const front = http.createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const body = Buffer.concat(chunks);
-      if (req.url === '/graphql' && body.includes('_entities')) {
-        entityRequests++;
-        return void res.writeHead(500).end();
-      }
-      const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'keep-alive'].includes(k)) as [string, string][];
-      const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
-    });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      front.closeAllConnections();
-      await new Promise((resolve) => front.close(resolve));
-    });
-    const identity = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const front = await switchable('identity');
+    front.failEntities();
+    const identity = front.url;
     const merging = await gatewayWith({ identity }, { breaker: { failures: 2, resetMs: 60_000 } });
     const plain = await gatewayWith({ identity }, { breaker: { failures: 100 }, mergeEntityFetches: false });
 
     const merged = await portalView(merging.graphqlUrl);
-    expect(entityRequests).toBe(1);
+    expect(front.entityRequests()).toBe(1);
     const alone = await portalView(plain.graphqlUrl);
-    expect(entityRequests).toBe(5);
+    expect(front.entityRequests()).toBe(5);
 
     expect([merged.status, alone.status]).toEqual([200, 200]);
     expect(merged.errors!.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE' && e.message === SECTION_UNAVAILABLE)).toBe(true);
